@@ -1,0 +1,87 @@
+"""Who may see what. Tenant-scoped objects are fetched only through these helpers.
+
+A vendor staff member sees every organization; a customer user sees only the
+organization of their own (active) contact. Anything else is a 404, so the
+existence of other customers' records is never revealed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from retainer.accounts.choices import Role
+from retainer.accounts.models import Contact, Organization, User
+
+
+def is_vendor_staff(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def has_role(user: Any, *roles: str) -> bool:
+    """True when the user is active vendor staff holding one of ``roles`` (admins hold all)."""
+    if not is_vendor_staff(user):
+        return False
+    if user.is_superuser:
+        return True
+    names = {group.name for group in user.groups.all()}
+    return Role.ADMIN in names or bool(names.intersection(roles))
+
+
+def customer_contact(user: Any) -> Contact | None:
+    """The active contact behind a customer login, or None for staff and strangers."""
+    if not user.is_authenticated or not user.is_active or user.is_staff:
+        return None
+    try:
+        contact: Contact = user.contact
+    except Contact.DoesNotExist:
+        return None
+    if not contact.is_active or not contact.organization.is_active:
+        return None
+    return contact
+
+
+def organizations_visible_to(user: User) -> QuerySet[Organization]:
+    if is_vendor_staff(user):
+        return Organization.objects.all()
+    contact = customer_contact(user)
+    if contact is None:
+        return Organization.objects.none()
+    return Organization.objects.filter(pk=contact.organization_id)
+
+
+def access_organization(
+    user: User, organization_id: int, *, for_write: bool = False
+) -> Organization:
+    """Return the organization if ``user`` may see it (and change it, with ``for_write``)."""
+    if for_write and not (is_vendor_staff(user) and user.has_perm("accounts.change_organization")):
+        raise Http404
+    try:
+        return organizations_visible_to(user).get(pk=organization_id)
+    except (Organization.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def contacts_visible_to(user: User) -> QuerySet[Contact]:
+    if is_vendor_staff(user):
+        return Contact.objects.all()
+    contact = customer_contact(user)
+    if contact is None:
+        return Contact.objects.none()
+    return Contact.objects.filter(organization_id=contact.organization_id)
+
+
+def access_contact(user: User, contact_id: int, *, for_write: bool = False) -> Contact:
+    """Return the contact if visible; writing needs staff permission or customer admin."""
+    try:
+        contact = contacts_visible_to(user).select_related("organization").get(pk=contact_id)
+    except (Contact.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if for_write:
+        own = customer_contact(user)
+        staff_ok = is_vendor_staff(user) and user.has_perm("accounts.change_contact")
+        if not staff_ok and not (own is not None and own.is_customer_admin):
+            raise Http404
+    return contact

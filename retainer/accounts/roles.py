@@ -1,0 +1,87 @@
+"""Vendor staff roles as Django groups, with their permissions declared here.
+
+A pattern is ``app_label.codename`` where the codename may be a ``*`` glob, so a new
+model's permissions reach the right roles without a migration. ``sync_role_groups``
+makes the groups match this table exactly; it runs after every ``migrate``.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatch
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+
+from retainer.accounts.choices import Role
+
+# People are deactivated, never deleted, so no role holds delete_* on them.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.AGENT: [
+        "accounts.view_*",
+        "accounts.add_contact",
+        "accounts.change_contact",
+        "catalog.view_*",
+    ],
+    Role.MANAGER: [
+        "accounts.view_*",
+        "accounts.add_contact",
+        "accounts.change_contact",
+        "accounts.add_organization",
+        "accounts.change_organization",
+        "accounts.add_organizationdomain",
+        "accounts.change_organizationdomain",
+        "accounts.add_team",
+        "accounts.change_team",
+        "catalog.*",
+    ],
+    Role.BILLING: [
+        "accounts.view_*",
+        "accounts.change_organization",
+        "catalog.view_*",
+    ],
+    Role.ADMIN: [
+        "accounts.*",
+        "catalog.*",
+        "auth.view_group",
+    ],
+}
+
+# Never granted by any role, whatever the patterns say.
+NEVER_GRANTED = {
+    "accounts.delete_user",
+    "accounts.delete_contact",
+    "accounts.delete_organization",
+    "accounts.delete_accountevent",
+    "accounts.change_accountevent",
+    "accounts.add_accountevent",
+    "catalog.delete_catalogevent",
+    "catalog.change_catalogevent",
+    "catalog.add_catalogevent",
+}
+
+
+def permissions_for_role(role: str) -> list[Permission]:
+    patterns = ROLE_PERMISSIONS[role]
+    matched = []
+    for permission in Permission.objects.select_related("content_type"):
+        name = f"{permission.content_type.app_label}.{permission.codename}"
+        if name in NEVER_GRANTED:
+            continue
+        if any(fnmatch(name, pattern) for pattern in patterns):
+            matched.append(permission)
+    return matched
+
+
+def sync_role_groups() -> None:
+    for role in Role:
+        group, _ = Group.objects.get_or_create(name=role.value)
+        group.permissions.set(permissions_for_role(role))
+
+
+def sync_role_groups_after_migrate(sender: Any, **kwargs: Any) -> None:
+    # post_migrate fires once per app; permissions of every app exist by the last one.
+    from django.apps import apps
+
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if with_models and sender is with_models[-1]:
+        sync_role_groups()

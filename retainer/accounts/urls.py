@@ -1,0 +1,15 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from retainer.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("console/", views.console_home, name="console_home"),
+    path("console/organizations/<int:pk>/", views.organization_detail, name="organization_detail"),
+    path("portal/", views.portal_home, name="portal_home"),
+]

@@ -1,0 +1,98 @@
+"""REST API conventions shared by every app: error bodies and pagination.
+
+Every error response is JSON with a stable machine ``code`` and a human ``detail``;
+validation errors add ``errors`` (field → messages).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, pagination, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ApiError(exceptions.APIException):
+    """A domain error raised by an API view with its own code and status."""
+
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+    default_detail = "The request is not valid."
+
+    def __init__(self, code: str, detail: str, *, status_code: int | None = None) -> None:
+        super().__init__(detail=detail, code=code)
+        self.error_code = code
+        if status_code is not None:
+            self.status_code = status_code
+
+
+def _codes(exc: exceptions.APIException) -> str:
+    if isinstance(exc, ApiError):
+        return exc.error_code
+    if isinstance(exc, exceptions.ValidationError):
+        return "invalid"
+    return str(exc.default_code)
+
+
+def _first_message(errors: Any) -> str:
+    if isinstance(errors, dict):
+        for field, value in errors.items():
+            message = _first_message(value)
+            return message if field in ("non_field_errors", "detail") else f"{field}: {message}"
+    if isinstance(errors, list) and errors:
+        return _first_message(errors[0])
+    return str(errors)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    body: dict[str, Any] = {"code": _codes(exc)}
+    if isinstance(exc, exceptions.ValidationError):
+        body["detail"] = _first_message(exc.detail)
+        body["errors"] = (
+            exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        )
+    else:
+        body["detail"] = str(exc.detail)
+    response.data = body
+    return response
+
+
+class Pagination(pagination.CursorPagination):
+    """Cursor pagination: stable under inserts and O(page) on any table size."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = "-id"
+
+
+def require_perm(user: Any, *perms: str) -> None:
+    """Raise 403 unless ``user`` is active vendor staff holding every permission."""
+    if not (user.is_authenticated and user.is_active and user.is_staff and user.has_perms(perms)):
+        raise exceptions.PermissionDenied("You do not have permission to do this.")
+
+
+class IsVendorStaff:
+    """DRF permission: active vendor staff only."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+    def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
+        return self.has_permission(request, view)

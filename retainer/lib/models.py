@@ -1,0 +1,57 @@
+"""Helpers for actions that change model instances and record what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import models
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (int, float, bool, str)) or value is None:
+        return value
+    return str(value)
+
+
+def apply_changes(
+    instance: models.Model, changes: Mapping[str, Any], *, allowed: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """Set ``changes`` on ``instance`` and return ``{field: {"old": …, "new": …}}``.
+
+    Only fields in ``allowed`` may change; anything else is a programming error.
+    Unchanged values are left out of the result.
+    """
+    allowed = set(allowed)
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"Cannot change {', '.join(sorted(unknown))} here.")
+    diff: dict[str, dict[str, Any]] = {}
+    for field, new in changes.items():
+        model_field = instance._meta.get_field(field)
+        if model_field.many_to_one or model_field.one_to_one:
+            # Compare keys: reading the relation of an unsaved instance would raise.
+            old = getattr(instance, model_field.attname)  # type: ignore[union-attr]
+            new_key = new.pk if isinstance(new, models.Model) else new
+            changed = old != new_key
+        else:
+            old = getattr(instance, field)
+            changed = old != new
+        if changed:
+            diff[field] = {"old": _plain(old), "new": _plain(new)}
+            setattr(instance, field, new)
+    return diff
+
+
+def save_validated(instance: models.Model, **save_kwargs: Any) -> None:
+    """Run model validation (fields, validators, constraints) and save.
+
+    Every write path calls this, so the admin, the API, commands and the UI reject
+    the same bad input with the same message.
+    """
+    instance.full_clean()
+    instance.save(**save_kwargs)

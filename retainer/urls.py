@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from retainer.lib import health
+
+api_patterns = [
+    path("", include("retainer.accounts.api_urls")),
+    path("", include("retainer.catalog.api_urls")),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_patterns, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("", include("retainer.accounts.urls")),
+    path("", include("retainer.catalog.urls")),
+]
