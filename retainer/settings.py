@@ -145,6 +145,7 @@ RETAINER_DEFAULT_CURRENCY = env.string("RETAINER_DEFAULT_CURRENCY", "EUR")
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -187,6 +188,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "EnvironmentKindEnum": "retainer.catalog.choices.EnvironmentKind",
+        "OfferingKindEnum": "retainer.catalog.choices.OfferingKind",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------

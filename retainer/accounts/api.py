@@ -30,6 +30,7 @@ from retainer.lib.auth import request_user
 
 
 class OrganizationList(generics.ListAPIView):
+    queryset = Organization.objects.none()  # the real one is per user, in get_queryset
     serializer_class = OrganizationOut
     filterset_class = OrganizationFilter
 
@@ -66,6 +67,7 @@ class OrganizationDetail(APIView):
 
 
 class ContactList(generics.ListAPIView):
+    queryset = Contact.objects.none()  # the real one is per user, in get_queryset
     serializer_class = ContactOut
     filterset_class = ContactFilter
 

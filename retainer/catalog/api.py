@@ -98,6 +98,7 @@ class ProductDetail(_CatalogDetail):
 
 
 class ReleaseList(_CatalogList):
+    queryset = Release.objects.none()  # the real one is per product, in get_queryset
     model = Release
     serializer_class = ReleaseOut
     in_serializer = ReleaseIn

@@ -1,0 +1,222 @@
+"""Every URL × every role: who may read what.
+
+The URL list is generated from the resolver, so a new route without an entry in
+``EXPECTED`` fails this test until someone decides who may see it. Every GET is
+also checked to leave the database unchanged (safe methods are safe).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.db.models import Model
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from retainer.catalog import actions as catalog_actions
+
+ANON, CUSTOMER_ADMIN, CONTACT, OUTSIDER = "anonymous", "customer_admin", "contact", "outsider"
+AGENT, BILLING, MANAGER, ADMIN = "agent", "billing", "manager", "admin"
+ROLES = [ANON, CUSTOMER_ADMIN, CONTACT, OUTSIDER, AGENT, BILLING, MANAGER, ADMIN]
+CUSTOMERS = [CUSTOMER_ADMIN, CONTACT, OUTSIDER]
+STAFF = [AGENT, BILLING, MANAGER, ADMIN]
+LOGIN = "login"  # a redirect to the sign-in page
+
+
+def each(status: int | str, roles: list[str]) -> dict[str, int | str]:
+    return dict.fromkeys(roles, status)
+
+
+PUBLIC = each(200, ROLES)
+STAFF_PAGE = {ANON: LOGIN, **each(404, CUSTOMERS), **each(200, STAFF)}
+PORTAL_PAGE = {ANON: LOGIN, **each(200, CUSTOMERS), **each(404, STAFF)}
+API_READ = {ANON: 403, **each(200, CUSTOMERS + STAFF)}
+API_ACME_OBJECT = {ANON: 403, CUSTOMER_ADMIN: 200, CONTACT: 200, OUTSIDER: 404, **each(200, STAFF)}
+API_POST_ONLY = {ANON: 403, **each(405, CUSTOMERS + STAFF)}
+
+# URL name -> expected status per role for a GET. Names without a namespace are top level.
+EXPECTED: dict[str, dict[str, int | str]] = {
+    "healthz": PUBLIC,
+    "readyz": PUBLIC,
+    "api-schema": PUBLIC,
+    "accounts:login": {ANON: 200, **each(302, CUSTOMERS + STAFF)},
+    "accounts:logout": {**each(405, ROLES)},
+    "accounts:home": {ANON: LOGIN, **each(302, CUSTOMERS + STAFF)},
+    "accounts:console_home": STAFF_PAGE,
+    "accounts:organization_detail": STAFF_PAGE,
+    "accounts:portal_home": PORTAL_PAGE,
+    "catalog:scope_of_support": PUBLIC,
+    "api:organization_list": API_READ,
+    "api:organization_detail": API_ACME_OBJECT,
+    "api:contact_list": API_READ,
+    "api:contact_detail": API_ACME_OBJECT,
+    "api:contact_deactivate": API_POST_ONLY,
+    "api:contact_reactivate": API_POST_ONLY,
+    "api:product_list": API_READ,
+    "api:product_detail": API_READ,
+    "api:release_list": API_READ,
+    "api:release_detail": API_READ,
+    "api:scope_policy": API_READ,
+    "api:scope_check": API_READ,
+    "api:environment_list": API_READ,
+    "api:environment_detail": API_READ,
+    "api:offering_list": API_READ,
+    "api:offering_detail": API_READ,
+}
+
+
+def walk(patterns: list, namespace: str = "", prefix: str = "") -> Iterator[tuple[str, str]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue  # the admin has its own test below
+            ns = f"{namespace}:{entry.namespace}" if entry.namespace else namespace
+            yield from walk(entry.url_patterns, ns.strip(":"), prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            if entry.name is None:
+                raise AssertionError(
+                    f"Unnamed URL {prefix}{entry.pattern}: every route needs a name."
+                )
+            yield (
+                (f"{namespace}:{entry.name}" if namespace else entry.name),
+                prefix + str(entry.pattern),
+            )
+
+
+def all_routes() -> list[tuple[str, str]]:
+    routes = sorted(set(walk(get_resolver().url_patterns)))
+    return [(name, pattern) for name, pattern in routes if not pattern.startswith("static/")]
+
+
+def test_every_route_has_an_access_expectation():
+    names = {name for name, _ in all_routes()}
+    missing = sorted(names - set(EXPECTED))
+    stale = sorted(set(EXPECTED) - names)
+    assert not missing, f"Decide who may see these routes and add them to EXPECTED: {missing}"
+    assert not stale, f"These routes no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(cast):
+    product = catalog_actions.do_save_product(
+        None,
+        actor=cast.admin,
+        name="Ledger",
+        code="ledger",
+        list_price=Decimal(100),
+        currency="EUR",
+    )
+    release = catalog_actions.do_save_release(
+        None, actor=cast.admin, product=product, version="1.0", ga_date=dt.date(2025, 1, 1)
+    )
+    environment = catalog_actions.do_save_environment(
+        None, actor=cast.admin, name="Ubuntu", version="24.04"
+    )
+    catalog_actions.do_save_scope_policy(None, actor=cast.admin, product=product)
+    offering = catalog_actions.do_save_offering(
+        None, actor=cast.admin, kind="backport", name="Backport", price=Decimal(10)
+    )
+    return {
+        "pk": {
+            "accounts:organization_detail": cast.acme.pk,
+            "api:organization_detail": cast.acme.pk,
+            "api:contact_detail": cast.contact.pk,
+            "api:contact_deactivate": cast.contact.pk,
+            "api:contact_reactivate": cast.contact.pk,
+            "api:product_detail": product.pk,
+            "api:release_detail": release.pk,
+            "api:environment_detail": environment.pk,
+            "api:offering_detail": offering.pk,
+        },
+        "product_pk": product.pk,
+    }
+
+
+def url_for(name: str, pattern: str, world: dict) -> str:
+    kwargs = {}
+    for param in re.findall(r"<(?:\w+:)?(\w+)>", pattern):
+        kwargs[param] = world["pk"][name] if param == "pk" else world[param]
+    return reverse(name, kwargs=kwargs)
+
+
+def row_counts() -> dict[str, int]:
+    return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+
+
+def users_by_role(cast) -> dict[str, object]:
+    return {
+        ANON: None,
+        CUSTOMER_ADMIN: cast.customer_admin,
+        CONTACT: cast.contact,
+        OUTSIDER: cast.outsider,
+        AGENT: cast.agent,
+        BILLING: cast.billing,
+        MANAGER: cast.manager,
+        ADMIN: cast.admin,
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_route_answers_each_role_as_expected_and_changes_nothing(cast, world, role):
+    client = cast.client_for(users_by_role(cast)[role])
+    failures = []
+    for name, pattern in all_routes():
+        url = url_for(name, pattern, world)
+        before = row_counts()
+        response = client.get(url)
+        expected = EXPECTED[name][role]
+        if expected == LOGIN:
+            ok = response.status_code == 302 and response["Location"].startswith(
+                reverse("accounts:login")
+            )
+        else:
+            ok = response.status_code == expected
+        if not ok:
+            failures.append(f"{role} GET {url}: {response.status_code}, expected {expected}")
+        if row_counts() != before and name != "accounts:login":
+            failures.append(f"{role} GET {url} changed the database")
+    assert not failures, "\n".join(failures)
+
+
+def admin_models() -> list[type[Model]]:
+    return sorted(admin.site._registry, key=lambda m: m._meta.label)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_admin_shows_each_model_only_to_roles_with_its_permissions(cast, role):
+    user_or_contact = users_by_role(cast)[role]
+    client = cast.client_for(user_or_contact)
+    user = getattr(user_or_contact, "user", user_or_contact)
+    failures = []
+    for model in admin_models():
+        meta = model._meta
+        for view, perms in (("changelist", ("view", "change")), ("add", ("add",))):
+            url = reverse(f"admin:{meta.app_label}_{meta.model_name}_{view}")
+            response = client.get(url)
+            if user is None or not user.is_staff:
+                ok = response.status_code == 302 and "/admin/login/" in response["Location"]
+            elif any(user.has_perm(f"{meta.app_label}.{p}_{meta.model_name}") for p in perms):
+                ok = response.status_code == 200
+            else:
+                ok = response.status_code == 403
+            if not ok:
+                failures.append(f"{role} GET {url}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+def test_roles_hold_the_permissions_their_job_needs(cast):
+    assert cast.agent.has_perm("accounts.change_contact")
+    assert not cast.agent.has_perm("accounts.add_organization")
+    assert not cast.agent.has_perm("catalog.change_product")
+    assert cast.manager.has_perm("catalog.change_product")
+    assert cast.billing.has_perm("accounts.change_organization")
+    assert not cast.billing.has_perm("catalog.add_release")
+    for user in (cast.agent, cast.manager, cast.billing, cast.admin):
+        assert not user.has_perm("accounts.delete_contact")
+        assert not user.has_perm("accounts.delete_organization")
+        assert not user.has_perm("accounts.change_accountevent")
