@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -191,7 +192,7 @@ def admin_models() -> list[type[Model]]:
 def test_the_admin_shows_each_model_only_to_roles_with_its_permissions(cast, role):
     user_or_contact = users_by_role(cast)[role]
     client = cast.client_for(user_or_contact)
-    user = getattr(user_or_contact, "user", user_or_contact)
+    user: Any = getattr(user_or_contact, "user", user_or_contact)
     failures = []
     for model in admin_models():
         meta = model._meta

@@ -132,11 +132,8 @@ def release_histories(draw):
     )
     result = []
     for n in range(count):
-        eos = draw(
-            st.one_of(
-                st.none(), st.integers(0, 3000).map(lambda d, g=ga[n]: g + dt.timedelta(days=d))
-            )
-        )
+        lifetime = draw(st.one_of(st.none(), st.integers(0, 3000)))
+        eos = None if lifetime is None else ga[n] + dt.timedelta(days=lifetime)
         result.append(
             ReleaseFacts(
                 id=n + 1,

@@ -30,7 +30,7 @@ def test_an_empty_value_counts_as_missing():
 def test_integers_are_parsed_and_bounded():
     env = Env({"N": "12", "BAD": "12.5", "LOW": "-1"})
     assert env.integer("N") == 12
-    with pytest.raises(ImproperlyConfigured, match="BAD must be a whole number, got '12.5'"):
+    with pytest.raises(ImproperlyConfigured, match=r"BAD must be a whole number, got '12\.5'"):
         env.integer("BAD")
     with pytest.raises(ImproperlyConfigured, match="LOW must be at least 0, got -1"):
         env.integer("LOW", min_value=0)
