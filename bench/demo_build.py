@@ -44,6 +44,7 @@ def main() -> int:
             [
                 *python,
                 "shell",
+                "-v0",
                 "-c",
                 "from retainer.accounts.models import Organization, Contact; "
                 "print(Organization.objects.count(), Contact.objects.count())",
