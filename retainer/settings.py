@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "retainer.lib",
     "retainer.accounts",
     "retainer.catalog",
+    "retainer.contracts",
 ]
 
 MIDDLEWARE = [

@@ -55,3 +55,30 @@ def save_validated(instance: models.Model, **save_kwargs: Any) -> None:
     """
     instance.full_clean()
     instance.save(**save_kwargs)
+
+
+class IdempotencyKey(models.Model):
+    """A client's ``Idempotency-Key`` and the response it got (see ``lib/idempotency.py``).
+
+    The row is inserted first, inside the request's transaction, so a concurrent
+    request with the same key waits on the unique constraint and then replays.
+    """
+
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="idempotency_keys"
+    )
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="lib_idempotency_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.key})"

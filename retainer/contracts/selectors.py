@@ -1,0 +1,154 @@
+"""Reads of plans, contracts and ledgers, and the facts the entitlement decision needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet, Sum
+
+from retainer.accounts.models import Contact, Organization
+from retainer.catalog.models import Environment, Product, Release
+from retainer.catalog.selectors import release_facts, scope_facts_for_product
+from retainer.contracts import entitlement
+from retainer.contracts.choices import ContractStatus
+from retainer.contracts.models import (
+    Contract,
+    ContractEvent,
+    LedgerEntry,
+    SupportPlan,
+    TrainingRecord,
+)
+
+
+def plans_current() -> QuerySet[SupportPlan]:
+    return SupportPlan.objects.filter(is_current=True).prefetch_related("products")
+
+
+def contracts_with_relations(contracts: QuerySet[Contract]) -> QuerySet[Contract]:
+    return contracts.select_related("organization", "plan").prefetch_related(
+        "covered_products", Prefetch("named_contacts", queryset=Contact.objects.only("pk"))
+    )
+
+
+def ledger_for_contract(*, contract: Contract) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(contract=contract).select_related("actor")
+
+
+def events_for_contract(*, contract: Contract) -> QuerySet[ContractEvent]:
+    return ContractEvent.objects.filter(contract=contract).select_related("actor")
+
+
+def ledger_sum(*, contract: Contract) -> int:
+    """The balance recomputed from the entries (the cached one must always equal it)."""
+    total = LedgerEntry.objects.filter(contract=contract).aggregate(total=Sum("quantity"))
+    return int(total["total"] or 0)
+
+
+@dataclass(frozen=True)
+class BalanceSummary:
+    unit: str
+    balance: int
+    granted: int
+    consumed: int
+    overage: int
+    low_balance_at: int | None
+    low_balance_warned: bool
+
+
+def balance_summary(*, contract: Contract) -> BalanceSummary:
+    totals = {"granted": 0, "consumed": 0, "overage": 0}
+    for kind, quantity, overage in LedgerEntry.objects.filter(contract=contract).values_list(
+        "kind", "quantity", "overage_quantity"
+    ):
+        if quantity > 0 and kind in ("grant", "top_up", "rollover"):
+            totals["granted"] += quantity
+        if kind in ("consume", "reverse"):
+            totals["consumed"] -= quantity
+        totals["overage"] += overage
+    return BalanceSummary(
+        unit=contract.unit,
+        balance=contract.balance,
+        low_balance_at=contract.low_balance_at,
+        low_balance_warned=contract.low_balance_warned,
+        **totals,
+    )
+
+
+def contact_facts(contact: Contact) -> entitlement.ContactFacts:
+    return entitlement.ContactFacts(
+        id=contact.pk,
+        organization_id=contact.organization_id,
+        is_active=contact.is_active,
+        completed_courses=frozenset(
+            course.lower()
+            for course in TrainingRecord.objects.filter(contact=contact).values_list(
+                "course", flat=True
+            )
+        ),
+    )
+
+
+def contract_facts(contract: Contract) -> entitlement.ContractFacts:
+    """Facts of a contract loaded with ``contracts_with_relations``."""
+    terms = contract.plan_terms
+    return entitlement.ContractFacts(
+        id=contract.pk,
+        organization_id=contract.organization_id,
+        status=contract.status,
+        start=contract.start_date,
+        end=contract.end_date,
+        unit=contract.unit,
+        balance=contract.balance,
+        quantity=terms.quantity,
+        exhaustion_policy=terms.exhaustion_policy,
+        is_warranty=terms.is_warranty,
+        product_ids=frozenset(p.pk for p in contract.covered_products.all()),
+        channels=frozenset(terms.channels),
+        authorization_policy=terms.authorization_policy,
+        named_contact_ids=frozenset(c.pk for c in contract.named_contacts.all()),
+        required_course=terms.required_course,
+        overage_rate=terms.overage_rate,
+        currency=contract.currency,
+    )
+
+
+def candidate_contracts(*, organization: Organization) -> list[entitlement.ContractFacts]:
+    """Every contract of the organization except terms already superseded by a renewal."""
+    contracts = Contract.objects.filter(organization=organization).exclude(
+        status=ContractStatus.RENEWED
+    )
+    return [contract_facts(c) for c in contracts_with_relations(contracts).order_by("id")]
+
+
+def decide_for(
+    *,
+    contact: Contact,
+    product: Product,
+    channel: str,
+    on: dt.date,
+    release: Release | None = None,
+    environment: Environment | None = None,
+    modified_source: bool = False,
+    third_party: bool = False,
+) -> tuple[entitlement.Decision, entitlement.Request]:
+    """Load the facts and take the decision; reads only, writes nothing."""
+    request = entitlement.Request(
+        contact=contact_facts(contact),
+        organization_id=contact.organization_id,
+        product_id=product.pk,
+        channel=channel,
+        on=on,
+        release=release_facts(release) if release is not None else None,
+        environment_id=environment.pk if environment is not None else None,
+        modified_source=modified_source,
+        third_party=third_party,
+    )
+    policy, releases = scope_facts_for_product(product)
+    decision = entitlement.decide(
+        request,
+        candidate_contracts(organization=contact.organization),
+        policy=policy,
+        releases=releases,
+    )
+    return decision, request
