@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_htmx",
+    "django_tasks",
+    "huey.contrib.djhuey",
     "retainer.lib",
     "retainer.accounts",
     "retainer.catalog",
@@ -204,3 +206,26 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.string("RETAINER_LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# --- Background jobs (begin) ----------------------------------------------------------------
+# Application code enqueues through the django-tasks API (``@task`` + ``.enqueue()``, or
+# ``retainer.lib.jobs.enqueue_on_commit``); huey stores and runs the jobs. The queue lives in its
+# own SQLite file so queue churn never holds the app database's write lock, or in Redis when
+# REDIS_URL is set (several hosts, many consumers). Periodic schedules: retainer/periodic.py.
+REDIS_URL = env.url("REDIS_URL", ("redis", "rediss"))
+TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
+HUEY = {
+    "name": "retainer",
+    # The subclasses load retainer.periodic in consumer processes only.
+    "huey_class": f"retainer.lib.jobs.{'RedisHuey' if REDIS_URL else 'SqliteHuey'}",
+    # Explicit: huey would otherwise run jobs inline whenever DEBUG is on.
+    "immediate": env.boolean("RETAINER_JOBS_IMMEDIATE", False),
+    "results": True,
+    "utc": True,
+    **({"url": REDIS_URL} if REDIS_URL else {"filename": str(VAR_DIR / "jobs.sqlite3")}),
+    "consumer": {
+        "workers": env.integer("RETAINER_JOBS_WORKERS", 2, min_value=1, max_value=64),
+        "worker_type": "thread",
+    },
+}
+# --- Background jobs (end) ------------------------------------------------------------------

@@ -1,0 +1,95 @@
+"""Background jobs: the django-tasks API, executed by huey.
+
+Application code declares jobs with ``django_tasks.task`` (``django.tasks`` from Django 6 on)
+in its app's ``tasks.py``, names them ``<verb>_<noun>_task``, passes only JSON values (ids,
+not model instances) and makes them idempotent, because a job may run again after a crash.
+
+State changes enqueue their jobs with :func:`enqueue_on_commit`, so a job never runs against
+a row its transaction has not committed yet, and never runs at all if that transaction rolls
+back.
+
+Periodic schedules are declared in exactly one module, ``retainer/periodic.py``. The huey
+classes below load it in consumer processes (``manage.py run_huey``) only; web processes
+never need it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, ParamSpec, TypeVar
+
+import huey
+from django.db import transaction
+from django_tasks.base import Task, TaskResultStatus
+from django_tasks.utils import normalize_json
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: Prefix under which huey's django-tasks backend keeps one status record per job.
+TASK_RECORD_PREFIX = "djt."
+
+_FINISHED = {TaskResultStatus.SUCCESSFUL.value, TaskResultStatus.FAILED.value}
+
+
+def enqueue_on_commit(task: Task[P, T], *args: P.args, **kwargs: P.kwargs) -> None:
+    """Enqueue ``task(*args, **kwargs)`` once the current transaction commits.
+
+    Outside a transaction (autocommit) it is enqueued at once. If the transaction rolls
+    back, nothing is enqueued. The task and its arguments are validated now, so a task that
+    cannot be enqueued (not module-level, arguments that are not JSON) fails at the call
+    site rather than after the commit, when nobody can handle the error any more.
+    """
+    task.get_backend().validate_task(task)
+    normalize_json([list(args), kwargs])  # raises TypeError for values JSON cannot carry
+    transaction.on_commit(lambda: task.enqueue(*args, **kwargs), robust=False)
+
+
+def prune_job_results(queue: huey.Huey, *, now: datetime, older_than: timedelta) -> int:
+    """Delete the status records of jobs that finished before ``now - older_than``.
+
+    huey's django-tasks backend keeps one record per job (status, arguments, errors) for
+    ``get_result``; nothing removes them, so they grow without bound. Records of jobs that
+    have not finished (queued, scheduled, running) are kept whatever their age. ``now`` is
+    an aware datetime. Returns the number of records deleted.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    cutoff = now - older_than
+    deleted = 0
+    for key in list(queue.storage.result_items()):
+        if not key.startswith(TASK_RECORD_PREFIX):
+            continue
+        record = queue.get(key, peek=True)
+        if not isinstance(record, dict) or record.get("status") not in _FINISHED:
+            continue
+        finished_at = record.get("finished_at")
+        if finished_at is None or datetime.fromisoformat(finished_at) >= cutoff:
+            continue
+        queue.delete(key)
+        deleted += 1
+    return deleted
+
+
+def _load_schedules(create: Callable[..., Any], **options: Any) -> Any:
+    # Importing the module registers its periodic tasks with the consumer's scheduler. It
+    # is imported here, not from settings or an AppConfig, because it needs the huey
+    # instance that is being built from the settings.
+    import retainer.periodic  # noqa: F401
+
+    return create(**options)
+
+
+class SqliteHuey(huey.SqliteHuey):
+    """The embedded queue: a SQLite file of its own. Loads the schedules in consumers."""
+
+    def create_consumer(self, **options: Any) -> Any:
+        return _load_schedules(super().create_consumer, **options)
+
+
+class RedisHuey(huey.RedisHuey):
+    """The scale-out queue on Redis (``REDIS_URL``). Loads the schedules in consumers."""
+
+    def create_consumer(self, **options: Any) -> Any:
+        return _load_schedules(super().create_consumer, **options)
