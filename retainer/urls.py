@@ -7,6 +7,7 @@ from retainer.lib import health
 api_patterns = [
     path("", include("retainer.accounts.api_urls")),
     path("", include("retainer.catalog.api_urls")),
+    path("", include("retainer.contracts.api_urls")),
 ]
 
 urlpatterns = [

@@ -21,6 +21,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.add_contact",
         "accounts.change_contact",
         "catalog.view_*",
+        "contracts.view_*",
+        "contracts.add_entitlementdecision",
+        "contracts.override_entitlementdecision",
     ],
     Role.MANAGER: [
         "accounts.view_*",
@@ -33,15 +36,21 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.add_team",
         "accounts.change_team",
         "catalog.*",
+        "contracts.*",
     ],
     Role.BILLING: [
         "accounts.view_*",
         "accounts.change_organization",
         "catalog.view_*",
+        "contracts.view_*",
+        "contracts.add_*",
+        "contracts.change_*",
+        "contracts.override_*",
     ],
     Role.ADMIN: [
         "accounts.*",
         "catalog.*",
+        "contracts.*",
         "auth.view_group",
     ],
 }
@@ -57,6 +66,11 @@ NEVER_GRANTED = {
     "catalog.delete_catalogevent",
     "catalog.change_catalogevent",
     "catalog.add_catalogevent",
+    "contracts.delete_ledgerentry",
+    "contracts.change_ledgerentry",
+    "contracts.delete_contractevent",
+    "contracts.change_contractevent",
+    "contracts.add_contractevent",
 }
 
 

@@ -1,0 +1,338 @@
+"""Explicit input and output shapes of the contracts API.
+
+Allowance quantities are integers in the contract's unit: incidents, or minutes for
+hour-based contracts. Money is a decimal string with its currency.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from retainer.accounts.models import Contact, Organization
+from retainer.catalog.models import Environment, Product, Release
+from retainer.contracts.choices import (
+    AllowanceUnit,
+    AuthorizationPolicy,
+    Channel,
+    DecrementPoint,
+    ExhaustionPolicy,
+    Outcome,
+    PriceBasis,
+    SourceType,
+    ThresholdKind,
+    Tier,
+)
+from retainer.contracts.models import (
+    Contract,
+    ContractEvent,
+    EntitlementDecision,
+    LedgerEntry,
+    SupportPlan,
+    TrainingRecord,
+)
+from retainer.lib.money import CURRENCY_CHOICES
+
+
+def amount(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=4, **kwargs)
+
+
+class TermsIn(serializers.Serializer):
+    """Plan terms; every field is optional and falls back to the preset's default."""
+
+    tier = serializers.ChoiceField(choices=Tier.choices, required=False, allow_blank=True)
+    unit = serializers.ChoiceField(choices=AllowanceUnit.choices, required=False)
+    quantity = serializers.IntegerField(required=False, help_text="Incidents, or minutes.")
+    term_months = serializers.IntegerField(required=False, allow_null=True)
+    term_days = serializers.IntegerField(required=False, allow_null=True)
+    decrement_point = serializers.ChoiceField(choices=DecrementPoint.choices, required=False)
+    exhaustion_policy = serializers.ChoiceField(choices=ExhaustionPolicy.choices, required=False)
+    overage_rate = amount(required=False, help_text="Per hour, or per incident.")
+    low_balance_kind = serializers.ChoiceField(choices=ThresholdKind.choices, required=False)
+    low_balance_threshold = serializers.IntegerField(required=False)
+    rollover_cap = serializers.IntegerField(required=False, allow_null=True)
+    allowance_expires = serializers.BooleanField(required=False)
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=Channel.choices), required=False
+    )
+    authorization_policy = serializers.ChoiceField(
+        choices=AuthorizationPolicy.choices, required=False
+    )
+    max_named_contacts = serializers.IntegerField(required=False, allow_null=True)
+    required_course = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    price_basis = serializers.ChoiceField(choices=PriceBasis.choices, required=False)
+    price_amount = amount(required=False)
+    price_percent = amount(required=False)
+    named_engineer_price = amount(required=False)
+    extra_contact_price = amount(required=False)
+    uplift_percent = amount(required=False)
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, required=False)
+    includes_updates = serializers.BooleanField(required=False)
+
+
+class PlanIn(serializers.Serializer):
+    code = serializers.SlugField(max_length=60)
+    name = serializers.CharField(max_length=120)
+    preset = serializers.CharField(max_length=20)
+    products = serializers.PrimaryKeyRelatedField(
+        queryset=Product.objects.all(), many=True, required=False
+    )
+    terms = TermsIn(required=False)
+
+
+class PlanVersionIn(serializers.Serializer):
+    name = serializers.CharField(max_length=120, required=False)
+    products = serializers.PrimaryKeyRelatedField(
+        queryset=Product.objects.all(), many=True, required=False
+    )
+    terms = TermsIn(required=False)
+
+
+class PlanOut(serializers.ModelSerializer):
+    class Meta:
+        model = SupportPlan
+        fields = [
+            "id",
+            "code",
+            "version",
+            "name",
+            "tier",
+            "tier_rank",
+            "preset",
+            "unit",
+            "currency",
+            "is_current",
+            "previous",
+            "products",
+            "terms",
+            "created_at",
+        ]
+
+
+class ContractIn(serializers.Serializer):
+    organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.filter(is_active=True)
+    )
+    preset = serializers.CharField(max_length=40)
+    plan = serializers.PrimaryKeyRelatedField(
+        queryset=SupportPlan.objects.all(), required=False, allow_null=True
+    )
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(required=False, allow_null=True)
+    purchase_date = serializers.DateField(required=False, allow_null=True)
+    purchase_price = amount(required=False, allow_null=True, min_value=Decimal(0))
+    covered_products = serializers.PrimaryKeyRelatedField(
+        queryset=Product.objects.all(), many=True, required=False
+    )
+    named_contacts = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.filter(is_active=True), many=True, required=False
+    )
+    named_engineer = serializers.BooleanField(required=False)
+    extra_named_contacts = serializers.IntegerField(required=False, min_value=0)
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    terms = TermsIn(required=False)
+
+
+class ContractOut(serializers.ModelSerializer):
+    class Meta:
+        model = Contract
+        fields = [
+            "id",
+            "organization",
+            "plan",
+            "preset",
+            "unit",
+            "status",
+            "start_date",
+            "end_date",
+            "purchase_date",
+            "purchase_price",
+            "price",
+            "currency",
+            "balance",
+            "low_balance_at",
+            "low_balance_warned",
+            "named_engineer",
+            "extra_named_contacts",
+            "named_contacts",
+            "covered_products",
+            "term_number",
+            "previous",
+            "reference",
+            "terms",
+            "created_at",
+        ]
+
+
+class CancelIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class TopUpIn(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, help_text="Incidents, or minutes.")
+    price = amount(required=False, allow_null=True)
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, required=False)
+    key = serializers.CharField(max_length=255, required=False)
+
+
+class ConsumeIn(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, help_text="Incidents, or minutes.")
+    source_type = serializers.ChoiceField(choices=SourceType.choices)
+    source_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    key = serializers.CharField(
+        max_length=255,
+        required=False,
+        help_text="Derived from the source, e.g. case:<id>:incident or time-entry:<id>:v<n>.",
+    )
+
+
+class ReverseIn(serializers.Serializer):
+    reverses_key = serializers.CharField(max_length=255)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class LedgerEntryOut(serializers.ModelSerializer):
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "contract",
+            "kind",
+            "quantity",
+            "overage_quantity",
+            "overage_rate",
+            "currency",
+            "balance_after",
+            "key",
+            "source_type",
+            "source_id",
+            "reason",
+            "reverses",
+            "actor",
+            "created_at",
+        ]
+
+
+class MovementOut(serializers.Serializer):
+    entry = LedgerEntryOut()
+    replayed = serializers.BooleanField()
+    balance = serializers.IntegerField()
+
+
+class BalanceOut(serializers.Serializer):
+    contract = serializers.IntegerField()
+    unit = serializers.CharField()
+    balance = serializers.IntegerField()
+    granted = serializers.IntegerField()
+    consumed = serializers.IntegerField()
+    overage = serializers.IntegerField()
+    low_balance_at = serializers.IntegerField(allow_null=True)
+    low_balance_warned = serializers.BooleanField()
+    ledger_sum = serializers.IntegerField()
+
+
+class ContractEventOut(serializers.ModelSerializer):
+    class Meta:
+        model = ContractEvent
+        fields = ["id", "type", "created_at", "actor", "plan", "contract", "decision", "data"]
+
+
+class DecisionRequestIn(serializers.Serializer):
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    date = serializers.DateField(required=False)
+    release = serializers.PrimaryKeyRelatedField(
+        queryset=Release.objects.all(), required=False, allow_null=True
+    )
+    environment = serializers.PrimaryKeyRelatedField(
+        queryset=Environment.objects.all(), required=False, allow_null=True
+    )
+    modified_source = serializers.BooleanField(required=False, default=False)
+    third_party = serializers.BooleanField(required=False, default=False)
+
+
+class DecisionRecordIn(DecisionRequestIn):
+    source_type = serializers.ChoiceField(choices=SourceType.choices)
+    source_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+class ConsideredOut(serializers.Serializer):
+    contract = serializers.IntegerField()
+    eligible = serializers.BooleanField()
+    reason = serializers.CharField()
+    billable = serializers.BooleanField()
+
+
+class OfferingBrief(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    price = amount()
+    currency = serializers.CharField()
+    unit = serializers.CharField()
+
+
+class DecisionOut(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    reason = serializers.CharField()
+    sentence = serializers.CharField()
+    contract = serializers.IntegerField(allow_null=True)
+    considered = ConsideredOut(many=True)
+    offering_kind = serializers.CharField(allow_blank=True)
+    offering = OfferingBrief(allow_null=True)
+    scope_findings = serializers.ListField(child=serializers.CharField())
+
+
+class EntitlementDecisionOut(serializers.ModelSerializer):
+    effective_outcome = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = EntitlementDecision
+        fields = [
+            "id",
+            "source_type",
+            "source_id",
+            "organization",
+            "contact",
+            "product",
+            "channel",
+            "decided_on",
+            "outcome",
+            "reason",
+            "offering_kind",
+            "sentence",
+            "contract",
+            "considered",
+            "facts",
+            "override_outcome",
+            "override_contract",
+            "override_reason",
+            "overridden_by",
+            "overridden_at",
+            "effective_outcome",
+            "created_at",
+        ]
+
+
+class OverrideIn(serializers.Serializer):
+    new_outcome = serializers.ChoiceField(choices=Outcome.choices)
+    contract = serializers.PrimaryKeyRelatedField(
+        queryset=Contract.objects.all(), required=False, allow_null=True
+    )
+    reason = serializers.CharField(max_length=1000)
+
+
+class TrainingIn(serializers.Serializer):
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
+    course = serializers.CharField(max_length=120)
+    completed_on = serializers.DateField()
+
+
+class TrainingOut(serializers.ModelSerializer):
+    class Meta:
+        model = TrainingRecord
+        fields = ["id", "contact", "course", "completed_on", "created_at"]

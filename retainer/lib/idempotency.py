@@ -1,0 +1,125 @@
+"""``Idempotency-Key`` for write endpoints, with Stripe's semantics.
+
+- A request without the header runs normally.
+- The first request with a key runs inside one transaction that starts by inserting
+  the key row (unique per user and key); its response (status and body) is stored
+  in the same transaction, so either both the effects and the stored response
+  commit, or neither does.
+- The same key with the same method, path and body returns the stored response
+  (same status, same body) with the header ``Idempotent-Replayed: true``.
+- The same key with a different request is a 409 ``idempotency_key_reused``.
+- A malformed key (empty, longer than 255 characters, non-printable) is a 400
+  ``idempotency_key_invalid``.
+- Concurrent requests with one key run once: the second waits on the unique key row
+  (PostgreSQL) or on the write lock taken at ``BEGIN IMMEDIATE`` (SQLite), then replays.
+- A request that fails (4xx/5xx) stores nothing, so it may be retried with the key.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, transaction
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from retainer.lib.api import ApiError
+from retainer.lib.auth import request_user
+from retainer.lib.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+MAX_LENGTH = 255
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Up to 255 printable characters. Replaying a key with the same request returns "
+        "the stored response; with a different request, 409 idempotency_key_reused."
+    ),
+)
+
+View = TypeVar("View", bound=Callable[..., Response])
+
+
+def validate_key(raw: str) -> str:
+    if not raw or len(raw) > MAX_LENGTH or not raw.isprintable() or raw.strip() != raw:
+        raise ApiError(
+            "idempotency_key_invalid",
+            f"The {HEADER} header must be 1 to {MAX_LENGTH} printable characters "
+            "without leading or trailing spaces.",
+        )
+    return raw
+
+
+def fingerprint(request: Request) -> str:
+    """SHA-256 of the method, path and the parsed body (key order does not matter)."""
+    data = request.data
+    if hasattr(data, "lists"):
+        data = dict(data.lists())
+    body = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    text = f"{request.method}\n{request.path}\n{body}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def idempotent(view_method: View) -> View:
+    """Decorate a DRF view's ``post``/``put``/``patch`` to honour ``Idempotency-Key``."""
+
+    @functools.wraps(view_method)
+    def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raw = request.headers.get(HEADER)
+        if raw is None:
+            return view_method(self, request, *args, **kwargs)
+        key = validate_key(raw)
+        user = request_user(request)
+        digest = fingerprint(request)
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    row = IdempotencyKey.objects.create(
+                        user=user,
+                        key=key,
+                        fingerprint=digest,
+                        method=request.method or "",
+                        path=request.path[:500],
+                    )
+            except IntegrityError:
+                return _replay(user.pk, key, digest)
+            response = view_method(self, request, *args, **kwargs)
+            if response.status_code >= status.HTTP_400_BAD_REQUEST:
+                transaction.set_rollback(True)
+                return response
+            row.status_code = response.status_code
+            row.response_body = json.loads(JSONRenderer().render(response.data) or b"null")
+            row.save(update_fields=["status_code", "response_body"])
+        return response
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _replay(user_id: int, key: str, digest: str) -> Response:
+    stored = IdempotencyKey.objects.get(user_id=user_id, key=key)
+    if stored.fingerprint != digest:
+        raise ApiError(
+            "idempotency_key_reused",
+            f"This {HEADER} was already used for a different request.",
+            status_code=status.HTTP_409_CONFLICT,
+        )
+    if stored.status_code is None:  # pragma: no cover - the row commits with its response
+        raise ApiError(
+            "idempotency_request_in_progress",
+            "A request with this key is still running; retry shortly.",
+            status_code=status.HTTP_409_CONFLICT,
+        )
+    response = Response(stored.response_body, status=stored.status_code)
+    response["Idempotent-Replayed"] = "true"
+    return response
