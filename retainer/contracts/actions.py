@@ -605,18 +605,19 @@ def _expire_unused(locked: Contract, *, actor: User | None, reason: str) -> int:
     remaining = locked.balance
     if remaining <= 0 or not locked.plan_terms.has_allowance:
         return 0
-    key = f"contract:{locked.pk}:expire"
-    if _existing(locked.pk, key) is None:
-        _append(
-            locked,
-            kind=EntryKind.EXPIRE,
-            quantity=-remaining,
-            key=key,
-            source_type=SourceType.CONTRACT,
-            source_id=str(locked.pk),
-            reason=reason,
-            actor=actor,
-        )
+    # Callers hold the lock and act once per status change, so the position in the
+    # ledger makes a unique, repeatable key (a later correction can expire again).
+    position = LedgerEntry.objects.filter(contract=locked).count()
+    _append(
+        locked,
+        kind=EntryKind.EXPIRE,
+        quantity=-remaining,
+        key=f"contract:{locked.pk}:expire:{position}",
+        source_type=SourceType.CONTRACT,
+        source_id=str(locked.pk),
+        reason=reason,
+        actor=actor,
+    )
     return remaining
 
 

@@ -41,7 +41,7 @@ $$;
 def create_triggers(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(FUNCTION)
+        schema_editor.execute(FUNCTION, params=None)
         for table in TABLES:
             for sql in _postgresql(table)[0]:
                 schema_editor.execute(sql)
