@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "retainer.accounts",
     "retainer.catalog",
     "retainer.contracts",
+    "retainer.cases",
 ]
 
 MIDDLEWARE = [

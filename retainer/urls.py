@@ -8,6 +8,7 @@ api_patterns = [
     path("", include("retainer.accounts.api_urls")),
     path("", include("retainer.catalog.api_urls")),
     path("", include("retainer.contracts.api_urls")),
+    path("", include("retainer.cases.api_urls")),
 ]
 
 urlpatterns = [

@@ -24,6 +24,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "contracts.view_*",
         "contracts.add_entitlementdecision",
         "contracts.override_entitlementdecision",
+        "cases.view_*",
+        "cases.add_case",
+        "cases.change_case",
+        "cases.add_casemessage",
+        "cases.add_timeentry",
+        "cases.change_timeentry",
+        "cases.add_defect",
+        "cases.change_defect",
     ],
     Role.MANAGER: [
         "accounts.view_*",
@@ -37,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.change_team",
         "catalog.*",
         "contracts.*",
+        "cases.*",
     ],
     Role.BILLING: [
         "accounts.view_*",
@@ -46,11 +55,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "contracts.add_*",
         "contracts.change_*",
         "contracts.override_*",
+        "cases.view_*",
     ],
     Role.ADMIN: [
         "accounts.*",
         "catalog.*",
         "contracts.*",
+        "cases.*",
         "auth.view_group",
     ],
 }
@@ -71,6 +82,12 @@ NEVER_GRANTED = {
     "contracts.delete_contractevent",
     "contracts.change_contractevent",
     "contracts.add_contractevent",
+    "cases.add_caseevent",
+    "cases.change_caseevent",
+    "cases.delete_caseevent",
+    "cases.delete_case",
+    "cases.delete_timeentry",
+    "cases.delete_casemessage",
 }
 
 

@@ -1,0 +1,316 @@
+"""REST API for cases. Staff and customers use the same endpoints; customers are scoped
+to their organization, see a smaller output shape, and may not set agent-only fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from retainer.accounts.access import customer_contact, is_vendor_staff
+from retainer.cases import actions, selectors
+from retainer.cases.access import (
+    access_case,
+    access_defect,
+    access_time_entry,
+    cases_visible_to,
+    messages_visible_to,
+)
+from retainer.cases.filters import CaseFilter
+from retainer.cases.models import Case, Defect
+from retainer.cases.serializers import (
+    CaseCreateIn,
+    CaseCreateStaffIn,
+    CaseCustomerOut,
+    CaseStaffOut,
+    CaseUpdateIn,
+    CsatIn,
+    CsatOut,
+    DefectIn,
+    DefectOut,
+    FixReleaseIn,
+    LinkDefectIn,
+    MessageIn,
+    MessageOut,
+    MessageStaffOut,
+    OverrideIn,
+    TimeEntryIn,
+    TimeEntryOut,
+    TimeEntryUpdateIn,
+    TransitionIn,
+)
+from retainer.contracts.choices import Channel
+from retainer.lib.api import ApiError, require_perm
+from retainer.lib.auth import request_user
+from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+
+
+def _validated(
+    serializer_class: type[serializers.Serializer], data: Any, *, partial: bool = False
+) -> dict[str, Any]:
+    """Validate ``data``, refusing any field the serializer does not accept (no over-posting)."""
+    serializer = serializer_class(data=data, partial=partial)
+    unknown = sorted(set(getattr(data, "keys", dict)()) - set(serializer.fields))
+    if unknown:
+        raise ApiError(
+            "field_not_allowed", f"These fields cannot be set here: {', '.join(unknown)}."
+        )
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _case_errors(call: Any) -> Any:
+    try:
+        return call()
+    except actions.CaseError as exc:
+        raise ApiError(exc.code, exc.detail, status_code=status.HTTP_409_CONFLICT) from None
+
+
+def case_out(user: Any, case: Case) -> dict[str, Any]:
+    serializer = CaseStaffOut if is_vendor_staff(user) else CaseCustomerOut
+    return dict(serializer(case).data)
+
+
+class CaseList(generics.ListAPIView):
+    queryset = Case.objects.none()  # per user, in get_queryset
+    filterset_class = CaseFilter
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return CaseStaffOut if is_vendor_staff(self.request.user) else CaseCustomerOut
+
+    def get_queryset(self) -> QuerySet[Case]:
+        return selectors.cases_for_list(
+            cases_visible_to(request_user(self.request))
+        ).select_related("decision")
+
+    @extend_schema(
+        request=CaseCreateStaffIn, responses={201: CaseStaffOut}, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        user = request_user(request)
+        if is_vendor_staff(user):
+            require_perm(user, "cases.add_case")
+            values = _validated(CaseCreateStaffIn, request.data)
+            values.setdefault("channel", Channel.PHONE)
+        else:
+            contact = customer_contact(user)
+            if contact is None:
+                raise Http404
+            values = _validated(CaseCreateIn, request.data)
+            values.update(contact=contact, channel=Channel.API)
+        case = actions.do_open_case(**values, actor=user)
+        return Response(case_out(user, case), status=status.HTTP_201_CREATED)
+
+
+class CaseDetail(APIView):
+    @extend_schema(responses=CaseStaffOut)
+    def get(self, request: Request, public_id: str) -> Response:
+        user = request_user(request)
+        return Response(case_out(user, access_case(user, public_id)))
+
+    @extend_schema(request=CaseUpdateIn, responses=CaseStaffOut)
+    def patch(self, request: Request, public_id: str) -> Response:
+        user = request_user(request)
+        case = access_case(user, public_id, for_write=True)
+        if not is_vendor_staff(user):
+            raise ApiError(
+                "staff_only", "Only the support team changes these fields.", status_code=403
+            )
+        values = _validated(CaseUpdateIn, request.data, partial=True)
+        case = actions.do_update_case(case, actor=user, **values)
+        return Response(case_out(user, case))
+
+
+class CaseTransition(APIView):
+    @extend_schema(request=TransitionIn, responses=CaseStaffOut)
+    def post(self, request: Request, public_id: str) -> Response:
+        user = request_user(request)
+        case = access_case(user, public_id, for_write=True)
+        values = _validated(TransitionIn, request.data)
+        case = _case_errors(
+            lambda: actions.do_transition_case(
+                case,
+                values["status"],
+                root_cause=values.get("root_cause", ""),
+                by_customer=not is_vendor_staff(user),
+                actor=user,
+            )
+        )
+        return Response(case_out(user, case))
+
+
+class CaseOverride(APIView):
+    @extend_schema(request=OverrideIn, responses=CaseStaffOut)
+    def post(self, request: Request, public_id: str) -> Response:
+        user = request_user(request)
+        require_perm(user, "contracts.override_entitlementdecision")
+        case = access_case(user, public_id, for_write=True)
+        values = _validated(OverrideIn, request.data)
+        case = _case_errors(
+            lambda: actions.do_override_case_decision(
+                case,
+                outcome=values["outcome"],
+                contract=values.get("contract"),
+                reason=values["reason"],
+                actor=user,
+            )
+        )
+        return Response(case_out(user, selectors.case_for_detail(case)))
+
+
+class CaseMessages(APIView):
+    @extend_schema(responses=MessageStaffOut(many=True))
+    def get(self, request: Request, public_id: str) -> Response:
+        user = request_user(request)
+        case = access_case(user, public_id)
+        serializer = MessageStaffOut if is_vendor_staff(user) else MessageOut
+        return Response(serializer(messages_visible_to(user, case), many=True).data)
+
+    @extend_schema(
+        request=MessageIn, responses={201: MessageStaffOut}, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @idempotent
+    def post(self, request: Request, public_id: str) -> Response:
+        user = request_user(request)
+        case = access_case(user, public_id, for_write=True)
+        values = _validated(MessageIn, request.data)
+        if values["internal"] and not is_vendor_staff(user):
+            raise ApiError("field_not_allowed", "Customers cannot write internal notes.")
+        message = _case_errors(
+            lambda: actions.do_add_message(
+                case, author=user, body=values["body"], internal=values["internal"]
+            )
+        )
+        serializer = MessageStaffOut if is_vendor_staff(user) else MessageOut
+        return Response(serializer(message).data, status=status.HTTP_201_CREATED)
+
+
+def _staff_case(request: Request, public_id: str, *perms: str) -> tuple[Any, Case]:
+    user = request_user(request)
+    if not is_vendor_staff(user):
+        raise Http404  # customers never learn time entries exist
+    if perms:
+        require_perm(user, *perms)
+    return user, access_case(user, public_id, for_write=bool(perms))
+
+
+class CaseTimeEntries(APIView):
+    @extend_schema(responses=TimeEntryOut(many=True))
+    def get(self, request: Request, public_id: str) -> Response:
+        _, case = _staff_case(request, public_id)
+        return Response(TimeEntryOut(selectors.time_entries_for_case(case=case), many=True).data)
+
+    @extend_schema(
+        request=TimeEntryIn, responses={201: TimeEntryOut}, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @idempotent
+    def post(self, request: Request, public_id: str) -> Response:
+        user, case = _staff_case(request, public_id, "cases.add_timeentry")
+        values = _validated(TimeEntryIn, request.data)
+        entry = actions.do_log_time(case, agent=user, actor=user, **values)
+        return Response(TimeEntryOut(entry).data, status=status.HTTP_201_CREATED)
+
+
+class CaseTimeEntryDetail(APIView):
+    @extend_schema(request=TimeEntryUpdateIn, responses=TimeEntryOut)
+    def patch(self, request: Request, public_id: str, pk: int) -> Response:
+        user, case = _staff_case(request, public_id, "cases.change_timeentry")
+        entry = access_time_entry(user, case, pk)
+        values = _validated(TimeEntryUpdateIn, request.data, partial=True)
+        entry = _case_errors(lambda: actions.do_update_time_entry(entry, actor=user, **values))
+        return Response(TimeEntryOut(entry).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, public_id: str, pk: int) -> Response:
+        user, case = _staff_case(request, public_id, "cases.change_timeentry")
+        entry = access_time_entry(user, case, pk)
+        actions.do_delete_time_entry(entry, actor=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CaseDefectLink(APIView):
+    @extend_schema(request=LinkDefectIn, responses=CaseStaffOut)
+    def post(self, request: Request, public_id: str) -> Response:
+        user, case = _staff_case(request, public_id, "cases.change_case")
+        values = _validated(LinkDefectIn, request.data)
+        case = actions.do_link_defect(case, values["defect"], actor=user)
+        return Response(case_out(user, case))
+
+
+class DefectList(generics.ListAPIView):
+    queryset = Defect.objects.none()
+    serializer_class = DefectOut
+    filterset_fields = ["product", "status"]
+
+    def get_queryset(self) -> QuerySet[Defect]:
+        if not is_vendor_staff(request_user(self.request)):
+            raise Http404
+        return Defect.objects.prefetch_related("affected_releases").order_by("-id")
+
+    @extend_schema(request=DefectIn, responses={201: DefectOut}, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
+    def post(self, request: Request) -> Response:
+        user = request_user(request)
+        require_perm(user, "cases.add_defect")
+        values = _validated(DefectIn, request.data)
+        defect = actions.do_create_defect(**values, actor=user)
+        return Response(DefectOut(defect).data, status=status.HTTP_201_CREATED)
+
+
+class DefectDetail(APIView):
+    @extend_schema(responses=DefectOut)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(DefectOut(access_defect(request_user(request), pk)).data)
+
+
+class DefectFixRelease(APIView):
+    @extend_schema(request=FixReleaseIn, responses=DefectOut)
+    def post(self, request: Request, pk: int) -> Response:
+        user = request_user(request)
+        defect = access_defect(user, pk)
+        require_perm(user, "cases.change_defect")
+        values = _validated(FixReleaseIn, request.data)
+        contacts = actions.do_set_defect_fix_release(defect, values["release"], actor=user)
+        body = dict(DefectOut(defect).data)
+        body["notify"] = [
+            {"id": c.pk, "email": c.email, "full_name": c.full_name} for c in contacts
+        ]
+        return Response(body)
+
+
+class CaseCsat(APIView):
+    """The requester's organization answers the survey of a resolved case."""
+
+    @extend_schema(request=CsatIn, responses={201: CsatOut})
+    def post(self, request: Request, public_id: str) -> Response:
+        user = request_user(request)
+        case = access_case(user, public_id)
+        if is_vendor_staff(user):
+            raise ApiError(
+                "customers_only", "The survey is answered by the customer.", status_code=403
+            )
+        values = _validated(CsatIn, request.data)
+        response = _case_errors(lambda: actions.do_answer_csat(case, actor=user, **values))
+        return Response(CsatOut(response).data, status=status.HTTP_201_CREATED)
+
+
+class CsatByToken(APIView):
+    """The survey through the signed link in the resolution e-mail: no sign-in needed."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    @extend_schema(request=CsatIn, responses={201: CsatOut})
+    def post(self, request: Request, token: str) -> Response:
+        values = _validated(CsatIn, request.data)
+        response = _case_errors(
+            lambda: actions.do_answer_csat(actions.case_for_csat_token(token), actor=None, **values)
+        )
+        return Response(CsatOut(response).data, status=status.HTTP_201_CREATED)

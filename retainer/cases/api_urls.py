@@ -1,0 +1,31 @@
+from django.urls import path
+
+from retainer.cases import api
+
+urlpatterns = [
+    path("cases/", api.CaseList.as_view(), name="case_list"),
+    path("cases/<str:public_id>/", api.CaseDetail.as_view(), name="case_detail"),
+    path("cases/<str:public_id>/transition/", api.CaseTransition.as_view(), name="case_transition"),
+    path(
+        "cases/<str:public_id>/override-decision/", api.CaseOverride.as_view(), name="case_override"
+    ),
+    path("cases/<str:public_id>/messages/", api.CaseMessages.as_view(), name="case_messages"),
+    path(
+        "cases/<str:public_id>/time-entries/",
+        api.CaseTimeEntries.as_view(),
+        name="case_time_entries",
+    ),
+    path(
+        "cases/<str:public_id>/time-entries/<int:pk>/",
+        api.CaseTimeEntryDetail.as_view(),
+        name="case_time_entry_detail",
+    ),
+    path("cases/<str:public_id>/defect/", api.CaseDefectLink.as_view(), name="case_defect_link"),
+    path("cases/<str:public_id>/csat/", api.CaseCsat.as_view(), name="case_csat"),
+    path("csat/<str:token>/", api.CsatByToken.as_view(), name="csat_by_token"),
+    path("defects/", api.DefectList.as_view(), name="defect_list"),
+    path("defects/<int:pk>/", api.DefectDetail.as_view(), name="defect_detail"),
+    path(
+        "defects/<int:pk>/fix-release/", api.DefectFixRelease.as_view(), name="defect_fix_release"
+    ),
+]

@@ -1,0 +1,257 @@
+"""Cases and everything worked on them: messages, attachments, time, defects, CSAT and
+the append-only case history.
+
+Foreign keys to people, organizations, contracts and the catalog are ``PROTECT``: a
+case's history never disappears because someone was removed.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.utils import timezone
+
+from retainer.accounts.models import Contact, Organization, Team, User
+from retainer.cases.choices import (
+    CaseEventType,
+    CaseStatus,
+    CaseType,
+    CsatRating,
+    DefectStatus,
+    Priority,
+    RootCause,
+    Severity,
+)
+from retainer.catalog.models import Environment, Product, Release
+from retainer.contracts.choices import Channel, Outcome
+from retainer.contracts.models import Contract, EntitlementDecision
+
+REFERENCE_OFFSET = 10000
+
+
+def new_public_id() -> str:
+    """128 random bits, URL-safe: case URLs cannot be guessed or enumerated."""
+    return secrets.token_urlsafe(16)
+
+
+class Defect(models.Model):
+    """A product problem; many cases link to one, and its fix release closes the loop."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="defects")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=DefectStatus.choices, default=DefectStatus.REPORTED
+    )
+    affected_releases = models.ManyToManyField(Release, blank=True, related_name="defects")
+    fix_release = models.ForeignKey(
+        Release, on_delete=models.PROTECT, null=True, blank=True, related_name="fixed_defects"
+    )
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"DEF-{self.pk}: {self.title}"
+
+
+class Case(models.Model):
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="cases")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="cases")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="cases")
+    release = models.ForeignKey(
+        Release, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    environment = models.ForeignKey(
+        Environment, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    type = models.CharField(max_length=20, choices=CaseType.choices, default=CaseType.QUESTION)
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.MEDIUM)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    subject = models.CharField(max_length=200)
+    description = models.TextField()
+    modified_source = models.BooleanField(default=False)
+    third_party = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW, db_index=True
+    )
+    queue = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    assignee = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_cases"
+    )
+    tags = models.JSONField(default=list, blank=True)
+    category = models.CharField(max_length=60, blank=True)
+    root_cause = models.CharField(max_length=20, choices=RootCause.choices, blank=True)
+    watchers = models.ManyToManyField(Contact, blank=True, related_name="watched_cases")
+    defect = models.ForeignKey(
+        Defect, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+
+    # The entitlement decision taken at intake, and its effect (kept in step by actions).
+    decision = models.OneToOneField(
+        EntitlementDecision, on_delete=models.PROTECT, null=True, blank=True, related_name="case"
+    )
+    entitlement = models.CharField(
+        max_length=20, choices=Outcome.choices, blank=True, db_index=True
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    incident_version = models.PositiveIntegerField(
+        default=0, help_text="Bumped for each incident consumption; part of the ledger key."
+    )
+    incident_consumed = models.BooleanField(default=False)
+
+    opened_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["status", "severity", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        return f"RT-{REFERENCE_OFFSET + (self.pk or 0)}"
+
+    @property
+    def incident_key(self) -> str:
+        return f"case:{self.pk}:incident:v{self.incident_version}"
+
+
+class CaseMessage(models.Model):
+    """A public reply or an internal note, written by an agent or by a contact."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="messages")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    is_internal = models.BooleanField(default=False)
+    by_customer = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(models.Q(is_internal=True) & models.Q(by_customer=True)),
+                name="cases_message_customer_never_internal",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{'Note' if self.is_internal else 'Reply'} on case {self.case_id}"
+
+
+class CaseAttachment(models.Model):
+    """A file on a case, stored outside the web root under a server-generated name."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    message = models.ForeignKey(
+        CaseMessage, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
+    )
+    storage_name = models.CharField(max_length=200, unique=True)
+    display_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    is_internal = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class TimeEntry(models.Model):
+    """Work on a case. Billable minutes draw on the case's contract through the ledger.
+
+    Edits and deletions never rewrite the ledger: the consumption of version ``n`` is
+    reversed and version ``n + 1`` consumed (key ``time-entry:<id>:v<n>``).
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="time_entries")
+    agent = models.ForeignKey(User, on_delete=models.PROTECT, related_name="time_entries")
+    work_date = models.DateField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    minutes = models.PositiveIntegerField()
+    billable = models.BooleanField(default=True)
+    note = models.CharField(max_length=500, blank=True)
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="time_entries"
+    )
+    version = models.PositiveIntegerField(default=1)
+    covered_minutes = models.PositiveIntegerField(default=0)
+    overage_minutes = models.PositiveIntegerField(default=0)
+    is_deleted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-work_date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minutes__gt=0), name="cases_time_entry_minutes_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min on case {self.case_id}"
+
+    @property
+    def ledger_key(self) -> str:
+        return f"time-entry:{self.pk}:v{self.version}"
+
+
+class CsatResponse(models.Model):
+    """The one-question satisfaction survey, answered once per case."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="csat")
+    rating = models.CharField(max_length=10, choices=CsatRating.choices)
+    comment = models.TextField(blank=True)
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.rating} for case {self.case_id}"
+
+
+class CaseEvent(models.Model):
+    """Append-only history of a case: every change, who made it and when."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    type = models.CharField(max_length=30, choices=CaseEventType.choices)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
+    is_internal = models.BooleanField(
+        default=False, help_text="Hidden from the customer (time, notes, decisions' internals)."
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} on case {self.case_id}"

@@ -1,0 +1,211 @@
+"""Explicit input and output shapes of the cases API.
+
+Output for customers is a separate, smaller shape: it carries no internal notes,
+time, rates, assignee or contract internals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from retainer.accounts.models import Contact, Team, User
+from retainer.cases.choices import CaseStatus, CaseType, CsatRating, Priority, RootCause, Severity
+from retainer.cases.models import Case, CaseMessage, CsatResponse, Defect, TimeEntry
+from retainer.catalog.models import Environment, Product, Release
+from retainer.contracts.choices import Channel, Outcome
+from retainer.contracts.models import Contract
+
+
+class CaseCustomerOut(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    reference = serializers.CharField()
+    decision = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id", "reference", "subject", "description", "status", "type", "severity", "channel",
+            "product", "release", "environment", "contact", "entitlement", "decision",
+            "root_cause", "created_at", "updated_at", "first_response_at", "resolved_at",
+        ]  # fmt: skip
+
+    def get_decision(self, obj: Case) -> dict[str, Any] | None:
+        decision = obj.decision
+        if decision is None:
+            return None
+        return {
+            "outcome": decision.effective_outcome,
+            "reason": decision.reason,
+            "sentence": decision.sentence,
+            "offering_kind": decision.offering_kind,
+        }
+
+
+class CaseStaffOut(CaseCustomerOut):
+    organization = serializers.IntegerField(source="organization_id")
+    contract = serializers.IntegerField(source="contract_id", allow_null=True)
+    assignee = serializers.IntegerField(source="assignee_id", allow_null=True)
+    queue = serializers.IntegerField(source="queue_id", allow_null=True)
+    defect = serializers.IntegerField(source="defect_id", allow_null=True)
+
+    class Meta(CaseCustomerOut.Meta):
+        fields = [
+            *CaseCustomerOut.Meta.fields,
+            "organization", "priority", "assignee", "queue", "tags", "category", "contract",
+            "incident_consumed", "defect", "modified_source", "third_party",
+        ]  # fmt: skip
+
+    def get_decision(self, obj: Case) -> dict[str, Any] | None:
+        data = super().get_decision(obj)
+        if data is not None and obj.decision is not None:
+            data.update(
+                considered=obj.decision.considered,
+                computed_outcome=obj.decision.outcome,
+                override_reason=obj.decision.override_reason,
+            )
+        return data
+
+
+class CaseCreateIn(serializers.Serializer):
+    """What anyone may send when opening a case."""
+
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    release = serializers.PrimaryKeyRelatedField(
+        queryset=Release.objects.all(), required=False, allow_null=True
+    )
+    environment = serializers.PrimaryKeyRelatedField(
+        queryset=Environment.objects.all(), required=False, allow_null=True
+    )
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField()
+    type = serializers.ChoiceField(choices=CaseType.choices, required=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    modified_source = serializers.BooleanField(required=False, default=False)
+    third_party = serializers.BooleanField(required=False, default=False)
+
+
+class CaseCreateStaffIn(CaseCreateIn):
+    """Staff also name the requester and the channel the request came through."""
+
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+
+
+class CaseUpdateIn(serializers.Serializer):
+    subject = serializers.CharField(max_length=200, required=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    type = serializers.ChoiceField(choices=CaseType.choices, required=False)
+    category = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, max_length=20
+    )
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_staff=True, is_active=True), required=False, allow_null=True
+    )
+    queue = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.filter(is_active=True), required=False, allow_null=True
+    )
+
+
+class TransitionIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=CaseStatus.choices)
+    root_cause = serializers.ChoiceField(choices=RootCause.choices, required=False)
+
+
+class OverrideIn(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    contract = serializers.PrimaryKeyRelatedField(
+        queryset=Contract.objects.all(), required=False, allow_null=True
+    )
+    reason = serializers.CharField()
+
+
+class MessageOut(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.full_name")
+
+    class Meta:
+        model = CaseMessage
+        fields = ["id", "author", "body", "by_customer", "created_at"]
+
+
+class MessageStaffOut(MessageOut):
+    class Meta(MessageOut.Meta):
+        fields = [*MessageOut.Meta.fields, "is_internal"]
+
+
+class MessageIn(serializers.Serializer):
+    body = serializers.CharField()
+    internal = serializers.BooleanField(required=False, default=False)
+
+
+class TimeEntryOut(serializers.ModelSerializer):
+    class Meta:
+        model = TimeEntry
+        fields = [
+            "id", "agent", "work_date", "started_at", "minutes", "billable", "note", "contract",
+            "version", "covered_minutes", "overage_minutes", "created_at",
+        ]  # fmt: skip
+
+
+class TimeEntryIn(serializers.Serializer):
+    minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
+    billable = serializers.BooleanField(required=False, default=True)
+    work_date = serializers.DateField(required=False)
+    started_at = serializers.DateTimeField(required=False)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class TimeEntryUpdateIn(serializers.Serializer):
+    minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)
+    billable = serializers.BooleanField(required=False)
+    work_date = serializers.DateField(required=False)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class DefectOut(serializers.ModelSerializer):
+    linked_cases = serializers.IntegerField(source="cases.count", read_only=True)
+
+    class Meta:
+        model = Defect
+        fields = [
+            "id",
+            "product",
+            "title",
+            "description",
+            "status",
+            "affected_releases",
+            "fix_release",
+            "linked_cases",
+        ]
+
+
+class DefectIn(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    affected_releases = serializers.PrimaryKeyRelatedField(
+        queryset=Release.objects.all(), many=True, required=False
+    )
+
+
+class FixReleaseIn(serializers.Serializer):
+    release = serializers.PrimaryKeyRelatedField(queryset=Release.objects.all())
+
+
+class LinkDefectIn(serializers.Serializer):
+    defect = serializers.PrimaryKeyRelatedField(queryset=Defect.objects.all())
+
+
+class CsatIn(serializers.Serializer):
+    rating = serializers.ChoiceField(choices=CsatRating.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class CsatOut(serializers.ModelSerializer):
+    class Meta:
+        model = CsatResponse
+        fields = ["rating", "comment", "answered_at"]
