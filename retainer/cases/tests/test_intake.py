@@ -1,5 +1,7 @@
 """Intake through the API: the decision is taken, recorded and consumed exactly once."""
 
+from typing import Any
+
 from retainer.cases.models import Case, CaseEvent
 from retainer.cases.tests.conftest import open_case, post
 from retainer.contracts.models import EntitlementDecision, LedgerEntry
@@ -103,7 +105,7 @@ def test_a_customer_may_not_set_agent_only_fields(cast, desk, incident_bank):
 
 def test_bad_intake_is_refused_and_nothing_is_half_written(cast, desk, incident_bank):
     client = cast.client_for(cast.contact)
-    cases: list[tuple[dict[str, object], str]] = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"product": 999999}, "product"),
         ({"release": 999999}, "release"),
         ({"subject": ""}, "subject"),
