@@ -18,6 +18,7 @@ from retainer.lib.demo import DEMO_PASSWORD, make_context
 STEPS = [
     "retainer.accounts.demo",
     "retainer.catalog.demo",
+    "retainer.contracts.demo",
 ]
 
 

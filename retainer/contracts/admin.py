@@ -1,0 +1,205 @@
+"""Admin for plans, contracts, ledgers, decisions, training records and events.
+
+Plans and contracts are created through the actions; ledgers and events are read-only;
+nothing is deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from retainer.contracts import actions
+from retainer.contracts.models import (
+    Contract,
+    ContractEvent,
+    EntitlementDecision,
+    LedgerEntry,
+    SupportPlan,
+    TrainingRecord,
+)
+from retainer.lib.admin import ActionModelAdmin, EventAdmin
+from retainer.lib.auth import request_user
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SupportPlan)
+class SupportPlanAdmin(ReadOnlyAdmin):
+    """Plans are versioned: create and change them through the API (new version)."""
+
+    list_display = ("name", "code", "version", "tier", "preset", "unit", "currency", "is_current")
+    list_filter = ("is_current", "preset", "unit", "tier")
+    search_fields = ("name", "code")
+
+
+class LedgerInline(admin.TabularInline):
+    model = LedgerEntry
+    fk_name = "contract"
+    extra = 0
+    can_delete = False
+    fields = (
+        "created_at",
+        "kind",
+        "quantity",
+        "overage_quantity",
+        "overage_rate",
+        "balance_after",
+        "key",
+        "source_type",
+        "source_id",
+        "actor",
+        "reason",
+    )
+    readonly_fields = fields
+    ordering = ("-id",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Contract)
+class ContractAdmin(ActionModelAdmin):
+    list_display = (
+        "id",
+        "organization",
+        "preset",
+        "status",
+        "start_date",
+        "end_date",
+        "price",
+        "currency",
+        "unit",
+        "balance",
+        "low_balance_warned",
+    )
+    list_filter = ("status", "preset", "unit", "low_balance_warned")
+    search_fields = ("organization__name", "reference")
+    list_select_related = ("organization",)
+    inlines = [LedgerInline]
+    readonly_fields = (
+        "organization",
+        "plan",
+        "preset",
+        "unit",
+        "terms",
+        "status",
+        "start_date",
+        "end_date",
+        "purchase_date",
+        "purchase_price",
+        "price",
+        "currency",
+        "balance",
+        "low_balance_at",
+        "low_balance_warned",
+        "term_number",
+        "previous",
+        "created_at",
+    )
+    fields = (*readonly_fields, "named_contacts", "reference")
+    filter_horizontal = ("named_contacts",)
+    actions = ["renew", "expire"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # sold through the API, which prices and grants in one action
+
+    def save_with_action(
+        self, request: HttpRequest, obj: Any, values: dict[str, Any], change: bool
+    ) -> Any:
+        if "named_contacts" in values:
+            actions.do_set_named_contacts(
+                obj, values["named_contacts"], actor=request_user(request)
+            )
+        return obj
+
+    @admin.action(description="Renew selected contracts", permissions=["change"])
+    def renew(self, request: HttpRequest, queryset: Any) -> None:
+        for contract in queryset:
+            try:
+                actions.do_renew_contract(contract, actor=request_user(request))
+            except actions.ContractError as exc:
+                self.message_user(request, f"{contract}: {exc.detail}", level="error")
+
+    @admin.action(description="Expire selected contracts", permissions=["change"])
+    def expire(self, request: HttpRequest, queryset: Any) -> None:
+        for contract in queryset:
+            actions.do_expire_contract(contract, actor=request_user(request))
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "contract",
+        "kind",
+        "quantity",
+        "overage_quantity",
+        "balance_after",
+        "key",
+        "source_type",
+        "source_id",
+        "actor",
+    )
+    list_filter = ("kind", "source_type")
+    search_fields = ("key", "source_id", "contract__organization__name")
+    list_select_related = ("contract__organization", "actor")
+    date_hierarchy = "created_at"
+
+
+@admin.register(EntitlementDecision)
+class EntitlementDecisionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "organization",
+        "contact",
+        "outcome",
+        "reason",
+        "override_outcome",
+        "contract",
+        "source_type",
+        "source_id",
+    )
+    list_filter = ("outcome", "override_outcome", "reason")
+    search_fields = ("organization__name", "source_id")
+    list_select_related = ("organization", "contact", "contract")
+
+
+@admin.register(TrainingRecord)
+class TrainingRecordAdmin(ActionModelAdmin):
+    list_display = ("contact", "course", "completed_on")
+    search_fields = ("contact__full_name", "contact__email", "course")
+    list_select_related = ("contact",)
+    autocomplete_fields = ("contact",)
+    fields = ("contact", "course", "completed_on")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ("contact", "course", "completed_on") if obj else ()
+
+    def save_with_action(
+        self, request: HttpRequest, obj: Any, values: dict[str, Any], change: bool
+    ) -> Any:
+        if obj is not None:
+            return obj
+        return actions.do_record_training(**values, actor=request_user(request))
+
+
+@admin.register(ContractEvent)
+class ContractEventAdmin(EventAdmin):
+    list_display = ["created_at", "type", "actor", "contract", "plan", "decision"]
+    list_select_related = ["actor", "contract", "plan", "decision"]
+    search_fields = ("contract__organization__name",)

@@ -1,0 +1,225 @@
+"""Demo contracts: every preset, and balances in every state (healthy, low, exhausted,
+expired). Acme's maintenance names Ada and Bob; Carol is not named. The scaled-out
+organizations get their contracts and ledgers by bulk insert."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from retainer.catalog.models import Product
+from retainer.contracts import actions
+from retainer.contracts.choices import ContractStatus, EntryKind, Preset, SourceType
+from retainer.contracts.models import Contract, LedgerEntry
+from retainer.contracts.terms import add_months, preset_terms
+from retainer.lib.demo import DemoContext, batched
+
+
+def _consume(contract: Contract, count: int, quantity: int, prefix: str) -> None:
+    for n in range(count):
+        actions.do_consume(
+            contract,
+            quantity=quantity,
+            key=f"demo:{prefix}:{n}",
+            source_type=SourceType.CASE,
+            source_id=f"demo-{prefix}-{n}",
+            actor=None,
+        )
+
+
+def build(ctx: DemoContext) -> None:
+    admin = ctx.objects["admin"]
+    acme, globex = ctx.objects["acme"], ctx.objects["globex"]
+    products = {code: product for code, (product, _) in ctx.objects["products"].items()}
+    ledgerline, fieldkit, atlas = products["ledgerline"], products["fieldkit"], products["atlas"]
+    year_start = add_months(ctx.today, -3)
+
+    gold = actions.do_create_plan(
+        code="gold-hours",
+        name="Gold: 100 hours a year",
+        terms=preset_terms(Preset.FIXED_FEE, tier="gold", overage_rate=Decimal(140)),
+        products=[ledgerline, atlas],
+        actor=admin,
+    )
+    silver = actions.do_create_plan(
+        code="silver-bank",
+        name="Silver: bank of 10 incidents",
+        terms=preset_terms(Preset.BANK, tier="silver", quantity=10, low_balance_threshold=2),
+        products=[fieldkit],
+        actor=admin,
+    )
+    platinum = actions.do_create_plan(
+        code="platinum-maintenance",
+        name="Platinum maintenance (named contacts)",
+        terms=preset_terms(
+            Preset.MAINTENANCE,
+            tier="platinum",
+            authorization_policy="named",
+            max_named_contacts=2,
+            named_engineer_price=Decimal(6000),
+        ),
+        products=[ledgerline],
+        actor=admin,
+    )
+    actions.do_create_plan_version(gold, actor=admin, overage_rate=Decimal(150))
+
+    # Acme: maintenance naming Ada and Bob (healthy, dates only); hours running low;
+    # an exhausted incident bank; an expired warranty.
+    actions.do_create_contract(
+        organization=acme,
+        preset=Preset.MAINTENANCE,
+        plan=platinum,
+        start_date=year_start,
+        named_contacts=[ctx.objects["ada"], ctx.objects["bob"]],
+        named_engineer=True,
+        actor=admin,
+    )
+    low = actions.do_create_contract(
+        organization=acme,
+        preset=Preset.FIXED_FEE,
+        start_date=year_start,
+        covered_products=[atlas],
+        terms={"overage_rate": Decimal(140), "price_amount": Decimal(14000)},
+        actor=admin,
+    )
+    _consume(low, 19, 300, f"acme-hours-{low.pk}")  # 95 of 100 hours
+    exhausted = actions.do_create_contract(
+        organization=acme,
+        preset=Preset.BANK,
+        plan=silver,
+        start_date=year_start,
+        terms={"price_amount": Decimal(4500)},
+        actor=admin,
+    )
+    _consume(exhausted, 10, 1, f"acme-bank-{exhausted.pk}")
+    warranty = actions.do_create_contract(
+        organization=acme,
+        preset=Preset.WARRANTY,
+        start_date=ctx.today - dt.timedelta(days=200),
+        covered_products=[fieldkit],
+        actor=admin,
+    )
+    actions.do_expire_contract(warranty, actor=admin)
+
+    # Globex (USD): a healthy hour bank with a top-up, pay-as-you-go, a subscription.
+    usd = {"currency": "USD"}
+    hours = actions.do_create_contract(
+        organization=globex,
+        preset=Preset.BANK,
+        start_date=year_start,
+        covered_products=[atlas],
+        terms={**usd, "unit": "hours", "quantity": 40 * 60, "price_amount": Decimal(6000)},
+        actor=admin,
+    )
+    _consume(hours, 3, 90, f"globex-hours-{hours.pk}")
+    actions.do_top_up(hours, quantity=600, key="demo:globex-top-up", actor=admin)
+    actions.do_create_contract(
+        organization=globex,
+        preset=Preset.PAY_AS_YOU_GO,
+        start_date=year_start,
+        covered_products=[fieldkit],
+        terms=usd,
+        actor=admin,
+    )
+    actions.do_create_contract(
+        organization=globex,
+        preset=Preset.SUBSCRIPTION,
+        start_date=year_start,
+        covered_products=[ledgerline],
+        terms={**usd, "authorization_policy": "trained", "required_course": "Ledgerline Admin"},
+        actor=admin,
+    )
+    actions.do_record_training(
+        contact=ctx.objects["hank"],
+        course="Ledgerline Admin",
+        completed_on=ctx.today - dt.timedelta(days=30),
+        actor=admin,
+    )
+    count = _bulk_contracts(ctx, [ledgerline, fieldkit, atlas])
+    ctx.log(f"  3 plans (+1 version), {Contract.objects.count()} contracts ({count} bulk)")
+
+
+# (preset, unit, quantity, policy, price) per scaled contract; states vary by consumption.
+_SCALED = [
+    (Preset.FIXED_FEE, "hours", 6000, "bill", "12000"),
+    (Preset.BANK, "incidents", 10, "block", "4500"),
+    (Preset.BANK, "hours", 2400, "bill", "6000"),
+    (Preset.MAINTENANCE, "none", 0, "block", "9000"),
+    (Preset.SUBSCRIPTION, "none", 0, "block", "0"),
+    (Preset.PAY_AS_YOU_GO, "hours", 0, "bill", "0"),
+    (Preset.WARRANTY, "none", 0, "block", "0"),
+]
+
+
+def _bulk_contracts(ctx: DemoContext, products: list[Product]) -> int:
+    """One contract per scaled organization, with a grant and a consumption entry each."""
+    organizations = ctx.objects.get("organizations", [])
+    rng = ctx.rng
+    start = add_months(ctx.today, -6)
+    contracts: list[Contract] = []
+    usage: list[int] = []
+    for index, organization in enumerate(organizations):
+        preset, unit, quantity, policy, price = _SCALED[index % len(_SCALED)]
+        terms = preset_terms(
+            preset,
+            unit=unit,
+            quantity=quantity,
+            exhaustion_policy=policy,
+            currency=organization.currency,
+            low_balance_threshold=quantity // 5,
+            low_balance_kind="absolute",
+        )
+        state = rng.choice(["healthy", "healthy", "low", "exhausted", "expired"])
+        used = {"healthy": quantity // 4, "low": quantity * 9 // 10}.get(state, quantity)
+        expired = state == "expired" or preset == Preset.WARRANTY
+        end = terms.term_end(start)
+        contracts.append(
+            Contract(
+                organization=organization,
+                preset=preset,
+                unit=unit,
+                terms=terms.to_json(),
+                status=ContractStatus.EXPIRED if expired else ContractStatus.ACTIVE,
+                start_date=start if not expired else add_months(start, -12),
+                end_date=end if not expired or end is None else add_months(end, -12),
+                price=Decimal(price),
+                currency=organization.currency,
+                balance=quantity - used if quantity else 0,
+                low_balance_at=terms.low_balance_at(),
+                low_balance_warned=bool(quantity) and state in ("low", "exhausted"),
+            )
+        )
+        usage.append(used)
+    for contract_batch in batched(contracts, 2000):
+        Contract.objects.bulk_create(contract_batch)
+    through = Contract.covered_products.through
+    links = [
+        through(contract_id=c.pk, product_id=products[i % len(products)].pk)
+        for i, c in enumerate(contracts)
+    ]
+    for link_batch in batched(links, 5000):
+        through.objects.bulk_create(link_batch)
+    entries: list[LedgerEntry] = []
+    for contract, used in zip(contracts, usage, strict=True):
+        quantity = contract.plan_terms.quantity
+        if not quantity:
+            continue
+        common = {"contract": contract, "currency": "", "actor": None}
+        entries.append(
+            LedgerEntry(
+                kind=EntryKind.GRANT, quantity=quantity, balance_after=quantity,
+                key=f"contract:{contract.pk}:grant", source_type=SourceType.CONTRACT,
+                source_id=str(contract.pk), **common,
+            )
+        )  # fmt: skip
+        if used:
+            entries.append(
+                LedgerEntry(
+                    kind=EntryKind.CONSUME, quantity=-used, balance_after=quantity - used,
+                    key=f"demo:bulk:{contract.pk}", source_type=SourceType.CASE,
+                    source_id=f"demo-{contract.pk}", **common,
+                )
+            )  # fmt: skip
+    for entry_batch in batched(entries, 5000):
+        LedgerEntry.objects.bulk_create(entry_batch)
+    return len(contracts)
