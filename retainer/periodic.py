@@ -5,7 +5,7 @@ run without ``-n`` (see docs/operations.md); declaring them all here keeps that 
 checkable in one file. The module is loaded by the consumer (``retainer.lib.jobs``), not by
 web processes.
 
-The SLA clock scan (breach and warning events) and the billing runs will be added here. A
+The SLA clock scan is here; billing runs will join it. A
 periodic job does little itself: it enqueues or performs idempotent work, so a schedule
 that fires late, or twice after a consumer restart, does no harm.
 
@@ -30,3 +30,11 @@ JOB_RESULT_RETENTION = timedelta(days=7)
 def prune_job_results_task() -> int:
     """Daily: forget the status records of jobs finished more than a week ago."""
     return prune_job_results(HUEY, now=timezone.now(), older_than=JOB_RESULT_RETENTION)
+
+
+@db_periodic_task(crontab(minute="*"))
+def scan_sla_clocks_task() -> dict[str, int]:
+    """Every minute: one warning and one breach event per SLA clock that reached them."""
+    from retainer.cases.tasks import scan_sla_clocks
+
+    return scan_sla_clocks()

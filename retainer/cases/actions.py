@@ -22,17 +22,30 @@ from retainer.cases.choices import (
     CaseEventType,
     CaseStatus,
     CaseType,
+    ClockKind,
     CsatRating,
     Priority,
     Severity,
 )
-from retainer.cases.models import Case, CaseEvent, CaseMessage, CsatResponse, Defect, TimeEntry
+from retainer.cases.models import (
+    Case,
+    CaseEvent,
+    CaseMessage,
+    CasePause,
+    CsatResponse,
+    Defect,
+    SlaClock,
+    SlaTarget,
+    TimeEntry,
+)
+from retainer.cases.sla import Pause, calendar_from_row, clock_times
 from retainer.catalog.models import Environment, Product, Release
 from retainer.contracts import actions as contract_actions
 from retainer.contracts.actions import ContractError
 from retainer.contracts.choices import DecrementPoint, Outcome, SourceType
 from retainer.contracts.models import Contract
 from retainer.contracts.selectors import decide_for
+from retainer.lib.business_hours import Calendar
 from retainer.lib.models import apply_changes
 
 CONSUMING_OUTCOMES = (Outcome.COVERED, Outcome.COVERED_BILLABLE)
@@ -156,6 +169,8 @@ def do_open_case(
     )
     if decision.consumes and _decrement_point(case) == DecrementPoint.CASE_CREATION:
         _consume_incident(case, actor=actor)
+    for kind in (ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION):
+        _start_clock(case, kind, at=now, actor=actor)
     return case
 
 
@@ -270,6 +285,7 @@ def do_transition_case(
         new=target,
         root_cause=case.root_cause,
     )
+    _sla_after_transition(case, old, target, at=now, actor=actor)
     if (
         target == CaseStatus.RESOLVED
         and point == DecrementPoint.CASE_RESOLUTION
@@ -379,6 +395,7 @@ def do_add_message(case: Case, *, author: User, body: str, internal: bool = Fals
         internal=internal,
         message=message.pk,
     )
+    _sla_after_message(case, message, actor=author)
     if by_customer and case.status == CaseStatus.WAITING_ON_CUSTOMER:
         do_transition_case(case, CaseStatus.OPEN, actor=author, by_customer=True)
     elif not by_customer and not internal and case.first_response_at is None:
@@ -626,3 +643,167 @@ def do_answer_csat(
     response = CsatResponse.objects.create(case=case, rating=rating, comment=comment.strip())
     record_case_event(case, CaseEventType.CSAT_ANSWERED, actor=actor, rating=rating)
     return response
+
+
+# --- SLA clocks -----------------------------------------------------------------------------
+
+
+def sla_target_for(case: Case) -> SlaTarget | None:
+    """The plan's target for the case's severity, else the default target, else none."""
+    plan_id = case.contract.plan_id if case.contract_id and case.contract else None
+    targets = SlaTarget.objects.select_related("calendar").filter(severity=case.severity)
+    if plan_id is not None:
+        target = targets.filter(plan_id=plan_id).first()
+        if target is not None:
+            return target
+    return targets.filter(plan__isnull=True).first()
+
+
+def _calendar(case: Case, target: SlaTarget) -> Calendar:
+    zone = (
+        case.organization.time_zone
+        if target.calendar.use_customer_time_zone
+        else target.calendar.time_zone
+    )
+    return calendar_from_row(target.calendar, zone)
+
+
+def _pauses(case: Case) -> list[Pause]:
+    return [(p.started_at, p.ended_at) for p in CasePause.objects.filter(case=case)]
+
+
+def _schedule(clock: SlaClock, case: Case) -> None:
+    times = clock_times(
+        _calendar(case, clock.target),
+        started_at=clock.started_at,
+        target_minutes=clock.target_minutes,
+        warning_percent=clock.target.warning_percent,
+        pauses=_pauses(case),
+    )
+    clock.due_at, clock.warn_at = times.due_at, times.warn_at
+
+
+def _start_clock(case: Case, kind: str, *, at: dt.datetime, actor: User | None) -> SlaClock | None:
+    target = sla_target_for(case)
+    if target is None:
+        return None
+    by_kind: dict[str, int | None] = {
+        ClockKind.FIRST_RESPONSE: target.first_response_minutes,
+        ClockKind.NEXT_RESPONSE: target.next_response_minutes,
+        ClockKind.RESOLUTION: target.resolution_minutes,
+    }
+    minutes = by_kind[kind]
+    if minutes is None:
+        return None
+    clock = SlaClock(case=case, kind=kind, target=target, target_minutes=minutes, started_at=at)
+    _schedule(clock, case)
+    clock.save()
+    record_case_event(
+        case,
+        CaseEventType.SLA_STARTED,
+        actor=actor,
+        internal=True,
+        clock=kind,
+        due_at=_iso(clock.due_at),
+    )
+    return clock
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _stop_clocks(case: Case, kinds: Iterable[str], *, at: dt.datetime, actor: User | None) -> None:
+    for clock in SlaClock.objects.filter(case=case, kind__in=list(kinds), stopped_at__isnull=True):
+        clock.stopped_at = at
+        clock.save(update_fields=["stopped_at"])
+        met = clock.breached_at is None
+        if met:
+            record_case_event(
+                case, CaseEventType.SLA_MET, actor=actor, internal=True, clock=clock.kind
+            )
+
+
+def _reschedule_running(case: Case) -> None:
+    for clock in SlaClock.objects.filter(case=case, stopped_at__isnull=True).select_related(
+        "target__calendar"
+    ):
+        _schedule(clock, case)
+        clock.save(update_fields=["due_at", "warn_at"])
+
+
+def _pause_clocks(case: Case, *, at: dt.datetime, actor: User | None) -> None:
+    if not CasePause.objects.filter(case=case, ended_at__isnull=True).exists():
+        CasePause.objects.create(case=case, started_at=at)
+        _reschedule_running(case)
+        record_case_event(case, CaseEventType.SLA_PAUSED, actor=actor, internal=True)
+
+
+def _resume_clocks(case: Case, *, at: dt.datetime, actor: User | None) -> None:
+    if CasePause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=at):
+        _reschedule_running(case)
+        record_case_event(case, CaseEventType.SLA_RESUMED, actor=actor, internal=True)
+
+
+def _sla_after_transition(
+    case: Case, old: str, new: str, *, at: dt.datetime, actor: User | None
+) -> None:
+    """Clocks follow the workflow: waiting on the customer pauses them, resolving stops
+    the resolution clock (met or not), reopening resumes it with the resolved span paused."""
+    if new == CaseStatus.WAITING_ON_CUSTOMER:
+        _pause_clocks(case, at=at, actor=actor)
+    elif old == CaseStatus.WAITING_ON_CUSTOMER:
+        _resume_clocks(case, at=at, actor=actor)
+    if new in (CaseStatus.RESOLVED, CaseStatus.CLOSED, CaseStatus.CANCELLED):
+        _stop_clocks(case, ClockKind.values, at=at, actor=actor)
+    elif old == CaseStatus.RESOLVED and new == CaseStatus.OPEN:
+        resolved_clock = (
+            SlaClock.objects.filter(case=case, kind=ClockKind.RESOLUTION).order_by("-id").first()
+        )
+        if resolved_clock is not None and resolved_clock.stopped_at is not None:
+            CasePause.objects.create(case=case, started_at=resolved_clock.stopped_at, ended_at=at)
+            resolved_clock.stopped_at = None
+            resolved_clock.save(update_fields=["stopped_at"])
+            _reschedule_running(case)
+
+
+def _sla_after_message(case: Case, message: CaseMessage, *, actor: User | None) -> None:
+    at = message.created_at
+    if message.is_internal:
+        return
+    if message.by_customer:
+        running = SlaClock.objects.filter(
+            case=case, kind=ClockKind.NEXT_RESPONSE, stopped_at__isnull=True
+        )
+        if case.first_response_at is not None and not running.exists():
+            _start_clock(case, ClockKind.NEXT_RESPONSE, at=at, actor=actor)
+    else:
+        _stop_clocks(case, [ClockKind.FIRST_RESPONSE, ClockKind.NEXT_RESPONSE], at=at, actor=actor)
+
+
+@transaction.atomic
+def do_scan_sla_clocks(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Record one warning and one breach event per clock that has reached them.
+
+    Idempotent: a clock warns once and breaches once, however often the scan runs.
+    """
+    now = now or timezone.now()
+    warned = breached = 0
+    running = SlaClock.objects.filter(stopped_at__isnull=True).select_related("case")
+    for clock in running.filter(breached_at__isnull=True, due_at__lte=now).select_for_update():
+        clock.breached_at = now
+        clock.save(update_fields=["breached_at"])
+        record_case_event(
+            clock.case, CaseEventType.SLA_BREACHED, actor=None, internal=True, clock=clock.kind,
+            due_at=_iso(clock.due_at),
+        )  # fmt: skip
+        breached += 1
+    for clock in running.filter(warned_at__isnull=True, breached_at__isnull=True, warn_at__lte=now):
+        clock.warned_at = now
+        clock.save(update_fields=["warned_at"])
+        record_case_event(
+            clock.case, CaseEventType.SLA_WARNING, actor=None, internal=True, clock=clock.kind,
+            due_at=_iso(clock.due_at),
+        )  # fmt: skip
+        warned += 1
+    return {"warned": warned, "breached": breached}

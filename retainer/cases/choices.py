@@ -79,3 +79,25 @@ class CaseEventType(models.TextChoices):
     FIX_AVAILABLE = "fix_available"
     CONTRACT_CHANGED = "contract_changed"
     CSAT_ANSWERED = "csat_answered"
+    SLA_STARTED = "sla_started"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
+    SLA_MET = "sla_met"
+    SLA_PAUSED = "sla_paused"
+    SLA_RESUMED = "sla_resumed"
+
+
+class ClockKind(models.TextChoices):
+    FIRST_RESPONSE = "first_response", "First response"
+    NEXT_RESPONSE = "next_response", "Next response"
+    RESOLUTION = "resolution", "Resolution"
+
+
+class SlaState(models.TextChoices):
+    """Where a clock stands, for queues and colours."""
+
+    RUNNING = "running", "On track"
+    WARNING = "warning", "Breaching soon"
+    BREACHED = "breached", "Breached"
+    PAUSED = "paused", "Paused"
+    MET = "met", "Met"

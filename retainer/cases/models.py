@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from retainer.cases.choices import (
     CaseEventType,
     CaseStatus,
     CaseType,
+    ClockKind,
     CsatRating,
     DefectStatus,
     Priority,
@@ -26,6 +28,7 @@ from retainer.cases.choices import (
 from retainer.catalog.models import Environment, Product, Release
 from retainer.contracts.choices import Channel, Outcome
 from retainer.contracts.models import Contract, EntitlementDecision
+from retainer.lib.timezones import validate_time_zone
 
 REFERENCE_OFFSET = 10000
 
@@ -255,3 +258,123 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} on case {self.case_id}"
+
+
+class BusinessCalendar(models.Model):
+    """When SLA clocks run: working hours per weekday in a time zone, minus holidays.
+
+    ``hours`` maps a weekday (``"0"`` = Monday … ``"6"``) to ``[["09:00", "18:00"], …]``.
+    With ``use_customer_time_zone`` the hours are read in the organization's zone.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    use_customer_time_zone = models.BooleanField(default=False)
+    always_open = models.BooleanField("24×7", default=False)
+    hours = models.JSONField(default=dict, blank=True)
+    holidays = models.JSONField(default=list, blank=True, help_text="Local dates, YYYY-MM-DD.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from retainer.cases.sla import calendar_from_row
+
+        try:
+            calendar_from_row(self, self.time_zone)
+        except (ValueError, TypeError) as exc:
+            raise ValidationError({"hours": str(exc)}) from None
+
+
+class SlaTarget(models.Model):
+    """Response and resolution targets for one plan and severity, in business minutes.
+
+    A target without a plan is the default for contracts sold without one (and for cases
+    without a contract).
+    """
+
+    plan = models.ForeignKey(
+        "contracts.SupportPlan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sla_targets",
+    )
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices)
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="targets")
+    first_response_minutes = models.PositiveIntegerField()
+    next_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution_minutes = models.PositiveIntegerField()
+    warning_percent = models.PositiveSmallIntegerField(
+        default=80, help_text="Warn when this share of the target has elapsed."
+    )
+
+    class Meta:
+        ordering = ["plan_id", "severity"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "severity"],
+                name="cases_sla_target_unique",
+                violation_error_message="This plan already has a target for this severity.",
+            ),
+            models.UniqueConstraint(
+                fields=["severity"],
+                condition=models.Q(plan__isnull=True),
+                name="cases_sla_default_target_unique",
+                violation_error_message="There is already a default target for this severity.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(warning_percent__gte=1) & models.Q(warning_percent__lte=99),
+                name="cases_sla_warning_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan or 'Default'} · severity {self.severity}"
+
+
+class SlaClock(models.Model):
+    """One running target of a case: its due time, warning time, and what became of it.
+
+    ``due_at`` and ``warn_at`` are recomputed whenever a pause ends, so a clock that waited
+    on the customer is due later by exactly the paused business time.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="clocks")
+    kind = models.CharField(max_length=20, choices=ClockKind.choices)
+    target = models.ForeignKey(SlaTarget, on_delete=models.PROTECT, related_name="+")
+    target_minutes = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    warn_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["stopped_at", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of case {self.case_id}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.stopped_at is None
+
+
+class CasePause(models.Model):
+    """A span while the case waited on the customer: SLA clocks do not run."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="pauses")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"pause of case {self.case_id} from {self.started_at:%Y-%m-%d %H:%M}"
