@@ -79,6 +79,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api:case_list": API_READ,
     "api:case_detail": API_ACME_OBJECT,
     "api:case_messages": API_ACME_OBJECT,
+    "api:case_events": API_ACME_OBJECT,
     "api:case_time_entries": API_STAFF_ONLY,
     "api:case_time_entry_detail": API_POST_ONLY,
     "api:case_transition": API_POST_ONLY,

@@ -34,6 +34,7 @@ from retainer.cases.serializers import (
     CsatOut,
     DefectIn,
     DefectOut,
+    EventOut,
     FixReleaseIn,
     LinkDefectIn,
     MessageIn,
@@ -163,6 +164,17 @@ class CaseOverride(APIView):
             )
         )
         return Response(case_out(user, selectors.case_for_detail(case)))
+
+
+class CaseEvents(APIView):
+    """The case's timeline; customers see only what concerns them (no internal events)."""
+
+    @extend_schema(responses=EventOut(many=True))
+    def get(self, request: Request, public_id: str) -> Response:
+        user = request_user(request)
+        case = access_case(user, public_id)
+        events = selectors.events_for_case(case=case, include_internal=is_vendor_staff(user))
+        return Response(EventOut(events, many=True).data)
 
 
 class CaseMessages(APIView):

@@ -10,6 +10,7 @@ urlpatterns = [
         "cases/<str:public_id>/override-decision/", api.CaseOverride.as_view(), name="case_override"
     ),
     path("cases/<str:public_id>/messages/", api.CaseMessages.as_view(), name="case_messages"),
+    path("cases/<str:public_id>/events/", api.CaseEvents.as_view(), name="case_events"),
     path(
         "cases/<str:public_id>/time-entries/",
         api.CaseTimeEntries.as_view(),

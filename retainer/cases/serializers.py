@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from retainer.accounts.models import Contact, Team, User
 from retainer.cases.choices import CaseStatus, CaseType, CsatRating, Priority, RootCause, Severity
-from retainer.cases.models import Case, CaseMessage, CsatResponse, Defect, TimeEntry
+from retainer.cases.models import Case, CaseEvent, CaseMessage, CsatResponse, Defect, TimeEntry
 from retainer.catalog.models import Environment, Product, Release
 from retainer.contracts.choices import Channel, Outcome
 from retainer.contracts.models import Contract
@@ -198,6 +198,14 @@ class FixReleaseIn(serializers.Serializer):
 
 class LinkDefectIn(serializers.Serializer):
     defect = serializers.PrimaryKeyRelatedField(queryset=Defect.objects.all())
+
+
+class EventOut(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.full_name", default=None)
+
+    class Meta:
+        model = CaseEvent
+        fields = ["id", "type", "actor", "created_at", "data"]
 
 
 class CsatIn(serializers.Serializer):
