@@ -3,8 +3,6 @@ reversals, top-ups, expiries, renewals and replays keeps the invariants."""
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -16,14 +14,12 @@ from retainer.contracts.models import Contract, LedgerEntry
 
 from .conftest import TODAY
 
-_ids = itertools.count()
 
-
-def make_machine(cast, shop):
+def make_machine(cast, shop, policy):
     class LedgerMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            self.policy = ["block", "bill"][next(_ids) % 2]
+            self.policy = policy
             self.contract = actions.do_create_contract(
                 organization=cast.acme,
                 preset="bank",
@@ -139,8 +135,9 @@ def make_machine(cast, shop):
     return LedgerMachine
 
 
-def test_ledger_state_machine(cast, shop) -> None:
-    machine = make_machine(cast, shop)
+@pytest.mark.parametrize("policy", ["block", "bill"])
+def test_ledger_state_machine(cast, shop, policy) -> None:
+    machine = make_machine(cast, shop, policy)
     machine.TestCase.settings = settings(
         max_examples=25,
         stateful_step_count=25,
