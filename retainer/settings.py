@@ -155,6 +155,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = Path(env.string("RETAINER_MEDIA_DIR", str(VAR_DIR / "media")))
+RETAINER_ATTACHMENT_MAX_BYTES = env.integer(
+    "RETAINER_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, min_value=1024, max_value=1024**3
+)
+RETAINER_ATTACHMENTS_PER_CASE = env.integer("RETAINER_ATTACHMENTS_PER_CASE", 100, min_value=1)
+# Uploads larger than this go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -8,6 +8,7 @@ also checked to leave the database unchanged (safe methods are safe).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -80,6 +81,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api:case_detail": API_ACME_OBJECT,
     "api:case_messages": API_ACME_OBJECT,
     "api:case_events": API_ACME_OBJECT,
+    "api:case_attachments": API_ACME_OBJECT,
+    "api:case_attachment_download": API_ACME_OBJECT,
     "api:case_time_entries": API_STAFF_ONLY,
     "api:case_time_entry_detail": API_POST_ONLY,
     "api:case_transition": API_POST_ONLY,
@@ -143,7 +146,8 @@ def test_every_route_has_an_access_expectation():
 
 
 @pytest.fixture
-def world(cast):
+def world(cast, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     product = catalog_actions.do_save_product(
         None,
         actor=cast.admin,
@@ -186,6 +190,9 @@ def world(cast):
     )
     entry = case_actions.do_log_time(case, agent=cast.agent, minutes=10, actor=cast.agent)
     defect = case_actions.do_create_defect(product=product, title="Bug", actor=cast.agent)
+    attachment = case_actions.do_add_attachment(
+        case, upload=io.BytesIO(b"log line"), name="log.txt", uploaded_by=cast.contact.user
+    )
     return {
         "pk": {
             "accounts:organization_detail": cast.acme.pk,
@@ -199,6 +206,7 @@ def world(cast):
             "api:offering_detail": offering.pk,
             "api:case_time_entry_detail": entry.pk,
             "api:defect_detail": defect.pk,
+            "api:case_attachment_download": attachment.pk,
             "api:defect_fix_release": defect.pk,
             "api:decision_detail": case.decision_id,
             "api:decision_override": case.decision_id,

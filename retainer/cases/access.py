@@ -11,7 +11,7 @@ from django.http import Http404
 
 from retainer.accounts.access import customer_contact, is_vendor_staff
 from retainer.accounts.models import User
-from retainer.cases.models import Case, CaseMessage, Defect, TimeEntry
+from retainer.cases.models import Case, CaseAttachment, CaseMessage, Defect, TimeEntry
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -43,6 +43,19 @@ def access_case(user: User, public_id: str, *, for_write: bool = False) -> Case:
 def messages_visible_to(user: User, case: Case) -> QuerySet[CaseMessage]:
     messages = case.messages.select_related("author")
     return messages if is_vendor_staff(user) else messages.filter(is_internal=False)
+
+
+def attachments_visible_to(user: User, case: Case) -> QuerySet[CaseAttachment]:
+    attachments = case.attachments.all()
+    return attachments if is_vendor_staff(user) else attachments.filter(is_internal=False)
+
+
+def access_attachment(user: User, case: Case, attachment_id: int) -> CaseAttachment:
+    """An attachment of a case the user may see (internal files are staff-only)."""
+    try:
+        return attachments_visible_to(user, case).get(pk=attachment_id)
+    except (CaseAttachment.DoesNotExist, ValueError):
+        raise Http404 from None
 
 
 def access_time_entry(user: User, case: Case, entry_id: int) -> TimeEntry:

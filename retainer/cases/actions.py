@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,6 +30,7 @@ from retainer.cases.choices import (
 )
 from retainer.cases.models import (
     Case,
+    CaseAttachment,
     CaseEvent,
     CaseMessage,
     CasePause,
@@ -47,6 +49,7 @@ from retainer.contracts.models import Contract
 from retainer.contracts.selectors import decide_for
 from retainer.lib.business_hours import Calendar
 from retainer.lib.models import apply_changes
+from retainer.lib.uploads import Readable, store_upload
 
 CONSUMING_OUTCOMES = (Outcome.COVERED, Outcome.COVERED_BILLABLE)
 CSAT_SALT = "retainer.cases.csat"
@@ -406,6 +409,56 @@ def do_add_message(case: Case, *, author: User, body: str, internal: bool = Fals
     else:
         _touch(case, [])
     return message
+
+
+@transaction.atomic
+def do_add_attachment(
+    case: Case,
+    *,
+    upload: Readable,
+    name: str,
+    uploaded_by: User,
+    internal: bool = False,
+    message: CaseMessage | None = None,
+) -> CaseAttachment:
+    """Store an uploaded file on the case under a server-generated name.
+
+    Raises ``UploadRejected`` (too large, empty, type not allowed) or ``CaseError`` (too
+    many files, case finished); nothing is stored then. Customers' files are never internal.
+    """
+    if not uploaded_by.is_staff and internal:
+        raise ValidationError({"internal": "Customers cannot add internal files."})
+    case = lock_case(case)
+    if case.status in (CaseStatus.CLOSED, CaseStatus.CANCELLED):
+        raise CaseError("case_finished", "This case is finished; please open a new case.")
+    if case.attachments.count() >= settings.RETAINER_ATTACHMENTS_PER_CASE:
+        raise CaseError("too_many_attachments", "This case has reached its number of files.")
+    stored = store_upload(
+        upload, original_name=name, max_bytes=settings.RETAINER_ATTACHMENT_MAX_BYTES
+    )
+    # If the transaction rolls back, the stored file is orphaned but unreachable: its
+    # random name is recorded nowhere.
+    attachment = CaseAttachment.objects.create(
+        case=case,
+        message=message,
+        storage_name=stored.storage_name,
+        display_name=stored.safe_name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        is_internal=internal,
+        uploaded_by=uploaded_by,
+    )
+    record_case_event(
+        case,
+        CaseEventType.ATTACHMENT_ADDED,
+        actor=uploaded_by,
+        internal=internal,
+        attachment=attachment.pk,
+        name=attachment.display_name,
+        size=attachment.size,
+    )
+    return attachment
 
 
 # --- Time -----------------------------------------------------------------------------------

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,15 +17,20 @@ from rest_framework.views import APIView
 from retainer.accounts.access import customer_contact, is_vendor_staff
 from retainer.cases import actions, selectors
 from retainer.cases.access import (
+    access_attachment,
     access_case,
     access_defect,
     access_time_entry,
+    attachments_visible_to,
     cases_visible_to,
     messages_visible_to,
 )
 from retainer.cases.filters import CaseFilter
 from retainer.cases.models import Case, Defect
 from retainer.cases.serializers import (
+    AttachmentIn,
+    AttachmentOut,
+    AttachmentStaffOut,
     CaseCreateIn,
     CaseCreateStaffIn,
     CaseCustomerOut,
@@ -50,6 +56,7 @@ from retainer.contracts.choices import Channel
 from retainer.lib.api import ApiError, require_perm
 from retainer.lib.auth import request_user
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from retainer.lib.uploads import StoredFile, UploadRejected, download_response
 
 
 def _validated(
@@ -202,6 +209,66 @@ class CaseMessages(APIView):
         )
         serializer = MessageStaffOut if is_vendor_staff(user) else MessageOut
         return Response(serializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class CaseAttachments(APIView):
+    """Files on a case: upload (multipart ``file``), list; download through the next view."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=AttachmentStaffOut(many=True))
+    def get(self, request: Request, public_id: str) -> Response:
+        user = request_user(request)
+        case = access_case(user, public_id)
+        serializer = AttachmentStaffOut if is_vendor_staff(user) else AttachmentOut
+        return Response(serializer(attachments_visible_to(user, case), many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": AttachmentIn}, responses={201: AttachmentStaffOut}
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        user = request_user(request)
+        case = access_case(user, public_id, for_write=True)
+        values = _validated(AttachmentIn, request.data)
+        if values["internal"] and not is_vendor_staff(user):
+            raise ApiError("field_not_allowed", "Customers cannot add internal files.")
+        upload = values["file"]
+        try:
+            attachment = _case_errors(
+                lambda: actions.do_add_attachment(
+                    case,
+                    upload=upload,
+                    name=upload.name or "file",
+                    uploaded_by=user,
+                    internal=values["internal"],
+                )
+            )
+        except UploadRejected as exc:
+            code = (
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+                if exc.code == UploadRejected.TOO_LARGE
+                else 400
+            )
+            raise ApiError(exc.code, exc.detail, status_code=code) from None
+        serializer = AttachmentStaffOut if is_vendor_staff(user) else AttachmentOut
+        return Response(serializer(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class CaseAttachmentDownload(APIView):
+    """Downloads only through here: access checked, always ``attachment``, ``nosniff``."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request: Request, public_id: str, pk: int) -> FileResponse:
+        user = request_user(request)
+        attachment = access_attachment(user, access_case(user, public_id), pk)
+        stored = StoredFile(
+            storage_name=attachment.storage_name,
+            size=attachment.size,
+            sha256=attachment.sha256,
+            content_type=attachment.content_type,
+            safe_name=attachment.display_name,
+        )
+        return download_response(stored, display_name=attachment.display_name)
 
 
 def _staff_case(request: Request, public_id: str, *perms: str) -> tuple[Any, Case]:

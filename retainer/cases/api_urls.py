@@ -12,6 +12,14 @@ urlpatterns = [
     path("cases/<str:public_id>/messages/", api.CaseMessages.as_view(), name="case_messages"),
     path("cases/<str:public_id>/events/", api.CaseEvents.as_view(), name="case_events"),
     path(
+        "cases/<str:public_id>/attachments/", api.CaseAttachments.as_view(), name="case_attachments"
+    ),
+    path(
+        "cases/<str:public_id>/attachments/<int:pk>/",
+        api.CaseAttachmentDownload.as_view(),
+        name="case_attachment_download",
+    ),
+    path(
         "cases/<str:public_id>/time-entries/",
         api.CaseTimeEntries.as_view(),
         name="case_time_entries",

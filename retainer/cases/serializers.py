@@ -12,7 +12,15 @@ from rest_framework import serializers
 
 from retainer.accounts.models import Contact, Team, User
 from retainer.cases.choices import CaseStatus, CaseType, CsatRating, Priority, RootCause, Severity
-from retainer.cases.models import Case, CaseEvent, CaseMessage, CsatResponse, Defect, TimeEntry
+from retainer.cases.models import (
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    CaseMessage,
+    CsatResponse,
+    Defect,
+    TimeEntry,
+)
 from retainer.catalog.models import Environment, Product, Release
 from retainer.contracts.choices import Channel, Outcome
 from retainer.contracts.models import Contract
@@ -139,6 +147,24 @@ class MessageStaffOut(MessageOut):
 
 class MessageIn(serializers.Serializer):
     body = serializers.CharField()
+    internal = serializers.BooleanField(required=False, default=False)
+
+
+class AttachmentOut(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name")
+
+    class Meta:
+        model = CaseAttachment
+        fields = ["id", "name", "content_type", "size", "sha256", "created_at"]
+
+
+class AttachmentStaffOut(AttachmentOut):
+    class Meta(AttachmentOut.Meta):
+        fields = [*AttachmentOut.Meta.fields, "is_internal"]
+
+
+class AttachmentIn(serializers.Serializer):
+    file = serializers.FileField()
     internal = serializers.BooleanField(required=False, default=False)
 
 
