@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import markdown  # type: ignore[import-untyped]  # no stubs in the locked dependencies
+import markdown
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 

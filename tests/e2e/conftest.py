@@ -1,0 +1,64 @@
+"""End-to-end tests in a real browser: Debian's Chromium driven by Playwright.
+
+No browser is downloaded: Chromium comes from the system package (``.ci/run`` installs
+it). Without it the tests skip, except with ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("RETAINER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+# The live server runs in a thread of this process; Playwright's sync API runs an event
+# loop in the test thread, which Django would otherwise refuse ORM calls from.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.path.exists(CHROMIUM):
+        return
+    if os.environ.get("CI") == "true":
+        raise pytest.UsageError(f"Chromium not found at {CHROMIUM}: the browser tests cannot run.")
+    skip = pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)")
+    for item in items:
+        if "tests/e2e" in str(item.fspath):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": CHROMIUM_ARGS,
+        "headless": True,
+    }
+
+
+@pytest.fixture
+def login(live_server: Any, page: Any) -> Any:
+    """Sign ``email`` in through the real login form."""
+
+    def sign_in(email: str, password: str) -> None:
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state("networkidle")
+
+    return sign_in
