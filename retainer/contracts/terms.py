@@ -211,12 +211,27 @@ PRESET_DEFAULTS: dict[str, dict[str, Any]] = {
 def preset_terms(preset: str, **overrides: Any) -> PlanTerms:
     """Terms of ``preset`` with ``overrides`` applied. Raises ``KeyError`` for an unknown preset."""
     base = dict(PRESET_DEFAULTS[preset])
-    base.update(coerce({key: value for key, value in overrides.items() if value is not None}))
-    if base.get("unit") == AllowanceUnit.INCIDENTS and "decrement_point" not in base:
-        base["decrement_point"] = DecrementPoint.CASE_CREATION
-    if base.get("unit") == AllowanceUnit.HOURS and "decrement_point" not in base:
-        base["decrement_point"] = DecrementPoint.TIME_ENTRY
+    given = coerce({key: value for key, value in overrides.items() if value is not None})
+    base.update(given)
+    if "decrement_point" not in given:
+        # The decrement point follows the unit unless it was chosen: an hour bank draws per
+        # time entry even though the bank preset's default unit is incidents.
+        base["decrement_point"] = DEFAULT_DECREMENT.get(
+            base.get("unit", AllowanceUnit.NONE), base.get("decrement_point", DecrementPoint.NONE)
+        )
     return PlanTerms(preset=preset, **base)
+
+
+DEFAULT_DECREMENT = {
+    AllowanceUnit.INCIDENTS: DecrementPoint.CASE_CREATION,
+    AllowanceUnit.HOURS: DecrementPoint.TIME_ENTRY,
+    AllowanceUnit.NONE: DecrementPoint.NONE,
+}
+ALLOWED_DECREMENTS = {
+    AllowanceUnit.INCIDENTS: {DecrementPoint.CASE_CREATION, DecrementPoint.CASE_RESOLUTION},
+    AllowanceUnit.HOURS: {DecrementPoint.TIME_ENTRY},
+    AllowanceUnit.NONE: {DecrementPoint.NONE},
+}
 
 
 def validate_terms(terms: PlanTerms) -> dict[str, str]:
@@ -228,6 +243,14 @@ def validate_terms(terms: PlanTerms) -> dict[str, str]:
         errors["unit"] = f"Unknown allowance unit {terms.unit!r}."
     if terms.quantity < 0:
         errors["quantity"] = "The quantity per term cannot be negative."
+    if (
+        terms.unit in ALLOWED_DECREMENTS
+        and terms.decrement_point not in ALLOWED_DECREMENTS[terms.unit]
+    ):
+        errors["decrement_point"] = (
+            "Incidents decrement on case creation or resolution, hours per billable time "
+            "entry, and a plan without allowance never."
+        )
     if terms.unit == AllowanceUnit.NONE and terms.quantity:
         errors["quantity"] = "A plan without an allowance unit has no quantity."
     if terms.term_months is not None and terms.term_months <= 0:

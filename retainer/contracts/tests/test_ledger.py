@@ -135,3 +135,20 @@ def test_the_database_refuses_updates_and_deletes_of_ledger_rows(cast, shop, sta
     with pytest.raises(DatabaseError), transaction.atomic():
         LedgerEntry.objects.all().update(quantity=5)
     assert LedgerEntry.objects.get().quantity == 10
+
+
+def test_an_hour_bank_from_the_bank_preset_draws_per_time_entry():
+    from retainer.contracts.choices import DecrementPoint, Preset
+    from retainer.contracts.terms import preset_terms
+
+    assert preset_terms(Preset.BANK, unit="hours", quantity=600).decrement_point == DecrementPoint.TIME_ENTRY
+    assert preset_terms(Preset.BANK).decrement_point == DecrementPoint.CASE_CREATION
+    assert preset_terms(Preset.MAINTENANCE).decrement_point == DecrementPoint.NONE
+
+
+def test_a_decrement_point_that_does_not_fit_the_unit_is_refused():
+    from retainer.contracts.choices import DecrementPoint, Preset
+    from retainer.contracts.terms import preset_terms, validate_terms
+
+    terms = preset_terms(Preset.BANK, unit="hours", decrement_point=DecrementPoint.CASE_CREATION)
+    assert "decrement_point" in validate_terms(terms)

@@ -19,6 +19,7 @@ STEPS = [
     "retainer.accounts.demo",
     "retainer.catalog.demo",
     "retainer.contracts.demo",
+    "retainer.cases.demo",
 ]
 
 
