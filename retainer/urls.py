@@ -9,6 +9,7 @@ api_patterns = [
     path("", include("retainer.catalog.api_urls")),
     path("", include("retainer.contracts.api_urls")),
     path("", include("retainer.cases.api_urls")),
+    path("", include("retainer.billing.api_urls")),
 ]
 
 urlpatterns = [
@@ -19,4 +20,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("retainer.accounts.urls")),
     path("", include("retainer.catalog.urls")),
+    path("", include("retainer.cases.urls_portal")),
+    path("", include("retainer.billing.urls")),
 ]

@@ -118,6 +118,10 @@ class Organization(models.Model):
         help_text="The vendor agent responsible for this customer.",
     )
     is_active = models.BooleanField(default=True)
+    share_cases_with_colleagues = models.BooleanField(
+        default=True,
+        help_text="Contacts see their colleagues' cases in the portal (customer admins always do).",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -209,3 +213,29 @@ class AccountEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class MagicLinkToken(models.Model):
+    """A request for an e-mailed sign-in link.
+
+    Only the SHA-256 of the token is stored, so a database reader cannot sign anyone in.
+    A row is written for every request, even for an address without an account (then
+    ``user`` is empty and the row can never sign anyone in): the rows are what the
+    per-address rate limit counts, keyed by the digest of the address, not the address.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    email_digest = models.CharField(max_length=64, db_index=True)
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="magic_links"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["email_digest", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"sign-in link of {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,1 @@
+"""HTML views of the cases app: ``portal`` for customers (``console`` for agents)."""

@@ -1,0 +1,479 @@
+"""The customer portal: my cases, opening a case with a decision preview, the case page
+(conversation, files, transitions, survey), my support (contracts and balances) and the
+public survey link.
+
+Every view is an adapter: parse → access (``contact_required`` sets ``request.contact``,
+cases come through ``access_case``) → one action or selector → render. HTMX requests get
+the fragment the full page includes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from retainer.accounts.models import Contact, User
+from retainer.accounts.views import contact_required
+from retainer.cases import actions, workflow
+from retainer.cases.access import access_case, attachments_visible_to, cases_visible_to
+from retainer.cases.choices import CaseEventType, CaseStatus
+from retainer.cases.forms_portal import (
+    CaseFilterForm,
+    CsatForm,
+    NewCaseForm,
+    PreviewForm,
+    ReplyForm,
+    TransitionForm,
+)
+from retainer.cases.models import Case, CaseMessage, CsatResponse
+from retainer.cases.selectors import case_for_detail, cases_for_list, events_for_case
+from retainer.catalog.models import Product, Release, ServiceOffering
+from retainer.catalog.selectors import offerings_for_product
+from retainer.contracts.access import contracts_visible_to
+from retainer.contracts.choices import AllowanceUnit, Channel, ContractStatus, Outcome, SourceType
+from retainer.contracts.entitlement import Decision
+from retainer.contracts.models import Contract, LedgerEntry
+from retainer.contracts.selectors import decide_for
+from retainer.lib.auth import request_user
+from retainer.lib.htmx import is_htmx
+from retainer.lib.sanitize import clean_line
+from retainer.lib.uploads import UploadRejected
+
+CASES_PER_PAGE = 20
+OPEN_STATUSES = workflow.ACTIVE
+CLOSED_STATUSES = workflow.FINISHED
+
+# --- Selectors of the portal (reads only) -------------------------------------------------
+
+
+def portal_cases_for(user: User, contact: Contact) -> QuerySet[Case]:
+    """The cases a contact sees: all of the organization's for a customer admin or when the
+    organization shares cases among colleagues, otherwise only the contact's own."""
+    cases = cases_visible_to(user)
+    if contact.is_customer_admin or contact.organization.share_cases_with_colleagues:
+        return cases
+    return cases.filter(contact=contact)
+
+
+def access_portal_case(request: HttpRequest, public_id: str) -> Case:
+    """A case the signed-in contact may see in the portal, else 404."""
+    user, contact = request_user(request), request.contact  # type: ignore[attr-defined]
+    case = access_case(user, public_id)
+    if portal_cases_for(user, contact).filter(pk=case.pk).exists():
+        return case
+    raise Http404
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: dt.datetime
+    kind: str  # "message" or "event"
+    text: str = ""
+    message: CaseMessage | None = None
+
+
+def _event_text(event_type: str, data: dict[str, Any]) -> str | None:
+    """What a customer reads for an event; None for events they never see."""
+    status = dict(CaseStatus.choices)
+    texts: dict[str, Any] = {
+        CaseEventType.OPENED: lambda: f"Case opened ({Channel(data.get('channel', 'web')).label})",
+        CaseEventType.STATUS_CHANGED: lambda: (
+            f"Status changed from {status.get(data.get('old', ''), '?')} "
+            f"to {status.get(data.get('new', ''), '?')}"
+        ),
+        CaseEventType.ATTACHMENT_ADDED: lambda: f"File attached: {data.get('name', '')}",
+        CaseEventType.INCIDENT_CONSUMED: lambda: "One incident drawn from your contract",
+        CaseEventType.INCIDENT_CREDITED: lambda: "The incident was credited back to your contract",
+        CaseEventType.FIX_AVAILABLE: lambda: f"A fix is available in release {data.get('release')}",
+        CaseEventType.CSAT_ANSWERED: lambda: "Thank you for rating this case",
+        CaseEventType.DECISION_OVERRIDDEN: lambda: "Our team reviewed how this case is covered",
+    }
+    text = texts.get(event_type)
+    return text() if text is not None else None
+
+
+def timeline_for(user: User, case: Case) -> list[TimelineItem]:
+    """Public replies and the events a customer may see, oldest first, in two queries."""
+    items = [
+        TimelineItem(at=m.created_at, kind="message", message=m)
+        for m in case.messages.filter(is_internal=False).select_related("author")
+    ]
+    for event in events_for_case(case=case, include_internal=False):
+        text = _event_text(event.type, event.data or {})
+        if text is not None:
+            items.append(TimelineItem(at=event.created_at, kind="event", text=text))
+    return sorted(items, key=lambda item: item.at)
+
+
+def offer_for(*, product: Product, decision: Any) -> ServiceOffering | None:
+    """The service offering quoted for an out-of-scope decision (recorded or previewed)."""
+    if decision is None or decision.outcome != Outcome.OUT_OF_SCOPE:
+        return None
+    return offerings_for_product(product=product, kind=decision.offering_kind or None).first()
+
+
+TRANSITION_LABELS: dict[str, str] = {
+    CaseStatus.CANCELLED: "Cancel this case",
+    CaseStatus.CLOSED: "Close the case",
+    CaseStatus.OPEN: "Reopen the case",
+}
+
+
+def transitions_for(case: Case) -> list[tuple[str, str]]:
+    labels: dict[str, str] = {**TRANSITION_LABELS}
+    if case.status == CaseStatus.WAITING_ON_CUSTOMER:
+        labels[CaseStatus.OPEN] = "Send back to support"
+    return [(t, labels[t]) for t in workflow.allowed_targets(case.status, by_customer=True)]
+
+
+def format_quantity(unit: str, quantity: int) -> str:
+    """Incidents as a count, hours (stored in minutes) as h:mm."""
+    if unit == AllowanceUnit.HOURS:
+        sign = "-" if quantity < 0 else ""
+        hours, minutes = divmod(abs(quantity), 60)
+        return f"{sign}{hours}:{minutes:02d} h"
+    if unit == AllowanceUnit.INCIDENTS:
+        return f"{quantity} incident{'' if abs(quantity) == 1 else 's'}"
+    return str(quantity)
+
+
+@dataclass
+class ContractView:
+    contract: Contract
+    name: str
+    balance: str = ""
+    granted: str = ""
+    consumed: str = ""
+    percent_left: int = 0
+    low: bool = False
+    named_contacts: list[str] = field(default_factory=list)
+    per_case: list[tuple[str, str, str]] = field(default_factory=list)  # (ref, url, qty)
+    per_month: list[tuple[str, str]] = field(default_factory=list)
+
+
+def support_overview(user: User, contact: Contact) -> list[ContractView]:
+    """Every contract of the contact's organization with its balance and consumption, from
+    the ledger, in a fixed number of queries whatever the number of cases."""
+    contracts = list(
+        contracts_visible_to(user)
+        .select_related("plan")
+        .prefetch_related(
+            Prefetch("named_contacts", queryset=Contact.objects.only("pk", "full_name"))
+        )
+        .order_by("end_date", "id")
+    )
+    entries = list(
+        LedgerEntry.objects.filter(contract__in=contracts)
+        .only("contract_id", "kind", "quantity", "source_type", "source_id", "created_at")
+        .order_by("created_at", "id")
+    )
+    case_of = _cases_of_entries(entries)
+    visible = {
+        c.pk: c
+        for c in portal_cases_for(user, contact)
+        .filter(pk__in=set(case_of.values()))
+        .only("pk", "public_id")
+    }
+    zone = timezone.get_current_timezone()
+    views = []
+    for contract in sorted(contracts, key=_contract_order):
+        unit = contract.unit
+        granted = consumed = 0
+        per_case: dict[int, int] = defaultdict(int)
+        per_month: dict[str, int] = defaultdict(int)
+        for entry in (e for e in entries if e.contract_id == contract.pk):
+            if entry.quantity > 0 and entry.kind in ("grant", "top_up", "rollover"):
+                granted += entry.quantity
+            if entry.kind in ("consume", "reverse"):
+                consumed -= entry.quantity
+                per_month[entry.created_at.astimezone(zone).strftime("%Y-%m")] -= entry.quantity
+                case_id = case_of.get((entry.source_type, entry.source_id))
+                if case_id is not None:
+                    per_case[case_id] -= entry.quantity
+        view = ContractView(
+            contract=contract,
+            name=contract.plan.name if contract.plan else contract.get_preset_display(),
+            balance=format_quantity(unit, contract.balance),
+            granted=format_quantity(unit, granted),
+            consumed=format_quantity(unit, consumed),
+            percent_left=max(0, min(100, round(100 * contract.balance / granted)))
+            if granted > 0
+            else 0,
+            low=contract.low_balance_warned
+            or (
+                contract.low_balance_at is not None and contract.balance <= contract.low_balance_at
+            ),
+            named_contacts=[c.full_name for c in contract.named_contacts.all()],
+        )
+        for case_id, quantity in per_case.items():
+            if quantity:
+                case = visible.get(case_id)
+                ref = f"RT-{10000 + case_id}"
+                url = reverse("portal:case_detail", args=[case.public_id]) if case else ""
+                view.per_case.append((ref, url, format_quantity(unit, quantity)))
+        view.per_month = [(m, format_quantity(unit, q)) for m, q in sorted(per_month.items())]
+        views.append(view)
+    return views
+
+
+def _contract_order(contract: Contract) -> tuple[int, dt.date, int]:
+    active = contract.status == ContractStatus.ACTIVE
+    return (0 if active else 1, contract.end_date or dt.date.max, contract.pk)
+
+
+def _cases_of_entries(entries: list[LedgerEntry]) -> dict[tuple[str, str], int]:
+    """Map each ledger source (a case, or a time entry of a case) to its case id."""
+    from retainer.cases.models import TimeEntry
+
+    mapping: dict[tuple[str, str], int] = {}
+    time_ids = set()
+    for entry in entries:
+        if entry.source_type == SourceType.CASE and entry.source_id.isdigit():
+            mapping[(SourceType.CASE, entry.source_id)] = int(entry.source_id)
+        elif entry.source_type == SourceType.TIME_ENTRY and entry.source_id.isdigit():
+            time_ids.add(int(entry.source_id))
+    if time_ids:
+        for pk, case_id in TimeEntry.objects.filter(pk__in=time_ids).values_list("pk", "case_id"):
+            mapping[(SourceType.TIME_ENTRY, str(pk))] = case_id
+    return mapping
+
+
+# --- Views ----------------------------------------------------------------------------------
+
+
+@require_safe
+@contact_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    """My cases: the organization's (or the contact's own) cases, filtered and paged."""
+    form = CaseFilterForm(request.GET)
+    status = form.cleaned_data["status"] if form.is_valid() else ""
+    cases = portal_cases_for(request_user(request), request.contact)  # type: ignore[attr-defined]
+    if status:
+        cases = cases.filter(status__in=OPEN_STATUSES if status == "open" else CLOSED_STATUSES)
+    page = Paginator(cases_for_list(cases), CASES_PER_PAGE).get_page(request.GET.get("page"))
+    _for_display(page.object_list)
+    template = "portal/partials/case_rows.html" if is_htmx(request) else "portal/case_list.html"
+    return render(request, template, {"form": form, "page": page, "status": status})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@contact_required
+def case_new(request: HttpRequest) -> HttpResponse:
+    """Open a case. The decision preview beside the form comes from ``case_preview``."""
+    form = NewCaseForm(request.POST or None, initial={"product": request.GET.get("product")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = actions.do_open_case(
+                contact=request.contact,  # type: ignore[attr-defined]
+                channel=Channel.WEB,
+                actor=request_user(request),
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return redirect("portal:case_detail", public_id=case.public_id)
+    status = 400 if form.is_bound else 200
+    return render(request, "portal/case_new.html", {"form": form}, status=status)
+
+
+@require_safe
+@contact_required
+def case_releases(request: HttpRequest) -> HttpResponse:
+    """The release options of the chosen product (an HTMX fragment for the form)."""
+    product = request.GET.get("product", "")
+    releases = (
+        Release.objects.filter(product_id=int(product), product__is_active=True).order_by("-order")
+        if product.isdigit()
+        else Release.objects.none()
+    )
+    return render(request, "portal/partials/release_options.html", {"releases": releases})
+
+
+@require_POST
+@contact_required
+def case_preview(request: HttpRequest) -> HttpResponse:
+    """The decision a case would get, taken with ``decide_for``: nothing is written."""
+    form = PreviewForm(request.POST)
+    decision: Decision | None = None
+    offer = None
+    if form.is_valid():
+        data = form.cleaned_data
+        decision, _ = decide_for(
+            contact=request.contact,  # type: ignore[attr-defined]
+            product=data["product"],
+            channel=Channel.WEB,
+            on=timezone.localdate(),
+            release=data["release"],
+            environment=data["environment"],
+            modified_source=data["modified_source"],
+            third_party=data["third_party"],
+        )
+        offer = offer_for(product=data["product"], decision=decision)
+    context = {"decision": decision, "offer": offer, "outcome_label": _outcome_label(decision)}
+    return render(request, "portal/partials/decision_preview.html", context)
+
+
+@require_safe
+@contact_required
+def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    case = access_portal_case(request, public_id)
+    return _render_case(request, case, ReplyForm(), CsatForm())
+
+
+@require_POST
+@contact_required
+def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
+    """A public reply, optionally with one file; refusals are shown as form errors."""
+    case = access_portal_case(request, public_id)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            reply_with_attachment(case, user=request_user(request), **form.cleaned_data)
+        except (ValidationError, actions.CaseError, UploadRejected) as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "Your reply was sent.")
+            return redirect("portal:case_detail", public_id=case.public_id)
+    return _render_case(request, case, form, CsatForm(), status=400)
+
+
+@require_POST
+@contact_required
+def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
+    case = access_portal_case(request, public_id)
+    form = TransitionForm(request.POST)
+    target = form.cleaned_data["status"] if form.is_valid() else ""
+    try:
+        actions.do_transition_case(case, target, actor=request_user(request), by_customer=True)
+    except actions.CaseError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"The case is now {CaseStatus(target).label.lower()}.")
+    return redirect("portal:case_detail", public_id=case.public_id)
+
+
+@require_POST
+@contact_required
+def case_csat(request: HttpRequest, public_id: str) -> HttpResponse:
+    case = access_portal_case(request, public_id)
+    form = CsatForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, case, ReplyForm(), form, status=400)
+    try:
+        actions.do_answer_csat(case, actor=request_user(request), **form.cleaned_data)
+    except actions.CaseError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, "Thank you for your feedback.")
+    return redirect("portal:case_detail", public_id=case.public_id)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def csat_by_token(request: HttpRequest, token: str) -> HttpResponse:
+    """The survey behind the signed link of the resolution e-mail: no sign-in needed."""
+    try:
+        case = actions.case_for_csat_token(token)
+    except actions.CaseError as exc:
+        return render(request, "portal/csat_public.html", {"error": exc.detail}, status=404)
+    form = CsatForm(request.POST or None)
+    answered = CsatResponse.objects.filter(case=case).exists()
+    if request.method == "POST" and not answered and form.is_valid():
+        try:
+            actions.do_answer_csat(case, actor=None, **form.cleaned_data)
+        except (ValidationError, actions.CaseError) as exc:
+            _add_errors(form, exc)
+        else:
+            answered = True
+    context = {"case": case, "form": form, "answered": answered}
+    return render(request, "portal/csat_public.html", context)
+
+
+@require_safe
+@contact_required
+def support(request: HttpRequest) -> HttpResponse:
+    """My support: every contract of the organization with balance and consumption."""
+    contact = request.contact  # type: ignore[attr-defined]
+    overview = support_overview(request_user(request), contact)
+    return render(request, "portal/support.html", {"contracts": overview, "contact": contact})
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reply_with_attachment(
+    case: Case, *, user: User, body: str, attachment: Any = None
+) -> CaseMessage | None:
+    """Post the reply and store its file in one transaction: a refused file (too large,
+    type not allowed) leaves no reply behind either."""
+    message = actions.do_add_message(case, author=user, body=body) if body.strip() else None
+    if attachment is not None:
+        actions.do_add_attachment(
+            case, upload=attachment, name=attachment.name, uploaded_by=user, message=message
+        )
+    return message
+
+
+def _add_errors(form: Any, exc: Exception) -> None:
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    elif isinstance(exc, UploadRejected):
+        detail = exc.detail
+        if exc.code == UploadRejected.TOO_LARGE:
+            limit = filesizeformat(settings.RETAINER_ATTACHMENT_MAX_BYTES)
+            detail = f"This file is too large: files may be at most {limit}."
+        form.add_error("attachment" if "attachment" in form.fields else None, detail)
+    else:
+        form.add_error(None, getattr(exc, "detail", None) or str(exc))
+
+
+def _for_display(cases: Any) -> None:
+    """Subjects shown as one clean line, whatever channel they came in by (e-mail and API
+    intake keep them as received); the rows are only rendered, never saved."""
+    for case in cases:
+        case.subject = clean_line(case.subject)
+
+
+def _outcome_label(decision: Any) -> str:
+    return Outcome(decision.outcome).label if decision is not None else ""
+
+
+def _render_case(
+    request: HttpRequest, case: Case, reply_form: ReplyForm, csat_form: CsatForm, status: int = 200
+) -> HttpResponse:
+    user = request_user(request)
+    case = case_for_detail(case)
+    _for_display([case])
+    csat = CsatResponse.objects.filter(case=case).first()
+    context = {
+        "case": case,
+        "timeline": timeline_for(user, case),
+        "attachments": attachments_visible_to(user, case),
+        "transitions": transitions_for(case),
+        "reply_form": reply_form,
+        "csat_form": csat_form,
+        "csat": csat,
+        "show_csat": csat is None and case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED),
+        "can_reply": case.status not in (CaseStatus.CLOSED, CaseStatus.CANCELLED),
+        "offer": offer_for(product=case.product, decision=case.decision)
+        if case.entitlement == Outcome.OUT_OF_SCOPE
+        else None,
+    }
+    return render(request, "portal/case_detail.html", context, status=status)
