@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "retainer.catalog",
     "retainer.contracts",
     "retainer.cases",
+    "retainer.billing",
 ]
 
 MIDDLEWARE = [
@@ -103,7 +104,7 @@ else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "retainer.lib.sqlite",
             "NAME": str(VAR_DIR / "retainer.sqlite3"),
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so a read-then-write transaction
@@ -145,6 +146,12 @@ TIME_ZONE = env.timezone("RETAINER_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 RETAINER_DEFAULT_CURRENCY = env.string("RETAINER_DEFAULT_CURRENCY", "EUR")
+RETAINER_DEFAULT_TAX_RATE = env.number("RETAINER_DEFAULT_TAX_RATE", "0")
+RETAINER_VENDOR_NAME = env.string("RETAINER_VENDOR_NAME", "Retainer Demo Vendor GmbH")
+RETAINER_VENDOR_ADDRESS = env.string("RETAINER_VENDOR_ADDRESS", "Example Street 1, 10115 Berlin")
+RETAINER_VENDOR_LOGO = env.string(
+    "RETAINER_VENDOR_LOGO", str(BASE_DIR / "retainer" / "billing" / "static" / "billing" / "logo.svg")
+)
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -52,6 +52,15 @@ from retainer.lib.models import apply_changes
 from retainer.lib.uploads import Readable, store_upload
 
 CONSUMING_OUTCOMES = (Outcome.COVERED, Outcome.COVERED_BILLABLE)
+INTAKE_RELATIONS = (
+    "organization",
+    "contact",
+    "product",
+    "release",
+    "environment",
+    "contract",
+    "opened_by",
+)
 CSAT_SALT = "retainer.cases.csat"
 
 
@@ -153,38 +162,63 @@ def do_open_case(
         entitlement=decision.outcome,
         contract_id=decision.contract_id,
     )
-    case.full_clean(exclude=["decision"])
+    # The related objects were loaded and checked above; validate the plain fields only
+    # (re-checking every foreign key would cost one query each on the hottest write path).
+    case.full_clean(exclude=[*INTAKE_RELATIONS, "decision", "public_id"], validate_unique=False)
     case.save()
     row = contract_actions.do_record_decision(
         decision, request, source_type=SourceType.CASE, source_id=str(case.pk), actor=actor
     )
     case.decision = row
-    case.save(update_fields=["decision"])
-    record_case_event(case, CaseEventType.OPENED, actor=actor, channel=channel, severity=severity)
-    record_case_event(
-        case,
-        CaseEventType.DECISION_RECORDED,
-        actor=actor,
-        outcome=decision.outcome,
-        reason=decision.reason,
-        sentence=decision.sentence,
-        contract=decision.contract_id,
-    )
+    events = [
+        CaseEvent(
+            case=case,
+            type=CaseEventType.OPENED,
+            actor=actor,
+            created_at=now,
+            data={"channel": channel, "severity": severity},
+        ),
+        CaseEvent(
+            case=case,
+            type=CaseEventType.DECISION_RECORDED,
+            actor=actor,
+            created_at=now,
+            data={
+                "outcome": decision.outcome,
+                "reason": decision.reason,
+                "sentence": decision.sentence,
+                "contract": decision.contract_id,
+            },
+        ),
+    ]
     if decision.consumes and _decrement_point(case) == DecrementPoint.CASE_CREATION:
-        _consume_incident(case, actor=actor)
-    for kind in (ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION):
-        _start_clock(case, kind, at=now, actor=actor)
+        events.append(_draw_incident(case, actor=actor))
+    case.save(update_fields=["decision", "incident_version", "incident_consumed"])
+    CaseEvent.objects.bulk_create(events)
+    _start_clocks(
+        case, [ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION], at=now, actor=actor, pauses=[]
+    )
     return case
 
 
 def _decrement_point(case: Case) -> str | None:
     if case.contract_id is None:
         return None
-    contract = Contract.objects.get(pk=case.contract_id)
-    return contract.plan_terms.decrement_point
+    return _contract(case).plan_terms.decrement_point
 
 
-def _consume_incident(case: Case, *, actor: User | None) -> None:
+def _contract(case: Case) -> Contract:
+    """The case's contract, loaded once per case object (its terms never change)."""
+    contract = case.contract
+    assert contract is not None  # noqa: S101 - callers check contract_id
+    return contract
+
+
+def _draw_incident(case: Case, *, actor: User | None) -> CaseEvent:
+    """Consume one incident for the case; returns the (unsaved) event saying what happened.
+
+    The caller saves ``incident_version`` / ``incident_consumed`` on the case.
+    """
     assert case.contract_id is not None  # noqa: S101 - callers check the decision first
     case.incident_version += 1
     try:
@@ -200,20 +234,29 @@ def _consume_incident(case: Case, *, actor: User | None) -> None:
         # Another case took the last incident between decision and consumption: the case
         # stays stored and visible, the agent sees why nothing was drawn.
         case.incident_version -= 1
-        record_case_event(
-            case, CaseEventType.CONSUMPTION_REFUSED, actor=actor, code=exc.code, detail=exc.detail
+        return CaseEvent(
+            case=case,
+            type=CaseEventType.CONSUMPTION_REFUSED,
+            actor=actor,
+            data={"code": exc.code, "detail": exc.detail},
         )
-        return
     case.incident_consumed = True
-    _touch(case, ["incident_version", "incident_consumed"])
-    record_case_event(
-        case,
-        CaseEventType.INCIDENT_CONSUMED,
+    return CaseEvent(
+        case=case,
+        type=CaseEventType.INCIDENT_CONSUMED,
         actor=actor,
-        contract=case.contract_id,
-        covered=-movement.entry.quantity,
-        overage=movement.entry.overage_quantity,
+        data={
+            "contract": case.contract_id,
+            "covered": -movement.entry.quantity,
+            "overage": movement.entry.overage_quantity,
+        },
     )
+
+
+def _consume_incident(case: Case, *, actor: User | None) -> None:
+    event = _draw_incident(case, actor=actor)
+    _touch(case, ["incident_version", "incident_consumed"])
+    event.save()
 
 
 def _credit_incident(case: Case, *, actor: User | None, reason: str) -> None:
@@ -703,7 +746,7 @@ def do_answer_csat(
 
 def sla_target_for(case: Case) -> SlaTarget | None:
     """The plan's target for the case's severity, else the default target, else none."""
-    plan_id = case.contract.plan_id if case.contract_id and case.contract else None
+    plan_id = _contract(case).plan_id if case.contract_id else None
     targets = SlaTarget.objects.select_related("calendar").filter(severity=case.severity)
     if plan_id is not None:
         target = targets.filter(plan_id=plan_id).first()
@@ -736,30 +779,61 @@ def _schedule(clock: SlaClock, case: Case) -> None:
     clock.due_at, clock.warn_at = times.due_at, times.warn_at
 
 
-def _start_clock(case: Case, kind: str, *, at: dt.datetime, actor: User | None) -> SlaClock | None:
+def _start_clocks(
+    case: Case,
+    kinds: Iterable[str],
+    *,
+    at: dt.datetime,
+    actor: User | None,
+    pauses: list[Pause] | None = None,
+) -> list[SlaClock]:
+    """Start the clocks of ``kinds`` that the case's target defines; ``pauses`` may be
+    given when known (a new case has none) to spare reading them."""
     target = sla_target_for(case)
     if target is None:
-        return None
+        return []
     by_kind: dict[str, int | None] = {
         ClockKind.FIRST_RESPONSE: target.first_response_minutes,
         ClockKind.NEXT_RESPONSE: target.next_response_minutes,
         ClockKind.RESOLUTION: target.resolution_minutes,
     }
-    minutes = by_kind[kind]
-    if minutes is None:
-        return None
-    clock = SlaClock(case=case, kind=kind, target=target, target_minutes=minutes, started_at=at)
-    _schedule(clock, case)
-    clock.save()
-    record_case_event(
-        case,
-        CaseEventType.SLA_STARTED,
-        actor=actor,
-        internal=True,
-        clock=kind,
-        due_at=_iso(clock.due_at),
+    calendar = _calendar(case, target)
+    pauses = _pauses(case) if pauses is None else pauses
+    clocks = []
+    for kind in kinds:
+        minutes = by_kind[kind]
+        if minutes is None:
+            continue
+        times = clock_times(
+            calendar,
+            started_at=at,
+            target_minutes=minutes,
+            warning_percent=target.warning_percent,
+            pauses=pauses,
+        )
+        clocks.append(
+            SlaClock(
+                case=case,
+                kind=kind,
+                target=target,
+                target_minutes=minutes,
+                started_at=at,
+                due_at=times.due_at,
+                warn_at=times.warn_at,
+            )
+        )
+    SlaClock.objects.bulk_create(clocks)
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case=case,
+            type=CaseEventType.SLA_STARTED,
+            actor=actor,
+            is_internal=True,
+            data={"clock": clock.kind, "due_at": _iso(clock.due_at)},
+        )
+        for clock in clocks
     )
-    return clock
+    return clocks
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -829,7 +903,7 @@ def _sla_after_message(case: Case, message: CaseMessage, *, actor: User | None) 
             case=case, kind=ClockKind.NEXT_RESPONSE, stopped_at__isnull=True
         )
         if case.first_response_at is not None and not running.exists():
-            _start_clock(case, ClockKind.NEXT_RESPONSE, at=at, actor=actor)
+            _start_clocks(case, [ClockKind.NEXT_RESPONSE], at=at, actor=actor)
     else:
         _stop_clocks(case, [ClockKind.FIRST_RESPONSE, ClockKind.NEXT_RESPONSE], at=at, actor=actor)
 

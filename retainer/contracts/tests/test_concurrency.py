@@ -14,13 +14,14 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def _target() -> list[str]:
     database = settings.DATABASES["default"]
-    if database["ENGINE"].endswith("sqlite3"):
+    if connection.vendor == "sqlite":
         return ["--db", "sqlite"]
     user = quote(database.get("USER") or "")
     password = database.get("PASSWORD") or ""

@@ -59,7 +59,7 @@ def test_database_url_picks_postgresql(tmp_path):
 
 def test_without_database_url_sqlite_lives_in_var(tmp_path):
     result = load_settings(tmp_path)
-    assert "django.db.backends.sqlite3" in result.stdout
+    assert "retainer.lib.sqlite" in result.stdout
 
 
 def test_a_malformed_database_url_is_rejected(tmp_path):
