@@ -222,12 +222,12 @@ def preset_terms(preset: str, **overrides: Any) -> PlanTerms:
     return PlanTerms(preset=preset, **base)
 
 
-DEFAULT_DECREMENT = {
+DEFAULT_DECREMENT: dict[str, str] = {
     AllowanceUnit.INCIDENTS: DecrementPoint.CASE_CREATION,
     AllowanceUnit.HOURS: DecrementPoint.TIME_ENTRY,
     AllowanceUnit.NONE: DecrementPoint.NONE,
 }
-ALLOWED_DECREMENTS = {
+ALLOWED_DECREMENTS: dict[str, set[str]] = {
     AllowanceUnit.INCIDENTS: {DecrementPoint.CASE_CREATION, DecrementPoint.CASE_RESOLUTION},
     AllowanceUnit.HOURS: {DecrementPoint.TIME_ENTRY},
     AllowanceUnit.NONE: {DecrementPoint.NONE},
