@@ -22,6 +22,8 @@ from django.db.models import Model
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from retainer.billing import actions as billing_actions
+from retainer.billing.rules import parse_period
 from retainer.cases import actions as case_actions
 from retainer.catalog import actions as catalog_actions
 from retainer.contracts import actions as contract_actions
@@ -48,6 +50,7 @@ API_ACME_OBJECT = {ANON: 403, CUSTOMER_ADMIN: 200, CONTACT: 200, OUTSIDER: 404, 
 API_POST_ONLY = {ANON: 403, **each(405, CUSTOMERS + STAFF)}
 API_STAFF_ONLY = {ANON: 403, **each(404, CUSTOMERS), **each(200, STAFF)}
 API_STAFF_LIST = {ANON: 403, **each(403, CUSTOMERS), **each(200, STAFF)}
+BILLING_LIST = {ANON: 403, **each(403, [*CUSTOMERS, AGENT]), **each(200, [BILLING, MANAGER, ADMIN])}
 
 # URL name -> expected status per role for a GET. Names without a namespace are top level.
 EXPECTED: dict[str, dict[str, int | str]] = {
@@ -127,6 +130,24 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api:plan_detail": API_STAFF_LIST,
     "api:plan_new_version": API_POST_ONLY,
     "api:training_record_list": API_STAFF_LIST,
+    "api:billing_run_list": BILLING_LIST,
+    "api:billing_run_detail": BILLING_LIST,
+    "api:billing_run_start": API_POST_ONLY,
+    "api:invoice_list": {**BILLING_LIST, **each(200, CUSTOMERS)},
+    "api:invoice_detail": {**BILLING_LIST, CUSTOMER_ADMIN: 200, CONTACT: 200, OUTSIDER: 404},
+    "api:invoice_pdf": {**BILLING_LIST, CUSTOMER_ADMIN: 200, CONTACT: 200, OUTSIDER: 404},
+    "api:invoice_lines": API_POST_ONLY,
+    "api:invoice_issue": API_POST_ONLY,
+    "api:invoice_void": API_POST_ONLY,
+    "api:invoice_paid": API_POST_ONLY,
+    "api:invoice_export_csv": BILLING_LIST,
+    "api:invoice_export_xlsx": BILLING_LIST,
+    "api:credit_note_list": BILLING_LIST,
+    "api:credit_note_detail": BILLING_LIST,
+    "api:renewal_quote_list": BILLING_LIST,
+    "api:renewal_quote_generate": API_POST_ONLY,
+    "api:renewal_quote_accept": API_POST_ONLY,
+    "billing:portal_invoice_list": PORTAL_PAGE,
 }
 
 
@@ -209,6 +230,25 @@ def world(cast, settings, tmp_path):
     attachment = case_actions.do_add_attachment(
         case, upload=io.BytesIO(b"log line"), name="log.txt", uploaded_by=cast.contact.user
     )
+    invoice = billing_actions.do_create_invoice(
+        organization=cast.acme, period=parse_period("2026-01"), actor=cast.billing
+    )
+    billing_actions.do_add_line(
+        invoice,
+        description="Support",
+        quantity=Decimal(1),
+        unit_price=Decimal(10),
+        currency="EUR",
+        actor=cast.billing,
+    )
+    invoice = billing_actions.do_issue_invoice(invoice, actor=cast.billing)
+    credit_note = billing_actions.do_issue_credit_note(
+        invoice, reason="Goodwill", actor=cast.billing
+    )
+    billing_run = billing_actions.do_create_run(period=parse_period("2026-01"), actor=cast.billing)
+    (quote,) = billing_actions.do_generate_renewal_quotes(
+        today=dt.date(2025, 12, 1), actor=cast.billing
+    )
     return {
         "pk": {
             "accounts:organization_detail": cast.acme.pk,
@@ -228,6 +268,17 @@ def world(cast, settings, tmp_path):
             "api:decision_override": case.decision_id,
             "api:plan_detail": plan.pk,
             "api:plan_new_version": plan.pk,
+            "api:billing_run_detail": billing_run.pk,
+            "api:billing_run_start": billing_run.pk,
+            "api:credit_note_detail": credit_note.pk,
+            "api:renewal_quote_accept": quote.pk,
+            **dict.fromkeys(
+                [
+                    f"api:invoice_{view}"
+                    for view in ("detail", "pdf", "lines", "issue", "void", "paid")
+                ],
+                invoice.pk,
+            ),
             **dict.fromkeys(
                 [
                     f"api:contract_{view}"

@@ -46,6 +46,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.*",
         "contracts.*",
         "cases.*",
+        "billing.view_*",
     ],
     Role.BILLING: [
         "accounts.view_*",
@@ -56,12 +57,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "contracts.change_*",
         "contracts.override_*",
         "cases.view_*",
+        "billing.*",
     ],
     Role.ADMIN: [
         "accounts.*",
         "catalog.*",
         "contracts.*",
         "cases.*",
+        "billing.*",
         "auth.view_group",
     ],
 }
@@ -88,6 +91,18 @@ NEVER_GRANTED = {
     "cases.delete_case",
     "cases.delete_timeentry",
     "cases.delete_casemessage",
+    "billing.delete_invoice",
+    "billing.delete_invoiceline",
+    "billing.delete_billeditem",
+    "billing.delete_creditnote",
+    "billing.delete_creditnoteline",
+    "billing.delete_billingrun",
+    "billing.delete_numberseries",
+    "billing.delete_billingevent",
+    "billing.change_billingevent",
+    "billing.add_billingevent",
+    "billing.delete_renewalquote",
+    "billing.delete_billingprofile",
 }
 
 

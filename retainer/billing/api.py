@@ -1,0 +1,390 @@
+"""REST API for billing runs, invoices, credit notes, exports and renewal quotes.
+
+The billing role (``billing.*`` permissions) runs billing and changes invoices; managers
+read. Customers read their own organization's issued invoices and download the PDF.
+Writes honour ``Idempotency-Key``; errors are JSON with ``code`` and ``detail``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from retainer.accounts.access import customer_contact, is_vendor_staff
+from retainer.accounts.models import Organization
+from retainer.billing import actions, exports, run, selectors
+from retainer.billing.access import access_invoice, invoices_visible_to
+from retainer.billing.filters import CreditNoteFilter, InvoiceFilter, RenewalQuoteFilter, RunFilter
+from retainer.billing.models import BillingRun, CreditNote, Invoice, RenewalQuote
+from retainer.billing.serializers import (
+    CreditNoteIn,
+    CreditNoteOut,
+    GenerateQuotesIn,
+    InvoiceChangeIn,
+    InvoiceDetailOut,
+    InvoiceIn,
+    InvoiceLineOut,
+    InvoiceOut,
+    LineIn,
+    PaidIn,
+    RenewalQuoteOut,
+    RunIn,
+    RunOut,
+    VoidIn,
+)
+from retainer.lib.api import ApiError, require_perm
+from retainer.lib.auth import request_user
+from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from retainer.lib.jobs import enqueue_on_commit
+
+# Domain errors that mean "your input is wrong" rather than "the document's state forbids it".
+BAD_INPUT_CODES = {
+    "currency_mismatch",
+    "period_in_future",
+    "invoice_empty",
+    "credit_exceeds_line",
+}
+
+
+@contextmanager
+def billing_errors() -> Iterator[None]:
+    """Turn ``BillingError`` into JSON: 400 for bad input, 409 for a state conflict."""
+    try:
+        yield
+    except actions.BillingError as exc:
+        code = status.HTTP_400_BAD_REQUEST if exc.code in BAD_INPUT_CODES else 409
+        raise ApiError(exc.code, exc.detail, status_code=code) from None
+
+
+def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _organization(pk: int | None) -> Organization | None:
+    if pk is None:
+        return None
+    try:
+        return Organization.objects.get(pk=pk)
+    except Organization.DoesNotExist:
+        raise ApiError("organization_not_found", f"There is no organization {pk}.") from None
+
+
+def _invoice_for_staff(request: Request, pk: int) -> Invoice:
+    require_perm(request.user, "billing.change_invoice")
+    return access_invoice(request_user(request), pk, for_write=True)
+
+
+def _detail(invoice: Invoice) -> Response:
+    fresh = selectors.invoices_with_lines(Invoice.objects.filter(pk=invoice.pk)).get()
+    return Response(InvoiceDetailOut(fresh).data)
+
+
+# --- Runs ----------------------------------------------------------------------------------
+
+
+class RunList(generics.ListAPIView):
+    serializer_class = RunOut
+    filterset_class = RunFilter
+
+    def get_queryset(self) -> QuerySet[BillingRun]:
+        require_perm(self.request.user, "billing.view_billingrun")
+        return BillingRun.objects.all()
+
+    @extend_schema(
+        request=RunIn,
+        responses={201: RunOut, 202: RunOut},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        description="Create a run for a period. With `start: true` it runs in the request "
+        "(201, finished); otherwise the job worker runs it (202) and its status shows "
+        "the progress.",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        require_perm(request.user, "billing.add_billingrun")
+        values = _validated(RunIn, request.data)
+        organization = _organization(values.get("organization"))
+        with billing_errors():
+            billing_run = actions.do_create_run(
+                period=values["period"],
+                organization=organization,
+                issue=values["issue"],
+                actor=request_user(request),
+            )
+            if values["start"]:
+                billing_run = run.execute_run(billing_run)
+                return Response(RunOut(billing_run).data, status=status.HTTP_201_CREATED)
+        from retainer.billing.tasks import run_billing_task
+
+        enqueue_on_commit(run_billing_task, billing_run.pk)
+        return Response(RunOut(billing_run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RunDetail(APIView):
+    @extend_schema(responses=RunOut)
+    def get(self, request: Request, pk: int) -> Response:
+        require_perm(request.user, "billing.view_billingrun")
+        return Response(RunOut(get_object_or_404(BillingRun, pk=pk)).data)
+
+
+class RunStart(APIView):
+    """POST: run (or continue) a pending, failed or interrupted run in this request."""
+
+    @extend_schema(request=None, responses=RunOut, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        require_perm(request.user, "billing.add_billingrun")
+        billing_run = get_object_or_404(BillingRun, pk=pk)
+        with billing_errors():
+            billing_run = run.execute_run(billing_run)
+        return Response(RunOut(billing_run).data)
+
+
+# --- Invoices ------------------------------------------------------------------------------
+
+
+class InvoiceList(generics.ListAPIView):
+    """Staff with ``billing.view_invoice`` list every invoice; customers their own issued
+    ones; other staff get 403."""
+
+    serializer_class = InvoiceOut
+    filterset_class = InvoiceFilter
+
+    def get_queryset(self) -> QuerySet[Invoice]:
+        user = request_user(self.request)
+        if is_vendor_staff(user):
+            require_perm(user, "billing.view_invoice")
+        elif customer_contact(user) is None:
+            raise ApiError("forbidden", "You do not have permission to do this.", status_code=403)
+        return invoices_visible_to(user).select_related("organization")
+
+    @extend_schema(request=InvoiceIn, responses={201: InvoiceDetailOut})
+    @idempotent
+    def post(self, request: Request) -> Response:
+        require_perm(request.user, "billing.add_invoice")
+        values = _validated(InvoiceIn, request.data)
+        organization = _organization(values["organization"])
+        assert organization is not None  # noqa: S101 - the serializer requires it
+        with billing_errors():
+            invoice = actions.do_create_invoice(
+                organization=organization,
+                period=values["period"],
+                currency=values.get("currency"),
+                notes=values.get("notes", ""),
+                actor=request_user(request),
+            )
+        response = _detail(invoice)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+
+class InvoiceDetail(APIView):
+    @extend_schema(responses=InvoiceDetailOut)
+    def get(self, request: Request, pk: int) -> Response:
+        user = request_user(request)
+        if is_vendor_staff(user):
+            require_perm(user, "billing.view_invoice")
+        return _detail(access_invoice(user, pk))
+
+    @extend_schema(
+        request=InvoiceChangeIn, responses=InvoiceDetailOut, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @idempotent
+    def patch(self, request: Request, pk: int) -> Response:
+        invoice = _invoice_for_staff(request, pk)
+        values = _validated(InvoiceChangeIn, request.data)
+        with billing_errors():
+            invoice = actions.do_update_invoice(invoice, actor=request_user(request), **values)
+        return _detail(invoice)
+
+
+class InvoiceLines(APIView):
+    """POST: add a manual line to a draft invoice (same currency only)."""
+
+    @extend_schema(
+        request=LineIn, responses={201: InvoiceLineOut}, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        invoice = _invoice_for_staff(request, pk)
+        values = _validated(LineIn, request.data)
+        with billing_errors():
+            line = actions.do_add_line(invoice, **values, actor=request_user(request))
+        return Response(InvoiceLineOut(line).data, status=status.HTTP_201_CREATED)
+
+
+class InvoiceIssue(APIView):
+    @extend_schema(request=None, responses=InvoiceDetailOut, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        invoice = _invoice_for_staff(request, pk)
+        with billing_errors():
+            invoice = actions.do_issue_invoice(invoice, actor=request_user(request))
+        return _detail(invoice)
+
+
+class InvoiceVoid(APIView):
+    @extend_schema(request=VoidIn, responses=InvoiceDetailOut, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        invoice = _invoice_for_staff(request, pk)
+        values = _validated(VoidIn, request.data)
+        with billing_errors():
+            invoice = actions.do_void_invoice(
+                invoice, reason=values["reason"], actor=request_user(request)
+            )
+        return _detail(invoice)
+
+
+class InvoicePaid(APIView):
+    @extend_schema(request=PaidIn, responses=InvoiceDetailOut, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        invoice = _invoice_for_staff(request, pk)
+        values = _validated(PaidIn, request.data)
+        with billing_errors():
+            invoice = actions.do_mark_invoice_paid(
+                invoice,
+                reference=values.get("reference", ""),
+                paid_at=values.get("paid_at"),
+                actor=request_user(request),
+            )
+        return _detail(invoice)
+
+
+class InvoicePdf(APIView):
+    """GET: the invoice as PDF (customers: their own issued invoices)."""
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        user = request_user(request)
+        if is_vendor_staff(user):
+            require_perm(user, "billing.view_invoice")
+        invoice = access_invoice(user, pk)
+        from retainer.billing import pdf  # WeasyPrint loads its stylesheets on import
+
+        body = pdf.render_invoice_pdf(invoice)
+        response = HttpResponse(body, content_type="application/pdf")
+        name = invoice.number or f"draft-{invoice.pk}"
+        response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+        return response
+
+
+class _Export(APIView):
+    kind = "csv"
+
+    @extend_schema(
+        responses={200: OpenApiResponse(OpenApiTypes.BINARY)},
+        description="Invoice lines for accounting; filters as on the invoice list.",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        require_perm(request.user, "billing.view_invoice")
+        invoices = InvoiceFilter(request.query_params, queryset=Invoice.objects.all()).qs
+        rows = exports.export_rows(selectors.export_lines(invoices))
+        if self.kind == "csv":
+            body, content_type = exports.to_csv(rows), "text/csv; charset=utf-8"
+        else:
+            body, content_type = exports.to_xlsx(rows), exports.XLSX_CONTENT_TYPE
+        response = HttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="invoices.{self.kind}"'
+        return response
+
+
+class InvoiceExportCsv(_Export):
+    kind = "csv"
+
+
+class InvoiceExportXlsx(_Export):
+    kind = "xlsx"
+
+
+# --- Credit notes --------------------------------------------------------------------------
+
+
+class CreditNoteList(generics.ListAPIView):
+    serializer_class = CreditNoteOut
+    filterset_class = CreditNoteFilter
+
+    def get_queryset(self) -> QuerySet[CreditNote]:
+        require_perm(self.request.user, "billing.view_creditnote")
+        return selectors.credit_notes_with_lines(CreditNote.objects.all())
+
+    @extend_schema(
+        request=CreditNoteIn, responses={201: CreditNoteOut}, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        require_perm(request.user, "billing.add_creditnote")
+        values = _validated(CreditNoteIn, request.data)
+        invoice = access_invoice(request_user(request), values["invoice"])
+        lines = values.get("lines")
+        with billing_errors():
+            note = actions.do_issue_credit_note(
+                invoice,
+                reason=values["reason"],
+                lines=None if lines is None else [(x["line"], x["amount"]) for x in lines],
+                actor=request_user(request),
+            )
+        return Response(CreditNoteOut(note).data, status=status.HTTP_201_CREATED)
+
+
+class CreditNoteDetail(APIView):
+    @extend_schema(responses=CreditNoteOut)
+    def get(self, request: Request, pk: int) -> Response:
+        require_perm(request.user, "billing.view_creditnote")
+        note = get_object_or_404(selectors.credit_notes_with_lines(CreditNote.objects.all()), pk=pk)
+        return Response(CreditNoteOut(note).data)
+
+
+# --- Renewal quotes ------------------------------------------------------------------------
+
+
+class RenewalQuoteList(generics.ListAPIView):
+    serializer_class = RenewalQuoteOut
+    filterset_class = RenewalQuoteFilter
+
+    def get_queryset(self) -> QuerySet[RenewalQuote]:
+        require_perm(self.request.user, "billing.view_renewalquote")
+        return selectors.renewal_quotes_open()
+
+
+class RenewalQuoteGenerate(APIView):
+    """POST: quote the renewal of every contract ending within ``within_days``."""
+
+    @extend_schema(
+        request=GenerateQuotesIn,
+        responses={201: RenewalQuoteOut(many=True)},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        require_perm(request.user, "billing.add_renewalquote")
+        values = _validated(GenerateQuotesIn, request.data)
+        quotes = actions.do_generate_renewal_quotes(
+            within_days=values["within_days"], actor=request_user(request)
+        )
+        return Response(RenewalQuoteOut(quotes, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class RenewalQuoteAccept(APIView):
+    @extend_schema(request=None, responses=RenewalQuoteOut, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        require_perm(request.user, "billing.change_renewalquote", "contracts.change_contract")
+        quote = get_object_or_404(RenewalQuote, pk=pk)
+        with billing_errors(), transaction.atomic():
+            quote = actions.do_accept_renewal_quote(quote, actor=request_user(request))
+        return Response(RenewalQuoteOut(quote).data)

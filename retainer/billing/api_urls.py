@@ -1,0 +1,47 @@
+from django.urls import path
+
+from retainer.billing import api
+
+urlpatterns = [
+    path("billing/runs/", api.RunList.as_view(), name="billing_run_list"),
+    path("billing/runs/<int:pk>/", api.RunDetail.as_view(), name="billing_run_detail"),
+    path("billing/runs/<int:pk>/start/", api.RunStart.as_view(), name="billing_run_start"),
+    path("billing/invoices/", api.InvoiceList.as_view(), name="invoice_list"),
+    path(
+        "billing/invoices/export.csv",
+        api.InvoiceExportCsv.as_view(),
+        name="invoice_export_csv",
+    ),
+    path(
+        "billing/invoices/export.xlsx",
+        api.InvoiceExportXlsx.as_view(),
+        name="invoice_export_xlsx",
+    ),
+    path("billing/invoices/<int:pk>/", api.InvoiceDetail.as_view(), name="invoice_detail"),
+    path("billing/invoices/<int:pk>/lines/", api.InvoiceLines.as_view(), name="invoice_lines"),
+    path("billing/invoices/<int:pk>/issue/", api.InvoiceIssue.as_view(), name="invoice_issue"),
+    path("billing/invoices/<int:pk>/void/", api.InvoiceVoid.as_view(), name="invoice_void"),
+    path("billing/invoices/<int:pk>/paid/", api.InvoicePaid.as_view(), name="invoice_paid"),
+    path("billing/invoices/<int:pk>/pdf/", api.InvoicePdf.as_view(), name="invoice_pdf"),
+    path("billing/credit-notes/", api.CreditNoteList.as_view(), name="credit_note_list"),
+    path(
+        "billing/credit-notes/<int:pk>/",
+        api.CreditNoteDetail.as_view(),
+        name="credit_note_detail",
+    ),
+    path(
+        "billing/renewal-quotes/",
+        api.RenewalQuoteList.as_view(),
+        name="renewal_quote_list",
+    ),
+    path(
+        "billing/renewal-quotes/generate/",
+        api.RenewalQuoteGenerate.as_view(),
+        name="renewal_quote_generate",
+    ),
+    path(
+        "billing/renewal-quotes/<int:pk>/accept/",
+        api.RenewalQuoteAccept.as_view(),
+        name="renewal_quote_accept",
+    ),
+]

@@ -1,0 +1,622 @@
+"""The billing run: collect what is due, write invoices, bill every item exactly once.
+
+What a run for period P (an organization-local calendar month) collects, for each
+organization in scope, among the items **not billed yet** and due by the end of P
+(earlier items a previous run missed are caught up):
+
+- contract fees: one per term (new contracts and renewals), due on the term's start
+  date, or on the day its renewal quote was accepted; pro-rated when the plan says so
+  (``rules.prorate_factor``); the add-ons included in the price on their own lines;
+- top-ups with a price (the price recorded by ``contracts.do_top_up``);
+- overage and pay-as-you-go consumption: ledger ``consume`` entries with an
+  ``overage_quantity``, net of their ``reverse`` entries, at the entry's rate;
+- accepted services quotes (``collect_services``: none yet).
+
+Once-only: each item is a ``BilledItem`` row with a unique source key, written in the
+same transaction as its invoice line. Organizations are processed in batches, one
+transaction per batch (invoices, lines, items, numbers, progress), so a run killed at
+any point leaves whole batches or nothing, and the next run bills exactly the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from retainer.accounts.models import Organization
+from retainer.billing import numbering, rules
+from retainer.billing.actions import BillingError, record_billing_event, tax_for
+from retainer.billing.choices import BillingEventType, InvoiceStatus, ItemKind, LineUnit, RunStatus
+from retainer.billing.models import (
+    BilledItem,
+    BillingEvent,
+    BillingProfile,
+    BillingRun,
+    Invoice,
+    InvoiceLine,
+)
+from retainer.contracts.choices import (
+    AllowanceUnit,
+    ContractEventType,
+    ContractStatus,
+    EntryKind,
+    Preset,
+    SourceType,
+)
+from retainer.contracts.models import Contract, ContractEvent, LedgerEntry
+from retainer.contracts.terms import PlanTerms
+from retainer.lib.money import round_amount
+
+DEFAULT_BATCH_ORGANIZATIONS = 500
+STALE_AFTER = dt.timedelta(minutes=10)
+#: Test hook: sleep this many milliseconds per item (read by the run loop only).
+SLOWDOWN_ENV = "RETAINER_BILLING_TEST_SLOWDOWN_MS"
+
+PRESET_LABELS = dict(Preset.choices)
+Progress = Callable[[BillingRun], None]
+
+
+@dataclass(slots=True)
+class Item:
+    """One billable source; ``quantity`` is minutes, incidents, or 1."""
+
+    key: str
+    kind: str
+    contract_id: int | None
+    ledger_entry_id: int | None
+    quantity: int = 1
+
+
+@dataclass
+class LineDraft:
+    kind: str
+    description: str
+    unit: str
+    unit_price: Decimal
+    contract_id: int | None
+    quantity: Decimal = Decimal(0)
+    minutes: int | None = None
+    amount: Decimal = Decimal(0)
+    case_id: int | None = None
+    items: list[Item] = field(default_factory=list)
+
+
+@dataclass
+class OrgInfo:
+    id: int
+    name: str
+    time_zone: str
+    currency: str
+
+
+# --- Collection ----------------------------------------------------------------------------
+
+
+def _not_billed_contract() -> Exists:
+    return Exists(
+        BilledItem.objects.filter(
+            contract=OuterRef("pk"), kind=ItemKind.FEE, released_at__isnull=True
+        )
+    )
+
+
+def _not_billed_entry() -> Exists:
+    return Exists(BilledItem.objects.filter(ledger_entry=OuterRef("pk"), released_at__isnull=True))
+
+
+def _fee_contracts(org_ids: list[int] | None, period: rules.Period) -> Any:
+    due = Q(start_date__lte=period.end) | Q(renewal_quote__accepted_on__lte=period.end)
+    qs = (
+        Contract.objects.filter(due, price__gt=0)
+        .exclude(status__in=[ContractStatus.DRAFT, ContractStatus.CANCELLED])
+        .exclude(_not_billed_contract())
+    )
+    return qs if org_ids is None else qs.filter(organization_id__in=org_ids)
+
+
+def _latest_after(orgs: Iterable[OrgInfo], period: rules.Period) -> dt.datetime:
+    return max(period.utc_bounds(org.time_zone)[1] for org in orgs)
+
+
+def _overage_entries(org_ids: list[int] | None, before: dt.datetime) -> Any:
+    qs = (
+        LedgerEntry.objects.filter(
+            kind__in=[EntryKind.CONSUME, EntryKind.REVERSE], created_at__lt=before
+        )
+        .exclude(overage_quantity=0)
+        .exclude(_not_billed_entry())
+    )
+    return qs if org_ids is None else qs.filter(contract__organization_id__in=org_ids)
+
+
+def _top_up_entries(org_ids: list[int] | None, before: dt.datetime) -> Any:
+    qs = LedgerEntry.objects.filter(kind=EntryKind.TOP_UP, created_at__lt=before).exclude(
+        _not_billed_entry()
+    )
+    return qs if org_ids is None else qs.filter(contract__organization_id__in=org_ids)
+
+
+def count_due(org_ids: list[int] | None, period: rules.Period, before: dt.datetime) -> int:
+    """An estimate of the items a run will bill (its progress total), three COUNTs."""
+    return (
+        _fee_contracts(org_ids, period).count()
+        + _overage_entries(org_ids, before).count()
+        + _top_up_entries(org_ids, before).count()
+    )
+
+
+def _fee_lines(
+    org_ids: list[int], period: rules.Period, lines: dict[tuple[int, str], list[LineDraft]]
+) -> None:
+    rows = _fee_contracts(org_ids, period).values_list(
+        "pk",
+        "organization_id",
+        "preset",
+        "terms",
+        "price",
+        "currency",
+        "start_date",
+        "end_date",
+        "named_engineer",
+        "extra_named_contacts",
+    )
+    seen: set[int] = set()
+    for pk, org_id, preset, terms_json, price, currency, start, end, engineer, extra in rows:
+        if pk in seen:  # the due filter may join a contract twice
+            continue
+        seen.add(pk)
+        factor = Decimal(1)
+        split = rules.FeeSplit(price, Decimal(0), Decimal(0))
+        if engineer or extra or (terms_json.get("extra") or {}).get("prorate"):
+            terms = PlanTerms.from_json(terms_json)
+            factor = rules.prorate_factor(terms, start, end)
+            split = rules.split_fee(
+                price, terms, named_engineer=engineer, extra_named_contacts=extra
+            )
+        term = f"term {start:%Y-%m-%d} – {end:%Y-%m-%d}" if end else f"from {start:%Y-%m-%d}"
+        note = "" if factor == 1 else f" (pro-rated × {factor.quantize(Decimal('0.0001'))})"
+        target = lines[(org_id, currency)]
+        parts = [
+            ("fee", ItemKind.FEE, f"{PRESET_LABELS.get(preset, preset)} contract #{pk}, {term}"),
+            ("named-engineer", ItemKind.ADDON, f"Named support engineer, contract #{pk}"),
+            ("extra-contacts", ItemKind.ADDON, f"Extra named contacts × {extra}, contract #{pk}"),
+        ]
+        for (suffix, kind, text), amount in zip(
+            parts, (split.base, split.named_engineer, split.extra_contacts), strict=True
+        ):
+            if amount <= 0 and suffix != "fee":
+                continue
+            unit_price = amount * factor
+            target.append(
+                LineDraft(
+                    kind=kind,
+                    description=text + note,
+                    unit=LineUnit.TERM if kind == ItemKind.FEE else LineUnit.EACH,
+                    unit_price=unit_price,
+                    contract_id=pk,
+                    quantity=Decimal(1),
+                    amount=round_amount(unit_price, currency),
+                    # The fee item carries the once-only key for all of the term's lines.
+                    items=[Item(f"contract:{pk}:{suffix}", ItemKind.FEE, pk, None)],
+                )
+            )
+
+
+def _top_up_lines(
+    orgs: dict[int, OrgInfo],
+    period: rules.Period,
+    before: dt.datetime,
+    lines: dict[tuple[int, str], list[LineDraft]],
+) -> int:
+    rows = list(
+        _top_up_entries(list(orgs), before).values_list(
+            "pk",
+            "contract_id",
+            "contract__organization_id",
+            "contract__currency",
+            "contract__unit",
+            "quantity",
+            "created_at",
+        )
+    )
+    if not rows:
+        return 0
+    prices: dict[int, Any] = {}
+    events = ContractEvent.objects.filter(
+        type=ContractEventType.CONTRACT_TOPPED_UP, contract_id__in={r[1] for r in rows}
+    ).values_list("data", flat=True)
+    for data in events:
+        if data.get("entry") is not None:
+            prices[int(data["entry"])] = data.get("price")
+    count = 0
+    for pk, contract_id, org_id, currency, unit, quantity, created_at in rows:
+        price = prices.get(pk)
+        if price is None or created_at >= period.utc_bounds(orgs[org_id].time_zone)[1]:
+            continue  # a top-up without a price is not billable
+        amount = Decimal(price)
+        shown = (
+            f"{rules.minutes_as_hours(quantity).normalize():f} h"
+            if unit == AllowanceUnit.HOURS
+            else f"{quantity} {unit}"
+        )
+        lines[(org_id, currency)].append(
+            LineDraft(
+                kind=ItemKind.TOP_UP,
+                description=f"Top-up of {shown} on contract #{contract_id}",
+                unit=LineUnit.EACH,
+                unit_price=amount,
+                contract_id=contract_id,
+                quantity=Decimal(1),
+                amount=round_amount(amount, currency),
+                items=[Item(f"ledger:{pk}", ItemKind.TOP_UP, contract_id, pk, quantity)],
+            )
+        )
+        count += 1
+    return count
+
+
+def _usage_lines(
+    orgs: dict[int, OrgInfo],
+    period: rules.Period,
+    before: dt.datetime,
+    lines: dict[tuple[int, str], list[LineDraft]],
+    netted: list[Item],
+) -> None:
+    rows = _overage_entries(list(orgs), before).values_list(
+        "pk",
+        "contract_id",
+        "contract__organization_id",
+        "contract__preset",
+        "contract__unit",
+        "overage_quantity",
+        "overage_rate",
+        "currency",
+        "created_at",
+        "source_type",
+        "source_id",
+    )
+    bounds = {org.id: period.utc_bounds(org.time_zone)[1] for org in orgs.values()}
+    groups: dict[tuple[int, str, int, str, Decimal], LineDraft] = {}
+    sources: dict[tuple[int, str, int, str, Decimal], set[str]] = defaultdict(set)
+    for pk, contract_id, org_id, preset, unit, qty, rate, currency, created, stype, sid in rows:
+        if created >= bounds[org_id]:
+            continue
+        kind: str = ItemKind.PAYG if preset == Preset.PAY_AS_YOU_GO else ItemKind.OVERAGE
+        rate = rate or Decimal(0)
+        group = (org_id, currency, contract_id, kind, rate)
+        draft = groups.get(group)
+        if draft is None:
+            hours = unit == AllowanceUnit.HOURS
+            label = "Pay-as-you-go" if kind == ItemKind.PAYG else "Overage"
+            what = "hours" if hours else "incidents"
+            draft = groups[group] = LineDraft(
+                kind=kind,
+                description=f"{label} {what} on contract #{contract_id}",
+                unit=LineUnit.HOUR if hours else LineUnit.INCIDENT,
+                unit_price=rate,
+                contract_id=contract_id,
+                minutes=0 if hours else None,
+            )
+        draft.items.append(Item(f"ledger:{pk}", kind, contract_id, pk, qty))
+        sources[group].add(f"{stype}:{sid}")
+    for group, draft in groups.items():
+        currency = group[1]
+        total = sum(item.quantity for item in draft.items)
+        if total == 0:  # consumed and reversed before billing: settled, nothing to charge
+            netted.extend(draft.items)
+            continue
+        if draft.minutes is not None:
+            draft.minutes = total
+            draft.quantity = rules.minutes_as_hours(total)
+            draft.amount = rules.hours_amount(draft.unit_price, total, currency)
+        else:
+            draft.quantity = Decimal(total)
+            draft.amount = rules.line_amount(draft.unit_price, total, currency)
+        only = sources[group]
+        if len(only) == 1:
+            stype, _, sid = next(iter(only)).partition(":")
+            if stype == SourceType.CASE and sid.isdigit():
+                draft.case_id = int(sid)
+        lines[(group[0], currency)].append(draft)
+
+
+def collect_services(org_ids: list[int], period: rules.Period) -> list[LineDraft]:
+    """Accepted services quotes due in ``period``: the seam for the services app.
+
+    Returns no lines until quotes and engagements exist; when they do, each accepted
+    quote becomes one line with the item key ``quote:<id>`` (billed once like the rest).
+    """
+    return []
+
+
+def collect(
+    orgs: dict[int, OrgInfo], period: rules.Period
+) -> tuple[dict[tuple[int, str], list[LineDraft]], list[Item]]:
+    """Everything due for ``orgs`` by the end of ``period`` and not billed yet: lines per
+    (organization, currency) invoice, and the items that netted to nothing."""
+    lines: dict[tuple[int, str], list[LineDraft]] = defaultdict(list)
+    netted: list[Item] = []
+    before = _latest_after(orgs.values(), period)
+    ids = list(orgs)
+    _fee_lines(ids, period, lines)
+    _top_up_lines(orgs, period, before, lines)
+    _usage_lines(orgs, period, before, lines, netted)
+    for draft in collect_services(ids, period):
+        assert draft.contract_id is not None  # noqa: S101 - the seam's contract
+    return lines, netted
+
+
+# --- Writing -------------------------------------------------------------------------------
+
+
+def after_batch(run: BillingRun, items_done: int) -> None:
+    """Called inside each batch's transaction, before it commits (a hook for tests)."""
+
+
+def _slowdown() -> float:
+    raw = os.environ.get(SLOWDOWN_ENV, "")
+    return int(raw) / 1000 if raw.isdigit() else 0.0
+
+
+def _write_batch(
+    run: BillingRun,
+    orgs: dict[int, OrgInfo],
+    period: rules.Period,
+    lines: dict[tuple[int, str], list[LineDraft]],
+    netted: list[Item],
+) -> tuple[int, int, int]:
+    """Write one batch (caller holds the transaction). Returns (items, invoices, lines)."""
+    pause = _slowdown()
+    keys = sorted(lines)
+    invoices = [
+        Invoice(
+            organization_id=org_id,
+            currency=currency,
+            period_start=period.start,
+            period_end=period.end,
+            run=run,
+        )
+        for org_id, currency in keys
+    ]
+    Invoice.objects.bulk_create(invoices)
+    line_rows: list[InvoiceLine] = []
+    item_rows: list[BilledItem] = []
+    drafts: list[LineDraft] = []
+    for invoice, key in zip(invoices, keys, strict=True):
+        for position, draft in enumerate(lines[key], start=1):
+            drafts.append(draft)
+            line_rows.append(
+                InvoiceLine(
+                    invoice=invoice,
+                    position=position,
+                    kind=draft.kind,
+                    description=draft.description[:500],
+                    quantity=draft.quantity,
+                    unit=draft.unit,
+                    minutes=draft.minutes,
+                    unit_price=draft.unit_price,
+                    amount=draft.amount,
+                    contract_id=draft.contract_id,
+                    case_id=draft.case_id,
+                    period_start=period.start,
+                    period_end=period.end,
+                    item_count=len(draft.items),
+                )
+            )
+    InvoiceLine.objects.bulk_create(line_rows, batch_size=2000)
+    for line, draft in zip(line_rows, drafts, strict=True):
+        for item in draft.items:
+            if pause:
+                time.sleep(pause)
+            item_rows.append(
+                BilledItem(
+                    source_key=item.key,
+                    kind=item.kind,
+                    contract_id=item.contract_id,
+                    ledger_entry_id=item.ledger_entry_id,
+                    quantity=item.quantity,
+                    invoice_id=line.invoice_id,
+                    line=line,
+                    run=run,
+                )
+            )
+    for item in netted:
+        item_rows.append(
+            BilledItem(
+                source_key=item.key,
+                kind=item.kind,
+                contract_id=item.contract_id,
+                ledger_entry_id=item.ledger_entry_id,
+                quantity=item.quantity,
+                run=run,
+            )
+        )
+    BilledItem.objects.bulk_create(item_rows, batch_size=5000)
+    _totals(invoices, lines, keys)
+    if run.issue:
+        _issue_all(run, invoices)
+    else:
+        Invoice.objects.bulk_update(
+            invoices, ["subtotal", "tax_rate", "tax_label", "tax_amount", "total"], batch_size=2000
+        )
+    return len(item_rows), len(invoices), len(line_rows)
+
+
+def _totals(
+    invoices: list[Invoice],
+    lines: dict[tuple[int, str], list[LineDraft]],
+    keys: list[tuple[int, str]],
+) -> None:
+    profiles = {
+        p.organization_id: (p.tax_rate, p.tax_label)
+        for p in BillingProfile.objects.filter(organization_id__in={k[0] for k in keys})
+    }
+    default: tuple[Decimal, str] | None = None
+    for invoice, key in zip(invoices, keys, strict=True):
+        if key[0] in profiles:
+            rate, label = profiles[key[0]]
+        else:
+            default = default or tax_for(-1)
+            rate, label = default
+        subtotal = sum((draft.amount for draft in lines[key]), Decimal(0))
+        invoice.subtotal = subtotal
+        invoice.tax_rate = rate
+        invoice.tax_label = label
+        invoice.tax_amount = rules.tax_amount(subtotal, rate, invoice.currency)
+        invoice.total = subtotal + invoice.tax_amount
+
+
+def _issue_all(run: BillingRun, invoices: list[Invoice]) -> None:
+    """Number and issue the batch's invoices in this transaction (no gap on rollback)."""
+    now = timezone.now()
+    numbers = numbering.allocate(numbering.INVOICE_PREFIX, now.year, len(invoices))
+    for invoice, number in zip(invoices, numbers, strict=True):
+        invoice.number = number
+        invoice.status = InvoiceStatus.ISSUED
+        invoice.issued_at = now
+        invoice.due_date = now.date() + dt.timedelta(days=30)
+    Invoice.objects.bulk_update(
+        invoices,
+        [
+            "number",
+            "status",
+            "issued_at",
+            "due_date",
+            "subtotal",
+            "tax_rate",
+            "tax_label",
+            "tax_amount",
+            "total",
+        ],
+        batch_size=1000,
+    )
+    BillingEvent.objects.bulk_create(
+        BillingEvent(
+            type=BillingEventType.INVOICE_ISSUED,
+            run=run,
+            invoice=invoice,
+            created_at=now,
+            data={"number": invoice.number, "total": str(invoice.total)},
+        )
+        for invoice in invoices
+    )
+
+
+# --- The loop ------------------------------------------------------------------------------
+
+
+def _organizations(run: BillingRun) -> list[OrgInfo]:
+    qs = Organization.objects.order_by("pk")
+    if run.organization_id is not None:
+        qs = qs.filter(pk=run.organization_id)
+    return [
+        OrgInfo(pk, name, tz, currency)
+        for pk, name, tz, currency in qs.values_list("pk", "name", "time_zone", "currency")
+    ]
+
+
+def _claim(run: BillingRun) -> BillingRun:
+    with transaction.atomic():
+        locked = BillingRun.objects.select_for_update().get(pk=run.pk)
+        now = timezone.now()
+        if locked.status == RunStatus.SUCCEEDED:
+            return locked
+        if (
+            locked.status == RunStatus.RUNNING
+            and locked.heartbeat_at
+            and now - locked.heartbeat_at < STALE_AFTER
+        ):
+            raise BillingError("run_in_progress", "This run is already running.")
+        locked.status = RunStatus.RUNNING
+        locked.started_at = locked.started_at or now
+        locked.heartbeat_at = now
+        locked.error = ""
+        locked.save(update_fields=["status", "started_at", "heartbeat_at", "error"])
+        return locked
+
+
+def execute_run(
+    run: BillingRun,
+    *,
+    batch_organizations: int = DEFAULT_BATCH_ORGANIZATIONS,
+    progress: Progress | None = None,
+) -> BillingRun:
+    """Bill the run's period. Re-running a failed or killed run continues where it
+    stopped; a finished run is returned as it is. One transaction per batch."""
+    run = _claim(run)
+    if run.status == RunStatus.SUCCEEDED:
+        return run
+    period = rules.Period(run.period)
+    orgs = _organizations(run)
+    try:
+        if orgs:
+            ids = None if run.organization_id is None else [o.id for o in orgs]
+            total = count_due(ids, period, _latest_after(orgs, period))
+            BillingRun.objects.filter(pk=run.pk).update(items_total=run.items_done + total)
+            run.items_total = run.items_done + total
+        if progress:
+            progress(run)
+        for start in range(0, len(orgs), batch_organizations):
+            batch = {org.id: org for org in orgs[start : start + batch_organizations]}
+            _run_batch(run, period, batch)
+            if progress:
+                progress(run)
+    except BaseException as exc:
+        BillingRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        record_billing_event(
+            BillingEventType.RUN_FAILED, actor=None, run=run, data={"error": type(exc).__name__}
+        )
+        raise
+    now = timezone.now()
+    run.status = RunStatus.SUCCEEDED
+    run.finished_at = run.heartbeat_at = now
+    run.items_total = max(run.items_total, run.items_done)
+    run.save(update_fields=["status", "finished_at", "heartbeat_at", "items_total"])
+    record_billing_event(
+        BillingEventType.RUN_FINISHED,
+        actor=None,
+        run=run,
+        data={"invoices": run.invoices_created, "lines": run.lines_created},
+    )
+    return run
+
+
+def _run_batch(run: BillingRun, period: rules.Period, orgs: dict[int, OrgInfo]) -> None:
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                lines, netted = collect(orgs, period)
+                done, invoices, line_count = 0, 0, 0
+                if lines or netted:
+                    done, invoices, line_count = _write_batch(run, orgs, period, lines, netted)
+                run.items_done += done
+                run.invoices_created += invoices
+                run.lines_created += line_count
+                run.heartbeat_at = timezone.now()
+                run.save(
+                    update_fields=[
+                        "items_done",
+                        "invoices_created",
+                        "lines_created",
+                        "heartbeat_at",
+                    ]
+                )
+                after_batch(run, run.items_done)
+            return
+        except IntegrityError:
+            # Another run billed some of these items first; re-collect what is left.
+            run.refresh_from_db(fields=["items_done", "invoices_created", "lines_created"])
+            if attempt == 2:
+                raise
