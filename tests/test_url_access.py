@@ -59,6 +59,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api-schema": PUBLIC,
     "accounts:login": {ANON: 200, **each(302, CUSTOMERS + STAFF)},
     "accounts:logout": {**each(405, ROLES)},
+    "accounts:magic_link_request": each(405, ROLES),
+    "accounts:magic_link": each(400, ROLES),
     "accounts:home": {ANON: LOGIN, **each(302, CUSTOMERS + STAFF)},
     "accounts:console_home": STAFF_PAGE,
     "accounts:organization_detail": STAFF_PAGE,

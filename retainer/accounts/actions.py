@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+import hashlib
+import hmac
+import math
+import secrets
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import timezone
 
+from retainer.accounts.access import customer_contact
 from retainer.accounts.choices import AccountEventType, ContactRole, Role
 from retainer.accounts.models import (
     AccountEvent,
     Contact,
+    MagicLinkToken,
     Organization,
     OrganizationDomain,
     Team,
@@ -320,3 +329,127 @@ def do_save_team(
         data={"name": team.name, "members": sorted(m.pk for m in members)},
     )
     return team
+
+
+# --- Sign-in links ------------------------------------------------------------------------
+
+MAGIC_LINK_LIFETIME = dt.timedelta(minutes=15)
+MAGIC_LINK_RATE = 5  # requests per address ...
+MAGIC_LINK_WINDOW = dt.timedelta(hours=1)  # ... per this window
+
+
+class MagicLinkError(Exception):
+    """A sign-in link that cannot be used; ``code`` is stable, ``detail`` is for people."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class MagicLinkRateLimited(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many sign-in links requested; retry in {retry_after} s.")
+        self.retry_after = retry_after
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@transaction.atomic
+def do_send_magic_link(*, email: str, link_for: Callable[[str], str]) -> None:
+    """Record a sign-in link request for ``email`` and, when the address belongs to an active
+    customer contact's login, e-mail them the link (after commit).
+
+    The caller answers the same way whether or not a link was sent. At most
+    ``MAGIC_LINK_RATE`` requests per address and window, counted on the rows, whatever the
+    address: otherwise ``MagicLinkRateLimited``. The token (256 random bits) is stored only
+    as its SHA-256; ``link_for(token)`` builds the absolute URL put in the e-mail.
+    """
+    address = email.strip().lower()
+    email_digest = _digest(address)
+    now = timezone.now()
+    recent = list(
+        MagicLinkToken.objects.filter(
+            email_digest=email_digest, created_at__gt=now - MAGIC_LINK_WINDOW
+        )
+        .order_by("created_at")
+        .values_list("created_at", flat=True)[:MAGIC_LINK_RATE]
+    )
+    if len(recent) >= MAGIC_LINK_RATE:
+        retry_after = math.ceil((recent[0] + MAGIC_LINK_WINDOW - now).total_seconds())
+        raise MagicLinkRateLimited(max(retry_after, 1))
+    user = User.objects.filter(email__iexact=address, is_active=True).first()
+    if user is not None and customer_contact(user) is None:
+        user = None  # staff and stale logins sign in with their password only
+    token = secrets.token_urlsafe(32)
+    MagicLinkToken.objects.create(
+        token_hash=_digest(token),
+        email_digest=email_digest,
+        user=user,
+        created_at=now,
+        expires_at=now + MAGIC_LINK_LIFETIME,
+    )
+    if user is not None:
+        link, recipient = link_for(token), user.email
+        transaction.on_commit(lambda: _mail_magic_link(recipient, link))
+
+
+def _mail_magic_link(recipient: str, link: str) -> None:
+    minutes = int(MAGIC_LINK_LIFETIME.total_seconds() // 60)
+    send_mail(
+        "Your Retainer sign-in link",
+        f"Use this link to sign in to the support portal:\n\n{link}\n\n"
+        f"It works once, within {minutes} minutes. If you did not ask for it, ignore this "
+        "e-mail: nobody can sign in without the link.\n",
+        None,
+        [recipient],
+    )
+
+
+def magic_link_user(token: str) -> User:
+    """The user a still-usable link would sign in, without using it (for the confirm page)."""
+    return _usable_link(token, lock=False).user  # type: ignore[return-value]
+
+
+@transaction.atomic
+def do_use_magic_link(token: str) -> User:
+    """Mark the link used and return its user; raises ``MagicLinkError`` when the link is
+    unknown, used or expired. Locks the row, so a link signs in exactly once."""
+    row = _usable_link(token, lock=True)
+    used = MagicLinkToken.objects.filter(pk=row.pk, used_at__isnull=True).update(
+        used_at=timezone.now()
+    )
+    if used != 1:
+        raise MagicLinkError("link_used", "This sign-in link was already used.")
+    assert row.user is not None  # noqa: S101 - _usable_link checked it
+    return row.user
+
+
+def _usable_link(token: str, *, lock: bool) -> MagicLinkToken:
+    token_hash = _digest(token)
+    rows = MagicLinkToken.objects.select_related("user")
+    if lock:
+        rows = rows.select_for_update()
+    row = rows.filter(token_hash=token_hash).first()
+    # The lookup is by digest; compare again in constant time all the same.
+    if (
+        row is None
+        or not hmac.compare_digest(row.token_hash, token_hash)
+        or row.user is None
+        or customer_contact(row.user) is None
+    ):
+        raise MagicLinkError(
+            "link_invalid", "This sign-in link is not valid. Request a new one below."
+        )
+    if row.used_at is not None:
+        raise MagicLinkError(
+            "link_used", "This sign-in link was already used. Request a new one below."
+        )
+    if row.expires_at <= timezone.now():
+        raise MagicLinkError(
+            "link_expired",
+            "This sign-in link has expired: links work for 15 minutes. Request a new one below.",
+        )
+    return row

@@ -11,6 +11,17 @@ class LoginForm(AuthenticationForm):
     )
 
 
+class MagicLinkForm(forms.Form):
+    """The address a sign-in link goes to. Labelled "Address" so that "E-mail" stays the
+    password form's field."""
+
+    email = forms.EmailField(
+        label="Address for the link",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "id": "id_link_email"}),
+    )
+
+
 class OrganizationAdminForm(forms.ModelForm):
     """Offers the time-zone list the model itself does not carry (see Organization.time_zone)."""
 

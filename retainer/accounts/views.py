@@ -6,18 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_safe
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from retainer.accounts import selectors
+from retainer.accounts import actions, selectors
 from retainer.accounts.access import access_organization, customer_contact, is_vendor_staff
 from retainer.accounts.demo import demo_logins
 from retainer.accounts.filters import OrganizationFilter
-from retainer.accounts.forms import LoginForm
+from retainer.accounts.forms import LoginForm, MagicLinkForm
 from retainer.lib.auth import request_user
 from retainer.lib.htmx import is_htmx
 
@@ -116,3 +118,40 @@ def portal_home(request: HttpRequest) -> HttpResponse:
             ),
         },
     )
+
+
+@require_POST
+def magic_link_request(request: HttpRequest) -> HttpResponse:
+    """E-mail a sign-in link. The answer is the same whether or not the address has an
+    account; more than a few requests per address and hour get 429 with Retry-After."""
+    form = MagicLinkForm(request.POST)
+    if not form.is_valid():
+        return render(request, "accounts/magic_link_sent.html", {"form": form}, status=400)
+    try:
+        actions.do_send_magic_link(
+            email=form.cleaned_data["email"],
+            link_for=lambda token: request.build_absolute_uri(
+                reverse("accounts:magic_link", args=[token])
+            ),
+        )
+    except actions.MagicLinkRateLimited as exc:
+        response = render(request, "accounts/magic_link_sent.html", {"limited": True}, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    return render(request, "accounts/magic_link_sent.html", {"sent": True})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def magic_link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a confirm button and changes nothing (mail scanners follow links); POST
+    uses the link once and signs the contact in."""
+    try:
+        if request.method != "POST":
+            actions.magic_link_user(token)
+            return render(request, "accounts/magic_link_confirm.html")
+        user = actions.do_use_magic_link(token)
+    except actions.MagicLinkError as exc:
+        context = {"error": exc.detail, "form": MagicLinkForm()}
+        return render(request, "accounts/magic_link_confirm.html", context, status=400)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("accounts:home")
