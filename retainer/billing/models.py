@@ -246,8 +246,10 @@ class BilledItem(models.Model):
 
     source_key = models.CharField(max_length=80)
     kind = models.CharField(max_length=10, choices=ItemKind.choices)
+    # Indexes are kept to what reads need (the once-only key, by ledger entry, by
+    # contract and kind, by invoice): a run inserts one row per billed item.
     contract = models.ForeignKey(
-        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     ledger_entry = models.ForeignKey(
         LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -257,18 +259,25 @@ class BilledItem(models.Model):
         Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="items"
     )
     line = models.ForeignKey(
-        InvoiceLine, on_delete=models.PROTECT, null=True, blank=True, related_name="items"
+        InvoiceLine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        db_index=False,
     )
     run = models.ForeignKey(
-        BillingRun, on_delete=models.PROTECT, null=True, blank=True, related_name="items"
+        BillingRun,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        db_index=False,
     )
     released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["ledger_entry"], name="billing_item_ledger_idx"),
-            models.Index(fields=["contract", "kind"], name="billing_item_contract_idx"),
-        ]
+        indexes = [models.Index(fields=["contract", "kind"], name="billing_item_contract_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["source_key"],

@@ -29,13 +29,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from retainer.accounts.models import Organization
 from retainer.billing import numbering, rules
-from retainer.billing.actions import BillingError, record_billing_event, tax_for
+from retainer.billing.actions import (
+    PAYMENT_TERM_DAYS,
+    BillingError,
+    record_billing_event,
+    tax_for,
+)
 from retainer.billing.choices import BillingEventType, InvoiceStatus, ItemKind, LineUnit, RunStatus
 from retainer.billing.models import (
     BilledItem,
@@ -124,29 +129,32 @@ def _fee_contracts(org_ids: list[int] | None, period: rules.Period) -> Any:
     return qs if org_ids is None else qs.filter(organization_id__in=org_ids)
 
 
-def _latest_after(orgs: Iterable[OrgInfo], period: rules.Period) -> dt.datetime:
-    return max(period.utc_bounds(org.time_zone)[1] for org in orgs)
-
-
-def _overage_entries(org_ids: list[int] | None, before: dt.datetime) -> Any:
-    qs = (
-        LedgerEntry.objects.filter(
-            kind__in=[EntryKind.CONSUME, EntryKind.REVERSE], created_at__lt=before
+def _before_period_end(orgs: Iterable[OrgInfo], period: rules.Period) -> Q:
+    """Ledger entries made before the end of ``period`` in their organization's time zone
+    (one condition per time zone, so the database filters, not Python)."""
+    condition = Q(pk__in=[])
+    for zone in sorted({org.time_zone for org in orgs}):
+        condition |= Q(
+            contract__organization__time_zone=zone, created_at__lt=period.utc_bounds(zone)[1]
         )
+    return condition
+
+
+def _overage_entries(org_ids: list[int] | None, before: Q) -> Any:
+    qs = (
+        LedgerEntry.objects.filter(before, kind__in=[EntryKind.CONSUME, EntryKind.REVERSE])
         .exclude(overage_quantity=0)
         .exclude(_not_billed_entry())
     )
     return qs if org_ids is None else qs.filter(contract__organization_id__in=org_ids)
 
 
-def _top_up_entries(org_ids: list[int] | None, before: dt.datetime) -> Any:
-    qs = LedgerEntry.objects.filter(kind=EntryKind.TOP_UP, created_at__lt=before).exclude(
-        _not_billed_entry()
-    )
+def _top_up_entries(org_ids: list[int] | None, before: Q) -> Any:
+    qs = LedgerEntry.objects.filter(before, kind=EntryKind.TOP_UP).exclude(_not_billed_entry())
     return qs if org_ids is None else qs.filter(contract__organization_id__in=org_ids)
 
 
-def count_due(org_ids: list[int] | None, period: rules.Period, before: dt.datetime) -> int:
+def count_due(org_ids: list[int] | None, period: rules.Period, before: Q) -> int:
     """An estimate of the items a run will bill (its progress total), three COUNTs."""
     return (
         _fee_contracts(org_ids, period).count()
@@ -213,10 +221,7 @@ def _fee_lines(
 
 
 def _top_up_lines(
-    orgs: dict[int, OrgInfo],
-    period: rules.Period,
-    before: dt.datetime,
-    lines: dict[tuple[int, str], list[LineDraft]],
+    orgs: dict[int, OrgInfo], before: Q, lines: dict[tuple[int, str], list[LineDraft]]
 ) -> int:
     rows = list(
         _top_up_entries(list(orgs), before).values_list(
@@ -226,7 +231,6 @@ def _top_up_lines(
             "contract__currency",
             "contract__unit",
             "quantity",
-            "created_at",
         )
     )
     if not rows:
@@ -239,9 +243,9 @@ def _top_up_lines(
         if data.get("entry") is not None:
             prices[int(data["entry"])] = data.get("price")
     count = 0
-    for pk, contract_id, org_id, currency, unit, quantity, created_at in rows:
+    for pk, contract_id, org_id, currency, unit, quantity in rows:
         price = prices.get(pk)
-        if price is None or created_at >= period.utc_bounds(orgs[org_id].time_zone)[1]:
+        if price is None:
             continue  # a top-up without a price is not billable
         amount = Decimal(price)
         shown = (
@@ -267,8 +271,7 @@ def _top_up_lines(
 
 def _usage_lines(
     orgs: dict[int, OrgInfo],
-    period: rules.Period,
-    before: dt.datetime,
+    before: Q,
     lines: dict[tuple[int, str], list[LineDraft]],
     netted: list[Item],
 ) -> None:
@@ -281,16 +284,12 @@ def _usage_lines(
         "overage_quantity",
         "overage_rate",
         "currency",
-        "created_at",
         "source_type",
         "source_id",
     )
-    bounds = {org.id: period.utc_bounds(org.time_zone)[1] for org in orgs.values()}
     groups: dict[tuple[int, str, int, str, Decimal], LineDraft] = {}
     sources: dict[tuple[int, str, int, str, Decimal], set[str]] = defaultdict(set)
-    for pk, contract_id, org_id, preset, unit, qty, rate, currency, created, stype, sid in rows:
-        if created >= bounds[org_id]:
-            continue
+    for pk, contract_id, org_id, preset, unit, qty, rate, currency, stype, sid in rows:
         kind: str = ItemKind.PAYG if preset == Preset.PAY_AS_YOU_GO else ItemKind.OVERAGE
         rate = rate or Decimal(0)
         group = (org_id, currency, contract_id, kind, rate)
@@ -346,11 +345,11 @@ def collect(
     (organization, currency) invoice, and the items that netted to nothing."""
     lines: dict[tuple[int, str], list[LineDraft]] = defaultdict(list)
     netted: list[Item] = []
-    before = _latest_after(orgs.values(), period)
+    before = _before_period_end(orgs.values(), period)
     ids = list(orgs)
     _fee_lines(ids, period, lines)
-    _top_up_lines(orgs, period, before, lines)
-    _usage_lines(orgs, period, before, lines, netted)
+    _top_up_lines(orgs, before, lines)
+    _usage_lines(orgs, before, lines, netted)
     for draft in collect_services(ids, period):
         assert draft.contract_id is not None  # noqa: S101 - the seam's contract
     return lines, netted
@@ -368,6 +367,49 @@ def _slowdown() -> float:
     return int(raw) / 1000 if raw.isdigit() else 0.0
 
 
+LINE_COLUMNS = (
+    "invoice_id",
+    "position",
+    "kind",
+    "description",
+    "quantity",
+    "unit",
+    "minutes",
+    "unit_price",
+    "amount",
+    "contract_id",
+    "case_id",
+    "period_start",
+    "period_end",
+    "item_count",
+)
+ITEM_COLUMNS = (
+    "source_key",
+    "kind",
+    "contract_id",
+    "ledger_entry_id",
+    "quantity",
+    "invoice_id",
+    "line_id",
+    "run_id",
+)
+
+
+def _insert_rows(model: type[Any], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` with one prepared statement (``executemany``). Used for the bulk of
+    a run's writes (lines and billed items), skipping model instances; every database
+    constraint (the once-only key among them) still applies."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - fixed names
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 10_000):
+            cursor.executemany(sql, rows[start : start + 10_000])
+
+
 def _write_batch(
     run: BillingRun,
     orgs: dict[int, OrgInfo],
@@ -375,7 +417,11 @@ def _write_batch(
     lines: dict[tuple[int, str], list[LineDraft]],
     netted: list[Item],
 ) -> tuple[int, int, int]:
-    """Write one batch (caller holds the transaction). Returns (items, invoices, lines)."""
+    """Write one batch (caller holds the transaction). Returns (items, invoices, lines).
+
+    Totals, and with ``run.issue`` the numbers, are set before the invoices are inserted,
+    so every row is written once.
+    """
     pause = _slowdown()
     keys = sorted(lines)
     invoices = [
@@ -388,66 +434,74 @@ def _write_batch(
         )
         for org_id, currency in keys
     ]
-    Invoice.objects.bulk_create(invoices)
-    line_rows: list[InvoiceLine] = []
-    item_rows: list[BilledItem] = []
-    drafts: list[LineDraft] = []
-    for invoice, key in zip(invoices, keys, strict=True):
-        for position, draft in enumerate(lines[key], start=1):
-            drafts.append(draft)
-            line_rows.append(
-                InvoiceLine(
-                    invoice=invoice,
-                    position=position,
-                    kind=draft.kind,
-                    description=draft.description[:500],
-                    quantity=draft.quantity,
-                    unit=draft.unit,
-                    minutes=draft.minutes,
-                    unit_price=draft.unit_price,
-                    amount=draft.amount,
-                    contract_id=draft.contract_id,
-                    case_id=draft.case_id,
-                    period_start=period.start,
-                    period_end=period.end,
-                    item_count=len(draft.items),
-                )
-            )
-    InvoiceLine.objects.bulk_create(line_rows, batch_size=2000)
-    for line, draft in zip(line_rows, drafts, strict=True):
-        for item in draft.items:
-            if pause:
-                time.sleep(pause)
-            item_rows.append(
-                BilledItem(
-                    source_key=item.key,
-                    kind=item.kind,
-                    contract_id=item.contract_id,
-                    ledger_entry_id=item.ledger_entry_id,
-                    quantity=item.quantity,
-                    invoice_id=line.invoice_id,
-                    line=line,
-                    run=run,
-                )
-            )
-    for item in netted:
-        item_rows.append(
-            BilledItem(
-                source_key=item.key,
-                kind=item.kind,
-                contract_id=item.contract_id,
-                ledger_entry_id=item.ledger_entry_id,
-                quantity=item.quantity,
-                run=run,
-            )
-        )
-    BilledItem.objects.bulk_create(item_rows, batch_size=5000)
     _totals(invoices, lines, keys)
     if run.issue:
-        _issue_all(run, invoices)
-    else:
-        Invoice.objects.bulk_update(
-            invoices, ["subtotal", "tax_rate", "tax_label", "tax_amount", "total"], batch_size=2000
+        _number(invoices)
+    Invoice.objects.bulk_create(invoices, batch_size=1000)
+    line_rows: list[tuple[Any, ...]] = []
+    for invoice, key in zip(invoices, keys, strict=True):
+        for position, draft in enumerate(lines[key], start=1):
+            line_rows.append(
+                (
+                    invoice.pk,
+                    position,
+                    draft.kind,
+                    draft.description[:500],
+                    draft.quantity,
+                    draft.unit,
+                    draft.minutes,
+                    draft.unit_price,
+                    draft.amount,
+                    draft.contract_id,
+                    draft.case_id,
+                    period.start,
+                    period.end,
+                    len(draft.items),
+                )
+            )
+    _insert_rows(InvoiceLine, LINE_COLUMNS, line_rows)
+    line_ids = {
+        (invoice_id, position): pk
+        for pk, invoice_id, position in InvoiceLine.objects.filter(
+            invoice_id__in=[invoice.pk for invoice in invoices]
+        ).values_list("pk", "invoice_id", "position")
+    }
+    item_rows: list[tuple[Any, ...]] = []
+    for invoice, key in zip(invoices, keys, strict=True):
+        for position, draft in enumerate(lines[key], start=1):
+            line_id = line_ids[(invoice.pk, position)]
+            for item in draft.items:
+                if pause:
+                    time.sleep(pause)
+                item_rows.append(
+                    (
+                        item.key,
+                        item.kind,
+                        item.contract_id,
+                        item.ledger_entry_id,
+                        item.quantity,
+                        invoice.pk,
+                        line_id,
+                        run.pk,
+                    )
+                )
+    for item in netted:
+        row = (item.key, item.kind, item.contract_id, item.ledger_entry_id, item.quantity)
+        item_rows.append((*row, None, None, run.pk))
+    _insert_rows(BilledItem, ITEM_COLUMNS, item_rows)
+    if run.issue:
+        BillingEvent.objects.bulk_create(
+            (
+                BillingEvent(
+                    type=BillingEventType.INVOICE_ISSUED,
+                    run=run,
+                    invoice=invoice,
+                    created_at=invoice.issued_at or timezone.now(),
+                    data={"number": invoice.number, "total": str(invoice.total)},
+                )
+                for invoice in invoices
+            ),
+            batch_size=2000,
         )
     return len(item_rows), len(invoices), len(line_rows)
 
@@ -476,7 +530,7 @@ def _totals(
         invoice.total = subtotal + invoice.tax_amount
 
 
-def _issue_all(run: BillingRun, invoices: list[Invoice]) -> None:
+def _number(invoices: list[Invoice]) -> None:
     """Number and issue the batch's invoices in this transaction (no gap on rollback)."""
     now = timezone.now()
     numbers = numbering.allocate(numbering.INVOICE_PREFIX, now.year, len(invoices))
@@ -484,32 +538,7 @@ def _issue_all(run: BillingRun, invoices: list[Invoice]) -> None:
         invoice.number = number
         invoice.status = InvoiceStatus.ISSUED
         invoice.issued_at = now
-        invoice.due_date = now.date() + dt.timedelta(days=30)
-    Invoice.objects.bulk_update(
-        invoices,
-        [
-            "number",
-            "status",
-            "issued_at",
-            "due_date",
-            "subtotal",
-            "tax_rate",
-            "tax_label",
-            "tax_amount",
-            "total",
-        ],
-        batch_size=1000,
-    )
-    BillingEvent.objects.bulk_create(
-        BillingEvent(
-            type=BillingEventType.INVOICE_ISSUED,
-            run=run,
-            invoice=invoice,
-            created_at=now,
-            data={"number": invoice.number, "total": str(invoice.total)},
-        )
-        for invoice in invoices
-    )
+        invoice.due_date = now.date() + dt.timedelta(days=PAYMENT_TERM_DAYS)
 
 
 # --- The loop ------------------------------------------------------------------------------
@@ -561,7 +590,7 @@ def execute_run(
     try:
         if orgs:
             ids = None if run.organization_id is None else [o.id for o in orgs]
-            total = count_due(ids, period, _latest_after(orgs, period))
+            total = count_due(ids, period, _before_period_end(orgs, period))
             BillingRun.objects.filter(pk=run.pk).update(items_total=run.items_done + total)
             run.items_total = run.items_done + total
         if progress:

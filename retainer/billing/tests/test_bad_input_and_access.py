@@ -259,5 +259,5 @@ def test_issued_invoice_numbers_are_sequential_without_gaps(cast):
     with pytest.raises(actions.BillingError):
         actions.do_issue_invoice(failed, actor=cast.billing)
     numbers.append(actions.do_issue_invoice(draft_with_line(cast), actor=cast.billing).number)
-    tails = [int(n.rsplit("-", 1)[1]) for n in numbers]
+    tails = [int(str(n).rsplit("-", 1)[1]) for n in numbers]
     assert tails == list(range(tails[0], tails[0] + 4))

@@ -63,14 +63,14 @@ def check_every_item_billed_once() -> None:
     entries = LedgerEntry.objects.filter(kind__in=[EntryKind.CONSUME, EntryKind.REVERSE]).exclude(
         overage_quantity=0
     )
-    by_entry = defaultdict(int)
+    by_entry: dict[int | None, int] = defaultdict(int)
     for entry_id in billed.values_list("ledger_entry_id", flat=True):
         by_entry[entry_id] += 1
     assert all(by_entry[entry.pk] == 1 for entry in entries)
-    expected = defaultdict(int)
+    expected: dict[int, int] = defaultdict(int)
     for entry in entries:
         expected[entry.contract_id] += entry.overage_quantity
-    on_lines = defaultdict(int)
+    on_lines: dict[int | None, int] = defaultdict(int)
     lines = InvoiceLine.objects.filter(
         kind__in=[ItemKind.OVERAGE, ItemKind.PAYG],
         invoice__status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PAID],
