@@ -116,7 +116,9 @@ else:
                     "PRAGMA busy_timeout=20000; PRAGMA foreign_keys=ON;"
                 ),
             },
-            "TEST": {"NAME": None},
+            # Explicitly in memory: test runners that recognise only Django's own engine
+            # name would otherwise derive a file name from NAME.
+            "TEST": {"NAME": ":memory:"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -150,7 +152,8 @@ RETAINER_DEFAULT_TAX_RATE = env.number("RETAINER_DEFAULT_TAX_RATE", "0")
 RETAINER_VENDOR_NAME = env.string("RETAINER_VENDOR_NAME", "Retainer Demo Vendor GmbH")
 RETAINER_VENDOR_ADDRESS = env.string("RETAINER_VENDOR_ADDRESS", "Example Street 1, 10115 Berlin")
 RETAINER_VENDOR_LOGO = env.string(
-    "RETAINER_VENDOR_LOGO", str(BASE_DIR / "retainer" / "billing" / "static" / "billing" / "logo.svg")
+    "RETAINER_VENDOR_LOGO",
+    str(BASE_DIR / "retainer" / "billing" / "static" / "billing" / "logo.svg"),
 )
 
 # --- Static files ---------------------------------------------------------------------------

@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("retainer.accounts.urls")),
     path("", include("retainer.catalog.urls")),
     path("", include("retainer.cases.urls_portal")),
+    path("", include("retainer.cases.urls_console")),
     path("", include("retainer.billing.urls")),
 ]

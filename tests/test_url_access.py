@@ -98,6 +98,24 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api:environment_detail": API_READ,
     "api:offering_list": API_READ,
     "api:offering_detail": API_READ,
+    "console:case_queue": STAFF_PAGE,
+    "console:next_case": {ANON: LOGIN, **each(404, CUSTOMERS), **each(302, STAFF)},
+    "console:case_page": STAFF_PAGE,
+    "console:time_preview": STAFF_PAGE,
+    **{
+        f"console:{name}": each(405, ROLES)
+        for name in (
+            "case_reply",
+            "case_transition",
+            "case_assign",
+            "case_fields",
+            "case_defect",
+            "case_override",
+            "case_time",
+            "timer_start",
+            "timer_stop",
+        )
+    },
     "api:case_list": API_READ,
     "api:case_detail": API_ACME_OBJECT,
     "api:case_messages": API_ACME_OBJECT,

@@ -66,7 +66,7 @@ def contact_required(view: Any) -> Any:
 def home(request: HttpRequest) -> HttpResponse:
     """Send each role to its own home: staff to the console, contacts to the portal."""
     if is_vendor_staff(request.user):
-        return redirect("accounts:console_home")
+        return redirect("console:case_queue")
     if customer_contact(request.user) is not None:
         return redirect("accounts:portal_home")
     return render(request, "accounts/no_access.html", status=403)
@@ -89,6 +89,10 @@ def console_home(request: HttpRequest) -> HttpResponse:
 @require_safe
 @staff_required
 def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Organization 360: contacts with their markers, contracts and balances, open cases,
+    consumption per month, warnings and out-of-scope history."""
+    from retainer.cases.selectors import organization_360
+
     organization = access_organization(request_user(request), pk)
     return render(
         request,
@@ -97,6 +101,7 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "organization": organization,
             "contacts": selectors.contacts_for_organization(organization=organization),
             "events": organization.events.select_related("actor", "contact")[:20],
+            **organization_360(organization=organization),
         },
     )
 

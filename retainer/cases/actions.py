@@ -36,6 +36,7 @@ from retainer.cases.models import (
     CasePause,
     CsatResponse,
     Defect,
+    RunningTimer,
     SlaClock,
     SlaTarget,
     TimeEntry,
@@ -49,6 +50,7 @@ from retainer.contracts.models import Contract
 from retainer.contracts.selectors import decide_for
 from retainer.lib.business_hours import Calendar
 from retainer.lib.models import apply_changes
+from retainer.lib.sanitize import clean_line
 from retainer.lib.uploads import Readable, store_upload
 
 CONSUMING_OUTCOMES = (Outcome.COVERED, Outcome.COVERED_BILLABLE)
@@ -152,7 +154,9 @@ def do_open_case(
         type=type,
         severity=severity,
         priority=priority,
-        subject=subject.strip(),
+        # One plain display line: no control, bidi or zero-width characters, whatever the
+        # channel it came through.
+        subject=clean_line(subject, max_length=200),
         description=description,
         modified_source=modified_source,
         third_party=third_party,
@@ -934,3 +938,41 @@ def do_scan_sla_clocks(*, now: dt.datetime | None = None) -> dict[str, int]:
         )  # fmt: skip
         warned += 1
     return {"warned": warned, "breached": breached}
+
+
+# --- Timers ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_start_timer(case: Case, *, agent: User) -> RunningTimer:
+    """Start (or move) the agent's timer to this case. A timer running on another case is
+    stopped first and its time logged there."""
+    current = RunningTimer.objects.select_for_update().filter(agent=agent).first()
+    if current is not None:
+        if current.case_id == case.pk:
+            return current
+        do_stop_timer(agent=agent, billable=True)
+    return RunningTimer.objects.create(agent=agent, case=case, started_at=timezone.now())
+
+
+@transaction.atomic
+def do_stop_timer(*, agent: User, billable: bool = True, note: str = "") -> TimeEntry | None:
+    """Stop the agent's timer and log the elapsed whole minutes (at least one)."""
+    timer = (
+        RunningTimer.objects.select_for_update().select_related("case").filter(agent=agent).first()
+    )
+    if timer is None:
+        return None
+    elapsed = timezone.now() - timer.started_at
+    minutes = max(1, round(elapsed.total_seconds() / 60))
+    timer.delete()
+    return do_log_time(
+        timer.case,
+        agent=agent,
+        minutes=minutes,
+        billable=billable,
+        started_at=timer.started_at,
+        work_date=timezone.localdate(timer.started_at),
+        note=note,
+        actor=agent,
+    )

@@ -378,3 +378,18 @@ class CasePause(models.Model):
 
     def __str__(self) -> str:
         return f"pause of case {self.case_id} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class RunningTimer(models.Model):
+    """An agent's started timer on a case; stopping it logs the elapsed time.
+
+    Kept on the server so it survives page reloads and follows the agent across tabs.
+    One timer per agent at a time.
+    """
+
+    agent = models.OneToOneField(User, on_delete=models.CASCADE, related_name="running_timer")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="running_timers")
+    started_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"timer of {self.agent_id} on case {self.case_id}"

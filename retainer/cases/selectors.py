@@ -1,9 +1,20 @@
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet, Sum
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
-from retainer.accounts.models import User
-from retainer.cases.models import Case, CaseEvent, TimeEntry
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from retainer.accounts.models import Organization, User
+from retainer.cases import workflow
+from retainer.cases.choices import CaseStatus, ClockKind, SlaState
+from retainer.cases.models import Case, CaseEvent, SlaClock, TimeEntry
+from retainer.contracts.ledger import Exhausted, split_consumption
+from retainer.contracts.models import Contract, ContractEvent, LedgerEntry, TrainingRecord
+from retainer.contracts.selectors import contracts_with_relations
 
 
 def cases_for_list(cases: QuerySet[Case]) -> QuerySet[Case]:
@@ -33,14 +44,173 @@ def time_entries_for_case(*, case: Case) -> QuerySet[TimeEntry]:
 
 def time_totals_for_case(*, case: Case) -> dict[str, int]:
     totals = time_entries_for_case(case=case).aggregate(
-        minutes=Sum("minutes"),
-        billable=Sum("minutes", filter=Q(billable=True)),
-        covered=Sum("covered_minutes"),
-        overage=Sum("overage_minutes"),
+        total=Sum("minutes"),
+        billable_total=Sum("minutes", filter=Q(billable=True)),
+        covered_total=Sum("covered_minutes"),
+        overage_total=Sum("overage_minutes"),
     )
-    return {key: int(value or 0) for key, value in totals.items()}
+    return {
+        key.removesuffix("_total").replace("total", "minutes"): int(value or 0)
+        for key, value in totals.items()
+    }
 
 
 def open_case_counts_for_agent(*, agent: User) -> dict[str, int]:
     rows = Case.objects.filter(assignee=agent).values("status").annotate(n=Count("id"))
     return {row["status"]: row["n"] for row in rows}
+
+
+# --- The agent console ----------------------------------------------------------------------
+
+QUEUES = {
+    "mine": "My cases",
+    "unassigned": "Unassigned",
+    "breaching": "Breaching soon",
+    "waiting": "Waiting on customer",
+    "active": "All open",
+}
+BREACHING_WINDOW = dt.timedelta(hours=4)
+SORTS = {
+    "newest": "-id",
+    "oldest": "id",
+    "severity": "severity",
+    "updated": "-updated_at",
+}
+COUNT_CAP = 10_000
+
+
+def queue_cases(*, queue: str, agent: User, now: dt.datetime | None = None) -> QuerySet[Case]:
+    """The cases of one console queue (open cases only, except "all")."""
+    now = now or timezone.now()
+    active = Case.objects.filter(status__in=workflow.ACTIVE)
+    if queue == "mine":
+        return active.filter(assignee=agent)
+    if queue == "unassigned":
+        return active.filter(assignee__isnull=True)
+    if queue == "waiting":
+        return Case.objects.filter(status=CaseStatus.WAITING_ON_CUSTOMER)
+    if queue == "breaching":
+        soon = SlaClock.objects.filter(stopped_at__isnull=True, due_at__lte=now + BREACHING_WINDOW)
+        return active.filter(pk__in=soon.values("case_id"))
+    return active
+
+
+def capped_count(cases: QuerySet[Case]) -> int:
+    """Count up to ``COUNT_CAP`` rows: exact for working queues, bounded on huge ones."""
+    return cases.order_by()[: COUNT_CAP + 1].count()
+
+
+def queue_counts(*, agent: User) -> dict[str, int]:
+    return {name: capped_count(queue_cases(queue=name, agent=agent)) for name in QUEUES}
+
+
+def cases_for_queue_page(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Queue rows with what each row shows, including its next running SLA clock."""
+    running = SlaClock.objects.filter(stopped_at__isnull=True).order_by("due_at")
+    return cases.select_related("organization", "contact", "product", "assignee").prefetch_related(
+        Prefetch("clocks", queryset=running, to_attr="running_clocks")
+    )
+
+
+@dataclass(frozen=True)
+class ClockView:
+    kind: str
+    label: str
+    due_at: dt.datetime | None
+    state: str  # one of SlaState
+
+
+def clock_views(clocks: list[SlaClock], *, now: dt.datetime | None = None) -> list[ClockView]:
+    now = now or timezone.now()
+    views = []
+    for clock in clocks:
+        if clock.stopped_at is not None:
+            state = SlaState.MET if clock.breached_at is None else SlaState.BREACHED
+        elif clock.due_at is None:
+            state = SlaState.PAUSED
+        elif clock.breached_at is not None or clock.due_at <= now:
+            state = SlaState.BREACHED
+        elif clock.warn_at is not None and clock.warn_at <= now:
+            state = SlaState.WARNING
+        else:
+            state = SlaState.RUNNING
+        views.append(ClockView(clock.kind, ClockKind(clock.kind).label, clock.due_at, state))
+    return views
+
+
+@dataclass(frozen=True)
+class TimePreview:
+    minutes: int
+    covered: int
+    overage: int
+    balance_after: int
+    refused: bool
+    note: str
+
+
+def time_preview(*, case: Case, minutes: int, billable: bool) -> TimePreview:
+    """What logging ``minutes`` on the case would draw from its contract, before saving."""
+    contract = case.contract if case.entitlement in ("covered", "covered_billable") else None
+    if not billable or contract is None or contract.unit != "hours":
+        note = (
+            "Not billable: nothing is drawn."
+            if not billable
+            else "No hour allowance covers this case."
+        )
+        return TimePreview(minutes, 0, 0, contract.balance if contract else 0, False, note)
+    try:
+        split = split_consumption(
+            balance=contract.balance, quantity=minutes, policy=contract.plan_terms.exhaustion_policy
+        )
+    except Exhausted:
+        return TimePreview(
+            minutes, 0, 0, contract.balance, True, "The allowance is used up: nothing is drawn."
+        )
+    return TimePreview(
+        minutes, split.covered, split.overage, contract.balance - split.covered, False, ""
+    )
+
+
+def organization_360(*, organization: Organization) -> dict[str, Any]:
+    """Everything an agent needs about one customer, in a fixed number of queries."""
+    contracts = list(
+        contracts_with_relations(Contract.objects.filter(organization=organization)).order_by(
+            "-start_date"
+        )
+    )
+    named = {contact_id for c in contracts for contact_id in (n.pk for n in c.named_contacts.all())}
+    trained = set(
+        TrainingRecord.objects.filter(contact__organization=organization).values_list(
+            "contact_id", flat=True
+        )
+    )
+    open_cases = cases_for_queue_page(
+        Case.objects.filter(organization=organization, status__in=workflow.ACTIVE)
+    ).order_by("-id")[:50]
+    months = (
+        LedgerEntry.objects.filter(
+            contract__organization=organization, kind__in=["consume", "reverse"]
+        )
+        .annotate(month=TruncMonth("created_at"))
+        .values("month", "contract__unit")
+        .annotate(drawn=Sum("quantity"), overage=Sum("overage_quantity"))
+        .order_by("-month")[:24]
+    )
+    history = ContractEvent.objects.filter(
+        contract__organization=organization, type__in=["low_balance", "negative_balance"]
+    ).select_related("contract")[:20]
+    out_of_scope = (
+        Case.objects.filter(organization=organization, entitlement="out_of_scope")
+        .select_related("product", "release")
+        .order_by("-id")[:20]
+    )
+    return {
+        "contracts": contracts,
+        "named_ids": named,
+        "trained_ids": trained,
+        "open_cases": open_cases,
+        # Consumption is negative in the ledger; shown as the amount drawn.
+        "months": [{**row, "drawn": -(row["drawn"] or 0)} for row in months],
+        "warnings": history,
+        "out_of_scope": out_of_scope,
+    }

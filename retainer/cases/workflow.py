@@ -27,6 +27,16 @@ CUSTOMER_TRANSITIONS: dict[str, frozenset[str]] = {
     S.RESOLVED: frozenset({S.CLOSED, S.OPEN}),
 }
 
+# What the button that makes each move says.
+ACTION_LABELS: dict[str, str] = {
+    S.OPEN: "Open",
+    S.WAITING_ON_CUSTOMER: "Wait for customer",
+    S.WAITING_ON_VENDOR: "Waiting on us",
+    S.RESOLVED: "Resolve",
+    S.CLOSED: "Close",
+    S.CANCELLED: "Cancel case",
+}
+
 ACTIVE = frozenset({S.NEW, S.OPEN, S.WAITING_ON_CUSTOMER, S.WAITING_ON_VENDOR})
 FINISHED = frozenset({S.RESOLVED, S.CLOSED, S.CANCELLED})
 REOPEN_WINDOW = dt.timedelta(days=14)

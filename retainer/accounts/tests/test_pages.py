@@ -13,7 +13,7 @@ def test_the_login_page_shows_demo_logins_only_when_demo_users_exist(client, db)
 def test_each_role_lands_on_its_home_after_signing_in(cast, client):
     response = client.post("/login/", {"username": "agent@vendor.test", "password": PASSWORD})
     assert response.status_code == 302
-    assert client.get(response["Location"])["Location"] == "/console/"
+    assert client.get(response["Location"])["Location"] == "/console/cases/"
     client.logout()
     response = client.post(
         "/login/", {"username": "carl@acme.test", "password": PASSWORD}, follow=True
