@@ -20,7 +20,12 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     contact = customer_contact(user)
     if contact is None:
         return Case.objects.none()
-    return Case.objects.filter(organization_id=contact.organization_id)
+    cases = Case.objects.filter(organization_id=contact.organization_id)
+    # A customer admin sees every case of the organization; other contacts see their
+    # colleagues' cases only when the organization shares them.
+    if not contact.is_customer_admin and not contact.organization.share_cases_with_colleagues:
+        cases = cases.filter(contact=contact)
+    return cases
 
 
 def access_case(user: User, public_id: str, *, for_write: bool = False) -> Case:

@@ -6,11 +6,15 @@ it). Without it the tests skip, except with ``CI=true``, where they fail.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 
 CHROMIUM = os.environ.get("RETAINER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -62,3 +66,21 @@ def login(live_server: Any, page: Any) -> Any:
         page.wait_for_load_state("networkidle")
 
     return sign_in
+
+
+_triggers = importlib.import_module(
+    "retainer.contracts.migrations.0002_ledger_append_only_triggers"
+)
+
+
+@pytest.fixture(autouse=True)
+def _empty_append_only_tables_after_the_test(transactional_db: None) -> Iterator[None]:
+    """Browser tests commit for real, and the append-only triggers of the ledger refuse
+    the DELETE of the flush that ends a transactional test: empty the database with the
+    triggers lifted, then put them back (other tests rely on them)."""
+    yield
+    with connection.schema_editor() as editor:
+        _triggers.drop_triggers(None, editor)
+    call_command("flush", interactive=False, verbosity=0)
+    with connection.schema_editor() as editor:
+        _triggers.create_triggers(None, editor)

@@ -5,14 +5,10 @@ and the open-case form at phone width."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -24,21 +20,6 @@ from retainer.contracts import actions as contract_actions
 from retainer.contracts.choices import AuthorizationPolicy, Preset
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-triggers = importlib.import_module("retainer.contracts.migrations.0002_ledger_append_only_triggers")
-
-
-@pytest.fixture(autouse=True)
-def _empty_the_append_only_tables_after_the_test(cast: Any) -> Iterator[None]:
-    """Browser tests commit for real, and the ledger's triggers refuse the DELETE of the
-    flush that ends them: empty the database with the triggers lifted, then restore them
-    (other tests rely on them), before the test database's own flush."""
-    yield
-    with connection.schema_editor() as editor:
-        triggers.drop_triggers(None, editor)
-    call_command("flush", interactive=False, verbosity=0)
-    with connection.schema_editor() as editor:
-        triggers.create_triggers(None, editor)
 
 
 @pytest.fixture

@@ -126,3 +126,21 @@ def test_case_detail_and_messages_do_not_grow_with_messages(
         client.get(f"/api/v1/cases/{case.public_id}/")
         client.get(f"/api/v1/cases/{case.public_id}/messages/")
         client.get(f"/api/v1/cases/{case.public_id}/events/")
+
+
+def test_without_sharing_a_contact_sees_only_their_own_cases_everywhere(cast, desk):
+    from retainer.accounts.models import Organization
+
+    theirs = actions.do_open_case(
+        contact=cast.customer_admin, product=desk.product, subject="Admin's case", description="x",
+        channel="web", actor=cast.customer_admin.user,
+    )  # fmt: skip
+    Organization.objects.filter(pk=cast.acme.pk).update(share_cases_with_colleagues=False)
+    contact = cast.client_for(cast.contact)
+    assert contact.get("/api/v1/cases/").json()["results"] == []
+    assert contact.get(f"/api/v1/cases/{theirs.public_id}/").status_code == 404
+    assert contact.get(f"/api/v1/cases/{theirs.public_id}/attachments/").status_code == 404
+    assert (
+        cast.client_for(cast.customer_admin).get(f"/api/v1/cases/{theirs.public_id}/").status_code
+        == 200
+    )
