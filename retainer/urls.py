@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("retainer.catalog.urls")),
     path("", include("retainer.cases.urls_portal")),
     path("", include("retainer.cases.urls_console")),
+    path("", include("retainer.contracts.urls")),
     path("", include("retainer.billing.urls")),
 ]

@@ -116,6 +116,12 @@ EXPECTED: dict[str, dict[str, int | str]] = {
             "timer_stop",
         )
     },
+    "contracts:contract_list": STAFF_PAGE,
+    "contracts:contract_detail": STAFF_PAGE,
+    "contracts:plan_list": STAFF_PAGE,
+    "contracts:contract_top_up": each(405, ROLES),
+    "contracts:contract_renew": each(405, ROLES),
+    "contracts:contract_cancel": each(405, ROLES),
     "api:case_list": API_READ,
     "api:case_detail": API_ACME_OBJECT,
     "api:case_messages": API_ACME_OBJECT,
@@ -314,6 +320,10 @@ def world(cast, settings, tmp_path):
                         "reverse",
                     )
                 ],
+                contract.pk,
+            ),
+            **dict.fromkeys(
+                [f"contracts:contract_{view}" for view in ("detail", "top_up", "renew", "cancel")],
                 contract.pk,
             ),
         },

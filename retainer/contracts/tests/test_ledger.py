@@ -141,7 +141,10 @@ def test_an_hour_bank_from_the_bank_preset_draws_per_time_entry():
     from retainer.contracts.choices import DecrementPoint, Preset
     from retainer.contracts.terms import preset_terms
 
-    assert preset_terms(Preset.BANK, unit="hours", quantity=600).decrement_point == DecrementPoint.TIME_ENTRY
+    assert (
+        preset_terms(Preset.BANK, unit="hours", quantity=600).decrement_point
+        == DecrementPoint.TIME_ENTRY
+    )
     assert preset_terms(Preset.BANK).decrement_point == DecrementPoint.CASE_CREATION
     assert preset_terms(Preset.MAINTENANCE).decrement_point == DecrementPoint.NONE
 

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from retainer.contracts import views
+
+app_name = "contracts"
+
+urlpatterns = [
+    path("console/contracts/", views.contract_list, name="contract_list"),
+    path("console/contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
+    path("console/contracts/<int:pk>/top-up/", views.contract_top_up, name="contract_top_up"),
+    path("console/contracts/<int:pk>/renew/", views.contract_renew, name="contract_renew"),
+    path("console/contracts/<int:pk>/cancel/", views.contract_cancel, name="contract_cancel"),
+    path("console/plans/", views.plan_list, name="plan_list"),
+]
