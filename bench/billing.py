@@ -28,8 +28,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, bench/ comes first on sys.path; keep its files from shadowing
+# standard-library modules of the same name (bench/queue.py would hide ``queue``).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 BUDGET_SECONDS = 60.0
 CHUNK = 50_000
 ZONES = [
@@ -92,7 +96,7 @@ def build(contracts: int, time_entries: int, rng: random.Random) -> int:
             ],
             batch_size=5000,
         )
-    shapes = {
+    shapes: dict[str, tuple[str, dict[str, Any]]] = {
         "fixed": (Preset.FIXED_FEE, {"quantity": 20 * 60, "price_amount": "12000"}),
         "payg_hours": (Preset.PAY_AS_YOU_GO, {"overage_rate": "180"}),
         "bank": (Preset.BANK, {"quantity": 10, "price_amount": "2000"}),

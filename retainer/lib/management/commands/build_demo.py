@@ -20,6 +20,7 @@ STEPS = [
     "retainer.catalog.demo",
     "retainer.contracts.demo",
     "retainer.cases.demo",
+    "retainer.billing.demo",
 ]
 
 
