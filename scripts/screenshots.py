@@ -56,7 +56,21 @@ def _preview_a_covered_case(page: Any) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def _open_a_worked_case(page: Any) -> None:
+    """From the "all open" queue, open the demo's worked Atlas case (reply, time, SLA)."""
+    page.get_by_role("link", name="RT-10004").click()
+    page.wait_for_load_state("networkidle")
+
+
 SHOTS: list[Shot] = [
+    Shot("agent@northwind.example", "/console/cases/?view=active", "console-queue.png"),
+    Shot(
+        "agent@northwind.example",
+        "/console/cases/?view=active&q=RT-10004",
+        "console-case.png",
+        _open_a_worked_case,
+    ),
+    Shot("agent@northwind.example", "/console/organizations/1/", "console-organization.png"),
     Shot("bob@acme.example", "/portal/support/", "portal-my-support.png"),
     Shot("bob@acme.example", "/portal/cases/new/", "portal-open-case.png", _preview_a_covered_case),
     Shot(None, "/scope-of-support/", "scope-of-support.png"),
