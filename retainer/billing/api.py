@@ -97,6 +97,7 @@ def _detail(invoice: Invoice) -> Response:
 
 
 class RunList(generics.ListAPIView):
+    queryset = BillingRun.objects.none()  # for the schema; get_queryset scopes the rows
     serializer_class = RunOut
     filterset_class = RunFilter
 
@@ -160,6 +161,7 @@ class InvoiceList(generics.ListAPIView):
     """Staff with ``billing.view_invoice`` list every invoice; customers their own issued
     ones; other staff get 403."""
 
+    queryset = Invoice.objects.none()  # for the schema; get_queryset scopes the rows
     serializer_class = InvoiceOut
     filterset_class = InvoiceFilter
 
@@ -315,6 +317,7 @@ class InvoiceExportXlsx(_Export):
 
 
 class CreditNoteList(generics.ListAPIView):
+    queryset = CreditNote.objects.none()  # for the schema; get_queryset scopes the rows
     serializer_class = CreditNoteOut
     filterset_class = CreditNoteFilter
 
@@ -353,6 +356,7 @@ class CreditNoteDetail(APIView):
 
 
 class RenewalQuoteList(generics.ListAPIView):
+    queryset = RenewalQuote.objects.none()  # for the schema; get_queryset scopes the rows
     serializer_class = RenewalQuoteOut
     filterset_class = RenewalQuoteFilter
 
