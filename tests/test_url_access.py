@@ -163,6 +163,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api:invoice_detail": {**BILLING_LIST, CUSTOMER_ADMIN: 200, CONTACT: 200, OUTSIDER: 404},
     "api:invoice_pdf": {**BILLING_LIST, CUSTOMER_ADMIN: 200, CONTACT: 200, OUTSIDER: 404},
     "api:invoice_lines": API_POST_ONLY,
+    "api:invoice_items": BILLING_LIST,
     "api:invoice_issue": API_POST_ONLY,
     "api:invoice_void": API_POST_ONLY,
     "api:invoice_paid": API_POST_ONLY,
@@ -301,7 +302,7 @@ def world(cast, settings, tmp_path):
             **dict.fromkeys(
                 [
                     f"api:invoice_{view}"
-                    for view in ("detail", "pdf", "lines", "issue", "void", "paid")
+                    for view in ("detail", "pdf", "lines", "items", "issue", "void", "paid")
                 ],
                 invoice.pk,
             ),

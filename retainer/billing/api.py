@@ -27,8 +27,9 @@ from retainer.accounts.models import Organization
 from retainer.billing import actions, exports, run, selectors
 from retainer.billing.access import access_invoice, invoices_visible_to
 from retainer.billing.filters import CreditNoteFilter, InvoiceFilter, RenewalQuoteFilter, RunFilter
-from retainer.billing.models import BillingRun, CreditNote, Invoice, RenewalQuote
+from retainer.billing.models import BilledItem, BillingRun, CreditNote, Invoice, RenewalQuote
 from retainer.billing.serializers import (
+    BilledItemOut,
     CreditNoteIn,
     CreditNoteOut,
     GenerateQuotesIn,
@@ -211,6 +212,19 @@ class InvoiceDetail(APIView):
         with billing_errors():
             invoice = actions.do_update_invoice(invoice, actor=request_user(request), **values)
         return _detail(invoice)
+
+
+class InvoiceItems(generics.ListAPIView):
+    """The billed items behind an invoice's lines (ledger entries, contract terms), for
+    tracing a line back to its time entries and cases. Billing staff only."""
+
+    serializer_class = BilledItemOut
+    queryset = BilledItem.objects.none()  # for the schema; get_queryset scopes the rows
+
+    def get_queryset(self) -> QuerySet[BilledItem]:
+        require_perm(self.request.user, "billing.view_invoice")
+        invoice = access_invoice(request_user(self.request), self.kwargs["pk"])
+        return BilledItem.objects.filter(invoice=invoice).select_related("ledger_entry")
 
 
 class InvoiceLines(APIView):

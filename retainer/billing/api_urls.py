@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("billing/invoices/<int:pk>/", api.InvoiceDetail.as_view(), name="invoice_detail"),
     path("billing/invoices/<int:pk>/lines/", api.InvoiceLines.as_view(), name="invoice_lines"),
+    path("billing/invoices/<int:pk>/items/", api.InvoiceItems.as_view(), name="invoice_items"),
     path("billing/invoices/<int:pk>/issue/", api.InvoiceIssue.as_view(), name="invoice_issue"),
     path("billing/invoices/<int:pk>/void/", api.InvoiceVoid.as_view(), name="invoice_void"),
     path("billing/invoices/<int:pk>/paid/", api.InvoicePaid.as_view(), name="invoice_paid"),

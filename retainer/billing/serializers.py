@@ -9,6 +9,7 @@ from rest_framework import serializers
 from retainer.billing import rules
 from retainer.billing.choices import LineUnit
 from retainer.billing.models import (
+    BilledItem,
     BillingRun,
     CreditNote,
     CreditNoteLine,
@@ -211,3 +212,28 @@ class RenewalQuoteOut(serializers.ModelSerializer):
 
 class GenerateQuotesIn(serializers.Serializer):
     within_days = serializers.IntegerField(min_value=1, max_value=366, default=60)
+
+
+class BilledItemOut(serializers.ModelSerializer):
+    """One billed source: the ledger entry (and through it the time entry or case) or the
+    contract term behind an invoice line."""
+
+    source_type = serializers.CharField(source="ledger_entry.source_type", default="")
+    source_id = serializers.CharField(source="ledger_entry.source_id", default="")
+    ledger_key = serializers.CharField(source="ledger_entry.key", default="")
+
+    class Meta:
+        model = BilledItem
+        fields = [
+            "id",
+            "source_key",
+            "kind",
+            "line",
+            "contract",
+            "ledger_entry",
+            "ledger_key",
+            "source_type",
+            "source_id",
+            "quantity",
+            "released_at",
+        ]

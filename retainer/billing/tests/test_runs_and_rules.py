@@ -185,3 +185,26 @@ def test_prorating_only_when_asked_and_mid_month():
     assert rules.prorate_factor(plain, start, end) == 1
     assert rules.prorate_factor(terms, dt.date(2026, 3, 1), end) == 1
     assert rules.prorate_factor(terms, start, end) == Decimal(350) / Decimal(365)
+
+
+def test_each_line_traces_back_to_its_time_entries(cast, product):
+    from retainer.cases import actions as case_actions
+
+    sell(cast, product, Preset.PAY_AS_YOU_GO, overage_rate="120")
+    case = open_case(cast, product)
+    entries = [
+        case_actions.do_log_time(case, agent=cast.agent, minutes=m, actor=cast.agent)
+        for m in (30, 45)
+    ]
+    client = cast.client_for(cast.billing)
+    run_billing(client)
+    (invoice,) = invoices(client)
+
+    items = client.get(url("invoice_items", invoice["id"])).json()["results"]
+
+    assert {(i["source_type"], i["source_id"], i["quantity"]) for i in items} == {
+        ("time_entry", str(entries[0].pk), 30),
+        ("time_entry", str(entries[1].pk), 45),
+    }
+    assert {i["line"] for i in items} == {invoice["lines"][0]["id"]}
+    assert cast.client_for(cast.contact).get(url("invoice_items", invoice["id"])).status_code == 403
