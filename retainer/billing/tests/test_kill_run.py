@@ -67,8 +67,8 @@ def finish(process: subprocess.Popen, timeout: int = 180) -> str:
     return out
 
 
-@pytest.mark.slow
-def test_a_killed_run_then_a_new_run_bill_each_item_once_without_number_gaps(tmp_path: Path):
+def seeded(tmp_path: Path) -> tuple[dict[str, str], str]:
+    """Migrate a fresh SQLite file under ``tmp_path`` and seed it; return (env, period)."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -92,7 +92,32 @@ def test_a_killed_run_then_a_new_run_bill_each_item_once_without_number_gaps(tmp
         timeout=180,
     )
     assert seed.returncode == 0, seed.stderr[-3000:]
+    return env, period
 
+
+def check_billed_once(db: sqlite3.Connection) -> None:
+    keys = [row[0] for row in db.execute("select source_key from billing_billeditem")]
+    assert len(keys) == len(set(keys)) == 2 * ORGANIZATIONS
+    fee_lines = db.execute(
+        "select count(*), count(distinct contract_id) from billing_invoiceline where kind='fee'"
+    ).fetchone()
+    assert fee_lines == (ORGANIZATIONS, ORGANIZATIONS)
+    overage = db.execute(
+        "select sum(minutes) from billing_invoiceline where kind='overage'"
+    ).fetchone()[0]
+    assert overage == 30 * ORGANIZATIONS
+    numbers = sorted(
+        int(row[0].rsplit("-", 1)[1])
+        for row in db.execute("select number from billing_invoice where status='issued'")
+    )
+    assert numbers == list(range(1, ORGANIZATIONS + 1))
+    counter = db.execute("select last_number from billing_numberseries").fetchone()[0]
+    assert counter == ORGANIZATIONS
+
+
+@pytest.mark.slow
+def test_a_killed_run_then_a_new_run_bill_each_item_once_without_number_gaps(tmp_path: Path):
+    env, period = seeded(tmp_path)
     slow = {**env, "RETAINER_BILLING_TEST_SLOWDOWN_MS": "60"}
     first = manage("run_billing", "--period", period, "--batch-size", "2", env=slow)
     assert first.stdout is not None
@@ -119,20 +144,17 @@ def test_a_killed_run_then_a_new_run_bill_each_item_once_without_number_gaps(tmp
     assert "succeeded" in out
     assert "[####" in out
 
-    keys = [row[0] for row in db.execute("select source_key from billing_billeditem")]
-    assert len(keys) == len(set(keys)) == 2 * ORGANIZATIONS
-    fee_lines = db.execute(
-        "select count(*), count(distinct contract_id) from billing_invoiceline where kind='fee'"
-    ).fetchone()
-    assert fee_lines == (ORGANIZATIONS, ORGANIZATIONS)
-    overage = db.execute(
-        "select sum(minutes) from billing_invoiceline where kind='overage'"
-    ).fetchone()[0]
-    assert overage == 30 * ORGANIZATIONS
-    numbers = sorted(
-        int(row[0].rsplit("-", 1)[1])
-        for row in db.execute("select number from billing_invoice where status='issued'")
-    )
-    assert numbers == list(range(1, ORGANIZATIONS + 1))
-    counter = db.execute("select last_number from billing_numberseries").fetchone()[0]
-    assert counter == ORGANIZATIONS
+    check_billed_once(db)
+
+
+@pytest.mark.slow
+def test_two_runs_at_once_bill_each_item_once(tmp_path: Path):
+    env, period = seeded(tmp_path)
+    slow = {**env, "RETAINER_BILLING_TEST_SLOWDOWN_MS": "5"}
+    runs = [
+        manage("run_billing", "--period", period, "--batch-size", "3", env=slow) for _ in range(2)
+    ]
+    outputs = [finish(process) for process in runs]
+
+    assert all("succeeded" in out for out in outputs)
+    check_billed_once(sqlite3.connect(tmp_path / "retainer.sqlite3"))

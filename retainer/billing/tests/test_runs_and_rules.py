@@ -208,3 +208,30 @@ def test_each_line_traces_back_to_its_time_entries(cast, product):
     }
     assert {i["line"] for i in items} == {invoice["lines"][0]["id"]}
     assert cast.client_for(cast.contact).get(url("invoice_items", invoice["id"])).status_code == 403
+
+
+def test_a_run_that_loses_a_race_rolls_its_batch_back_and_collects_again(
+    cast, product, monkeypatch
+):
+    from retainer.billing import actions, run
+    from retainer.billing.models import BilledItem
+
+    sell(cast, product, Preset.PAY_AS_YOU_GO, unit="incidents", overage_rate="95")
+    open_case(cast, product)
+    orgs = {o.id: o for o in run._organizations(BillingRun(period=this_period().start))}
+    stale = run.collect(orgs, this_period())  # what a concurrent run saw before we billed
+    run_billing(cast.client_for(cast.billing))
+    real_collect = run.collect
+    calls = []
+
+    def racing_collect(orgs, period):
+        calls.append(period)
+        return stale if len(calls) == 1 else real_collect(orgs, period)
+
+    monkeypatch.setattr(run, "collect", racing_collect)
+    late = run.execute_run(actions.do_create_run(period=this_period(), actor=None))
+
+    assert len(calls) == 2  # the first batch hit the unique key and was collected again
+    assert late.status == "succeeded" and late.items_done == 0
+    assert BilledItem.objects.count() == 1
+    assert Invoice.objects.count() == 1
