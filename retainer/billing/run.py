@@ -204,7 +204,8 @@ def _fee_lines(
         ):
             if amount <= 0 and suffix != "fee":
                 continue
-            unit_price = amount * factor
+            exact = amount * factor
+            unit_price = exact.quantize(rules.QUANTITY_PLACES)  # stored with four places
             target.append(
                 LineDraft(
                     kind=kind,
@@ -213,7 +214,7 @@ def _fee_lines(
                     unit_price=unit_price,
                     contract_id=pk,
                     quantity=Decimal(1),
-                    amount=round_amount(unit_price, currency),
+                    amount=round_amount(exact, currency),
                     # The fee item carries the once-only key for all of the term's lines.
                     items=[Item(f"contract:{pk}:{suffix}", ItemKind.FEE, pk, None)],
                 )
@@ -247,7 +248,7 @@ def _top_up_lines(
         price = prices.get(pk)
         if price is None:
             continue  # a top-up without a price is not billable
-        amount = Decimal(price)
+        amount = Decimal(price).quantize(rules.QUANTITY_PLACES)
         shown = (
             f"{rules.minutes_as_hours(quantity).normalize():f} h"
             if unit == AllowanceUnit.HOURS
