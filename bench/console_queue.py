@@ -1,7 +1,7 @@
 """The console queue page on a large demo database.
 
-    python bench/queue.py --scale 334            # about 1,000,000 cases (built once, reused)
-    python bench/queue.py --scale 334 --var-dir /tmp/retainer-1m --requests 60
+    python bench/console_queue.py --scale 334            # about 1,000,000 cases (built once, reused)
+    python bench/console_queue.py --scale 334 --var-dir /tmp/retainer-1m --requests 60
 
 Builds the demo at ``--scale`` into ``--var-dir`` (SQLite) unless it is already there,
 then requests each queue view and a few filters as an agent, in process, and prints the

@@ -330,13 +330,17 @@ def _usage_lines(
         lines[(group[0], currency)].append(draft)
 
 
-def collect_services(org_ids: list[int], period: rules.Period) -> list[LineDraft]:
-    """Accepted services quotes due in ``period``: the seam for the services app.
+def collect_services(
+    org_ids: list[int], period: rules.Period
+) -> dict[tuple[int, str], list[LineDraft]]:
+    """Accepted services quotes due by the end of ``period``, per (organization, currency):
+    the seam for the services app.
 
-    Returns no lines until quotes and engagements exist; when they do, each accepted
-    quote becomes one line with the item key ``quote:<id>`` (billed once like the rest).
+    Returns nothing until quotes and engagements exist; then each accepted quote becomes
+    one ``ItemKind.SERVICES`` line whose item key is ``quote:<id>``, billed once like the
+    rest (the once-only check is the unique key, so nothing else changes here).
     """
-    return []
+    return {}
 
 
 def collect(
@@ -351,8 +355,8 @@ def collect(
     _fee_lines(ids, period, lines)
     _top_up_lines(orgs, before, lines)
     _usage_lines(orgs, before, lines, netted)
-    for draft in collect_services(ids, period):
-        assert draft.contract_id is not None  # noqa: S101 - the seam's contract
+    for key, drafts in collect_services(ids, period).items():
+        lines[key].extend(drafts)
     return lines, netted
 
 

@@ -3,24 +3,10 @@ console, whose actions keep the ledger and the history right, so the admin edits
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from retainer.cases.models import Case, CaseEvent, CaseMessage, CsatResponse, Defect, TimeEntry
-from retainer.lib.admin import EventAdmin
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from retainer.lib.admin import EventAdmin, ReadOnlyAdmin
 
 
 @admin.register(Case)

@@ -53,24 +53,10 @@ from retainer.cases.serializers import (
     TransitionIn,
 )
 from retainer.contracts.choices import Channel
-from retainer.lib.api import ApiError, require_perm
+from retainer.lib.api import ApiError, require_perm, validated
 from retainer.lib.auth import request_user
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from retainer.lib.uploads import StoredFile, UploadRejected, download_response
-
-
-def _validated(
-    serializer_class: type[serializers.Serializer], data: Any, *, partial: bool = False
-) -> dict[str, Any]:
-    """Validate ``data``, refusing any field the serializer does not accept (no over-posting)."""
-    serializer = serializer_class(data=data, partial=partial)
-    unknown = sorted(set(getattr(data, "keys", dict)()) - set(serializer.fields))
-    if unknown:
-        raise ApiError(
-            "field_not_allowed", f"These fields cannot be set here: {', '.join(unknown)}."
-        )
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _case_errors(call: Any) -> Any:
@@ -105,13 +91,13 @@ class CaseList(generics.ListAPIView):
         user = request_user(request)
         if is_vendor_staff(user):
             require_perm(user, "cases.add_case")
-            values = _validated(CaseCreateStaffIn, request.data)
+            values = validated(CaseCreateStaffIn, request.data)
             values.setdefault("channel", Channel.PHONE)
         else:
             contact = customer_contact(user)
             if contact is None:
                 raise Http404
-            values = _validated(CaseCreateIn, request.data)
+            values = validated(CaseCreateIn, request.data)
             values.update(contact=contact, channel=Channel.API)
         case = actions.do_open_case(**values, actor=user)
         return Response(case_out(user, case), status=status.HTTP_201_CREATED)
@@ -131,7 +117,7 @@ class CaseDetail(APIView):
             raise ApiError(
                 "staff_only", "Only the support team changes these fields.", status_code=403
             )
-        values = _validated(CaseUpdateIn, request.data, partial=True)
+        values = validated(CaseUpdateIn, request.data, partial=True)
         case = actions.do_update_case(case, actor=user, **values)
         return Response(case_out(user, case))
 
@@ -141,7 +127,7 @@ class CaseTransition(APIView):
     def post(self, request: Request, public_id: str) -> Response:
         user = request_user(request)
         case = access_case(user, public_id, for_write=True)
-        values = _validated(TransitionIn, request.data)
+        values = validated(TransitionIn, request.data)
         case = _case_errors(
             lambda: actions.do_transition_case(
                 case,
@@ -160,7 +146,7 @@ class CaseOverride(APIView):
         user = request_user(request)
         require_perm(user, "contracts.override_entitlementdecision")
         case = access_case(user, public_id, for_write=True)
-        values = _validated(OverrideIn, request.data)
+        values = validated(OverrideIn, request.data)
         case = _case_errors(
             lambda: actions.do_override_case_decision(
                 case,
@@ -199,7 +185,7 @@ class CaseMessages(APIView):
     def post(self, request: Request, public_id: str) -> Response:
         user = request_user(request)
         case = access_case(user, public_id, for_write=True)
-        values = _validated(MessageIn, request.data)
+        values = validated(MessageIn, request.data)
         if values["internal"] and not is_vendor_staff(user):
             raise ApiError("field_not_allowed", "Customers cannot write internal notes.")
         message = _case_errors(
@@ -229,7 +215,7 @@ class CaseAttachments(APIView):
     def post(self, request: Request, public_id: str) -> Response:
         user = request_user(request)
         case = access_case(user, public_id, for_write=True)
-        values = _validated(AttachmentIn, request.data)
+        values = validated(AttachmentIn, request.data)
         if values["internal"] and not is_vendor_staff(user):
             raise ApiError("field_not_allowed", "Customers cannot add internal files.")
         upload = values["file"]
@@ -292,7 +278,7 @@ class CaseTimeEntries(APIView):
     @idempotent
     def post(self, request: Request, public_id: str) -> Response:
         user, case = _staff_case(request, public_id, "cases.add_timeentry")
-        values = _validated(TimeEntryIn, request.data)
+        values = validated(TimeEntryIn, request.data)
         entry = actions.do_log_time(case, agent=user, actor=user, **values)
         return Response(TimeEntryOut(entry).data, status=status.HTTP_201_CREATED)
 
@@ -302,7 +288,7 @@ class CaseTimeEntryDetail(APIView):
     def patch(self, request: Request, public_id: str, pk: int) -> Response:
         user, case = _staff_case(request, public_id, "cases.change_timeentry")
         entry = access_time_entry(user, case, pk)
-        values = _validated(TimeEntryUpdateIn, request.data, partial=True)
+        values = validated(TimeEntryUpdateIn, request.data, partial=True)
         entry = _case_errors(lambda: actions.do_update_time_entry(entry, actor=user, **values))
         return Response(TimeEntryOut(entry).data)
 
@@ -318,7 +304,7 @@ class CaseDefectLink(APIView):
     @extend_schema(request=LinkDefectIn, responses=CaseStaffOut)
     def post(self, request: Request, public_id: str) -> Response:
         user, case = _staff_case(request, public_id, "cases.change_case")
-        values = _validated(LinkDefectIn, request.data)
+        values = validated(LinkDefectIn, request.data)
         case = actions.do_link_defect(case, values["defect"], actor=user)
         return Response(case_out(user, case))
 
@@ -338,7 +324,7 @@ class DefectList(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         user = request_user(request)
         require_perm(user, "cases.add_defect")
-        values = _validated(DefectIn, request.data)
+        values = validated(DefectIn, request.data)
         defect = actions.do_create_defect(**values, actor=user)
         return Response(DefectOut(defect).data, status=status.HTTP_201_CREATED)
 
@@ -355,7 +341,7 @@ class DefectFixRelease(APIView):
         user = request_user(request)
         defect = access_defect(user, pk)
         require_perm(user, "cases.change_defect")
-        values = _validated(FixReleaseIn, request.data)
+        values = validated(FixReleaseIn, request.data)
         contacts = actions.do_set_defect_fix_release(defect, values["release"], actor=user)
         body = dict(DefectOut(defect).data)
         body["notify"] = [
@@ -375,7 +361,7 @@ class CaseCsat(APIView):
             raise ApiError(
                 "customers_only", "The survey is answered by the customer.", status_code=403
             )
-        values = _validated(CsatIn, request.data)
+        values = validated(CsatIn, request.data)
         response = _case_errors(lambda: actions.do_answer_csat(case, actor=user, **values))
         return Response(CsatOut(response).data, status=status.HTTP_201_CREATED)
 
@@ -388,7 +374,7 @@ class CsatByToken(APIView):
 
     @extend_schema(request=CsatIn, responses={201: CsatOut})
     def post(self, request: Request, token: str) -> Response:
-        values = _validated(CsatIn, request.data)
+        values = validated(CsatIn, request.data)
         response = _case_errors(
             lambda: actions.do_answer_csat(actions.case_for_csat_token(token), actor=None, **values)
         )

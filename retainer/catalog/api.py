@@ -30,16 +30,8 @@ from retainer.catalog.serializers import (
     ScopePolicyIn,
     ScopePolicyOut,
 )
-from retainer.lib.api import ApiError, require_perm
+from retainer.lib.api import ApiError, require_perm, validated
 from retainer.lib.auth import request_user
-
-
-def _validated(
-    serializer_class: type[serializers.Serializer], data: Any, partial: bool = False
-) -> dict[str, Any]:
-    serializer = serializer_class(data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class _CatalogList(generics.ListAPIView):
@@ -55,7 +47,7 @@ class _CatalogList(generics.ListAPIView):
 
     def create(self, request: Request, **values: Any) -> Response:
         require_perm(request.user, f"catalog.add_{self.model._meta.model_name}")
-        values.update(_validated(self.in_serializer, request.data))
+        values.update(validated(self.in_serializer, request.data))
         instance = type(self).save(None, actor=request_user(request), **values)
         return Response(self.get_serializer(instance).data, status=status.HTTP_201_CREATED)
 
@@ -72,7 +64,7 @@ class _CatalogDetail(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         require_perm(request.user, f"catalog.change_{self.model._meta.model_name}")
         instance = get_object_or_404(self.model, pk=pk)
-        values = _validated(self.in_serializer, request.data, partial=True)
+        values = validated(self.in_serializer, request.data, partial=True)
         type(self).save(instance, actor=request_user(request), **values)
         return Response(self.out_serializer(instance).data)
 
@@ -174,7 +166,7 @@ class ScopePolicyDetail(APIView):
     def put(self, request: Request, product_pk: int) -> Response:
         require_perm(request.user, "catalog.change_scopepolicy", "catalog.add_scopepolicy")
         product = get_object_or_404(Product, pk=product_pk)
-        values = _validated(ScopePolicyIn, request.data)
+        values = validated(ScopePolicyIn, request.data)
         environments = values.pop("supported_environments", None)
         policy = ScopePolicy.objects.filter(product=product).first()
         policy = actions.do_save_scope_policy(
@@ -202,7 +194,7 @@ class ScopeCheck(APIView):
     )
     def get(self, request: Request, product_pk: int) -> Response:
         product = get_object_or_404(Product, pk=product_pk)
-        query = _validated(ScopeCheckIn, request.query_params)
+        query = validated(ScopeCheckIn, request.query_params, refuse_unknown=False)
         release = None
         if "release" in query:
             release = Release.objects.filter(pk=query["release"]).first()

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -65,7 +65,7 @@ from retainer.contracts.serializers import (
     TrainingOut,
 )
 from retainer.contracts.terms import preset_terms
-from retainer.lib.api import ApiError, require_perm
+from retainer.lib.api import ApiError, require_perm, validated
 from retainer.lib.auth import request_user
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 
@@ -81,12 +81,6 @@ def contract_errors() -> Iterator[None]:
     except actions.ContractError as exc:
         code = status.HTTP_400_BAD_REQUEST if exc.code in BAD_INPUT_CODES else 409
         raise ApiError(exc.code, exc.detail, status_code=code) from None
-
-
-def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _movement(movement: actions.Movement, created: bool = True) -> Response:
@@ -113,7 +107,7 @@ class PlanList(generics.ListAPIView):
     @idempotent
     def post(self, request: Request) -> Response:
         require_perm(request.user, "contracts.add_supportplan")
-        values = _validated(PlanIn, request.data)
+        values = validated(PlanIn, request.data)
         with contract_errors():
             try:
                 terms = preset_terms(values["preset"], **values.get("terms", {}))
@@ -148,7 +142,7 @@ class PlanNewVersion(APIView):
     def post(self, request: Request, pk: int) -> Response:
         require_perm(request.user, "contracts.add_supportplan")
         plan = get_object_or_404(SupportPlan, pk=pk)
-        values = _validated(PlanVersionIn, request.data)
+        values = validated(PlanVersionIn, request.data)
         with contract_errors():
             new = actions.do_create_plan_version(
                 plan,
@@ -178,7 +172,7 @@ class ContractList(generics.ListAPIView):
     @idempotent
     def post(self, request: Request) -> Response:
         require_perm(request.user, "contracts.add_contract")
-        values = _validated(ContractIn, request.data)
+        values = validated(ContractIn, request.data)
         with contract_errors():
             contract = actions.do_create_contract(**values, actor=request_user(request))
         return Response(ContractOut(contract).data, status=status.HTTP_201_CREATED)
@@ -207,7 +201,7 @@ class ContractCancel(APIView):
     def post(self, request: Request, pk: int) -> Response:
         require_perm(request.user, "contracts.change_contract")
         contract = access_contract(request_user(request), pk, for_write=True)
-        values = _validated(CancelIn, request.data)
+        values = validated(CancelIn, request.data)
         with contract_errors():
             cancelled = actions.do_cancel_contract(
                 contract, reason=values.get("reason", ""), actor=request_user(request)
@@ -223,7 +217,7 @@ class ContractTopUp(APIView):
     def post(self, request: Request, pk: int) -> Response:
         require_perm(request.user, "contracts.add_ledgerentry")
         contract = access_contract(request_user(request), pk)
-        values = _validated(TopUpIn, request.data)
+        values = validated(TopUpIn, request.data)
         key = values.get("key") or request.headers.get("Idempotency-Key")
         if not key:
             raise ApiError("key_required", "Give a key, or send an Idempotency-Key header.")
@@ -249,7 +243,7 @@ class ContractConsume(APIView):
     def post(self, request: Request, pk: int) -> Response:
         require_perm(request.user, "contracts.add_ledgerentry")
         contract = access_contract(request_user(request), pk)
-        values = _validated(ConsumeIn, request.data)
+        values = validated(ConsumeIn, request.data)
         source_id = values.get("source_id", "")
         key = (
             values.get("key")
@@ -278,7 +272,7 @@ class ContractReverse(APIView):
     def post(self, request: Request, pk: int) -> Response:
         require_perm(request.user, "contracts.add_ledgerentry")
         contract = access_contract(request_user(request), pk)
-        values = _validated(ReverseIn, request.data)
+        values = validated(ReverseIn, request.data)
         with contract_errors():
             movement = actions.do_reverse_entry(
                 contract,
@@ -367,7 +361,7 @@ class DecisionPreview(APIView):
     @extend_schema(request=DecisionRequestIn, responses=DecisionOut)
     def post(self, request: Request) -> Response:
         require_perm(request.user, "contracts.view_contract")
-        values = _validated(DecisionRequestIn, request.data)
+        values = validated(DecisionRequestIn, request.data)
         decision, _ = _decide(values)
         return Response(DecisionOut(_decision_body(decision, values)).data)
 
@@ -387,7 +381,7 @@ class DecisionList(generics.ListAPIView):
     @idempotent
     def post(self, request: Request) -> Response:
         require_perm(request.user, "contracts.add_entitlementdecision")
-        values = _validated(DecisionRecordIn, request.data)
+        values = validated(DecisionRecordIn, request.data)
         decision, facts = _decide(values)
         row = actions.do_record_decision(
             decision,
@@ -413,7 +407,7 @@ class DecisionOverride(APIView):
     def post(self, request: Request, pk: int) -> Response:
         require_perm(request.user, "contracts.override_entitlementdecision")
         decision = access_decision(request_user(request), pk, for_write=True)
-        values = _validated(OverrideIn, request.data)
+        values = validated(OverrideIn, request.data)
         row = actions.do_override_decision(
             decision,
             new_outcome=values["new_outcome"],
@@ -441,6 +435,6 @@ class TrainingList(generics.ListAPIView):
     @idempotent
     def post(self, request: Request) -> Response:
         require_perm(request.user, "contracts.add_trainingrecord")
-        values = _validated(TrainingIn, request.data)
+        values = validated(TrainingIn, request.data)
         record = actions.do_record_training(**values, actor=request_user(request))
         return Response(TrainingOut(record).data, status=status.HTTP_201_CREATED)

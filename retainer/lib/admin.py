@@ -54,6 +54,19 @@ class ActionModelAdmin(admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records changed only through their app's actions (or never): look, don't touch."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class EventAdmin(admin.ModelAdmin):
     """Read-only view of an append-only event table."""
 

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, pagination, status
+from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -84,6 +84,30 @@ class Pagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = "-id"
+
+
+def validated(
+    serializer_class: type[serializers.Serializer],
+    data: Any,
+    *,
+    partial: bool = False,
+    refuse_unknown: bool = True,
+) -> dict[str, Any]:
+    """Validate ``data`` with an input serializer and return the clean values.
+
+    Fields the serializer does not accept are refused (400 ``field_not_allowed``) rather
+    than silently dropped, so a client that tries to set what it may not learns so and
+    nothing is written.
+    """
+    serializer = serializer_class(data=data, partial=partial)
+    if refuse_unknown:
+        unknown = sorted(set(getattr(data, "keys", dict)()) - set(serializer.fields))
+        if unknown:
+            raise ApiError(
+                "field_not_allowed", f"These fields cannot be set here: {', '.join(unknown)}."
+            )
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 def require_perm(user: Any, *perms: str) -> None:

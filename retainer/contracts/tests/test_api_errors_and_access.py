@@ -65,8 +65,11 @@ def test_bad_contract_input_is_a_json_400_and_writes_nothing(cast, shop, changes
 def test_zero_or_negative_quantities_are_refused(cast, bank, quantity) -> None:
     client = cast.client_for(cast.billing)
     before = _counts()
-    for name, extra in (("contract_top_up", {"key": "t"}), ("contract_consume", {"key": "c"})):
-        response = post(client, name, bank["id"], quantity=quantity, source_type="case", **extra)
+    for name, extra in (
+        ("contract_top_up", {"key": "t"}),
+        ("contract_consume", {"key": "c", "source_type": "case"}),
+    ):
+        response = post(client, name, bank["id"], quantity=quantity, **extra)
         assert response.status_code == 400 and response.json()["code"] == "invalid"
     assert _counts() == before
 
@@ -267,3 +270,17 @@ def test_the_schema_documents_the_contracts_api(cast) -> None:
     assert response.status_code == 200
     assert b"/api/v1/contracts/{id}/top-ups/" in response.content
     assert b"Idempotency-Key" in response.content
+
+
+def test_fields_a_write_does_not_take_are_refused(cast, bank) -> None:
+    before = _counts()
+    response = post(
+        cast.client_for(cast.billing),
+        "contract_top_up",
+        bank["id"],
+        quantity=5,
+        key="t9",
+        balance=1000,
+    )
+    assert response.status_code == 400 and response.json()["code"] == "field_not_allowed"
+    assert _counts() == before
