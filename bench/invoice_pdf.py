@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, bench/ comes first on sys.path; keep its files from shadowing
-# standard-library modules of the same name (bench/console_queue.py would hide ``queue``).
+# standard-library modules of the same name (a bench/queue.py once hid ``queue``).
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 BUDGET_MS = 300.0
 
