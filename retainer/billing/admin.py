@@ -21,19 +21,8 @@ from retainer.billing.models import (
     InvoiceLine,
     RenewalQuote,
 )
-from retainer.lib.admin import ActionModelAdmin, EventAdmin
+from retainer.lib.admin import ActionModelAdmin, EventAdmin, ReadOnlyAdmin
 from retainer.lib.auth import request_user
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(BillingRun)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -17,7 +16,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -45,7 +44,7 @@ from retainer.billing.serializers import (
     RunOut,
     VoidIn,
 )
-from retainer.lib.api import ApiError, require_perm
+from retainer.lib.api import ApiError, require_perm, validated
 from retainer.lib.auth import request_user
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from retainer.lib.jobs import enqueue_on_commit
@@ -67,12 +66,6 @@ def billing_errors() -> Iterator[None]:
     except actions.BillingError as exc:
         code = status.HTTP_400_BAD_REQUEST if exc.code in BAD_INPUT_CODES else 409
         raise ApiError(exc.code, exc.detail, status_code=code) from None
-
-
-def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _organization(pk: int | None) -> Organization | None:
@@ -117,7 +110,7 @@ class RunList(generics.ListAPIView):
     @idempotent
     def post(self, request: Request) -> Response:
         require_perm(request.user, "billing.add_billingrun")
-        values = _validated(RunIn, request.data)
+        values = validated(RunIn, request.data)
         organization = _organization(values.get("organization"))
         with billing_errors():
             billing_run = actions.do_create_run(
@@ -178,7 +171,7 @@ class InvoiceList(generics.ListAPIView):
     @idempotent
     def post(self, request: Request) -> Response:
         require_perm(request.user, "billing.add_invoice")
-        values = _validated(InvoiceIn, request.data)
+        values = validated(InvoiceIn, request.data)
         organization = _organization(values["organization"])
         assert organization is not None  # noqa: S101 - the serializer requires it
         with billing_errors():
@@ -208,7 +201,7 @@ class InvoiceDetail(APIView):
     @idempotent
     def patch(self, request: Request, pk: int) -> Response:
         invoice = _invoice_for_staff(request, pk)
-        values = _validated(InvoiceChangeIn, request.data)
+        values = validated(InvoiceChangeIn, request.data)
         with billing_errors():
             invoice = actions.do_update_invoice(invoice, actor=request_user(request), **values)
         return _detail(invoice)
@@ -236,7 +229,7 @@ class InvoiceLines(APIView):
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         invoice = _invoice_for_staff(request, pk)
-        values = _validated(LineIn, request.data)
+        values = validated(LineIn, request.data)
         with billing_errors():
             line = actions.do_add_line(invoice, **values, actor=request_user(request))
         return Response(InvoiceLineOut(line).data, status=status.HTTP_201_CREATED)
@@ -257,7 +250,7 @@ class InvoiceVoid(APIView):
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         invoice = _invoice_for_staff(request, pk)
-        values = _validated(VoidIn, request.data)
+        values = validated(VoidIn, request.data)
         with billing_errors():
             invoice = actions.do_void_invoice(
                 invoice, reason=values["reason"], actor=request_user(request)
@@ -270,7 +263,7 @@ class InvoicePaid(APIView):
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
         invoice = _invoice_for_staff(request, pk)
-        values = _validated(PaidIn, request.data)
+        values = validated(PaidIn, request.data)
         with billing_errors():
             invoice = actions.do_mark_invoice_paid(
                 invoice,
@@ -345,7 +338,7 @@ class CreditNoteList(generics.ListAPIView):
     @idempotent
     def post(self, request: Request) -> Response:
         require_perm(request.user, "billing.add_creditnote")
-        values = _validated(CreditNoteIn, request.data)
+        values = validated(CreditNoteIn, request.data)
         invoice = access_invoice(request_user(request), values["invoice"])
         lines = values.get("lines")
         with billing_errors():
@@ -390,7 +383,7 @@ class RenewalQuoteGenerate(APIView):
     @idempotent
     def post(self, request: Request) -> Response:
         require_perm(request.user, "billing.add_renewalquote")
-        values = _validated(GenerateQuotesIn, request.data)
+        values = validated(GenerateQuotesIn, request.data)
         quotes = actions.do_generate_renewal_quotes(
             within_days=values["within_days"], actor=request_user(request)
         )

@@ -261,3 +261,19 @@ def test_issued_invoice_numbers_are_sequential_without_gaps(cast):
     numbers.append(actions.do_issue_invoice(draft_with_line(cast), actor=cast.billing).number)
     tails = [int(str(n).rsplit("-", 1)[1]) for n in numbers]
     assert tails == list(range(tails[0], tails[0] + 4))
+
+
+def test_fields_that_cannot_be_set_are_refused(cast):
+    invoice = draft_with_line(cast)
+    client = cast.client_for(cast.billing)
+    before = row_counts()
+
+    response = client.patch(
+        url("invoice_detail", invoice.pk),
+        {"notes": "ok", "total": "0.01"},
+        content_type="application/json",
+    )
+
+    assert_refused(response, 400, "field_not_allowed")
+    assert row_counts() == before
+    assert Invoice.objects.get(pk=invoice.pk).notes == ""
