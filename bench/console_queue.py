@@ -48,10 +48,11 @@ def main() -> int:
     os.environ["RETAINER_VAR_DIR"] = str(var_dir)
     os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retainer.settings")
-    if not (var_dir / "retainer.sqlite3").exists():
+    python = [sys.executable, str(ROOT / "manage.py")]
+    fresh = not (var_dir / "retainer.sqlite3").exists()
+    subprocess.run([*python, "migrate", "-v0"], check=True, cwd=ROOT)  # also on a kept database
+    if fresh:
         started = time.monotonic()
-        python = [sys.executable, str(ROOT / "manage.py")]
-        subprocess.run([*python, "migrate", "-v0"], check=True, cwd=ROOT)
         subprocess.run(
             [*python, "build_demo", "--scale", str(args.scale), "--quiet"], check=True, cwd=ROOT
         )

@@ -1,17 +1,22 @@
+import re
+
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from retainer.cases.choices import CaseStatus, Severity
-from retainer.cases.models import Case
+from retainer.cases.models import REFERENCE_OFFSET, Case
 from retainer.contracts.choices import Outcome
+
+REFERENCE = re.compile(r"(?i)RT-\d{1,12}")
 
 
 class CaseFilter(django_filters.FilterSet):
     """Shared by the console queue and the API list."""
 
-    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
-    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
-    entitlement = django_filters.MultipleChoiceFilter(choices=Outcome.choices)
+    # No DISTINCT: these filter the case table itself, never a to-many join.
+    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices, distinct=False)
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, distinct=False)
+    entitlement = django_filters.MultipleChoiceFilter(choices=Outcome.choices, distinct=False)
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
     q = django_filters.CharFilter(method="search", label="Subject or reference")
 
@@ -30,11 +35,7 @@ class CaseFilter(django_filters.FilterSet):
 
     def search(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         value = value.strip()
-        reference = value.upper().removeprefix("RT-")
-        if reference.isdigit():
-            from retainer.cases.models import REFERENCE_OFFSET
-
-            return queryset.filter(
-                Q(pk=int(reference) - REFERENCE_OFFSET) | Q(subject__icontains=value)
-            )
+        if REFERENCE.fullmatch(value):
+            # A reference finds its case directly, without scanning subjects.
+            return queryset.filter(pk=int(value.upper().removeprefix("RT-")) - REFERENCE_OFFSET)
         return queryset.filter(subject__icontains=value)

@@ -127,6 +127,9 @@ class Case(models.Model):
             models.Index(fields=["organization", "status"]),
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["status", "severity", "id"]),
+            # The console's sort orders.
+            models.Index(fields=["severity", "-id"], name="cases_case_severity_order"),
+            models.Index(fields=["-updated_at", "-id"], name="cases_case_updated_order"),
         ]
 
     def __str__(self) -> str:

@@ -70,11 +70,11 @@ QUEUES = {
     "active": "All open",
 }
 BREACHING_WINDOW = dt.timedelta(hours=4)
-SORTS = {
-    "newest": "-id",
-    "oldest": "id",
-    "severity": "severity",
-    "updated": "-updated_at",
+SORTS: dict[str, tuple[str, ...]] = {
+    "newest": ("-id",),
+    "oldest": ("id",),
+    "severity": ("severity", "-id"),
+    "updated": ("-updated_at", "-id"),
 }
 COUNT_CAP = 10_000
 
@@ -82,7 +82,10 @@ COUNT_CAP = 10_000
 def queue_cases(*, queue: str, agent: User, now: dt.datetime | None = None) -> QuerySet[Case]:
     """The cases of one console queue (open cases only, except "all")."""
     now = now or timezone.now()
-    active = Case.objects.filter(status__in=workflow.ACTIVE)
+    # "Not finished" rather than "in the active statuses": the same rows, but SQLite can
+    # then walk the primary key newest first and stop after a page, instead of sorting
+    # every open case.
+    active = Case.objects.exclude(status__in=workflow.FINISHED)
     if queue == "mine":
         return active.filter(assignee=agent)
     if queue == "unassigned":
@@ -110,6 +113,13 @@ def cases_for_queue_page(cases: QuerySet[Case]) -> QuerySet[Case]:
     return cases.select_related("organization", "contact", "product", "assignee").prefetch_related(
         Prefetch("clocks", queryset=running, to_attr="running_clocks")
     )
+
+
+def load_page_rows(page_ids: list[int]) -> list[Case]:
+    """The rows of one page, in the page's order: the page's ids are found first on the
+    case table alone, and only those few rows are then joined to what they show."""
+    found = {case.pk: case for case in cases_for_queue_page(Case.objects.filter(pk__in=page_ids))}
+    return [found[pk] for pk in page_ids if pk in found]
 
 
 @dataclass(frozen=True)

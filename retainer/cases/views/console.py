@@ -63,11 +63,12 @@ def case_queue(request: HttpRequest) -> HttpResponse:
     filterset = CaseFilter(without_blanks(request.GET), queryset=cases)
     rows = filterset.qs if filterset.is_valid() else cases.none()
     sort = request.GET.get("sort", "newest")
-    rows = rows.order_by(selectors.SORTS.get(sort, "-id"))
+    rows = rows.order_by(*selectors.SORTS.get(sort, ("-id",)))
     paginator = BoundedPaginator(
-        selectors.cases_for_queue_page(rows), 25, count=selectors.capped_count(rows)
+        rows.values_list("pk", flat=True), 25, count=selectors.capped_count(rows)
     )
     current = paginator.get_page(request.GET.get("page"))
+    page_rows = selectors.load_page_rows(list(current.object_list))
     context = {
         "queue": queue,
         "queues": selectors.QUEUES,
@@ -77,7 +78,7 @@ def case_queue(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "sorts": selectors.SORTS,
         "rows": [
-            (case, selectors.clock_views(getattr(case, "running_clocks", []))) for case in current
+            (case, selectors.clock_views(getattr(case, "running_clocks", []))) for case in page_rows
         ],
         "count_cap": selectors.COUNT_CAP,
     }
