@@ -11,7 +11,7 @@ from retainer.accounts.models import Contact, Organization
 from retainer.catalog.models import Environment, Product, Release
 from retainer.catalog.selectors import release_facts, scope_facts_for_product
 from retainer.contracts import entitlement
-from retainer.contracts.choices import ContractStatus
+from retainer.contracts.choices import AuthorizationPolicy, ContractStatus
 from retainer.contracts.models import (
     Contract,
     ContractEvent,
@@ -75,17 +75,22 @@ def balance_summary(*, contract: Contract) -> BalanceSummary:
     )
 
 
-def contact_facts(contact: Contact) -> entitlement.ContactFacts:
-    return entitlement.ContactFacts(
-        id=contact.pk,
-        organization_id=contact.organization_id,
-        is_active=contact.is_active,
-        completed_courses=frozenset(
+def contact_facts(contact: Contact, *, with_courses: bool = True) -> entitlement.ContactFacts:
+    """The contact's facts; ``with_courses=False`` skips reading training records when no
+    candidate contract asks for them."""
+    courses: frozenset[str] = frozenset()
+    if with_courses:
+        courses = frozenset(
             course.lower()
             for course in TrainingRecord.objects.filter(contact=contact).values_list(
                 "course", flat=True
             )
-        ),
+        )
+    return entitlement.ContactFacts(
+        id=contact.pk,
+        organization_id=contact.organization_id,
+        is_active=contact.is_active,
+        completed_courses=courses,
     )
 
 
@@ -133,8 +138,10 @@ def decide_for(
     third_party: bool = False,
 ) -> tuple[entitlement.Decision, entitlement.Request]:
     """Load the facts and take the decision; reads only, writes nothing."""
+    candidates = candidate_contracts(organization=contact.organization)
+    needs_courses = any(c.authorization_policy == AuthorizationPolicy.TRAINED for c in candidates)
     request = entitlement.Request(
-        contact=contact_facts(contact),
+        contact=contact_facts(contact, with_courses=needs_courses),
         organization_id=contact.organization_id,
         product_id=product.pk,
         channel=channel,
@@ -147,7 +154,7 @@ def decide_for(
     policy, releases = scope_facts_for_product(product)
     decision = entitlement.decide(
         request,
-        candidate_contracts(organization=contact.organization),
+        candidates,
         policy=policy,
         releases=releases,
     )
