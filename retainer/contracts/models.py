@@ -156,7 +156,12 @@ class Contract(models.Model):
 
     @property
     def plan_terms(self) -> PlanTerms:
-        return PlanTerms.from_json(self.terms)
+        """The sold terms, parsed once per loaded row (a snapshot never changes)."""
+        cached: tuple[object, PlanTerms] | None = getattr(self, "_plan_terms", None)
+        if cached is None or cached[0] is not self.terms:
+            cached = (self.terms, PlanTerms.from_json(self.terms))
+            self._plan_terms = cached
+        return cached[1]
 
 
 class LedgerEntry(AppendOnlyModel):
