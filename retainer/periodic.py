@@ -5,7 +5,7 @@ run without ``-n`` (see docs/operations.md); declaring them all here keeps that 
 checkable in one file. The module is loaded by the consumer (``retainer.lib.jobs``), not by
 web processes.
 
-The SLA clock scan is here; billing runs will join it. A
+The SLA clock scan, renewal quotes and the monthly billing run are here. A
 periodic job does little itself: it enqueues or performs idempotent work, so a schedule
 that fires late, or twice after a consumer restart, does no harm.
 
@@ -38,3 +38,25 @@ def scan_sla_clocks_task() -> dict[str, int]:
     from retainer.cases.tasks import scan_sla_clocks
 
     return scan_sla_clocks()
+
+
+@db_periodic_task(crontab(minute="30", hour="2"))
+def generate_renewal_quotes_task() -> int:
+    """Daily: quote the renewal of contracts ending within the next 60 days (once each)."""
+    from retainer.billing.actions import do_generate_renewal_quotes
+
+    return len(do_generate_renewal_quotes(actor=None))
+
+
+@db_periodic_task(crontab(minute="0", hour="14", day="1"))
+def bill_previous_month_task() -> int:
+    """On the 1st (14:00 UTC, once the month has ended in every customer's time zone):
+    run billing for the month that just ended. Running it twice bills nothing twice."""
+    import datetime as dt
+
+    from retainer.billing.actions import do_create_run
+    from retainer.billing.rules import period_of
+    from retainer.billing.run import execute_run
+
+    last_month = period_of(timezone.localdate() - dt.timedelta(days=1))
+    return execute_run(do_create_run(period=last_month, actor=None)).items_done
