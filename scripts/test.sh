@@ -23,6 +23,7 @@ step "ruff format --check" ruff format --check --quiet .
 step "mypy" mypy .
 step "manage.py check" python manage.py check --fail-level WARNING
 step "makemigrations --check" python manage.py makemigrations --check --dry-run
+step "OpenAPI schema (valid, no warnings)" python manage.py spectacular --validate --fail-on-warn --file "$tmp/schema.yaml"
 step "check --deploy (production settings)" env RETAINER_MODE=production \
   SECRET_KEY="ci-$(python -c 'import secrets; print(secrets.token_urlsafe(60))')" \
   ALLOWED_HOSTS=retainer.example python manage.py check --deploy --fail-level WARNING

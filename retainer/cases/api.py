@@ -34,6 +34,7 @@ from retainer.cases.serializers import (
     CaseCreateIn,
     CaseCreateStaffIn,
     CaseCustomerOut,
+    CaseOverrideIn,
     CaseStaffOut,
     CaseUpdateIn,
     CsatIn,
@@ -46,7 +47,6 @@ from retainer.cases.serializers import (
     MessageIn,
     MessageOut,
     MessageStaffOut,
-    OverrideIn,
     TimeEntryIn,
     TimeEntryOut,
     TimeEntryUpdateIn,
@@ -141,12 +141,12 @@ class CaseTransition(APIView):
 
 
 class CaseOverride(APIView):
-    @extend_schema(request=OverrideIn, responses=CaseStaffOut)
+    @extend_schema(request=CaseOverrideIn, responses=CaseStaffOut)
     def post(self, request: Request, public_id: str) -> Response:
         user = request_user(request)
         require_perm(user, "contracts.override_entitlementdecision")
         case = access_case(user, public_id, for_write=True)
-        values = validated(OverrideIn, request.data)
+        values = validated(CaseOverrideIn, request.data)
         case = _case_errors(
             lambda: actions.do_override_case_decision(
                 case,

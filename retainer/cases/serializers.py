@@ -124,7 +124,7 @@ class TransitionIn(serializers.Serializer):
     root_cause = serializers.ChoiceField(choices=RootCause.choices, required=False)
 
 
-class OverrideIn(serializers.Serializer):
+class CaseOverrideIn(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     contract = serializers.PrimaryKeyRelatedField(
         queryset=Contract.objects.all(), required=False, allow_null=True

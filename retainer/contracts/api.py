@@ -96,6 +96,7 @@ def _movement(movement: actions.Movement, created: bool = True) -> Response:
 
 
 class PlanList(generics.ListAPIView):
+    queryset = SupportPlan.objects.none()  # the real one depends on the user
     serializer_class = PlanOut
     filterset_class = PlanFilter
 
@@ -158,6 +159,7 @@ class PlanNewVersion(APIView):
 
 
 class ContractList(generics.ListAPIView):
+    queryset = Contract.objects.none()  # the real one depends on the user
     serializer_class = ContractOut
     filterset_class = ContractFilter
 
@@ -367,6 +369,7 @@ class DecisionPreview(APIView):
 
 
 class DecisionList(generics.ListAPIView):
+    queryset = EntitlementDecision.objects.none()  # the real one depends on the user
     serializer_class = EntitlementDecisionOut
     filterset_class = DecisionFilter
 
@@ -422,6 +425,7 @@ class DecisionOverride(APIView):
 
 
 class TrainingList(generics.ListAPIView):
+    queryset = TrainingRecord.objects.none()  # the real one depends on the user
     serializer_class = TrainingOut
     filterset_fields = ["contact", "course"]
 
