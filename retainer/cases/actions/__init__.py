@@ -1,0 +1,66 @@
+"""Every change to a case. Each action is atomic and writes ``CaseEvent`` rows.
+
+Ledger movements go through ``retainer.contracts.actions`` with keys derived from
+their source, so a replayed or retried action never consumes twice:
+``case:<id>:incident:v<n>`` for incidents and ``time-entry:<id>:v<n>`` for time.
+"""
+
+from retainer.cases.actions.clocks import do_scan_sla_clocks, sla_target_for
+from retainer.cases.actions.common import (
+    CONSUMING_OUTCOMES,
+    CSAT_SALT,
+    INTAKE_RELATIONS,
+    CaseError,
+    lock_case,
+    record_case_event,
+)
+from retainer.cases.actions.conversation import do_add_attachment, do_add_message
+from retainer.cases.actions.defects import (
+    do_create_defect,
+    do_link_defect,
+    do_set_defect_fix_release,
+)
+from retainer.cases.actions.intake import do_open_case
+from retainer.cases.actions.satisfaction import case_for_csat_token, csat_token, do_answer_csat
+from retainer.cases.actions.timekeeping import (
+    do_delete_time_entry,
+    do_log_time,
+    do_start_timer,
+    do_stop_timer,
+    do_update_time_entry,
+)
+from retainer.cases.actions.transitions import (
+    AGENT_FIELDS,
+    do_override_case_decision,
+    do_transition_case,
+    do_update_case,
+)
+
+__all__ = [
+    "AGENT_FIELDS",
+    "CONSUMING_OUTCOMES",
+    "CSAT_SALT",
+    "INTAKE_RELATIONS",
+    "CaseError",
+    "case_for_csat_token",
+    "csat_token",
+    "do_add_attachment",
+    "do_add_message",
+    "do_answer_csat",
+    "do_create_defect",
+    "do_delete_time_entry",
+    "do_link_defect",
+    "do_log_time",
+    "do_open_case",
+    "do_override_case_decision",
+    "do_scan_sla_clocks",
+    "do_set_defect_fix_release",
+    "do_start_timer",
+    "do_stop_timer",
+    "do_transition_case",
+    "do_update_case",
+    "do_update_time_entry",
+    "lock_case",
+    "record_case_event",
+    "sla_target_for",
+]

@@ -1,0 +1,224 @@
+"""SLA clocks: started, paused, resumed, stopped, and scanned for warnings and breaches."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from retainer.accounts.models import User
+from retainer.cases.actions.common import (
+    case_contract,
+    record_case_event,
+)
+from retainer.cases.choices import (
+    CaseEventType,
+    CaseStatus,
+    ClockKind,
+)
+from retainer.cases.models import (
+    Case,
+    CaseEvent,
+    CaseMessage,
+    CasePause,
+    SlaClock,
+    SlaTarget,
+)
+from retainer.cases.sla import Pause, calendar_from_row, clock_times
+from retainer.lib.business_hours import Calendar
+
+# --- SLA clocks -----------------------------------------------------------------------------
+
+
+def sla_target_for(case: Case) -> SlaTarget | None:
+    """The plan's target for the case's severity, else the default target, else none."""
+    plan_id = case_contract(case).plan_id if case.contract_id else None
+    targets = SlaTarget.objects.select_related("calendar").filter(severity=case.severity)
+    if plan_id is not None:
+        target = targets.filter(plan_id=plan_id).first()
+        if target is not None:
+            return target
+    return targets.filter(plan__isnull=True).first()
+
+
+def _calendar(case: Case, target: SlaTarget) -> Calendar:
+    zone = (
+        case.organization.time_zone
+        if target.calendar.use_customer_time_zone
+        else target.calendar.time_zone
+    )
+    return calendar_from_row(target.calendar, zone)
+
+
+def _pauses(case: Case) -> list[Pause]:
+    return [(p.started_at, p.ended_at) for p in CasePause.objects.filter(case=case)]
+
+
+def _schedule(clock: SlaClock, case: Case) -> None:
+    times = clock_times(
+        _calendar(case, clock.target),
+        started_at=clock.started_at,
+        target_minutes=clock.target_minutes,
+        warning_percent=clock.target.warning_percent,
+        pauses=_pauses(case),
+    )
+    clock.due_at, clock.warn_at = times.due_at, times.warn_at
+
+
+def start_clocks(
+    case: Case,
+    kinds: Iterable[str],
+    *,
+    at: dt.datetime,
+    actor: User | None,
+    pauses: list[Pause] | None = None,
+) -> list[SlaClock]:
+    """Start the clocks of ``kinds`` that the case's target defines; ``pauses`` may be
+    given when known (a new case has none) to spare reading them."""
+    target = sla_target_for(case)
+    if target is None:
+        return []
+    by_kind: dict[str, int | None] = {
+        ClockKind.FIRST_RESPONSE: target.first_response_minutes,
+        ClockKind.NEXT_RESPONSE: target.next_response_minutes,
+        ClockKind.RESOLUTION: target.resolution_minutes,
+    }
+    calendar = _calendar(case, target)
+    pauses = _pauses(case) if pauses is None else pauses
+    clocks = []
+    for kind in kinds:
+        minutes = by_kind[kind]
+        if minutes is None:
+            continue
+        times = clock_times(
+            calendar,
+            started_at=at,
+            target_minutes=minutes,
+            warning_percent=target.warning_percent,
+            pauses=pauses,
+        )
+        clocks.append(
+            SlaClock(
+                case=case,
+                kind=kind,
+                target=target,
+                target_minutes=minutes,
+                started_at=at,
+                due_at=times.due_at,
+                warn_at=times.warn_at,
+            )
+        )
+    SlaClock.objects.bulk_create(clocks)
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case=case,
+            type=CaseEventType.SLA_STARTED,
+            actor=actor,
+            is_internal=True,
+            data={"clock": clock.kind, "due_at": _iso(clock.due_at)},
+        )
+        for clock in clocks
+    )
+    return clocks
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _stop_clocks(case: Case, kinds: Iterable[str], *, at: dt.datetime, actor: User | None) -> None:
+    for clock in SlaClock.objects.filter(case=case, kind__in=list(kinds), stopped_at__isnull=True):
+        clock.stopped_at = at
+        clock.save(update_fields=["stopped_at"])
+        met = clock.breached_at is None
+        if met:
+            record_case_event(
+                case, CaseEventType.SLA_MET, actor=actor, internal=True, clock=clock.kind
+            )
+
+
+def _reschedule_running(case: Case) -> None:
+    for clock in SlaClock.objects.filter(case=case, stopped_at__isnull=True).select_related(
+        "target__calendar"
+    ):
+        _schedule(clock, case)
+        clock.save(update_fields=["due_at", "warn_at"])
+
+
+def _pause_clocks(case: Case, *, at: dt.datetime, actor: User | None) -> None:
+    if not CasePause.objects.filter(case=case, ended_at__isnull=True).exists():
+        CasePause.objects.create(case=case, started_at=at)
+        _reschedule_running(case)
+        record_case_event(case, CaseEventType.SLA_PAUSED, actor=actor, internal=True)
+
+
+def _resume_clocks(case: Case, *, at: dt.datetime, actor: User | None) -> None:
+    if CasePause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=at):
+        _reschedule_running(case)
+        record_case_event(case, CaseEventType.SLA_RESUMED, actor=actor, internal=True)
+
+
+def clocks_after_transition(
+    case: Case, old: str, new: str, *, at: dt.datetime, actor: User | None
+) -> None:
+    """Clocks follow the workflow: waiting on the customer pauses them, resolving stops
+    the resolution clock (met or not), reopening resumes it with the resolved span paused."""
+    if new == CaseStatus.WAITING_ON_CUSTOMER:
+        _pause_clocks(case, at=at, actor=actor)
+    elif old == CaseStatus.WAITING_ON_CUSTOMER:
+        _resume_clocks(case, at=at, actor=actor)
+    if new in (CaseStatus.RESOLVED, CaseStatus.CLOSED, CaseStatus.CANCELLED):
+        _stop_clocks(case, ClockKind.values, at=at, actor=actor)
+    elif old == CaseStatus.RESOLVED and new == CaseStatus.OPEN:
+        resolved_clock = (
+            SlaClock.objects.filter(case=case, kind=ClockKind.RESOLUTION).order_by("-id").first()
+        )
+        if resolved_clock is not None and resolved_clock.stopped_at is not None:
+            CasePause.objects.create(case=case, started_at=resolved_clock.stopped_at, ended_at=at)
+            resolved_clock.stopped_at = None
+            resolved_clock.save(update_fields=["stopped_at"])
+            _reschedule_running(case)
+
+
+def clocks_after_message(case: Case, message: CaseMessage, *, actor: User | None) -> None:
+    at = message.created_at
+    if message.is_internal:
+        return
+    if message.by_customer:
+        running = SlaClock.objects.filter(
+            case=case, kind=ClockKind.NEXT_RESPONSE, stopped_at__isnull=True
+        )
+        if case.first_response_at is not None and not running.exists():
+            start_clocks(case, [ClockKind.NEXT_RESPONSE], at=at, actor=actor)
+    else:
+        _stop_clocks(case, [ClockKind.FIRST_RESPONSE, ClockKind.NEXT_RESPONSE], at=at, actor=actor)
+
+
+@transaction.atomic
+def do_scan_sla_clocks(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Record one warning and one breach event per clock that has reached them.
+
+    Idempotent: a clock warns once and breaches once, however often the scan runs.
+    """
+    now = now or timezone.now()
+    warned = breached = 0
+    running = SlaClock.objects.filter(stopped_at__isnull=True).select_related("case")
+    for clock in running.filter(breached_at__isnull=True, due_at__lte=now).select_for_update():
+        clock.breached_at = now
+        clock.save(update_fields=["breached_at"])
+        record_case_event(
+            clock.case, CaseEventType.SLA_BREACHED, actor=None, internal=True, clock=clock.kind,
+            due_at=_iso(clock.due_at),
+        )  # fmt: skip
+        breached += 1
+    for clock in running.filter(warned_at__isnull=True, breached_at__isnull=True, warn_at__lte=now):
+        clock.warned_at = now
+        clock.save(update_fields=["warned_at"])
+        record_case_event(
+            clock.case, CaseEventType.SLA_WARNING, actor=None, internal=True, clock=clock.kind,
+            due_at=_iso(clock.due_at),
+        )  # fmt: skip
+        warned += 1
+    return {"warned": warned, "breached": breached}

@@ -1,0 +1,114 @@
+"""Replies, internal notes and files."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from retainer.accounts.models import User
+from retainer.cases.actions.clocks import clocks_after_message
+from retainer.cases.actions.common import (
+    CaseError,
+    lock_case,
+    record_case_event,
+    touch,
+)
+from retainer.cases.actions.transitions import do_transition_case
+from retainer.cases.choices import (
+    CaseEventType,
+    CaseStatus,
+)
+from retainer.cases.models import (
+    Case,
+    CaseAttachment,
+    CaseMessage,
+)
+from retainer.lib.uploads import Readable, store_upload
+
+# --- Conversation ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_add_message(case: Case, *, author: User, body: str, internal: bool = False) -> CaseMessage:
+    """A reply or an internal note. A customer's reply hands a waiting case back to the
+    vendor; the first public reply by staff stops the first-response clock."""
+    if not body.strip():
+        raise ValidationError({"body": "The message is empty."})
+    by_customer = not author.is_staff
+    if by_customer and internal:
+        raise ValidationError({"internal": "Customers cannot write internal notes."})
+    case = lock_case(case)
+    if case.status in (CaseStatus.CLOSED, CaseStatus.CANCELLED):
+        raise CaseError("case_finished", "This case is finished; please open a new case.")
+    message = CaseMessage.objects.create(
+        case=case, author=author, body=body, is_internal=internal, by_customer=by_customer
+    )
+    record_case_event(
+        case,
+        CaseEventType.NOTE_ADDED if internal else CaseEventType.REPLIED,
+        actor=author,
+        internal=internal,
+        message=message.pk,
+    )
+    clocks_after_message(case, message, actor=author)
+    if by_customer and case.status == CaseStatus.WAITING_ON_CUSTOMER:
+        do_transition_case(case, CaseStatus.OPEN, actor=author, by_customer=True)
+    elif not by_customer and not internal and case.first_response_at is None:
+        case.first_response_at = message.created_at
+        touch(case, ["first_response_at"])
+        if case.status == CaseStatus.NEW:
+            do_transition_case(case, CaseStatus.OPEN, actor=author)
+    else:
+        touch(case, [])
+    return message
+
+
+@transaction.atomic
+def do_add_attachment(
+    case: Case,
+    *,
+    upload: Readable,
+    name: str,
+    uploaded_by: User,
+    internal: bool = False,
+    message: CaseMessage | None = None,
+) -> CaseAttachment:
+    """Store an uploaded file on the case under a server-generated name.
+
+    Raises ``UploadRejected`` (too large, empty, type not allowed) or ``CaseError`` (too
+    many files, case finished); nothing is stored then. Customers' files are never internal.
+    """
+    if not uploaded_by.is_staff and internal:
+        raise ValidationError({"internal": "Customers cannot add internal files."})
+    case = lock_case(case)
+    if case.status in (CaseStatus.CLOSED, CaseStatus.CANCELLED):
+        raise CaseError("case_finished", "This case is finished; please open a new case.")
+    if case.attachments.count() >= settings.RETAINER_ATTACHMENTS_PER_CASE:
+        raise CaseError("too_many_attachments", "This case has reached its number of files.")
+    stored = store_upload(
+        upload, original_name=name, max_bytes=settings.RETAINER_ATTACHMENT_MAX_BYTES
+    )
+    # If the transaction rolls back, the stored file is orphaned but unreachable: its
+    # random name is recorded nowhere.
+    attachment = CaseAttachment.objects.create(
+        case=case,
+        message=message,
+        storage_name=stored.storage_name,
+        display_name=stored.safe_name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        is_internal=internal,
+        uploaded_by=uploaded_by,
+    )
+    record_case_event(
+        case,
+        CaseEventType.ATTACHMENT_ADDED,
+        actor=uploaded_by,
+        internal=internal,
+        attachment=attachment.pk,
+        name=attachment.display_name,
+        size=attachment.size,
+    )
+    return attachment
