@@ -1,0 +1,82 @@
+"""Every change to plans, contracts, the ledger, decisions and training records.
+
+Each action is atomic and records what happened: ledger movements are their own
+append-only rows; everything else writes a ``ContractEvent``. Functions that lock a
+contract row say so; they take the lock through ``lock_contract`` only.
+"""
+
+from retainer.contracts.actions.common import (
+    MAX_KEY_LENGTH,
+    ContractError,
+    Movement,
+    lock_contract,
+    record_contract_event,
+)
+from retainer.contracts.actions.decisions import (
+    decision_json,
+    do_override_decision,
+    do_record_decision,
+    do_record_training,
+)
+from retainer.contracts.actions.lifecycle import (
+    allowed_transitions,
+    do_cancel_contract,
+    do_expire_contract,
+    do_renew_contract,
+    expire_unused,
+)
+from retainer.contracts.actions.movements import (
+    append_entry,
+    check_key,
+    do_adjust_balance,
+    do_consume,
+    do_reverse_entry,
+    do_top_up,
+    existing_entry,
+    require_active,
+)
+from retainer.contracts.actions.plans import (
+    checked_terms,
+    do_create_plan,
+    do_create_plan_version,
+)
+from retainer.contracts.actions.sales import (
+    check_named_contacts,
+    contract_terms,
+    do_create_contract,
+    do_set_named_contacts,
+    product_prices,
+)
+
+__all__ = [
+    "MAX_KEY_LENGTH",
+    "ContractError",
+    "Movement",
+    "allowed_transitions",
+    "append_entry",
+    "check_key",
+    "check_named_contacts",
+    "checked_terms",
+    "contract_terms",
+    "decision_json",
+    "do_adjust_balance",
+    "do_cancel_contract",
+    "do_consume",
+    "do_create_contract",
+    "do_create_plan",
+    "do_create_plan_version",
+    "do_expire_contract",
+    "do_override_decision",
+    "do_record_decision",
+    "do_record_training",
+    "do_renew_contract",
+    "do_reverse_entry",
+    "do_set_named_contacts",
+    "do_top_up",
+    "existing_entry",
+    "expire_unused",
+    "lock_contract",
+    "product_prices",
+    "record_contract_event",
+    "require_active",
+]

@@ -1,0 +1,180 @@
+"""A contract's term ending: expiry, cancellation and renewal."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from retainer.accounts.models import User
+from retainer.contracts.actions.common import ContractError, lock_contract, record_contract_event
+from retainer.contracts.actions.movements import append_entry
+from retainer.contracts.choices import (
+    CONTRACT_TRANSITIONS,
+    ContractEventType,
+    ContractStatus,
+    EntryKind,
+    SourceType,
+)
+from retainer.contracts.models import (
+    Contract,
+    LedgerEntry,
+)
+from retainer.contracts.pricing import (
+    renewal_price,
+)
+from retainer.lib.models import save_validated
+
+
+def expire_unused(locked: Contract, *, actor: User | None, reason: str) -> int:
+    """Write the ``expire`` entry for a positive balance; return what expired."""
+    remaining = locked.balance
+    if remaining <= 0 or not locked.plan_terms.has_allowance:
+        return 0
+    # Callers hold the lock and act once per status change, so the position in the
+    # ledger makes a unique, repeatable key (a later correction can expire again).
+    position = LedgerEntry.objects.filter(contract=locked).count()
+    append_entry(
+        locked,
+        kind=EntryKind.EXPIRE,
+        quantity=-remaining,
+        key=f"contract:{locked.pk}:expire:{position}",
+        source_type=SourceType.CONTRACT,
+        source_id=str(locked.pk),
+        reason=reason,
+        actor=actor,
+    )
+    return remaining
+
+
+@transaction.atomic
+def do_expire_contract(contract: Contract, *, actor: User | None) -> Contract:
+    """End an active term: unused allowance expires (locks the contract row)."""
+    locked = lock_contract(contract.pk)
+    if locked.status != ContractStatus.ACTIVE:
+        return locked
+    expired = 0
+    if locked.plan_terms.allowance_expires:
+        expired = expire_unused(locked, actor=actor, reason="Term ended.")
+    locked.status = ContractStatus.EXPIRED
+    locked.save(update_fields=["status"])
+    record_contract_event(
+        ContractEventType.CONTRACT_EXPIRED, actor=actor, contract=locked, data={"expired": expired}
+    )
+    return locked
+
+
+@transaction.atomic
+def do_cancel_contract(contract: Contract, *, reason: str, actor: User | None) -> Contract:
+    """Cancel a draft or active contract; its unused allowance expires (locks the row)."""
+    locked = lock_contract(contract.pk)
+    if locked.status == ContractStatus.CANCELLED:
+        return locked
+    if ContractStatus.CANCELLED not in allowed_transitions(locked.status):
+        raise ContractError(
+            "contract_not_cancellable", f"A {locked.status} contract cannot be cancelled."
+        )
+    expired = expire_unused(locked, actor=actor, reason=f"Cancelled: {reason}".strip())
+    old = locked.status
+    locked.status = ContractStatus.CANCELLED
+    locked.save(update_fields=["status"])
+    record_contract_event(
+        ContractEventType.CONTRACT_CANCELLED,
+        actor=actor,
+        contract=locked,
+        data={"old": old, "reason": reason, "expired": expired},
+    )
+    return locked
+
+
+def allowed_transitions(status: str) -> set[str]:
+    return CONTRACT_TRANSITIONS[status]
+
+
+@transaction.atomic
+def do_renew_contract(contract: Contract, *, actor: User | None) -> Contract:
+    """Start the next term on the same terms with the annual uplift applied.
+
+    Locks the contract row. Unused allowance of the old term expires, and up to the
+    plan's rollover cap comes back on the new term as a ``rollover`` entry. Renewing
+    twice returns the renewal already made.
+    """
+    locked = lock_contract(contract.pk)
+    existing = Contract.objects.filter(previous=locked).first()
+    if existing is not None:
+        return existing
+    if ContractStatus.RENEWED not in allowed_transitions(locked.status):
+        raise ContractError(
+            "contract_not_renewable", f"A {locked.status} contract cannot be renewed."
+        )
+    terms = locked.plan_terms
+    if locked.end_date is None:
+        raise ContractError("contract_not_renewable", "An open-ended contract is not renewed.")
+    start = locked.end_date + dt.timedelta(days=1)
+    renewal = Contract(
+        organization_id=locked.organization_id,
+        plan_id=locked.plan_id,
+        preset=locked.preset,
+        unit=locked.unit,
+        terms=locked.terms,
+        status=ContractStatus.ACTIVE,
+        start_date=start,
+        end_date=terms.term_end(start),
+        purchase_date=locked.purchase_date,
+        purchase_price=locked.purchase_price,
+        price=renewal_price(locked.price, terms.uplift_percent),
+        currency=locked.currency,
+        named_engineer=locked.named_engineer,
+        extra_named_contacts=locked.extra_named_contacts,
+        term_number=locked.term_number + 1,
+        previous=locked,
+        low_balance_at=terms.low_balance_at(),
+        reference=locked.reference,
+    )
+    save_validated(renewal)
+    renewal.covered_products.set(locked.covered_products.all())
+    renewal.named_contacts.set(locked.named_contacts.all())
+    unused = max(locked.balance, 0) if terms.has_allowance else 0
+    carried = 0
+    if terms.rollover_cap:
+        carried = min(unused, terms.rollover_cap)
+    if terms.allowance_expires:
+        expire_unused(locked, actor=actor, reason=f"Renewed as contract {renewal.pk}.")
+    old_status = locked.status
+    locked.status = ContractStatus.RENEWED
+    locked.save(update_fields=["status"])
+    new_locked = lock_contract(renewal.pk)
+    if terms.has_allowance and terms.quantity > 0:
+        append_entry(
+            new_locked,
+            kind=EntryKind.GRANT,
+            quantity=terms.quantity,
+            key=f"contract:{renewal.pk}:grant",
+            source_type=SourceType.CONTRACT,
+            source_id=str(renewal.pk),
+            actor=actor,
+        )
+    if carried:
+        append_entry(
+            new_locked,
+            kind=EntryKind.ROLLOVER,
+            quantity=carried,
+            key=f"contract:{locked.pk}:rollover",
+            source_type=SourceType.CONTRACT,
+            source_id=str(locked.pk),
+            reason=f"Rolled over from contract {locked.pk}.",
+            actor=actor,
+        )
+    record_contract_event(
+        ContractEventType.CONTRACT_RENEWED,
+        actor=actor,
+        contract=locked,
+        data={
+            "old_status": old_status,
+            "renewal": renewal.pk,
+            "price": str(renewal.price),
+            "rolled_over": carried,
+        },
+    )
+    renewal.refresh_from_db()
+    return renewal

@@ -1,0 +1,192 @@
+"""Selling a contract: its terms snapshot, price, products and named contacts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from retainer.accounts.models import Contact, Organization, User
+from retainer.catalog.models import Product
+from retainer.contracts.actions.common import ContractError, lock_contract, record_contract_event
+from retainer.contracts.actions.movements import append_entry
+from retainer.contracts.actions.plans import checked_terms
+from retainer.contracts.choices import (
+    AuthorizationPolicy,
+    ContractEventType,
+    ContractStatus,
+    EntryKind,
+    Preset,
+    SourceType,
+)
+from retainer.contracts.models import (
+    Contract,
+    SupportPlan,
+)
+from retainer.contracts.pricing import (
+    CurrencyMismatch,
+    ProductPrice,
+    contract_price,
+)
+from retainer.contracts.terms import PlanTerms, preset_terms
+from retainer.lib.models import save_validated
+
+# --- Contracts -----------------------------------------------------------------------------
+
+
+def product_prices(products: Iterable[Product]) -> list[ProductPrice]:
+    return [
+        ProductPrice(
+            product_id=p.pk, list_price=p.list_price, net_price=p.net_price, currency=p.currency
+        )
+        for p in products
+    ]
+
+
+def contract_terms(preset: str, plan: SupportPlan | None, overrides: dict[str, Any]) -> PlanTerms:
+    """The terms a new contract is sold on: the plan's (or the preset's defaults) plus
+    per-contract overrides."""
+    if preset not in Preset.values:
+        raise ContractError("unknown_preset", f"There is no preset called {preset!r}.")
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    if plan is not None and plan.preset != preset:
+        raise ContractError(
+            "preset_mismatch", f"Plan {plan} is a {plan.preset} plan, not {preset}."
+        )
+    try:
+        terms = plan.plan_terms.replace(**clean) if plan else preset_terms(preset, **clean)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise ValidationError({"terms": str(exc)}) from None
+    return checked_terms(terms)
+
+
+@transaction.atomic
+def do_create_contract(
+    *,
+    organization: Organization,
+    preset: str,
+    start_date: dt.date,
+    plan: SupportPlan | None = None,
+    covered_products: Iterable[Product] = (),
+    named_contacts: Iterable[Contact] = (),
+    purchase_date: dt.date | None = None,
+    purchase_price: Decimal | None = None,
+    end_date: dt.date | None = None,
+    named_engineer: bool = False,
+    extra_named_contacts: int = 0,
+    reference: str = "",
+    terms: dict[str, Any] | None = None,
+    actor: User | None,
+) -> Contract:
+    """Sell a contract: snapshot the terms, price it, and grant the first term's allowance."""
+    snapshot = contract_terms(preset, plan, terms or {})
+    products = list(covered_products) or (list(plan.products.all()) if plan else [])
+    if not products:
+        raise ValidationError({"covered_products": "A contract covers at least one product."})
+    if organization.currency != snapshot.currency and snapshot.price_basis != "included":
+        raise ContractError(
+            "currency_mismatch",
+            f"The plan is priced in {snapshot.currency}, "
+            f"the organization is invoiced in {organization.currency}.",
+        )
+    if snapshot.is_warranty:
+        purchase_date = purchase_date or start_date
+        start_date = purchase_date
+    computed_end = snapshot.term_end(start_date)
+    if end_date is None:
+        end_date = computed_end
+    if end_date is not None and end_date < start_date:
+        raise ValidationError({"end_date": "The term cannot end before it starts."})
+    contacts = list(named_contacts)
+    check_named_contacts(organization, snapshot, contacts, extra_named_contacts)
+    try:
+        price = contract_price(
+            snapshot,
+            product_prices(products),
+            purchase_price=purchase_price,
+            named_engineer=named_engineer,
+            extra_named_contacts=extra_named_contacts,
+        )
+    except CurrencyMismatch as exc:
+        raise ContractError("currency_mismatch", str(exc)) from None
+    contract = Contract(
+        organization=organization,
+        plan=plan,
+        preset=preset,
+        unit=snapshot.unit,
+        terms=snapshot.to_json(),
+        status=ContractStatus.ACTIVE,
+        start_date=start_date,
+        end_date=end_date,
+        purchase_date=purchase_date,
+        purchase_price=purchase_price,
+        price=price,
+        currency=snapshot.currency,
+        named_engineer=named_engineer,
+        extra_named_contacts=extra_named_contacts,
+        low_balance_at=snapshot.low_balance_at(),
+        reference=reference,
+    )
+    save_validated(contract)
+    contract.covered_products.set(products)
+    contract.named_contacts.set(contacts)
+    record_contract_event(
+        ContractEventType.CONTRACT_CREATED,
+        actor=actor,
+        contract=contract,
+        plan=plan,
+        data={"preset": preset, "price": str(price), "currency": contract.currency},
+    )
+    if snapshot.has_allowance and snapshot.quantity > 0:
+        append_entry(
+            lock_contract(contract.pk),
+            kind=EntryKind.GRANT,
+            quantity=snapshot.quantity,
+            key=f"contract:{contract.pk}:grant",
+            source_type=SourceType.CONTRACT,
+            source_id=str(contract.pk),
+            actor=actor,
+        )
+        contract.refresh_from_db()
+    return contract
+
+
+def check_named_contacts(
+    organization: Organization, terms: PlanTerms, contacts: list[Contact], extra: int
+) -> None:
+    if any(c.organization_id != organization.pk for c in contacts):
+        raise ValidationError({"named_contacts": "Named contacts belong to the organization."})
+    if (
+        terms.authorization_policy == AuthorizationPolicy.NAMED
+        and terms.max_named_contacts is not None
+        and len(contacts) > terms.max_named_contacts + extra
+    ):
+        limit = terms.max_named_contacts + extra
+        raise ValidationError(
+            {"named_contacts": f"This contract allows at most {limit} named contacts."}
+        )
+
+
+@transaction.atomic
+def do_set_named_contacts(
+    contract: Contract, contacts: Iterable[Contact], *, actor: User | None
+) -> Contract:
+    contacts = list(contacts)
+    check_named_contacts(
+        contract.organization, contract.plan_terms, contacts, contract.extra_named_contacts
+    )
+    before = sorted(contract.named_contacts.values_list("pk", flat=True))
+    contract.named_contacts.set(contacts)
+    after = sorted(c.pk for c in contacts)
+    if before != after:
+        record_contract_event(
+            ContractEventType.NAMED_CONTACTS_CHANGED,
+            actor=actor,
+            contract=contract,
+            data={"old": before, "new": after},
+        )
+    return contract
