@@ -431,7 +431,8 @@ def _usable_link(token: str, *, lock: bool) -> MagicLinkToken:
     token_hash = _digest(token)
     rows = MagicLinkToken.objects.select_related("user")
     if lock:
-        rows = rows.select_for_update()
+        # Lock the token row only: PostgreSQL cannot lock the nullable side of the join.
+        rows = rows.select_for_update(of=("self",))
     row = rows.filter(token_hash=token_hash).first()
     # The lookup is by digest; compare again in constant time all the same.
     if (
