@@ -122,3 +122,17 @@ def test_keyboard_shortcuts_drive_the_case_page(cast, case, page: Any, live_serv
     page.goto(f"{live_server.url}/console/cases/?view=active")
     page.keyboard.press("j")
     page.wait_for_url(f"**/console/cases/{case.public_id}/")
+
+
+@pytest.mark.parametrize("path", ["queue", "case", "organization", "contracts"])
+def test_console_pages_fit_a_phone_screen(cast, case, page: Any, live_server, login, path):
+    page.set_viewport_size({"width": 375, "height": 800})
+    login("agent@vendor.test", PASSWORD)
+    url = {
+        "queue": "/console/cases/?view=active",
+        "case": f"/console/cases/{case.public_id}/",
+        "organization": f"/console/organizations/{cast.acme.pk}/",
+        "contracts": "/console/contracts/",
+    }[path]
+    page.goto(f"{live_server.url}{url}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
