@@ -1,7 +1,7 @@
 """The console queue page on a large demo database.
 
-    python bench/console_queue.py --scale 334            # about 1,000,000 cases (built once, reused)
-    python bench/console_queue.py --scale 334 --var-dir /tmp/retainer-1m --requests 60
+    python bench/console_queue.py --scale 2500            # 100,000 organizations, about 1,000,000 cases (built once, reused)
+    python bench/console_queue.py --scale 2500 --var-dir /tmp/retainer-1m --requests 60
 
 Builds the demo at ``--scale`` into ``--var-dir`` (SQLite) unless it is already there,
 then requests each queue view and a few filters as an agent, in process, and prints the
@@ -40,7 +40,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--scale", type=int, default=334)
+    parser.add_argument("--scale", type=int, default=2500)
     parser.add_argument("--var-dir", default=None)
     parser.add_argument("--requests", type=int, default=40, help="requests per URL")
     args = parser.parse_args()

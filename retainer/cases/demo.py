@@ -175,12 +175,13 @@ _SENTENCES = {
 
 
 def _bulk_cases(ctx: DemoContext) -> int:
-    """About 3,000 historical cases per unit of scale, spread over the scaled customers."""
+    """3,000 historical cases at scale 1 and 400 more per further unit (scale 2,500:
+    100,000 organizations and about a million cases), over the scaled customers."""
     organizations = ctx.objects.get("organizations", [])
     if not organizations:
         return 0
     rng = ctx.rng
-    count = 3000 * ctx.scale
+    count = 3000 + 400 * (ctx.scale - 1)
     contacts: dict[int, list[int]] = defaultdict(list)
     for contact_id, organization_id in Contact.objects.filter(
         organization_id__in=[o.pk for o in organizations], is_active=True
