@@ -7,8 +7,7 @@ Writes honour ``Idempotency-Key``; errors are JSON with ``code`` and ``detail``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -44,7 +43,7 @@ from retainer.billing.serializers import (
     RunOut,
     VoidIn,
 )
-from retainer.lib.api import ApiError, require_perm, validated
+from retainer.lib.api import ApiError, domain_errors, require_perm, validated
 from retainer.lib.auth import request_user
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from retainer.lib.jobs import enqueue_on_commit
@@ -58,14 +57,8 @@ BAD_INPUT_CODES = {
 }
 
 
-@contextmanager
-def billing_errors() -> Iterator[None]:
-    """Turn ``BillingError`` into JSON: 400 for bad input, 409 for a state conflict."""
-    try:
-        yield
-    except actions.BillingError as exc:
-        code = status.HTTP_400_BAD_REQUEST if exc.code in BAD_INPUT_CODES else 409
-        raise ApiError(exc.code, exc.detail, status_code=code) from None
+def billing_errors() -> AbstractContextManager[None]:
+    return domain_errors(actions.BillingError, bad_input=BAD_INPUT_CODES)
 
 
 def _organization(pk: int | None) -> Organization | None:

@@ -53,17 +53,15 @@ from retainer.cases.serializers import (
     TransitionIn,
 )
 from retainer.contracts.choices import Channel
-from retainer.lib.api import ApiError, require_perm, validated
+from retainer.lib.api import ApiError, domain_errors, require_perm, validated
 from retainer.lib.auth import request_user
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from retainer.lib.uploads import StoredFile, UploadRejected, download_response
 
 
 def _case_errors(call: Any) -> Any:
-    try:
+    with domain_errors(actions.CaseError):
         return call()
-    except actions.CaseError as exc:
-        raise ApiError(exc.code, exc.detail, status_code=status.HTTP_409_CONFLICT) from None
 
 
 def case_out(user: Any, case: Case) -> dict[str, Any]:

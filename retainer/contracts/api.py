@@ -6,8 +6,7 @@ customers read their own organization's contracts, balances, ledgers and events.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.db.models import QuerySet
@@ -65,7 +64,7 @@ from retainer.contracts.serializers import (
     TrainingOut,
 )
 from retainer.contracts.terms import preset_terms
-from retainer.lib.api import ApiError, require_perm, validated
+from retainer.lib.api import ApiError, domain_errors, require_perm, validated
 from retainer.lib.auth import request_user
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 
@@ -73,14 +72,8 @@ from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 BAD_INPUT_CODES = {"unknown_preset", "preset_mismatch", "currency_mismatch"}
 
 
-@contextmanager
-def contract_errors() -> Iterator[None]:
-    """Turn ``ContractError`` into a JSON error: 400 for bad input, 409 for a state conflict."""
-    try:
-        yield
-    except actions.ContractError as exc:
-        code = status.HTTP_400_BAD_REQUEST if exc.code in BAD_INPUT_CODES else 409
-        raise ApiError(exc.code, exc.detail, status_code=code) from None
+def contract_errors() -> AbstractContextManager[None]:
+    return domain_errors(actions.ContractError, bad_input=BAD_INPUT_CODES)
 
 
 def _movement(movement: actions.Movement, created: bool = True) -> Response:
