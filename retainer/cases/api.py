@@ -87,6 +87,13 @@ class CaseList(generics.ListAPIView):
     @idempotent
     def post(self, request: Request) -> Response:
         user = request_user(request)
+        plan = getattr(request, "prepared", None) or self.prepare_post(request)
+        case = actions.do_open_case(plan=plan, actor=user)
+        return Response(case_out(user, case), status=status.HTTP_201_CREATED)
+
+    def prepare_post(self, request: Request) -> actions.IntakePlan:
+        """Validate and decide before the write transaction (reads only)."""
+        user = request_user(request)
         if is_vendor_staff(user):
             require_perm(user, "cases.add_case")
             values = validated(CaseCreateStaffIn, request.data)
@@ -97,8 +104,7 @@ class CaseList(generics.ListAPIView):
                 raise Http404
             values = validated(CaseCreateIn, request.data)
             values.update(contact=contact, channel=Channel.API)
-        case = actions.do_open_case(**values, actor=user)
-        return Response(case_out(user, case), status=status.HTTP_201_CREATED)
+        return actions.plan_intake(**values, actor=user)
 
 
 class CaseDetail(APIView):

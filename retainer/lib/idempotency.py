@@ -82,6 +82,13 @@ def idempotent(view_method: View) -> View:
         key = validate_key(raw)
         user = request_user(request)
         digest = fingerprint(request)
+        if IdempotencyKey.objects.filter(user=user, key=key).exists():
+            return _replay(user.pk, key, digest)
+        prepare = getattr(self, f"prepare_{view_method.__name__}", None)
+        if prepare is not None:
+            # Reads the view can do before the write transaction (validation, decisions),
+            # so concurrent requests only take turns for their writes.
+            request.prepared = prepare(request, *args, **kwargs)  # type: ignore[attr-defined]
         with transaction.atomic():
             try:
                 with transaction.atomic():

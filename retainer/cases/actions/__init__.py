@@ -20,7 +20,7 @@ from retainer.cases.actions.defects import (
     do_link_defect,
     do_set_defect_fix_release,
 )
-from retainer.cases.actions.intake import do_open_case
+from retainer.cases.actions.intake import IntakePlan, do_open_case, plan_intake
 from retainer.cases.actions.satisfaction import case_for_csat_token, csat_token, do_answer_csat
 from retainer.cases.actions.timekeeping import (
     do_delete_time_entry,
@@ -42,6 +42,7 @@ __all__ = [
     "CSAT_SALT",
     "INTAKE_RELATIONS",
     "CaseError",
+    "IntakePlan",
     "case_for_csat_token",
     "csat_token",
     "do_add_attachment",
@@ -61,6 +62,7 @@ __all__ = [
     "do_update_case",
     "do_update_time_entry",
     "lock_case",
+    "plan_intake",
     "record_case_event",
     "sla_target_for",
 ]

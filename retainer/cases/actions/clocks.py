@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from types import EllipsisType
 
 from django.db import transaction
 from django.utils import timezone
@@ -74,10 +75,11 @@ def start_clocks(
     at: dt.datetime,
     actor: User | None,
     pauses: list[Pause] | None = None,
+    target: SlaTarget | EllipsisType | None = ...,
 ) -> list[SlaClock]:
-    """Start the clocks of ``kinds`` that the case's target defines; ``pauses`` may be
-    given when known (a new case has none) to spare reading them."""
-    target = sla_target_for(case)
+    """Start the clocks of ``kinds`` that the case's target defines; ``pauses`` and
+    ``target`` may be given when already known (a new case has no pauses)."""
+    target = sla_target_for(case) if isinstance(target, EllipsisType) else target
     if target is None:
         return []
     by_kind: dict[str, int | None] = {

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from retainer.accounts.models import Contact, User
-from retainer.cases.actions.clocks import start_clocks
+from retainer.cases.actions.clocks import sla_target_for, start_clocks
 from retainer.cases.actions.common import (
     INTAKE_RELATIONS,
     decrement_point,
@@ -21,12 +24,10 @@ from retainer.cases.choices import (
     Priority,
     Severity,
 )
-from retainer.cases.models import (
-    Case,
-    CaseEvent,
-)
+from retainer.cases.models import Case, CaseEvent, SlaTarget
 from retainer.catalog.models import Environment, Product, Release
 from retainer.contracts import actions as contract_actions
+from retainer.contracts import entitlement
 from retainer.contracts.actions import ContractError
 from retainer.contracts.choices import DecrementPoint, SourceType
 from retainer.contracts.selectors import decide_for
@@ -53,8 +54,20 @@ def _check_intake(
         raise ValidationError(errors)
 
 
-@transaction.atomic
-def do_open_case(
+@dataclass
+class IntakePlan:
+    """What intake reads before it writes: the checked, unsaved case, the decision, and
+    the SLA target. Taken outside the write transaction, so concurrent intakes only take
+    turns for the writes."""
+
+    case: Case
+    decision: entitlement.Decision
+    request: entitlement.Request
+    inputs: dict[str, Any]
+    sla_target: SlaTarget | None
+
+
+def plan_intake(
     *,
     contact: Contact,
     product: Product,
@@ -69,25 +82,20 @@ def do_open_case(
     modified_source: bool = False,
     third_party: bool = False,
     actor: User | None,
-) -> Case:
-    """Store the case, take and record the entitlement decision, and consume an incident
-    when the covering contract decrements on creation.
-
-    The case is always stored, whatever the decision: a case that is not entitled or out
-    of scope is answered with the reason and the offer, never dropped.
-    """
+) -> IntakePlan:
+    """Check the request and take the entitlement decision; reads only."""
     _check_intake(contact, product, release, subject, description)
     now = timezone.now()
-    decision, request = decide_for(
-        contact=contact,
-        product=product,
-        channel=channel,
-        on=timezone.localdate(now),
-        release=release,
-        environment=environment,
-        modified_source=modified_source,
-        third_party=third_party,
-    )
+    inputs: dict[str, Any] = {
+        "contact": contact,
+        "product": product,
+        "channel": channel,
+        "release": release,
+        "environment": environment,
+        "modified_source": modified_source,
+        "third_party": third_party,
+    }
+    decision, request = decide_for(on=timezone.localdate(now), **inputs)
     case = Case(
         organization_id=contact.organization_id,
         contact=contact,
@@ -113,18 +121,51 @@ def do_open_case(
     # The related objects were loaded and checked above; validate the plain fields only
     # (re-checking every foreign key would cost one query each on the hottest write path).
     case.full_clean(exclude=[*INTAKE_RELATIONS, "decision", "public_id"], validate_unique=False)
+    return IntakePlan(case, decision, request, inputs, sla_target_for(case))
+
+
+def do_open_case(*, plan: IntakePlan | None = None, actor: User | None, **fields: Any) -> Case:
+    """Store the case, record the entitlement decision, and consume an incident when the
+    covering contract decrements on creation.
+
+    The reads (checks, decision) happen first, outside the write transaction, unless a
+    ``plan`` taken by ``plan_intake`` is given. If the allowance ran out in between, the
+    decision is taken again inside the transaction, so the recorded decision is always
+    the one that was applied. The case is always stored, whatever the decision: a case
+    that is not entitled or out of scope is answered with the reason and the offer.
+    """
+    plan = plan or plan_intake(actor=actor, **fields)
+    with transaction.atomic():
+        return _store_intake(plan, actor=actor)
+
+
+def _store_intake(plan: IntakePlan, *, actor: User | None) -> Case:
+    case, decision, request = plan.case, plan.decision, plan.request
+    now = case.created_at
     case.save()
-    row = contract_actions.do_record_decision(
+    drawn: CaseEvent | None = None
+    if decision.consumes and decrement_point(case) == DecrementPoint.CASE_CREATION:
+        drawn = _draw_incident(case, actor=actor)
+        if drawn.type == CaseEventType.CONSUMPTION_REFUSED:
+            # The allowance went while this request decided: decide again, now that it
+            # holds the write lock, and apply that decision instead.
+            decision, request = decide_for(on=request.on, **plan.inputs)
+            case.entitlement = decision.outcome
+            case.contract_id = decision.contract_id
+            drawn = None
+            if decision.consumes and decrement_point(case) == DecrementPoint.CASE_CREATION:
+                drawn = _draw_incident(case, actor=actor)
+            plan.sla_target = sla_target_for(case)
+    case.decision = contract_actions.do_record_decision(
         decision, request, source_type=SourceType.CASE, source_id=str(case.pk), actor=actor
     )
-    case.decision = row
     events = [
         CaseEvent(
             case=case,
             type=CaseEventType.OPENED,
             actor=actor,
             created_at=now,
-            data={"channel": channel, "severity": severity},
+            data={"channel": case.channel, "severity": case.severity},
         ),
         CaseEvent(
             case=case,
@@ -139,12 +180,25 @@ def do_open_case(
             },
         ),
     ]
-    if decision.consumes and decrement_point(case) == DecrementPoint.CASE_CREATION:
-        events.append(_draw_incident(case, actor=actor))
-    case.save(update_fields=["decision", "incident_version", "incident_consumed"])
+    if drawn is not None:
+        events.append(drawn)
+    case.save(
+        update_fields=[
+            "decision",
+            "incident_version",
+            "incident_consumed",
+            "entitlement",
+            "contract",
+        ]
+    )
     CaseEvent.objects.bulk_create(events)
     start_clocks(
-        case, [ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION], at=now, actor=actor, pauses=[]
+        case,
+        [ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION],
+        at=now,
+        actor=actor,
+        pauses=[],
+        target=plan.sla_target,
     )
     return case
 

@@ -124,3 +124,35 @@ def test_bad_intake_is_refused_and_nothing_is_half_written(cast, desk, incident_
     assert CaseEvent.objects.count() == 0
     incident_bank.refresh_from_db()
     assert incident_bank.balance == 10
+
+
+def test_a_decision_made_stale_by_a_concurrent_intake_is_taken_again_and_recorded_as_applied(
+    cast, desk, incident_bank
+):
+    """Two requests decide while one incident is left; the second to write finds it gone,
+    decides again inside its transaction, and records that decision (not entitled)."""
+    from retainer.cases import actions
+    from retainer.contracts import actions as contract_actions
+
+    for n in range(9):
+        contract_actions.do_consume(
+            incident_bank, quantity=1, key=f"earlier-{n}", source_type="admin", actor=cast.admin
+        )
+    fields = {
+        "contact": cast.contact,
+        "product": desk.product,
+        "subject": "Race",
+        "description": "x",
+        "channel": "web",
+    }
+    first = actions.plan_intake(**fields, actor=cast.contact.user)
+    second = actions.plan_intake(**fields, actor=cast.contact.user)
+    assert first.decision.outcome == second.decision.outcome == "covered"
+    winner = actions.do_open_case(plan=first, actor=cast.contact.user)
+    loser = actions.do_open_case(plan=second, actor=cast.contact.user)
+    incident_bank.refresh_from_db()
+    assert incident_bank.balance == 0
+    assert (winner.entitlement, winner.incident_consumed) == ("covered", True)
+    assert (loser.entitlement, loser.incident_consumed) == ("not_entitled", False)
+    assert loser.decision is not None and loser.decision.outcome == "not_entitled"
+    assert not CaseEvent.objects.filter(case=loser, type="consumption_refused").exists()
