@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -53,11 +53,6 @@ def time_totals_for_case(*, case: Case) -> dict[str, int]:
         key.removesuffix("_total").replace("total", "minutes"): int(value or 0)
         for key, value in totals.items()
     }
-
-
-def open_case_counts_for_agent(*, agent: User) -> dict[str, int]:
-    rows = Case.objects.filter(assignee=agent).values("status").annotate(n=Count("id"))
-    return {row["status"]: row["n"] for row in rows}
 
 
 # --- The agent console ----------------------------------------------------------------------

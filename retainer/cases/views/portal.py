@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -59,16 +59,6 @@ OPEN_STATUSES = workflow.ACTIVE
 CLOSED_STATUSES = workflow.FINISHED
 
 # --- Selectors of the portal (reads only) -------------------------------------------------
-
-
-def portal_cases_for(user: User, contact: Contact) -> QuerySet[Case]:
-    """The cases a contact sees (the sharing rule lives in ``cases_visible_to``)."""
-    return cases_visible_to(user)
-
-
-def access_portal_case(request: HttpRequest, public_id: str) -> Case:
-    """A case the signed-in contact may see in the portal, else 404."""
-    return access_case(request_user(request), public_id)
 
 
 @dataclass(frozen=True)
@@ -177,9 +167,7 @@ def support_overview(user: User, contact: Contact) -> list[ContractView]:
     case_of = _cases_of_entries(entries)
     visible = {
         c.pk: c
-        for c in portal_cases_for(user, contact)
-        .filter(pk__in=set(case_of.values()))
-        .only("pk", "public_id")
+        for c in cases_visible_to(user).filter(pk__in=set(case_of.values())).only("pk", "public_id")
     }
     zone = timezone.get_current_timezone()
     views = []
@@ -254,7 +242,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     """My cases: the organization's (or the contact's own) cases, filtered and paged."""
     form = CaseFilterForm(request.GET)
     status = form.cleaned_data["status"] if form.is_valid() else ""
-    cases = portal_cases_for(request_user(request), request.contact)  # type: ignore[attr-defined]
+    cases = cases_visible_to(request_user(request))
     if status:
         cases = cases.filter(status__in=OPEN_STATUSES if status == "open" else CLOSED_STATUSES)
     page = Paginator(cases_for_list(cases), CASES_PER_PAGE).get_page(request.GET.get("page"))
@@ -324,7 +312,7 @@ def case_preview(request: HttpRequest) -> HttpResponse:
 @require_safe
 @contact_required
 def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    case = access_portal_case(request, public_id)
+    case = access_case(request_user(request), public_id)
     return _render_case(request, case, ReplyForm(), CsatForm())
 
 
@@ -332,7 +320,7 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @contact_required
 def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     """A public reply, optionally with one file; refusals are shown as form errors."""
-    case = access_portal_case(request, public_id)
+    case = access_case(request_user(request), public_id)
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -348,7 +336,7 @@ def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 @contact_required
 def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
-    case = access_portal_case(request, public_id)
+    case = access_case(request_user(request), public_id)
     form = TransitionForm(request.POST)
     target = form.cleaned_data["status"] if form.is_valid() else ""
     try:
@@ -363,7 +351,7 @@ def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 @contact_required
 def case_csat(request: HttpRequest, public_id: str) -> HttpResponse:
-    case = access_portal_case(request, public_id)
+    case = access_case(request_user(request), public_id)
     form = CsatForm(request.POST)
     if not form.is_valid():
         return _render_case(request, case, ReplyForm(), form, status=400)
