@@ -14,7 +14,7 @@ from retainer.cases.actions.common import (
     lock_case,
     record_case_event,
 )
-from retainer.cases.actions.conversation import do_add_attachment, do_add_message
+from retainer.cases.actions.conversation import do_add_attachment, do_add_message, do_reply
 from retainer.cases.actions.defects import (
     do_create_defect,
     do_link_defect,
@@ -54,6 +54,7 @@ __all__ = [
     "do_log_time",
     "do_open_case",
     "do_override_case_decision",
+    "do_reply",
     "do_scan_sla_clocks",
     "do_set_defect_fix_release",
     "do_start_timer",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -112,3 +114,29 @@ def do_add_attachment(
         size=attachment.size,
     )
     return attachment
+
+
+@transaction.atomic
+def do_reply(
+    case: Case,
+    *,
+    author: User,
+    body: str,
+    internal: bool = False,
+    upload: Any = None,
+) -> CaseMessage | None:
+    """A reply or note with an optional file, in one transaction: a refused file (too
+    large, type not allowed) leaves no message behind either. A file alone is allowed."""
+    message = (
+        do_add_message(case, author=author, body=body, internal=internal) if body.strip() else None
+    )
+    if upload is not None:
+        do_add_attachment(
+            case,
+            upload=upload,
+            name=upload.name or "file",
+            uploaded_by=author,
+            internal=internal,
+            message=message,
+        )
+    return message

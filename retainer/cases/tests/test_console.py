@@ -202,3 +202,27 @@ def test_hostile_case_content_is_inert_in_the_console(cast, desk, incident_bank,
         pages("Plain subject", "Plain body"), pages(payload, payload), strict=True
     ):
         assert Counter(active_content(hostile)) == Counter(active_content(harmless))
+
+
+def test_a_reply_whose_file_is_refused_leaves_no_reply_behind(
+    cast, desk, incident_bank, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from retainer.cases.models import CaseMessage
+
+    settings.MEDIA_ROOT = tmp_path
+    case = opened(cast, desk)
+    response = cast.client_for(cast.agent).post(
+        f"/console/cases/{case.public_id}/reply/",
+        {
+            "body": "See the page",
+            "file": SimpleUploadedFile("page.html", b"<html><script>x</script>"),
+        },
+        follow=True,
+    )
+    assert (
+        "not allowed" in response.content.decode().lower()
+        or "type" in response.content.decode().lower()
+    )
+    assert not CaseMessage.objects.filter(case=case).exists()

@@ -184,20 +184,13 @@ def _case_action(
 
 
 def _reply(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    agent = request_user(request)
-    message = actions.do_add_message(
-        case, author=agent, body=data["body"], internal=data["internal"]
+    actions.do_reply(
+        case,
+        author=request_user(request),
+        body=data["body"],
+        internal=data["internal"],
+        upload=data.get("file"),
     )
-    if data.get("file"):
-        upload = data["file"]
-        actions.do_add_attachment(
-            case,
-            upload=upload,
-            name=upload.name,
-            uploaded_by=agent,
-            internal=data["internal"],
-            message=message,
-        )
     return "Note added." if data["internal"] else "Reply sent."
 
 

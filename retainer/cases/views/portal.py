@@ -18,7 +18,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -324,7 +323,12 @@ def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            reply_with_attachment(case, user=request_user(request), **form.cleaned_data)
+            actions.do_reply(
+                case,
+                author=request_user(request),
+                body=form.cleaned_data["body"],
+                upload=form.cleaned_data.get("attachment"),
+            )
         except (ValidationError, actions.CaseError, UploadRejected) as exc:
             _add_errors(form, exc)
         else:
@@ -394,20 +398,6 @@ def support(request: HttpRequest) -> HttpResponse:
 
 
 # --- Helpers --------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def reply_with_attachment(
-    case: Case, *, user: User, body: str, attachment: Any = None
-) -> CaseMessage | None:
-    """Post the reply and store its file in one transaction: a refused file (too large,
-    type not allowed) leaves no reply behind either."""
-    message = actions.do_add_message(case, author=user, body=body) if body.strip() else None
-    if attachment is not None:
-        actions.do_add_attachment(
-            case, upload=attachment, name=attachment.name, uploaded_by=user, message=message
-        )
-    return message
 
 
 def _add_errors(form: Any, exc: Exception) -> None:
