@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet, Sum
 
-from retainer.accounts.models import Contact, Organization
+from retainer.accounts.models import Contact
 from retainer.catalog.models import Environment, Product, Release
 from retainer.catalog.selectors import release_facts, scope_facts_for_product
 from retainer.contracts import entitlement
@@ -94,8 +95,9 @@ def contact_facts(contact: Contact, *, with_courses: bool = True) -> entitlement
     )
 
 
-def contract_facts(contract: Contract) -> entitlement.ContractFacts:
-    """Facts of a contract loaded with ``contracts_with_relations``."""
+def contract_facts(
+    contract: Contract, *, product_ids: frozenset[int], named_contact_ids: frozenset[int]
+) -> entitlement.ContractFacts:
     terms = contract.plan_terms
     return entitlement.ContractFacts(
         id=contract.pk,
@@ -108,22 +110,60 @@ def contract_facts(contract: Contract) -> entitlement.ContractFacts:
         quantity=terms.quantity,
         exhaustion_policy=terms.exhaustion_policy,
         is_warranty=terms.is_warranty,
-        product_ids=frozenset(p.pk for p in contract.covered_products.all()),
+        product_ids=product_ids,
         channels=frozenset(terms.channels),
         authorization_policy=terms.authorization_policy,
-        named_contact_ids=frozenset(c.pk for c in contract.named_contacts.all()),
+        named_contact_ids=named_contact_ids,
         required_course=terms.required_course,
         overage_rate=terms.overage_rate,
         currency=contract.currency,
     )
 
 
-def candidate_contracts(*, organization: Organization) -> list[entitlement.ContractFacts]:
-    """Every contract of the organization except terms already superseded by a renewal."""
-    contracts = Contract.objects.filter(organization=organization).exclude(
-        status=ContractStatus.RENEWED
+@dataclass(frozen=True)
+class Candidate:
+    """A contract the decision considers: the row, and its facts."""
+
+    contract: Contract
+    facts: entitlement.ContractFacts
+
+
+def candidate_contracts(*, organization_id: int) -> list[Candidate]:
+    """Every contract of the organization except terms already superseded by a renewal.
+
+    Runs on every intake, so it reads the link tables directly, and the named contacts
+    only when a contract limits who may open cases.
+    """
+    contracts = list(
+        Contract.objects.filter(organization_id=organization_id)
+        .exclude(status=ContractStatus.RENEWED)
+        .order_by("id")
     )
-    return [contract_facts(c) for c in contracts_with_relations(contracts).order_by("id")]
+    if not contracts:
+        return []
+    ids = [c.pk for c in contracts]
+    products: dict[int, set[int]] = defaultdict(set)
+    for contract_id, product_id in Contract.covered_products.through.objects.filter(
+        contract_id__in=ids
+    ).values_list("contract_id", "product_id"):
+        products[contract_id].add(product_id)
+    named: dict[int, set[int]] = defaultdict(set)
+    if any(c.plan_terms.authorization_policy == AuthorizationPolicy.NAMED for c in contracts):
+        for contract_id, contact_id in Contract.named_contacts.through.objects.filter(
+            contract_id__in=ids
+        ).values_list("contract_id", "contact_id"):
+            named[contract_id].add(contact_id)
+    return [
+        Candidate(
+            c,
+            contract_facts(
+                c,
+                product_ids=frozenset(products[c.pk]),
+                named_contact_ids=frozenset(named[c.pk]),
+            ),
+        )
+        for c in contracts
+    ]
 
 
 def decide_for(
@@ -136,10 +176,15 @@ def decide_for(
     environment: Environment | None = None,
     modified_source: bool = False,
     third_party: bool = False,
+    candidates: list[Candidate] | None = None,
 ) -> tuple[entitlement.Decision, entitlement.Request]:
-    """Load the facts and take the decision; reads only, writes nothing."""
-    candidates = candidate_contracts(organization=contact.organization)
-    needs_courses = any(c.authorization_policy == AuthorizationPolicy.TRAINED for c in candidates)
+    """Load the facts and take the decision; reads only, writes nothing.
+
+    ``candidates`` may be given when the caller loaded them (to keep the rows)."""
+    if candidates is None:
+        candidates = candidate_contracts(organization_id=contact.organization_id)
+    facts = [c.facts for c in candidates]
+    needs_courses = any(c.authorization_policy == AuthorizationPolicy.TRAINED for c in facts)
     request = entitlement.Request(
         contact=contact_facts(contact, with_courses=needs_courses),
         organization_id=contact.organization_id,
@@ -154,7 +199,7 @@ def decide_for(
     policy, releases = scope_facts_for_product(product)
     decision = entitlement.decide(
         request,
-        candidates,
+        facts,
         policy=policy,
         releases=releases,
     )

@@ -1,17 +1,17 @@
 """``Idempotency-Key`` for write endpoints, with Stripe's semantics.
 
 - A request without the header runs normally.
-- The first request with a key runs inside one transaction that starts by inserting
-  the key row (unique per user and key); its response (status and body) is stored
-  in the same transaction, so either both the effects and the stored response
-  commit, or neither does.
+- The first request with a key runs inside one transaction that ends by inserting
+  the key row (unique per user and key) with its response (status and body), so
+  either both the effects and the stored response commit, or neither does.
 - The same key with the same method, path and body returns the stored response
   (same status, same body) with the header ``Idempotent-Replayed: true``.
 - The same key with a different request is a 409 ``idempotency_key_reused``.
 - A malformed key (empty, longer than 255 characters, non-printable) is a 400
   ``idempotency_key_invalid``.
-- Concurrent requests with one key run once: the second waits on the unique key row
-  (PostgreSQL) or on the write lock taken at ``BEGIN IMMEDIATE`` (SQLite), then replays.
+- Concurrent requests with one key take effect once: the later one fails on the
+  unique key row (on PostgreSQL after waiting for the first to commit), which rolls
+  back everything it did, and replays the stored response.
 - A request that fails (4xx/5xx) stores nothing, so it may be retried with the key.
 """
 
@@ -89,25 +89,28 @@ def idempotent(view_method: View) -> View:
             # Reads the view can do before the write transaction (validation, decisions),
             # so concurrent requests only take turns for their writes.
             request.prepared = prepare(request, *args, **kwargs)  # type: ignore[attr-defined]
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    row = IdempotencyKey.objects.create(
-                        user=user,
-                        key=key,
-                        fingerprint=digest,
-                        method=request.method or "",
-                        path=request.path[:500],
-                    )
-            except IntegrityError:
-                return _replay(user.pk, key, digest)
-            response = view_method(self, request, *args, **kwargs)
-            if response.status_code >= status.HTTP_400_BAD_REQUEST:
-                transaction.set_rollback(True)
-                return response
-            row.status_code = response.status_code
-            row.response_body = json.loads(JSONRenderer().render(response.data) or b"null")
-            row.save(update_fields=["status_code", "response_body"])
+        try:
+            with transaction.atomic():
+                response = view_method(self, request, *args, **kwargs)
+                if response.status_code >= status.HTTP_400_BAD_REQUEST:
+                    transaction.set_rollback(True)
+                    return response
+                # Written last, with the response, in the transaction of the effects: a
+                # concurrent request with the same key fails here (the unique row) and
+                # rolls back everything it did.
+                IdempotencyKey.objects.create(
+                    user=user,
+                    key=key,
+                    fingerprint=digest,
+                    method=request.method or "",
+                    path=request.path[:500],
+                    status_code=response.status_code,
+                    response_body=json.loads(JSONRenderer().render(response.data) or b"null"),
+                )
+        except IntegrityError:
+            if not IdempotencyKey.objects.filter(user=user, key=key).exists():
+                raise
+            return _replay(user.pk, key, digest)
         return response
 
     return wrapper  # type: ignore[return-value]
@@ -119,12 +122,6 @@ def _replay(user_id: int, key: str, digest: str) -> Response:
         raise ApiError(
             "idempotency_key_reused",
             f"This {HEADER} was already used for a different request.",
-            status_code=status.HTTP_409_CONFLICT,
-        )
-    if stored.status_code is None:  # pragma: no cover - the row commits with its response
-        raise ApiError(
-            "idempotency_request_in_progress",
-            "A request with this key is still running; retry shortly.",
             status_code=status.HTTP_409_CONFLICT,
         )
     response = Response(stored.response_body, status=stored.status_code)

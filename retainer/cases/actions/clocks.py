@@ -79,6 +79,21 @@ def start_clocks(
 ) -> list[SlaClock]:
     """Start the clocks of ``kinds`` that the case's target defines; ``pauses`` and
     ``target`` may be given when already known (a new case has no pauses)."""
+    clocks = new_clocks(case, kinds, at=at, pauses=pauses, target=target)
+    SlaClock.objects.bulk_create(clocks)
+    CaseEvent.objects.bulk_create(clock_started_events(clocks, actor=actor))
+    return clocks
+
+
+def new_clocks(
+    case: Case,
+    kinds: Iterable[str],
+    *,
+    at: dt.datetime,
+    pauses: list[Pause] | None = None,
+    target: SlaTarget | EllipsisType | None = ...,
+) -> list[SlaClock]:
+    """The clocks ``start_clocks`` would save, unsaved."""
     target = sla_target_for(case) if isinstance(target, EllipsisType) else target
     if target is None:
         return []
@@ -112,18 +127,20 @@ def start_clocks(
                 warn_at=times.warn_at,
             )
         )
-    SlaClock.objects.bulk_create(clocks)
-    CaseEvent.objects.bulk_create(
+    return clocks
+
+
+def clock_started_events(clocks: list[SlaClock], *, actor: User | None) -> list[CaseEvent]:
+    return [
         CaseEvent(
-            case=case,
+            case=clock.case,
             type=CaseEventType.SLA_STARTED,
             actor=actor,
             is_internal=True,
             data={"clock": clock.kind, "due_at": _iso(clock.due_at)},
         )
         for clock in clocks
-    )
-    return clocks
+    ]
 
 
 def _iso(value: dt.datetime | None) -> str | None:

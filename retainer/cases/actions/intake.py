@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from retainer.accounts.models import Contact, User
-from retainer.cases.actions.clocks import sla_target_for, start_clocks
+from retainer.cases.actions.clocks import clock_started_events, new_clocks, sla_target_for
 from retainer.cases.actions.common import (
     INTAKE_RELATIONS,
     decrement_point,
@@ -24,13 +24,13 @@ from retainer.cases.choices import (
     Priority,
     Severity,
 )
-from retainer.cases.models import Case, CaseEvent, SlaTarget
+from retainer.cases.models import Case, CaseEvent, SlaClock, SlaTarget
 from retainer.catalog.models import Environment, Product, Release
 from retainer.contracts import actions as contract_actions
 from retainer.contracts import entitlement
-from retainer.contracts.actions import ContractError
+from retainer.contracts.actions import ContractError, lock_contract
 from retainer.contracts.choices import DecrementPoint, SourceType
-from retainer.contracts.selectors import decide_for
+from retainer.contracts.selectors import candidate_contracts, decide_for
 from retainer.lib.sanitize import clean_line
 
 # --- Intake ---------------------------------------------------------------------------------
@@ -95,7 +95,8 @@ def plan_intake(
         "modified_source": modified_source,
         "third_party": third_party,
     }
-    decision, request = decide_for(on=timezone.localdate(now), **inputs)
+    candidates = candidate_contracts(organization_id=contact.organization_id)
+    decision, request = decide_for(on=timezone.localdate(now), candidates=candidates, **inputs)
     case = Case(
         organization_id=contact.organization_id,
         contact=contact,
@@ -116,7 +117,10 @@ def plan_intake(
         created_at=now,
         updated_at=now,
         entitlement=decision.outcome,
-        contract_id=decision.contract_id,
+        # The row the decision read: its terms decide the decrement point and the SLA.
+        contract=next(
+            (c.contract for c in candidates if c.contract.pk == decision.contract_id), None
+        ),
     )
     # The related objects were loaded and checked above; validate the plain fields only
     # (re-checking every foreign key would cost one query each on the hottest write path).
@@ -135,7 +139,8 @@ def do_open_case(*, plan: IntakePlan | None = None, actor: User | None, **fields
     that is not entitled or out of scope is answered with the reason and the offer.
     """
     plan = plan or plan_intake(actor=actor, **fields)
-    with transaction.atomic():
+    # No savepoint when called inside a transaction: a failure fails the caller's too.
+    with transaction.atomic(savepoint=False):
         return _store_intake(plan, actor=actor)
 
 
@@ -191,15 +196,15 @@ def _store_intake(plan: IntakePlan, *, actor: User | None) -> Case:
             "contract",
         ]
     )
-    CaseEvent.objects.bulk_create(events)
-    start_clocks(
+    clocks = new_clocks(
         case,
         [ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION],
         at=now,
-        actor=actor,
         pauses=[],
         target=plan.sla_target,
     )
+    SlaClock.objects.bulk_create(clocks)
+    CaseEvent.objects.bulk_create([*events, *clock_started_events(clocks, actor=actor)])
     return case
 
 
@@ -211,8 +216,8 @@ def _draw_incident(case: Case, *, actor: User | None) -> CaseEvent:
     assert case.contract_id is not None  # noqa: S101 - callers check the decision first
     case.incident_version += 1
     try:
-        movement = contract_actions.do_consume(
-            case.contract_id,
+        movement = contract_actions.consume_locked(
+            lock_contract(case.contract_id),
             quantity=1,
             key=case.incident_key,
             source_type=SourceType.CASE,

@@ -28,6 +28,7 @@ from retainer.contracts.actions.lifecycle import (
 from retainer.contracts.actions.movements import (
     append_entry,
     check_key,
+    consume_locked,
     do_adjust_balance,
     do_consume,
     do_reverse_entry,
@@ -57,6 +58,7 @@ __all__ = [
     "check_key",
     "check_named_contacts",
     "checked_terms",
+    "consume_locked",
     "contract_terms",
     "decision_json",
     "do_adjust_balance",

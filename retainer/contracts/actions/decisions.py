@@ -54,7 +54,6 @@ def decision_json(decision: entitlement.Decision) -> list[dict[str, Any]]:
     ]
 
 
-@transaction.atomic
 def do_record_decision(
     decision: entitlement.Decision,
     request: entitlement.Request,
@@ -63,8 +62,12 @@ def do_record_decision(
     source_id: str = "",
     actor: User | None,
 ) -> EntitlementDecision:
-    """Store a decision taken by ``entitlement.decide`` (nothing is consumed here)."""
-    row = EntitlementDecision.objects.create(
+    """Store a decision taken by ``entitlement.decide`` (nothing is consumed here).
+
+    The row is its own record (who, when, what was considered); no contract event
+    repeats it, so a contract's history is not one line per case.
+    """
+    return EntitlementDecision.objects.create(
         source_type=source_type,
         source_id=source_id,
         organization_id=request.organization_id,
@@ -87,14 +90,6 @@ def do_record_decision(
         },
         created_by=actor,
     )
-    record_contract_event(
-        ContractEventType.DECISION_RECORDED,
-        actor=actor,
-        decision=row,
-        contract_id=decision.contract_id,
-        data={"outcome": decision.outcome, "reason": decision.reason},
-    )
-    return row
 
 
 @transaction.atomic

@@ -135,40 +135,61 @@ def do_consume(
     contract's rate (``bill``, and ``block`` when something was left); with ``block``
     and nothing left, raises ``ContractError("allowance_exhausted")``.
     """
-    check_key(key)
-    if quantity <= 0:
-        raise ValidationError({"quantity": "The quantity must be a positive whole number."})
     contract_id = contract if isinstance(contract, int) else contract.pk
     with transaction.atomic():
-        locked = lock_contract(contract_id)
-        found = existing_entry(contract_id, key)
-        if found is not None:
-            return Movement(found, replayed=True)
-        require_active(locked)
-        terms = locked.plan_terms
-        if not terms.has_allowance:
-            raise ContractError(
-                "no_allowance", "This contract covers by dates only; nothing is consumed."
-            )
-        try:
-            split = split_consumption(
-                balance=locked.balance, quantity=quantity, policy=terms.exhaustion_policy
-            )
-        except Exhausted:
-            raise ContractError(
-                "allowance_exhausted", entitlement.SENTENCES[entitlement.Reason.EXHAUSTED]
-            ) from None
-        entry = append_entry(
-            locked,
-            kind=EntryKind.CONSUME,
-            quantity=-split.covered,
-            overage_quantity=split.overage,
+        return consume_locked(
+            lock_contract(contract_id),
+            quantity=quantity,
             key=key,
             source_type=source_type,
             source_id=source_id,
             actor=actor,
         )
-        return Movement(entry, replayed=False)
+
+
+def consume_locked(
+    locked: Contract,
+    *,
+    quantity: int,
+    key: str,
+    source_type: str,
+    source_id: str = "",
+    actor: User | None,
+) -> Movement:
+    """``do_consume`` on a contract the caller locked (``lock_contract``) in its own
+    transaction. Raises ``ContractError`` before writing anything, so the caller may
+    catch it and go on without a savepoint."""
+    check_key(key)
+    if quantity <= 0:
+        raise ValidationError({"quantity": "The quantity must be a positive whole number."})
+    found = existing_entry(locked.pk, key)
+    if found is not None:
+        return Movement(found, replayed=True)
+    require_active(locked)
+    terms = locked.plan_terms
+    if not terms.has_allowance:
+        raise ContractError(
+            "no_allowance", "This contract covers by dates only; nothing is consumed."
+        )
+    try:
+        split = split_consumption(
+            balance=locked.balance, quantity=quantity, policy=terms.exhaustion_policy
+        )
+    except Exhausted:
+        raise ContractError(
+            "allowance_exhausted", entitlement.SENTENCES[entitlement.Reason.EXHAUSTED]
+        ) from None
+    entry = append_entry(
+        locked,
+        kind=EntryKind.CONSUME,
+        quantity=-split.covered,
+        overage_quantity=split.overage,
+        key=key,
+        source_type=source_type,
+        source_id=source_id,
+        actor=actor,
+    )
+    return Movement(entry, replayed=False)
 
 
 def do_reverse_entry(
