@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "retainer.billing",
 ]
 
+AUTHENTICATION_BACKENDS = ["retainer.accounts.backends.AccountBackend"]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -116,6 +118,9 @@ else:
                     "PRAGMA busy_timeout=20000; PRAGMA foreign_keys=ON;"
                 ),
             },
+            # Kept open between requests like PostgreSQL's: a new SQLite connection pays
+            # for the pragmas and for parsing the schema on its first statement.
+            "CONN_MAX_AGE": env.integer("DATABASE_CONN_MAX_AGE", 60, min_value=0),
             # Explicitly in memory: test runners that recognise only Django's own engine
             # name would otherwise derive a file name from NAME.
             "TEST": {"NAME": ":memory:"},

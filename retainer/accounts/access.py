@@ -34,13 +34,9 @@ def customer_contact(user: Any) -> Contact | None:
     """The active contact behind a customer login, or None for staff and strangers."""
     if not user.is_authenticated or not user.is_active or user.is_staff:
         return None
-    # Asked several times per request (navigation, access checks): one query, kept on
-    # the user object, which lives as long as the request.
-    if not hasattr(user, "_customer_contact"):
-        user._customer_contact = (
-            Contact.objects.select_related("organization").filter(user=user).first()
-        )
-    contact: Contact | None = user._customer_contact
+    # The request's user comes with its contact and organization (accounts.backends);
+    # a user loaded elsewhere reads them once.
+    contact: Contact | None = getattr(user, "contact", None)
     if contact is None or not contact.is_active or not contact.organization.is_active:
         return None
     return contact

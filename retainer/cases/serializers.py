@@ -21,7 +21,8 @@ from retainer.cases.models import (
     Defect,
     TimeEntry,
 )
-from retainer.catalog.models import Environment, Product, Release
+from retainer.catalog.models import Product, Release
+from retainer.catalog.serializers import CatalogRowField
 from retainer.contracts.choices import Channel, Outcome
 from retainer.contracts.models import Contract
 
@@ -79,13 +80,9 @@ class CaseStaffOut(CaseCustomerOut):
 class CaseCreateIn(serializers.Serializer):
     """What anyone may send when opening a case."""
 
-    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    release = serializers.PrimaryKeyRelatedField(
-        queryset=Release.objects.all(), required=False, allow_null=True
-    )
-    environment = serializers.PrimaryKeyRelatedField(
-        queryset=Environment.objects.all(), required=False, allow_null=True
-    )
+    product = CatalogRowField("products")
+    release = CatalogRowField("releases", required=False, allow_null=True)
+    environment = CatalogRowField("environments", required=False, allow_null=True)
     subject = serializers.CharField(max_length=200)
     description = serializers.CharField()
     type = serializers.ChoiceField(choices=CaseType.choices, required=False)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from retainer.catalog.models import Environment, Product, Release, ScopePolicy, ServiceOffering
 from retainer.catalog.scope import PolicyFacts, ReleaseFacts, ScopeVerdict, evaluate_scope
+from retainer.lib.snapshots import Snapshot
 
 
 def release_facts(release: Release) -> ReleaseFacts:
@@ -43,14 +47,50 @@ def default_policy_facts(product_id: int) -> PolicyFacts:
     )
 
 
+@dataclass(frozen=True)
+class CatalogCopy:
+    """The whole catalog as one process keeps it (``catalog()``): rows by id, and each
+    product's scope facts. The rows are shared: read them, never change them."""
+
+    products: Mapping[int, Product]
+    releases: Mapping[int, Release]
+    environments: Mapping[int, Environment]
+    scope: Mapping[int, tuple[PolicyFacts, list[ReleaseFacts]]]
+
+
+def _load_catalog() -> CatalogCopy:
+    products = {p.pk: p for p in Product.objects.all()}
+    releases = {r.pk: r for r in Release.objects.all()}
+    policies = {
+        policy.product_id: policy_facts(policy)
+        for policy in ScopePolicy.objects.prefetch_related("supported_environments")
+    }
+    by_product: dict[int, list[ReleaseFacts]] = defaultdict(list)
+    for release in releases.values():
+        by_product[release.product_id].append(release_facts(release))
+    return CatalogCopy(
+        products=products,
+        releases=releases,
+        environments={e.pk: e for e in Environment.objects.all()},
+        scope={
+            pk: (policies.get(pk) or default_policy_facts(pk), by_product[pk]) for pk in products
+        },
+    )
+
+
+_CATALOG = Snapshot("catalog", _load_catalog)
+
+
+def catalog() -> CatalogCopy:
+    """The catalog, read once per process and again only after it changed."""
+    return _CATALOG.get()
+
+
 def scope_facts_for_product(product: Product) -> tuple[PolicyFacts, list[ReleaseFacts]]:
-    try:
-        policy = ScopePolicy.objects.prefetch_related("supported_environments").get(product=product)
-        facts = policy_facts(policy)
-    except ScopePolicy.DoesNotExist:
-        facts = default_policy_facts(product.pk)
-    releases = [release_facts(r) for r in Release.objects.filter(product=product)]
-    return facts, releases
+    facts = catalog().scope.get(product.pk)
+    if facts is None:  # an unsaved product: nothing published for it
+        return default_policy_facts(product.pk), []
+    return facts
 
 
 def scope_verdict(

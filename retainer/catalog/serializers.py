@@ -7,7 +7,35 @@ from rest_framework import serializers
 
 from retainer.catalog.choices import EnvironmentKind, OfferingKind, PriceUnit
 from retainer.catalog.models import Environment, Product, Release, ScopePolicy, ServiceOffering
+from retainer.catalog.selectors import catalog
 from retainer.lib.money import CURRENCY_CHOICES
+
+_CATALOG_MODELS: dict[str, type[Product | Release | Environment]] = {
+    "products": Product,
+    "releases": Release,
+    "environments": Environment,
+}
+
+
+class CatalogRowField(serializers.PrimaryKeyRelatedField):
+    """A product, release or environment by id, looked up in the process's copy of the
+    catalog (``selectors.catalog()``) rather than with a query: intake reads three."""
+
+    def __init__(self, kind: str, **kwargs: Any) -> None:
+        self.kind = kind
+        super().__init__(queryset=_CATALOG_MODELS[kind].objects.all(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, (int, str)):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = int(data)
+        except ValueError:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        row = getattr(catalog(), self.kind).get(pk)
+        if row is None:
+            self.fail("does_not_exist", pk_value=data)
+        return row
 
 
 def money_field(**kwargs: Any) -> serializers.DecimalField:

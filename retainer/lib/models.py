@@ -60,8 +60,9 @@ def save_validated(instance: models.Model, **save_kwargs: Any) -> None:
 class IdempotencyKey(models.Model):
     """A client's ``Idempotency-Key`` and the response it got (see ``lib/idempotency.py``).
 
-    The row is inserted first, inside the request's transaction, so a concurrent
-    request with the same key waits on the unique constraint and then replays.
+    The row is inserted last, with the response, inside the request's transaction, so
+    of two concurrent requests with one key the later fails on the unique constraint,
+    rolls back, and replays.
     """
 
     user = models.ForeignKey(
@@ -82,3 +83,18 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} ({self.key})"
+
+
+class Generation(models.Model):
+    """The current token of a group of tables (see ``lib/snapshots.py``).
+
+    Database triggers replace ``token`` with a random number whenever a row of the
+    group's tables is inserted, updated or deleted (or a table truncated), inside the
+    writing transaction; nothing in Python writes it.
+    """
+
+    name = models.CharField(primary_key=True, max_length=40)
+    token = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return self.name

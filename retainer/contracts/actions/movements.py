@@ -107,7 +107,11 @@ def append_entry(
 
 
 def existing_entry(contract_id: int, key: str) -> LedgerEntry | None:
-    return LedgerEntry.objects.filter(contract_id=contract_id, key=key).first()
+    """The entry written under ``key`` (unique per contract), if any."""
+    try:
+        return LedgerEntry.objects.get(contract_id=contract_id, key=key)
+    except LedgerEntry.DoesNotExist:
+        return None
 
 
 def require_active(locked: Contract) -> None:
