@@ -150,7 +150,7 @@ def _store_intake(plan: IntakePlan, *, actor: User | None) -> Case:
     case.save()
     drawn: CaseEvent | None = None
     if decision.consumes and decrement_point(case) == DecrementPoint.CASE_CREATION:
-        drawn = _draw_incident(case, actor=actor)
+        drawn = _draw_incident(case, actor=actor, new_case=True)
         if drawn.type == CaseEventType.CONSUMPTION_REFUSED:
             # The allowance went while this request decided: decide again, now that it
             # holds the write lock, and apply that decision instead.
@@ -159,7 +159,7 @@ def _store_intake(plan: IntakePlan, *, actor: User | None) -> Case:
             case.contract_id = decision.contract_id
             drawn = None
             if decision.consumes and decrement_point(case) == DecrementPoint.CASE_CREATION:
-                drawn = _draw_incident(case, actor=actor)
+                drawn = _draw_incident(case, actor=actor, new_case=True)
             plan.sla_target = sla_target_for(case)
     case.decision = contract_actions.do_record_decision(
         decision, request, source_type=SourceType.CASE, source_id=str(case.pk), actor=actor
@@ -208,10 +208,11 @@ def _store_intake(plan: IntakePlan, *, actor: User | None) -> Case:
     return case
 
 
-def _draw_incident(case: Case, *, actor: User | None) -> CaseEvent:
+def _draw_incident(case: Case, *, actor: User | None, new_case: bool = False) -> CaseEvent:
     """Consume one incident for the case; returns the (unsaved) event saying what happened.
 
-    The caller saves ``incident_version`` / ``incident_consumed`` on the case.
+    The caller saves ``incident_version`` / ``incident_consumed`` on the case. For a case
+    inserted by this transaction (``new_case``) no entry can carry its key yet.
     """
     assert case.contract_id is not None  # noqa: S101 - callers check the decision first
     case.incident_version += 1
@@ -223,6 +224,7 @@ def _draw_incident(case: Case, *, actor: User | None) -> CaseEvent:
             source_type=SourceType.CASE,
             source_id=str(case.pk),
             actor=actor,
+            fresh_key=new_case,
         )
     except ContractError as exc:
         # Another case took the last incident between decision and consumption: the case

@@ -159,16 +159,22 @@ def consume_locked(
     source_type: str,
     source_id: str = "",
     actor: User | None,
+    fresh_key: bool = False,
 ) -> Movement:
     """``do_consume`` on a contract the caller locked (``lock_contract``) in its own
     transaction. Raises ``ContractError`` before writing anything, so the caller may
-    catch it and go on without a savepoint."""
+    catch it and go on without a savepoint.
+
+    ``fresh_key``: the key names a row this transaction inserted, so no entry can carry
+    it yet and the lookup is skipped (the unique constraint still stands).
+    """
     check_key(key)
     if quantity <= 0:
         raise ValidationError({"quantity": "The quantity must be a positive whole number."})
-    found = existing_entry(locked.pk, key)
-    if found is not None:
-        return Movement(found, replayed=True)
+    if not fresh_key:
+        found = existing_entry(locked.pk, key)
+        if found is not None:
+            return Movement(found, replayed=True)
     require_active(locked)
     terms = locked.plan_terms
     if not terms.has_allowance:
