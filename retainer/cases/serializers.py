@@ -26,8 +26,22 @@ from retainer.catalog.serializers import CatalogRowField
 from retainer.contracts.choices import Channel, Outcome
 from retainer.contracts.models import Contract
 
+_DATETIME = serializers.DateTimeField()
+
+
+def _when(value: Any) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
+
 
 class CaseCustomerOut(serializers.ModelSerializer):
+    """A case as its customer sees it.
+
+    The declared fields define the shape (and the OpenAPI schema); ``to_representation``
+    writes the same output directly, because building a model serializer's fields for
+    every case costs more than the rest of rendering it, on intake and in every list.
+    ``tests/test_serializers.py`` holds the two to the same output.
+    """
+
     id = serializers.CharField(source="public_id")
     reference = serializers.CharField()
     decision = serializers.SerializerMethodField()
@@ -39,6 +53,29 @@ class CaseCustomerOut(serializers.ModelSerializer):
             "product", "release", "environment", "contact", "entitlement", "decision",
             "root_cause", "created_at", "updated_at", "first_response_at", "resolved_at",
         ]  # fmt: skip
+
+    def to_representation(self, instance: Case) -> dict[str, Any]:
+        return {
+            "id": instance.public_id,
+            "reference": instance.reference,
+            "subject": instance.subject,
+            "description": instance.description,
+            "status": str(instance.status),
+            "type": str(instance.type),
+            "severity": int(instance.severity),
+            "channel": str(instance.channel),
+            "product": instance.product_id,
+            "release": instance.release_id,
+            "environment": instance.environment_id,
+            "contact": instance.contact_id,
+            "entitlement": str(instance.entitlement),
+            "decision": self.get_decision(instance),
+            "root_cause": str(instance.root_cause),
+            "created_at": _when(instance.created_at),
+            "updated_at": _when(instance.updated_at),
+            "first_response_at": _when(instance.first_response_at),
+            "resolved_at": _when(instance.resolved_at),
+        }
 
     def get_decision(self, obj: Case) -> dict[str, Any] | None:
         decision = obj.decision
@@ -65,6 +102,22 @@ class CaseStaffOut(CaseCustomerOut):
             "organization", "priority", "assignee", "queue", "tags", "category", "contract",
             "incident_consumed", "defect", "modified_source", "third_party",
         ]  # fmt: skip
+
+    def to_representation(self, instance: Case) -> dict[str, Any]:
+        return {
+            **super().to_representation(instance),
+            "organization": instance.organization_id,
+            "priority": str(instance.priority),
+            "assignee": instance.assignee_id,
+            "queue": instance.queue_id,
+            "tags": instance.tags,
+            "category": instance.category,
+            "contract": instance.contract_id,
+            "incident_consumed": instance.incident_consumed,
+            "defect": instance.defect_id,
+            "modified_source": instance.modified_source,
+            "third_party": instance.third_party,
+        }
 
     def get_decision(self, obj: Case) -> dict[str, Any] | None:
         data = super().get_decision(obj)
