@@ -113,9 +113,14 @@ else:
                 # waits for busy_timeout instead of failing with "database is locked".
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
+                # A checkpoint copies the write-ahead log into the database and syncs it:
+                # every 10,000 pages (about 40 MB) rather than SQLite's 1,000, so the hot
+                # pages that every case rewrites are copied once per checkpoint, not once
+                # per few dozen cases.
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA busy_timeout=20000; PRAGMA foreign_keys=ON;"
+                    "PRAGMA busy_timeout=20000; PRAGMA foreign_keys=ON; "
+                    "PRAGMA wal_autocheckpoint=10000;"
                 ),
             },
             # Kept open between requests like PostgreSQL's: a new SQLite connection pays
