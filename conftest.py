@@ -8,9 +8,15 @@ unauthorized contact, and an outsider in the other organization.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from django.conf import settings
+from django.db import connection
 from django.test import Client
 
 from retainer.accounts import actions
@@ -117,3 +123,31 @@ def cast(db: None) -> Cast:
         unauthorized=contact(acme, "Uma Unlisted", "uma@acme.test"),
         outsider=contact(globex, "Otto Outsider", "otto@globex.test"),
     )
+
+
+ROOT = Path(__file__).resolve().parent
+
+
+def run_bench(script: str, *args: str) -> dict[str, str]:
+    """Run ``bench/<script>`` on the database vendor the suite runs on (a new database of
+    its own, never the test database) and return the fields of its last line."""
+    database = settings.DATABASES["default"]
+    target = ["--db", "sqlite"]
+    if connection.vendor == "postgresql":
+        user = quote(database.get("USER") or "")
+        password = database.get("PASSWORD") or ""
+        auth = f"{user}:{quote(password)}@" if password else (f"{user}@" if user else "")
+        host = f"{database.get('HOST') or '127.0.0.1'}:{database.get('PORT') or 5432}"
+        target = ["--db", "postgres", "--database-url", f"postgres://{auth}{host}/postgres"]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *target, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        check=False,
+    )
+    lines = result.stdout.strip().splitlines()
+    assert lines and "=" in lines[-1], result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    return dict(part.split("=", 1) for part in lines[-1].split()[1:])

@@ -2,12 +2,20 @@
 the entitlement decision and writing the ledger.
 
     python bench/intake.py --db sqlite --clients 8 --seconds 30
-    python bench/intake.py --db postgres --clients 8 --seconds 30   # throwaway cluster, or DATABASE_URL
+    python bench/intake.py --db postgres --clients 8 --seconds 30
+
+The database is created for the run (see ``targets.py``: a temporary SQLite file, or a
+new PostgreSQL database on ``--database-url``/``DATABASE_URL`` or a throwaway cluster).
 
 Budget (cases issue), on the 2-core machine: SQLite >= 200 cases/s with p99 <= 150 ms,
 PostgreSQL >= 100 cases/s, no "database is locked" errors. Prints, last:
     intake db=… clients=… cases_per_s=… p50_ms=… p99_ms=… errors=…
-and before it the same machine's raw SQLite insert rate, for scale.
+and before it the same machine's raw SQLite insert rate, for scale, and a check that
+every acknowledged case was stored and consumed exactly once.
+
+``--same-keys``: every client signs in as the same contact and sends the same requests
+with the same ``Idempotency-Key``s at the same time; each key must make exactly one
+case, and every client must get that case back.
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from targets import Target, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -67,12 +77,6 @@ print(Case.objects.count(), LedgerEntry.objects.filter(kind="consume").count(), 
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def manage(env: dict[str, str], *args: str) -> str:
     return subprocess.run(
         [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
@@ -80,7 +84,13 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 def client(
-    port: int, email: str, product: int, release: int, seconds: float, out: multiprocessing.Queue
+    port: int,
+    email: str,
+    product: int,
+    release: int,
+    seconds: float,
+    same_keys: bool,
+    out: multiprocessing.Queue,
 ) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     cookies: dict[str, str] = {}
@@ -111,6 +121,7 @@ def client(
     assert status == 302, f"login failed for {email}: {status}"
     latencies: list[float] = []
     errors: list[str] = []
+    cases: dict[int, str] = {}  # request number -> case id, with --same-keys
     deadline = time.monotonic() + seconds
     n = 0
     while time.monotonic() < deadline:
@@ -123,17 +134,20 @@ def client(
                 "severity": 3,
             }
         ).encode()
+        key = f"bench-{n}" if same_keys else str(uuid.uuid4())
         started = time.perf_counter()
         status, data = request(
             "POST", "/api/v1/cases/", body,
             {"Content-Type": "application/json", "X-CSRFToken": cookies["csrftoken"],
-             "Idempotency-Key": str(uuid.uuid4()), "Referer": f"http://127.0.0.1:{port}/"},
+             "Idempotency-Key": key, "Referer": f"http://127.0.0.1:{port}/"},
         )  # fmt: skip
         latencies.append(time.perf_counter() - started)
         if status != 201:
             errors.append(f"{status}: {data[:200]!r}")
+        elif same_keys:
+            cases[n] = json.loads(data)["id"]
         n += 1
-    out.put((latencies, errors))
+    out.put((latencies, errors, cases))
 
 
 def raw_sqlite_inserts(path: Path, seconds: float = 2.0) -> float:
@@ -159,20 +173,18 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--database-url", help="PostgreSQL server to create the database on.")
+    parser.add_argument(
+        "--same-keys", action="store_true", help="all clients race with the same keys"
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="retainer-intake-"))
-    tmp.chmod(0o755)
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" or args.db == "postgres"}
-    env.update(RETAINER_VAR_DIR=str(tmp / "var"), RETAINER_MODE="demo")
-    pg_dir = None
-    if args.db == "postgres" and not env.get("DATABASE_URL"):
-        pg_dir = tmp / "pg"
-        env["DATABASE_URL"] = subprocess.run(
-            ["bash", "scripts/pg-throwaway.sh", "start", str(pg_dir), str(free_port())],
-            cwd=ROOT, check=True, capture_output=True, text=True,
-        ).stdout.strip()  # fmt: skip
-        subprocess.run([PYTHON, "-c", _CREATE_DB, env["DATABASE_URL"]], check=True)
+    tmp.chmod(0o755)  # a throwaway cluster runs as the postgres user and must reach it
+    target = Target(args.db, args.database_url, tmp, purpose="intake")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update({k: v for k, v in target.env.items() if v is not None})
+    env["RETAINER_MODE"] = "demo"
     server = None
     try:
         manage(env, "migrate", "-v0")
@@ -195,7 +207,15 @@ def main() -> int:
         procs = [
             multiprocessing.Process(
                 target=client,
-                args=(port, f"c{n}@bench.test", int(product), int(release), args.seconds, queue),
+                args=(
+                    port,
+                    "c0@bench.test" if args.same_keys else f"c{n}@bench.test",
+                    int(product),
+                    int(release),
+                    args.seconds,
+                    args.same_keys,
+                    queue,
+                ),
             )
             for n in range(args.clients)
         ]
@@ -206,28 +226,39 @@ def main() -> int:
         for p in procs:
             p.join()
         elapsed = time.monotonic() - started
-        latencies = sorted(x for lat, _ in results for x in lat)
-        errors = [e for _, errs in results for e in errs]
+        latencies = sorted(x for lat, _, _ in results for x in lat)
+        errors = [e for _, errs, _ in results for e in errs]
+        answers: dict[int, set[str]] = {}
+        for _, _, cases_by_request in results:
+            for n, case_id in cases_by_request.items():
+                answers.setdefault(n, set()).add(case_id)
         cases, consumed, balance, ledger_sum = manage(env, "shell", "-v0", "-c", COUNT).split()
     finally:
         if server is not None:
             server.terminate()
             server.wait()
-        if pg_dir is not None:
-            subprocess.run(
-                ["bash", "scripts/pg-throwaway.sh", "stop", str(pg_dir)], cwd=ROOT, check=False
-            )
+        target.close()
     ok = len(latencies) - len(errors)
+    if args.same_keys:
+        # One case per key, and every client that sent the key got that case back.
+        split = sum(len(ids) > 1 for ids in answers.values())
+        ok = len(answers)
+        print(f"same_keys requests={len(latencies)} keys={ok} answered_differently={split}")
+        if split:
+            errors.append(f"{split} keys answered with different cases")
     locked = sum("locked" in e for e in errors)
     for error in sorted(set(errors))[:5]:
         print("error:", error)
     print(
         f"raw_sqlite inserts_per_s={raw_sqlite_inserts(tmp / 'raw.sqlite3'):.0f} (one committed row per transaction)"
     )
+    consistent = int(cases) == ok == int(consumed) and balance == ledger_sum
     print(
         f"check cases={cases} acknowledged={ok} consumed={consumed} balance={balance} ledger_sum={ledger_sum} "
-        f"{'ok' if int(cases) == ok == int(consumed) and balance == ledger_sum else 'MISMATCH'}"
+        f"{'ok' if consistent else 'MISMATCH'}"
     )
+    if not consistent:
+        errors.append("stored cases, acknowledged cases and consumption differ")
     p50 = statistics.median(latencies) * 1000 if latencies else 0
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0
     rate = ok / args.seconds
@@ -237,14 +268,6 @@ def main() -> int:
     )
     return 0 if not errors else 1
 
-
-_CREATE_DB = """
-import sys, psycopg
-url = sys.argv[1]
-base, name = url.rsplit("/", 1)
-with psycopg.connect(base + "/postgres", autocommit=True) as c:
-    c.execute(f'CREATE DATABASE "{name}"')
-"""
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -25,11 +25,8 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import secrets
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +34,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from targets import Target
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLAY_EVERY = 10
@@ -182,64 +180,6 @@ def _read_acks(paths: list[Path]) -> tuple[list[str], int]:
                 elif line:
                     acked.append(line)
     return acked, duplicates
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Target:
-    """The database the workers share, created for this run and removed after it."""
-
-    def __init__(self, db: str, database_url: str | None, tmp: Path) -> None:
-        self.db = db
-        self.tmp = tmp
-        self.cluster: Path | None = None
-        self.server_url: str | None = None
-        self.name = ""
-        if db == "sqlite":
-            self.env: dict[str, str | None] = {
-                "DATABASE_URL": None,
-                "RETAINER_VAR_DIR": str(tmp / "var"),
-            }
-            return
-        server = database_url or os.environ.get("DATABASE_URL")
-        if not server or not server.startswith(("postgres://", "postgresql://")):
-            self.cluster = tmp / "pg"
-            started = subprocess.run(
-                ["bash", str(ROOT / "scripts/pg-throwaway.sh"), "start", str(self.cluster),
-                 str(_free_port())],
-                check=True, capture_output=True, text=True,
-            )  # fmt: skip
-            server = started.stdout.strip().splitlines()[-1]
-        self.name = f"retainer_contention_{secrets.token_hex(4)}"
-        self.server_url = server
-        parts = urlsplit(server)
-        url = urlunsplit(parts._replace(path=f"/{self.name}"))
-        self._admin(f'CREATE DATABASE "{self.name}"')
-        self.env = {"DATABASE_URL": url, "RETAINER_VAR_DIR": str(tmp / "var")}
-
-    def _admin(self, sql: str) -> None:
-        import psycopg
-
-        assert self.server_url is not None
-        parts = urlsplit(self.server_url)
-        with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as c:
-            c.execute(sql)
-
-    def close(self) -> None:
-        if self.db == "postgres":
-            try:
-                self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-            finally:
-                if self.cluster is not None:
-                    subprocess.run(
-                        ["bash", str(ROOT / "scripts/pg-throwaway.sh"), "stop", str(self.cluster)],
-                        check=False,
-                        capture_output=True,
-                    )
 
 
 def run(db: str, workers: int, ops: int, kill: bool, database_url: str | None) -> dict[str, Any]:
