@@ -16,6 +16,10 @@ every acknowledged case was stored and consumed exactly once.
 ``--same-keys``: every client signs in as the same contact and sends the same requests
 with the same ``Idempotency-Key``s at the same time; each key must make exactly one
 case, and every client must get that case back.
+
+``--restart-postgres`` (PostgreSQL on a throwaway cluster): the cluster is restarted
+halfway through; clients send a failed request again with its key until it succeeds,
+and every acknowledged case must still be stored and consumed exactly once.
 """
 
 from __future__ import annotations
@@ -90,6 +94,7 @@ def client(
     release: int,
     seconds: float,
     same_keys: bool,
+    retry: bool,
     out: multiprocessing.Queue,
 ) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -122,6 +127,7 @@ def client(
     latencies: list[float] = []
     errors: list[str] = []
     cases: dict[int, str] = {}  # request number -> case id, with --same-keys
+    retried = 0
     deadline = time.monotonic() + seconds
     n = 0
     while time.monotonic() < deadline:
@@ -136,18 +142,29 @@ def client(
         ).encode()
         key = f"bench-{n}" if same_keys else str(uuid.uuid4())
         started = time.perf_counter()
-        status, data = request(
-            "POST", "/api/v1/cases/", body,
-            {"Content-Type": "application/json", "X-CSRFToken": cookies["csrftoken"],
-             "Idempotency-Key": key, "Referer": f"http://127.0.0.1:{port}/"},
-        )  # fmt: skip
+        while True:
+            try:
+                status, data = request(
+                    "POST", "/api/v1/cases/", body,
+                    {"Content-Type": "application/json", "X-CSRFToken": cookies["csrftoken"],
+                     "Idempotency-Key": key, "Referer": f"http://127.0.0.1:{port}/"},
+                )  # fmt: skip
+            except (OSError, http.client.HTTPException) as exc:
+                status, data = 0, repr(exc).encode()
+                conn.close()  # the next request connects again
+            # With --restart-postgres a failed request is sent again with its key, as a
+            # client that does not know whether it took effect must.
+            if status == 201 or not retry or time.monotonic() > deadline + 30:
+                break
+            retried += 1
+            time.sleep(0.05)
         latencies.append(time.perf_counter() - started)
         if status != 201:
             errors.append(f"{status}: {data[:200]!r}")
         elif same_keys:
             cases[n] = json.loads(data)["id"]
         n += 1
-    out.put((latencies, errors, cases))
+    out.put((latencies, errors, cases, retried))
 
 
 def raw_sqlite_inserts(path: Path, seconds: float = 2.0) -> float:
@@ -177,11 +194,20 @@ def main() -> int:
     parser.add_argument(
         "--same-keys", action="store_true", help="all clients race with the same keys"
     )
+    parser.add_argument(
+        "--restart-postgres",
+        action="store_true",
+        help="restart the throwaway PostgreSQL cluster halfway; clients retry with their keys",
+    )
     args = parser.parse_args()
+    if args.restart_postgres and (args.db != "postgres" or args.database_url):
+        parser.error("--restart-postgres needs --db postgres on a throwaway cluster")
 
     tmp = Path(tempfile.mkdtemp(prefix="retainer-intake-"))
     tmp.chmod(0o755)  # a throwaway cluster runs as the postgres user and must reach it
-    target = Target(args.db, args.database_url, tmp, purpose="intake")
+    target = Target(
+        args.db, args.database_url, tmp, purpose="intake", own_cluster=args.restart_postgres
+    )
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update({k: v for k, v in target.env.items() if v is not None})
     env["RETAINER_MODE"] = "demo"
@@ -214,6 +240,7 @@ def main() -> int:
                     int(release),
                     args.seconds,
                     args.same_keys,
+                    args.restart_postgres,
                     queue,
                 ),
             )
@@ -222,14 +249,20 @@ def main() -> int:
         started = time.monotonic()
         for p in procs:
             p.start()
+        if args.restart_postgres:
+            time.sleep(args.seconds / 2)
+            restart_started = time.monotonic()
+            target.restart()
+            print(f"restarted postgres in {time.monotonic() - restart_started:.1f} s")
         results = [queue.get() for _ in procs]
         for p in procs:
             p.join()
         elapsed = time.monotonic() - started
-        latencies = sorted(x for lat, _, _ in results for x in lat)
-        errors = [e for _, errs, _ in results for e in errs]
+        latencies = sorted(x for lat, _, _, _ in results for x in lat)
+        errors = [e for _, errs, _, _ in results for e in errs]
+        retried = sum(r for _, _, _, r in results)
         answers: dict[int, set[str]] = {}
-        for _, _, cases_by_request in results:
+        for _, _, cases_by_request, _ in results:
             for n, case_id in cases_by_request.items():
                 answers.setdefault(n, set()).add(case_id)
         cases, consumed, balance, ledger_sum = manage(env, "shell", "-v0", "-c", COUNT).split()
@@ -246,6 +279,8 @@ def main() -> int:
         print(f"same_keys requests={len(latencies)} keys={ok} answered_differently={split}")
         if split:
             errors.append(f"{split} keys answered with different cases")
+    if args.restart_postgres:
+        print(f"restart retried_requests={retried}")
     locked = sum("locked" in e for e in errors)
     for error in sorted(set(errors))[:5]:
         print("error:", error)

@@ -3,7 +3,8 @@
 - sqlite: a temporary database file under the run's folder (``RETAINER_VAR_DIR``).
 - postgres: a new database ``retainer_<purpose>_<random>`` on the server of
   ``database_url`` or ``DATABASE_URL``, or on a throwaway cluster started with
-  ``scripts/pg-throwaway.sh`` when neither is set; dropped afterwards.
+  ``scripts/pg-throwaway.sh`` when neither is set or the run needs a cluster of its own
+  (to restart it); dropped afterwards.
 """
 
 from __future__ import annotations
@@ -28,8 +29,14 @@ class Target:
     """The database the processes of one run share."""
 
     def __init__(
-        self, db: str, database_url: str | None, tmp: Path, purpose: str = "contention"
+        self,
+        db: str,
+        database_url: str | None,
+        tmp: Path,
+        purpose: str = "contention",
+        own_cluster: bool = False,
     ) -> None:
+        """``own_cluster``: always start a throwaway cluster (one that may be restarted)."""
         self.db = db
         self.tmp = tmp
         self.cluster: Path | None = None
@@ -41,7 +48,7 @@ class Target:
                 "RETAINER_VAR_DIR": str(tmp / "var"),
             }
             return
-        server = database_url or os.environ.get("DATABASE_URL")
+        server = None if own_cluster else database_url or os.environ.get("DATABASE_URL")
         if not server or not server.startswith(("postgres://", "postgresql://")):
             self.cluster = tmp / "pg"
             started = subprocess.run(
@@ -64,6 +71,16 @@ class Target:
         parts = urlsplit(self.server_url)
         with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as c:
             c.execute(sql)
+
+    def restart(self) -> None:
+        """Restart the throwaway cluster (fast: sessions are cut, committed data stays)."""
+        if self.cluster is None:
+            raise RuntimeError("Only a throwaway cluster started for the run can be restarted.")
+        subprocess.run(
+            ["bash", str(ROOT / "scripts/pg-throwaway.sh"), "restart", str(self.cluster)],
+            check=True,
+            capture_output=True,
+        )
 
     def close(self) -> None:
         if self.db == "postgres":
