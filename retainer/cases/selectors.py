@@ -11,10 +11,28 @@ from django.utils import timezone
 from retainer.accounts.models import Organization, User
 from retainer.cases import workflow
 from retainer.cases.choices import CaseStatus, ClockKind, SlaState
-from retainer.cases.models import Case, CaseEvent, SlaClock, TimeEntry
+from retainer.cases.models import Case, CaseEvent, SlaClock, SlaTarget, TimeEntry
 from retainer.contracts.ledger import Exhausted, split_consumption
 from retainer.contracts.models import Contract, ContractEvent, LedgerEntry, TrainingRecord
 from retainer.contracts.selectors import contracts_with_relations
+from retainer.lib.snapshots import Snapshot
+
+
+def _load_sla_targets() -> dict[tuple[int | None, int], SlaTarget]:
+    return {(t.plan_id, t.severity): t for t in SlaTarget.objects.select_related("calendar")}
+
+
+# Read on every intake, changed a few times a year: kept per process (lib/snapshots.py).
+_SLA_TARGETS = Snapshot("sla", _load_sla_targets)
+
+
+def sla_target_for(case: Case) -> SlaTarget | None:
+    """The plan's target for the case's severity, else the default target, else none."""
+    targets = _SLA_TARGETS.get()
+    plan_id = case.contract.plan_id if case.contract is not None else None
+    if plan_id is not None and (plan_id, case.severity) in targets:
+        return targets[(plan_id, case.severity)]
+    return targets.get((None, case.severity))
 
 
 def cases_for_list(cases: QuerySet[Case]) -> QuerySet[Case]:

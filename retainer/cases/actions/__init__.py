@@ -5,7 +5,7 @@ their source, so a replayed or retried action never consumes twice:
 ``case:<id>:incident:v<n>`` for incidents and ``time-entry:<id>:v<n>`` for time.
 """
 
-from retainer.cases.actions.clocks import do_scan_sla_clocks, sla_target_for
+from retainer.cases.actions.clocks import do_scan_sla_clocks
 from retainer.cases.actions.common import (
     CONSUMING_OUTCOMES,
     CSAT_SALT,
@@ -65,5 +65,4 @@ __all__ = [
     "lock_case",
     "plan_intake",
     "record_case_event",
-    "sla_target_for",
 ]

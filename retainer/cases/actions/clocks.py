@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from retainer.accounts.models import User
 from retainer.cases.actions.common import (
-    case_contract,
     record_case_event,
 )
 from retainer.cases.choices import (
@@ -27,27 +26,11 @@ from retainer.cases.models import (
     SlaClock,
     SlaTarget,
 )
+from retainer.cases.selectors import sla_target_for
 from retainer.cases.sla import Pause, calendar_from_row, clock_times
 from retainer.lib.business_hours import Calendar
-from retainer.lib.snapshots import Snapshot
 
 # --- SLA clocks -----------------------------------------------------------------------------
-
-
-def _load_targets() -> dict[tuple[int | None, int], SlaTarget]:
-    return {(t.plan_id, t.severity): t for t in SlaTarget.objects.select_related("calendar")}
-
-
-# Read on every intake, changed a few times a year: kept per process (lib/snapshots.py).
-_TARGETS = Snapshot("sla", _load_targets)
-
-
-def sla_target_for(case: Case) -> SlaTarget | None:
-    """The plan's target for the case's severity, else the default target, else none."""
-    plan_id = case_contract(case).plan_id if case.contract_id else None
-    targets = _TARGETS.get()
-    target = targets.get((plan_id, case.severity)) if plan_id is not None else None
-    return target or targets.get((None, case.severity))
 
 
 def _calendar(case: Case, target: SlaTarget) -> Calendar:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from retainer.accounts.models import Contact, User
-from retainer.cases.actions.clocks import clock_started_events, new_clocks, sla_target_for
+from retainer.cases.actions.clocks import clock_started_events, new_clocks
 from retainer.cases.actions.common import (
     INTAKE_RELATIONS,
     decrement_point,
@@ -25,6 +25,7 @@ from retainer.cases.choices import (
     Severity,
 )
 from retainer.cases.models import Case, CaseEvent, SlaClock, SlaTarget
+from retainer.cases.selectors import sla_target_for
 from retainer.catalog.models import Environment, Product, Release
 from retainer.contracts import actions as contract_actions
 from retainer.contracts import entitlement

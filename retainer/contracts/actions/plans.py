@@ -31,6 +31,19 @@ def checked_terms(terms: PlanTerms) -> PlanTerms:
     return terms
 
 
+def _plan_with_terms(terms: PlanTerms, **fields: Any) -> SupportPlan:
+    """An unsaved plan version whose columns mirror ``terms``."""
+    return SupportPlan(
+        tier=terms.tier,
+        tier_rank=TIER_RANK.get(terms.tier, 0),
+        preset=terms.preset,
+        unit=terms.unit,
+        currency=terms.currency,
+        terms=terms.to_json(),
+        **fields,
+    )
+
+
 @transaction.atomic
 def do_create_plan(
     *,
@@ -41,17 +54,7 @@ def do_create_plan(
     actor: User | None,
 ) -> SupportPlan:
     checked_terms(terms)
-    plan = SupportPlan(
-        code=code,
-        version=1,
-        name=name.strip(),
-        tier=terms.tier,
-        tier_rank=TIER_RANK.get(terms.tier, 0),
-        preset=terms.preset,
-        unit=terms.unit,
-        currency=terms.currency,
-        terms=terms.to_json(),
-    )
+    plan = _plan_with_terms(terms, code=code, version=1, name=name.strip())
     save_validated(plan)
     plan.products.set(list(products))
     record_contract_event(
@@ -79,16 +82,11 @@ def do_create_plan_version(
     except (ValueError, TypeError, ArithmeticError) as exc:
         raise ValidationError({"terms": str(exc)}) from None
     SupportPlan.objects.filter(pk=current.pk).update(is_current=False)
-    new = SupportPlan(
+    new = _plan_with_terms(
+        terms,
         code=current.code,
         version=current.version + 1,
         name=(name or current.name).strip(),
-        tier=terms.tier,
-        tier_rank=TIER_RANK.get(terms.tier, 0),
-        preset=terms.preset,
-        unit=terms.unit,
-        currency=terms.currency,
-        terms=terms.to_json(),
         previous=current,
     )
     save_validated(new)

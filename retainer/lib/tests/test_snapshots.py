@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.db import connection, transaction
 
-from retainer.cases.actions.clocks import sla_target_for
 from retainer.cases.models import BusinessCalendar, Case, SlaTarget
+from retainer.cases.selectors import sla_target_for
 from retainer.catalog.models import Environment, Product, Release, ScopePolicy
 from retainer.catalog.selectors import catalog
 from retainer.lib.snapshots import Snapshot, current_token
