@@ -25,6 +25,7 @@ and every acknowledged case must still be stored and consumed exactly once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -35,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -95,6 +97,7 @@ def client(
     seconds: float,
     same_keys: bool,
     retry: bool,
+    ready: threading.Barrier,
     out: multiprocessing.Queue,
 ) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -113,17 +116,22 @@ def client(
             cookies[name] = value
         return response.status, data
 
-    request("GET", "/login/")
-    form = (
-        f"username={email}&password={PASSWORD}&csrfmiddlewaretoken={cookies['csrftoken']}".replace(
-            "@", "%40"
-        )
-    )
-    status, _ = request(
-        "POST", "/login/", form.encode(),
-        {"Content-Type": "application/x-www-form-urlencoded", "Referer": f"http://127.0.0.1:{port}/login/"},
-    )  # fmt: skip
-    assert status == 302, f"login failed for {email}: {status}"
+    try:
+        request("GET", "/login/")
+        form = f"username={email}&password={PASSWORD}&csrfmiddlewaretoken={cookies['csrftoken']}"
+        status, _ = request(
+            "POST", "/login/", form.replace("@", "%40").encode(),
+            {"Content-Type": "application/x-www-form-urlencoded", "Referer": f"http://127.0.0.1:{port}/login/"},
+        )  # fmt: skip
+        if status != 302:
+            raise RuntimeError(f"status {status}")
+    except Exception as exc:
+        ready.abort()
+        out.put(([], [f"login failed for {email}: {exc!r}"], {}, 0))
+        return
+    # Every client starts once all are signed in (and a restart comes after that).
+    with contextlib.suppress(threading.BrokenBarrierError):
+        ready.wait(timeout=60)
     latencies: list[float] = []
     errors: list[str] = []
     cases: dict[int, str] = {}  # request number -> case id, with --same-keys
@@ -230,6 +238,7 @@ def main() -> int:
             except OSError:
                 time.sleep(0.1)
         queue: multiprocessing.Queue = multiprocessing.Queue()
+        ready = multiprocessing.Barrier(args.clients + 1)
         procs = [
             multiprocessing.Process(
                 target=client,
@@ -241,20 +250,24 @@ def main() -> int:
                     args.seconds,
                     args.same_keys,
                     args.restart_postgres,
+                    ready,
                     queue,
                 ),
             )
             for n in range(args.clients)
         ]
-        started = time.monotonic()
         for p in procs:
             p.start()
+        with contextlib.suppress(threading.BrokenBarrierError):
+            ready.wait(timeout=60)
+        started = time.monotonic()
         if args.restart_postgres:
             time.sleep(args.seconds / 2)
             restart_started = time.monotonic()
             target.restart()
             print(f"restarted postgres in {time.monotonic() - restart_started:.1f} s")
-        results = [queue.get() for _ in procs]
+        # A client that died without reporting fails the run instead of hanging it.
+        results = [queue.get(timeout=args.seconds + 120) for _ in procs]
         for p in procs:
             p.join()
         elapsed = time.monotonic() - started
