@@ -33,6 +33,15 @@ def prune_job_results_task() -> int:
 
 
 @db_periodic_task(crontab(minute="*"))
+def sweep_outbox_task() -> int:
+    """Every minute: deliver outbox messages whose dispatch job was lost or is due for a
+    retry (the job enqueued after each commit does the usual work)."""
+    from retainer.lib.outbox import dispatch
+
+    return dispatch()
+
+
+@db_periodic_task(crontab(minute="*"))
 def scan_sla_clocks_task() -> dict[str, int]:
     """Every minute: one warning and one breach event per SLA clock that reached them."""
     from retainer.cases.tasks import scan_sla_clocks

@@ -284,4 +284,6 @@ HUEY = {
         "worker_type": "thread",
     },
 }
+# The outbox's wiring of event topics to subscribers (see retainer/lib/outbox.py).
+RETAINER_SUBSCRIPTIONS = "retainer.subscriptions"
 # --- Background jobs (end) ------------------------------------------------------------------

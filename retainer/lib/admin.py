@@ -9,6 +9,9 @@ from django.db import models
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from retainer.lib import outbox
+from retainer.lib.models import DeliveryStatus, OutboxDelivery, OutboxMessage
+
 
 class ActionModelAdmin(admin.ModelAdmin):
     """Saves through the app's action; deleting is not offered (deactivate instead).
@@ -83,3 +86,33 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
+
+
+class OutboxDeliveryInline(admin.TabularInline):
+    model = OutboxDelivery
+    extra = 0
+    can_delete = False
+    fields = ("subscriber", "status", "attempts", "last_error", "next_attempt_at", "updated_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Published events and what became of them for each subscriber."""
+
+    list_display = ["id", "topic", "occurred_at", "dispatched_at"]
+    list_filter = ("topic", ("dispatched_at", admin.EmptyFieldListFilter))
+    inlines = [OutboxDeliveryInline]
+    actions = ["retry_failed_deliveries"]
+
+    @admin.action(description="Retry failed deliveries", permissions=["view"])
+    def retry_failed_deliveries(self, request: HttpRequest, queryset: Any) -> None:
+        failed = OutboxDelivery.objects.filter(message__in=queryset, status=DeliveryStatus.FAILED)
+        count = 0
+        for delivery in failed:
+            outbox.retry_failed(delivery)
+            count += 1
+        self.message_user(request, f"{count} failed deliveries will be tried again.")

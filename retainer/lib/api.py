@@ -17,6 +17,8 @@ from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from retainer.lib.errors import DomainError
+
 
 class ApiError(exceptions.APIException):
     """A domain error raised by an API view with its own code and status."""
@@ -51,7 +53,11 @@ def _first_message(errors: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, DjangoValidationError):
+    """The JSON API's translator of every refusal: domain errors (status by their class),
+    Django's validation errors, 404 and 403 all leave as ``{"code", "detail"}``."""
+    if isinstance(exc, DomainError):
+        exc = ApiError(exc.code, exc.detail, status_code=exc.status)
+    elif isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             errors = {
                 ("non_field_errors" if field == NON_FIELD_ERRORS else field): messages

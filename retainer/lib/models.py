@@ -98,3 +98,73 @@ class Generation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OutboxMessage(models.Model):
+    """One published event, written in the transaction of the action that caused it.
+
+    The dispatcher (``lib/outbox.py``) hands it to every subscriber of its ``topic`` after
+    commit and sets ``dispatched_at`` once all of them have it. A message whose topic had
+    no subscriber when it was written is born dispatched. ``payload`` is the typed event's
+    fields plus ``refs`` (the ids of what it is about) — enough for a subscriber to act
+    without guessing.
+    """
+
+    topic = models.CharField(max_length=60, help_text="Event name, e.g. case.opened.")
+    source = models.CharField(
+        max_length=40, help_text="Model label of the history row, e.g. cases.caseevent."
+    )
+    source_id = models.BigIntegerField()
+    payload = models.JSONField(default=dict)
+    occurred_at = models.DateTimeField()
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=models.Q(dispatched_at__isnull=True),
+                name="lib_outbox_pending",
+            ),
+            models.Index(fields=["topic", "id"], name="lib_outbox_topic"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "source_id"], name="lib_outbox_one_per_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} #{self.pk}"
+
+
+class DeliveryStatus(models.TextChoices):
+    DELIVERED = "delivered", "Delivered"
+    RETRYING = "retrying", "Retrying"
+    FAILED = "failed", "Failed"
+
+
+class OutboxDelivery(models.Model):
+    """What became of one message for one subscriber.
+
+    ``delivered`` is written in the same transaction as the subscriber's own database
+    writes, so those happen exactly once; effects outside the database (an e-mail, a
+    webhook) happen at least once and carry the message id for the receiver to drop
+    repeats.
+    """
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "subscriber"], name="lib_delivery_one_per_subscriber"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} of message {self.message_id}: {self.status}"

@@ -1,0 +1,300 @@
+"""The transactional outbox: publishing events and handing them to subscribers.
+
+An action's events are written with one :class:`~retainer.lib.models.OutboxMessage` each,
+in the action's own transaction (``lib/events.py``). After commit a dispatch job runs
+:func:`dispatch`; a periodic sweep runs it too, so a message whose job was lost (a crash
+between commit and enqueue) is still delivered.
+
+Subscribers are declared at project level, in the module named by the
+``RETAINER_SUBSCRIPTIONS`` setting (``retainer/subscriptions.py``): a lower app exposes a
+handler, the wiring names it, and the app that writes the event never imports it.
+
+Delivery is at least once. For each (message, subscriber) the dispatcher writes the
+delivery row *first* and then calls the handler, in one transaction: the handler's own
+database writes and the ``delivered`` mark commit together, so they happen exactly once
+even when the worker is killed or two workers race (the second one meets the unique
+delivery row and skips). Effects outside the database (an e-mail, a webhook) may repeat
+after a kill; they carry the message id so the receiver can drop repeats. A handler that
+raises is retried with back-off, then marked ``failed`` and shown to operators.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
+from importlib import import_module
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from retainer.lib.models import DeliveryStatus, OutboxDelivery, OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+#: Attempts before a delivery is given up and shown as failed.
+MAX_ATTEMPTS = 8
+#: Messages one dispatch pass looks at (the next job or sweep takes the rest).
+BATCH = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    """What a subscriber receives: the outbox row, read-only."""
+
+    id: int
+    topic: str
+    payload: Mapping[str, Any]
+    occurred_at: dt.datetime
+
+    @property
+    def refs(self) -> Mapping[str, Any]:
+        """The ids of what the event is about (``case``, ``contract``, ``actor`` …)."""
+        refs: Mapping[str, Any] = self.payload.get("refs", {})
+        return refs
+
+    def event(self) -> Any:
+        """The typed event (``lib/events.py``) this message carries."""
+        from retainer.lib.events import event_types
+
+        return event_types()[self.topic].from_data(self.payload)
+
+
+Handler = Callable[[Message], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Subscriber:
+    """A named handler and the topics it takes: exact names (``case.opened``), a prefix
+    (``case.*``) or everything (``*``). The name is stored on each delivery row, so it
+    must stay stable once messages were delivered to it."""
+
+    name: str
+    handler: str  # dotted path, imported on first delivery
+    topics: tuple[str, ...]
+
+    def takes(self, topic: str) -> bool:
+        return any(
+            pattern == "*"
+            or pattern == topic
+            or (pattern.endswith(".*") and topic.startswith(pattern[:-1]))
+            for pattern in self.topics
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Publication:
+    topic: str
+    source: str
+    source_id: int
+    payload: dict[str, Any]
+    occurred_at: dt.datetime
+
+
+def subscribers() -> tuple[Subscriber, ...]:
+    """Every subscriber declared by the project (``settings.RETAINER_SUBSCRIPTIONS``)."""
+    return _subscribers(settings.RETAINER_SUBSCRIPTIONS)
+
+
+@cache
+def _subscribers(module: str) -> tuple[Subscriber, ...]:
+    declared: Iterable[Subscriber] = import_module(module).SUBSCRIBERS
+    result = tuple(declared)
+    names = [s.name for s in result]
+    if len(names) != len(set(names)):
+        raise ValueError(f"{module}: subscriber names must be unique.")
+    return result
+
+
+def subscribers_for(topic: str) -> list[Subscriber]:
+    return [s for s in subscribers() if s.takes(topic)]
+
+
+@cache
+def _handler(path: str) -> Handler:
+    handler: Handler = import_string(path)
+    return handler
+
+
+# --- Publishing -------------------------------------------------------------------------------
+
+
+def publish(publications: list[Publication]) -> None:
+    """Write the outbox rows of an action's events, in its transaction, and have them
+    dispatched once it commits. A topic nobody subscribes to is written as dispatched."""
+    if not publications:
+        return
+    pending = False
+    rows = []
+    for pub in publications:
+        subscribed = bool(subscribers_for(pub.topic))
+        pending = pending or subscribed
+        rows.append(
+            OutboxMessage(
+                topic=pub.topic,
+                source=pub.source,
+                source_id=pub.source_id,
+                payload=pub.payload,
+                occurred_at=pub.occurred_at,
+                dispatched_at=None if subscribed else pub.occurred_at,
+            )
+        )
+    OutboxMessage.objects.bulk_create(rows)
+    if pending:
+        _dispatch_after_commit()
+
+
+def _dispatch_after_commit() -> None:
+    """Enqueue one dispatch job when the outermost transaction commits (once, however
+    many events it published)."""
+    conn = transaction.get_connection()
+    if any(func is _enqueue_dispatch for _ids, func, _robust in conn.run_on_commit):
+        return
+    # robust: a queue that cannot be reached must not fail a committed action; the
+    # periodic sweep delivers the message then.
+    transaction.on_commit(_enqueue_dispatch, robust=True)
+
+
+def _enqueue_dispatch() -> None:
+    from retainer.lib.tasks import dispatch_outbox_task
+
+    dispatch_outbox_task.enqueue()
+
+
+# --- Dispatching ------------------------------------------------------------------------------
+
+
+def dispatch(*, now: dt.datetime | None = None, batch: int = BATCH) -> int:
+    """Hand pending messages to their subscribers; returns how many were settled.
+
+    A message is settled (``dispatched_at`` set) once each of its subscribers has it or
+    has failed for good; a failed delivery stays visible and can be retried.
+    Idempotent and safe to run in several workers at once (see the module docstring).
+    """
+    now = now or timezone.now()
+    messages = list(OutboxMessage.objects.filter(dispatched_at__isnull=True).order_by("id")[:batch])
+    deliveries: dict[tuple[int, str], OutboxDelivery] = {
+        (d.message_id, d.subscriber): d
+        for d in OutboxDelivery.objects.filter(message__in=[m.pk for m in messages])
+    }
+    done = 0
+    for row in messages:
+        message = Message(row.pk, row.topic, row.payload, row.occurred_at)
+        results = [
+            _deliver(message, subscriber, deliveries.get((row.pk, subscriber.name)), now)
+            for subscriber in subscribers_for(row.topic)
+        ]
+        if all(results):
+            OutboxMessage.objects.filter(pk=row.pk, dispatched_at__isnull=True).update(
+                dispatched_at=timezone.now()
+            )
+            done += 1
+    return done
+
+
+class _AlreadyDelivered(Exception):
+    pass
+
+
+def _deliver(
+    message: Message, subscriber: Subscriber, delivery: OutboxDelivery | None, now: dt.datetime
+) -> bool:
+    """Deliver one message to one subscriber unless done; ``True`` once nothing more will
+    be attempted (delivered, or failed for good)."""
+    if delivery is not None:
+        if delivery.status in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED):
+            return True
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+            return False
+    try:
+        with transaction.atomic():
+            _mark_delivered(message, subscriber, delivery)
+            _handler(subscriber.handler)(message)
+    except _AlreadyDelivered:
+        return True
+    except Exception as exc:
+        logger.exception("Delivering %s #%s to %s failed", message.topic, message.id, subscriber)
+        return _record_failure(message, subscriber, exc)
+    return True
+
+
+def _mark_delivered(
+    message: Message, subscriber: Subscriber, delivery: OutboxDelivery | None
+) -> None:
+    # The mark comes before the handler: a concurrent dispatcher waits on this row (or
+    # meets the unique constraint) instead of running the handler a second time.
+    now = timezone.now()
+    if delivery is None:
+        try:
+            with transaction.atomic():
+                OutboxDelivery.objects.create(
+                    message_id=message.id,
+                    subscriber=subscriber.name,
+                    status=DeliveryStatus.DELIVERED,
+                    attempts=1,
+                    updated_at=now,
+                )
+        except IntegrityError:
+            delivery = OutboxDelivery.objects.get(message_id=message.id, subscriber=subscriber.name)
+        else:
+            return
+    updated = (
+        OutboxDelivery.objects.filter(pk=delivery.pk)
+        .exclude(status=DeliveryStatus.DELIVERED)
+        .update(
+            status=DeliveryStatus.DELIVERED,
+            attempts=delivery.attempts + 1,
+            next_attempt_at=None,
+            updated_at=now,
+        )
+    )
+    if not updated:
+        raise _AlreadyDelivered
+
+
+def _record_failure(message: Message, subscriber: Subscriber, exc: Exception) -> bool:
+    """Count a failed attempt; ``True`` when it was the last one."""
+    now = timezone.now()
+    with transaction.atomic():
+        delivery, _created = OutboxDelivery.objects.select_for_update().get_or_create(
+            message_id=message.id,
+            subscriber=subscriber.name,
+            defaults={"status": DeliveryStatus.RETRYING, "updated_at": now},
+        )
+        if delivery.status == DeliveryStatus.DELIVERED:
+            return True
+        delivery.attempts += 1
+        delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        delivery.updated_at = now
+        if delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status = DeliveryStatus.FAILED
+            delivery.next_attempt_at = None
+        else:
+            delivery.status = DeliveryStatus.RETRYING
+            delivery.next_attempt_at = now + backoff(delivery.attempts)
+        delivery.save()
+    return delivery.status == DeliveryStatus.FAILED
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait before the next attempt: 30 s, 1 min, 2 min … at most one hour."""
+    return dt.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+def retry_failed(delivery: OutboxDelivery) -> None:
+    """Give a failed delivery a new round of attempts (an operator's decision)."""
+    with transaction.atomic():
+        reset = OutboxDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
+            status=DeliveryStatus.RETRYING,
+            attempts=0,
+            next_attempt_at=None,
+            updated_at=timezone.now(),
+        )
+        if reset:
+            OutboxMessage.objects.filter(pk=delivery.message_id).update(dispatched_at=None)
+            _dispatch_after_commit()

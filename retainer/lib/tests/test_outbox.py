@@ -1,0 +1,298 @@
+"""Typed events and the outbox: written with the action, delivered after commit, once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+from django.test import override_settings
+
+from retainer.accounts.models import AccountEvent
+from retainer.lib import outbox
+from retainer.lib.events import Audience, event_class, parse, record, record_many
+from retainer.lib.models import DeliveryStatus, OutboxDelivery, OutboxMessage
+from retainer.lib.tests.outbox_probe import FAILING, ProbeTicked
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def probe_table(db: None) -> Iterator[None]:
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE outbox_probe (message_id bigint, pid integer)")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE outbox_probe")
+
+
+def _effects() -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT message_id FROM outbox_probe ORDER BY message_id")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _tick(*numbers: int) -> list[AccountEvent]:
+    with transaction.atomic():
+        return record_many(AccountEvent, [(ProbeTicked(number=n), {}) for n in numbers])
+
+
+# --- Typed events -----------------------------------------------------------------------------
+
+
+def test_a_history_row_reads_back_as_its_typed_event(db: None) -> None:
+    with transaction.atomic():
+        row = record(AccountEvent, ProbeTicked(number=7, secret="s"), actor=None)
+    row.refresh_from_db()
+    assert row.type == "probe_ticked"
+    assert parse(row) == ProbeTicked(number=7, secret="s")
+    assert event_class("accounts.accountevent", "probe_ticked") is ProbeTicked
+
+
+def test_customers_see_only_the_fields_the_type_allows() -> None:
+    event = ProbeTicked(number=1, secret="agent only")
+    assert event.visible_to(Audience.CUSTOMER) == {"number": 1}
+    assert event.visible_to(Audience.STAFF) == {"number": 1, "secret": "agent only"}
+
+
+def test_a_missing_or_unknown_payload_key_fails_where_the_event_is_made() -> None:
+    with pytest.raises(TypeError):
+        ProbeTicked()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        ProbeTicked(number=1, colour="red")  # type: ignore[call-arg]
+
+
+def test_an_event_is_recorded_only_inside_a_transaction(transactional_db: None) -> None:
+    with pytest.raises(RuntimeError):
+        record(AccountEvent, ProbeTicked(number=1))
+
+
+# --- Written with the action ------------------------------------------------------------------
+
+
+def test_each_history_row_gets_one_outbox_message_in_the_same_transaction(db: None) -> None:
+    rows = _tick(1, 2, 3)
+    messages = list(OutboxMessage.objects.order_by("id"))
+    assert [(m.source, m.source_id) for m in messages] == [
+        ("accounts.accountevent", row.pk) for row in rows
+    ]
+    assert [m.payload["number"] for m in messages] == [1, 2, 3]
+    assert {m.topic for m in messages} == {"probe.ticked"}
+
+
+def test_a_rolled_back_action_leaves_neither_event_nor_outbox_row(db: None) -> None:
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        record(AccountEvent, ProbeTicked(number=1))
+        _ = 1 / 0
+    assert not AccountEvent.objects.exists()
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_topic_without_subscribers_is_born_settled(db: None) -> None:
+    _tick(1)
+    assert OutboxMessage.objects.get().dispatched_at is not None
+
+
+# --- Delivered after commit -------------------------------------------------------------------
+
+
+@override_settings(RETAINER_SUBSCRIPTIONS="retainer.lib.tests.outbox_probe_flaky")
+def test_dispatch_is_enqueued_once_per_commit_and_delivers_to_every_subscriber(
+    probe_table: None, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        _tick(1, 2)
+    assert len(callbacks) == 1
+    assert OutboxMessage.objects.filter(dispatched_at__isnull=True).count() == 2
+
+    assert outbox.dispatch() == 2
+    ids = list(OutboxMessage.objects.order_by("id").values_list("id", flat=True))
+    assert _effects() == ids
+    assert OutboxDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 4
+    # Running again delivers nothing twice.
+    assert outbox.dispatch() == 0
+    assert _effects() == ids
+
+
+@override_settings(RETAINER_SUBSCRIPTIONS="retainer.lib.tests.outbox_probe_flaky")
+def test_a_failing_subscriber_is_retried_with_back_off_then_shown_as_failed(
+    probe_table: None,
+) -> None:
+    FAILING.add(13)
+    try:
+        _tick(13)
+        start = OutboxMessage.objects.get().occurred_at
+        outbox.dispatch(now=start)
+        flaky = OutboxDelivery.objects.get(subscriber="flaky")
+        assert flaky.status == DeliveryStatus.RETRYING
+        assert "cannot take 13" in flaky.last_error
+        # The other subscriber got it, and keeps it: its effect is not repeated.
+        assert len(_effects()) == 1
+
+        # Not before the back-off has passed.
+        outbox.dispatch(now=start + dt.timedelta(seconds=1))
+        assert OutboxDelivery.objects.get(subscriber="flaky").attempts == 1
+
+        later = start
+        for _ in range(outbox.MAX_ATTEMPTS):
+            later += dt.timedelta(hours=2)
+            outbox.dispatch(now=later)
+        flaky.refresh_from_db()
+        assert flaky.status == DeliveryStatus.FAILED
+        assert flaky.attempts == outbox.MAX_ATTEMPTS
+        # Settled: a failed delivery does not hold up the messages behind it.
+        assert OutboxMessage.objects.get().dispatched_at is not None
+        assert len(_effects()) == 1
+
+        FAILING.clear()
+        outbox.retry_failed(flaky)
+        assert OutboxMessage.objects.get().dispatched_at is None
+        outbox.dispatch()
+        flaky.refresh_from_db()
+        assert flaky.status == DeliveryStatus.DELIVERED
+        assert len(_effects()) == 1
+    finally:
+        FAILING.clear()
+
+
+@override_settings(RETAINER_SUBSCRIPTIONS="retainer.lib.tests.outbox_probe_flaky")
+def test_a_delivery_someone_else_made_is_not_made_again(probe_table: None) -> None:
+    _tick(5)
+    message = OutboxMessage.objects.get()
+    # Another worker delivered it between this one's read and its attempt.
+    stale = list(OutboxMessage.objects.all())
+    OutboxDelivery.objects.create(
+        message=message,
+        subscriber="effects",
+        status=DeliveryStatus.DELIVERED,
+        attempts=1,
+        updated_at=message.occurred_at,
+    )
+    assert stale
+    outbox.dispatch()
+    assert _effects() == []
+    assert OutboxDelivery.objects.get(subscriber="flaky").status == DeliveryStatus.DELIVERED
+
+
+# --- Once, across a killed worker -------------------------------------------------------------
+
+
+def _environ(var_dir: Path) -> dict[str, str]:
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "RETAINER_JOBS_IMMEDIATE", "RETAINER_MEDIA_DIR")
+    }
+    environ.update(
+        RETAINER_VAR_DIR=str(var_dir),
+        RETAINER_JOBS_IMMEDIATE="false",
+        DJANGO_SETTINGS_MODULE="retainer.lib.tests.settings_outbox",
+        OUTBOX_PROBE_SLEEP="0.05",
+    )
+    return environ
+
+
+def _manage(environ: dict[str, str], code: str | None = None, *args: str) -> str:
+    command = [
+        sys.executable,
+        "manage.py",
+        *(("shell", "--no-imports", "-c", code) if code else args),
+    ]
+    done = subprocess.run(
+        command, cwd=ROOT, env=environ, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+SETUP = """
+from django.db import connection, transaction
+from retainer.accounts.models import AccountEvent
+from retainer.lib.events import record_many
+from retainer.lib.tests.outbox_probe import ProbeTicked
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE outbox_probe (message_id bigint, pid integer)")
+with transaction.atomic():
+    record_many(AccountEvent, [(ProbeTicked(number=n), {}) for n in range(60)])
+"""
+
+
+def _state(var_dir: Path) -> tuple[int, int, int, int, int]:
+    """Pending messages, effect rows, distinct messages with an effect, distinct worker
+    pids, delivered rows — read straight from the worker's SQLite file."""
+    with sqlite3.connect(var_dir / "retainer.sqlite3", timeout=20) as db:
+        pending = db.execute(
+            "SELECT COUNT(*) FROM lib_outboxmessage WHERE dispatched_at IS NULL"
+        ).fetchone()[0]
+        effects, distinct, pids = db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT message_id), COUNT(DISTINCT pid) FROM outbox_probe"
+        ).fetchone()
+        delivered = db.execute(
+            "SELECT COUNT(*) FROM lib_outboxdelivery WHERE status = 'delivered'"
+        ).fetchone()[0]
+    return pending, effects, distinct, pids, delivered
+
+
+def _consumer(environ: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "run_huey", "-n", "-w", "1", "-k", "thread", "-d", "0.1"],
+        cwd=ROOT,
+        env=environ,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.mark.slow
+def test_every_message_reaches_its_subscriber_once_across_a_killed_worker(
+    tmp_path: Path,
+) -> None:
+    var_dir = tmp_path / "var"
+    environ = _environ(var_dir)
+    _manage(environ, None, "migrate", "--no-input", "-v", "0")
+    # Writing the events enqueues their dispatch job; no worker runs yet.
+    _manage(environ, SETUP)
+    log = tmp_path / "worker.log"
+
+    first = _consumer(environ, log)
+    deadline = time.monotonic() + 60
+    while True:
+        pending, effects, *_ = _state(var_dir)
+        if effects >= 5:
+            break
+        assert first.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    pending, effects, *_ = _state(var_dir)
+    assert 0 < pending < 60, "the worker was not killed half-way"
+
+    second = _consumer(environ, log)
+    try:
+        # The killed worker's job is gone; the minute's sweep would enqueue the next one.
+        _manage(environ, "from retainer.lib.tasks import dispatch_outbox_task as t; t.enqueue()")
+        while True:
+            pending, effects, distinct, pids, delivered = _state(var_dir)
+            if pending == 0:
+                break
+            assert second.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+    finally:
+        second.send_signal(signal.SIGINT)
+        try:
+            second.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            second.kill()
+            second.wait()
+    assert (effects, distinct, delivered) == (60, 60, 60), log.read_text()
+    assert pids == 2, "both workers delivered part of the messages"

@@ -1,0 +1,14 @@
+"""Which subscriber takes which events: the one wiring of the outbox (``lib/outbox.py``).
+
+A lower app that must react to what a higher one does exposes a handler (a function
+taking a :class:`retainer.lib.outbox.Message`); this project-level module names it, so the
+app that writes the event never imports the app that reacts. The catalogue of topics is
+in ``docs/events.md``. Handlers are idempotent: a message may reach one twice after a
+crash (its database writes commit exactly once with the delivery mark).
+"""
+
+from __future__ import annotations
+
+from retainer.lib.outbox import Subscriber
+
+SUBSCRIBERS: tuple[Subscriber, ...] = ()
