@@ -33,6 +33,14 @@ def prune_job_results_task() -> int:
 
 
 @db_periodic_task(crontab(minute="*"))
+def worker_heartbeat_task() -> None:
+    """Every minute: tell ``/healthz`` that a worker runs jobs."""
+    from retainer.lib.health import beat
+
+    beat()
+
+
+@db_periodic_task(crontab(minute="*"))
 def sweep_outbox_task() -> int:
     """Every minute: deliver outbox messages whose dispatch job was lost or is due for a
     retry (the job enqueued after each commit does the usual work)."""

@@ -1,5 +1,13 @@
+import datetime as dt
+
 import pytest
 from django.db import connection
+from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from huey.contrib.djhuey import HUEY
+
+from retainer.lib.health import beat
+from retainer.lib.jobs import TASK_RECORD_PREFIX
 
 
 @pytest.mark.django_db
@@ -7,7 +15,50 @@ def test_healthz_answers_without_touching_the_database(client, django_assert_num
     with django_assert_num_queries(0):
         response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json()["status"] == "ok"
+
+
+@HUEY.task()
+def _idle_job() -> None:
+    pass
+
+
+def _queued_job(enqueued_at: dt.datetime) -> None:
+    """A job waiting in the queue, as the django-tasks backend leaves it."""
+    job = _idle_job.s()
+    HUEY.storage.enqueue(HUEY.serialize_task(job))
+    HUEY.put(
+        TASK_RECORD_PREFIX + job.id,
+        {"status": TaskResultStatus.READY.value, "enqueued_at": enqueued_at.isoformat()},
+    )
+
+
+@pytest.mark.django_db
+def test_healthz_says_the_worker_is_alive_and_how_long_the_oldest_job_waits(client):
+    now = timezone.now()
+    beat(now - dt.timedelta(seconds=40))
+    _queued_job(now - dt.timedelta(minutes=2))
+    _queued_job(now - dt.timedelta(seconds=5))
+    worker = client.get("/healthz").json()["worker"]
+    assert worker["alive"] is True
+    assert 40 <= worker["last_seen_seconds"] < 60
+    assert worker["queued"] == 2
+    assert 120 <= worker["oldest_queued_seconds"] < 140
+
+
+@pytest.mark.django_db
+def test_healthz_says_so_when_no_worker_ran_lately(client):
+    worker = client.get("/healthz").json()["worker"]
+    assert worker == {
+        "alive": False,
+        "last_seen_seconds": None,
+        "queued": 0,
+        "oldest_queued_seconds": None,
+    }
+    beat(timezone.now() - dt.timedelta(minutes=10))
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["worker"]["alive"] is False
 
 
 @pytest.mark.django_db
