@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "retainer.contracts",
     "retainer.cases",
     "retainer.billing",
+    "retainer.project",
 ]
 
 AUTHENTICATION_BACKENDS = ["retainer.accounts.backends.AccountBackend"]
@@ -270,6 +271,8 @@ LOGGING = {
 # REDIS_URL is set (several hosts, many consumers). Periodic schedules: retainer/periodic.py.
 REDIS_URL = env.url("REDIS_URL", ("redis", "rediss"))
 TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
+# The periodic schedules, loaded by the consumers' huey class (retainer/lib/jobs.py).
+RETAINER_PERIODIC_MODULE = "retainer.periodic"
 HUEY = {
     "name": "retainer",
     # The subclasses load retainer.periodic in consumer processes only.

@@ -21,6 +21,7 @@ step() {
 step "ruff check" ruff check .
 step "ruff format --check" ruff format --check --quiet .
 step "mypy" mypy .
+step "lint-imports (app layering)" lint-imports --no-cache
 step "manage.py check" python manage.py check --fail-level WARNING
 step "makemigrations --check" python manage.py makemigrations --check --dry-run
 step "OpenAPI schema (valid, no warnings)" python manage.py spectacular --validate --fail-on-warn --file "$tmp/schema.yaml"

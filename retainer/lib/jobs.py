@@ -15,11 +15,13 @@ never need it.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 import huey
+from django.conf import settings
 from django.db import transaction
 from django_tasks.base import Task, TaskResultStatus
 from django_tasks.utils import normalize_json
@@ -75,8 +77,9 @@ def prune_job_results(queue: huey.Huey, *, now: datetime, older_than: timedelta)
 def _load_schedules(create: Callable[..., Any], **options: Any) -> Any:
     # Importing the module registers its periodic tasks with the consumer's scheduler. It
     # is imported here, not from settings or an AppConfig, because it needs the huey
-    # instance that is being built from the settings.
-    import retainer.periodic  # noqa: F401
+    # instance that is being built from the settings. It is named by a setting because it
+    # lives at project level (it schedules every app's jobs), which lib never imports.
+    importlib.import_module(settings.RETAINER_PERIODIC_MODULE)
 
     return create(**options)
 

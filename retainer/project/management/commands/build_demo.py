@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
-from django.utils import timezone
 
-from retainer.accounts.demo import DEMO_LOGINS
-from retainer.accounts.models import User
-from retainer.lib.demo import DEMO_PASSWORD, make_context
-
-# Each app adds its step here; later steps use what earlier ones built.
-STEPS = [
-    "retainer.accounts.demo",
-    "retainer.catalog.demo",
-    "retainer.contracts.demo",
-    "retainer.cases.demo",
-    "retainer.billing.demo",
-]
+from retainer.demo import DEMO_LOGINS, build_demo
+from retainer.lib.demo import DEMO_PASSWORD
 
 
 class Command(BaseCommand):
@@ -43,16 +29,8 @@ class Command(BaseCommand):
         if scale < 1:
             raise CommandError("--scale must be at least 1.")
         log = (lambda message: None) if quiet else (lambda message: self.stdout.write(message))
-        if User.objects.filter(email=DEMO_LOGINS[0][1]).exists():
+        if not build_demo(scale=scale, seed=seed, log=log):
             log("Demo data already present; nothing to do.")
-        else:
-            started = time.monotonic()
-            ctx = make_context(scale=scale, today=timezone.localdate(), seed=seed, log=log)
-            for step in STEPS:
-                log(f"Building {step.split('.')[1]} …")
-                with transaction.atomic():
-                    importlib.import_module(step).build(ctx)
-            log(f"Demo data built in {time.monotonic() - started:.1f} s.")
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for role, email in DEMO_LOGINS:
             self.stdout.write(f"  {role:<26} {email}")

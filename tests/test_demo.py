@@ -1,10 +1,26 @@
+"""The project-level demo builder (``retainer/demo.py``, ``manage.py build_demo``)."""
+
+from collections.abc import Iterator
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from huey.contrib.djhuey import HUEY
 
 from retainer.accounts.models import Contact, Organization, User
 from retainer.catalog.models import Product, Release, ScopePolicy, ServiceOffering
+from retainer.demo import DEMO_LOGINS
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_immediately() -> Iterator[None]:
+    """Jobs the demo's actions enqueue run inline, as in the helpers' own tests."""
+    previous = HUEY.immediate
+    HUEY.immediate = True
+    try:
+        yield
+    finally:
+        HUEY.immediate = previous
 
 
 @pytest.mark.django_db
@@ -37,8 +53,6 @@ def test_the_demo_builds_the_promised_data_set_once_and_prints_the_logins(client
 
 @pytest.mark.django_db
 def test_every_demo_login_signs_in(client):
-    from retainer.accounts.demo import DEMO_LOGINS
-
     call_command("build_demo", "--quiet", stdout=StringIO())
     for _, email in DEMO_LOGINS:
         assert client.login(username=email, password="retainer-demo"), email
