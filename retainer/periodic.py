@@ -40,6 +40,14 @@ def worker_heartbeat_task() -> None:
     beat()
 
 
+@HUEY.on_startup()
+def note_worker_started() -> None:
+    """A consumer that just started is alive before its first minute has passed."""
+    from retainer.lib.health import beat
+
+    beat()
+
+
 @db_periodic_task(crontab(minute="*"))
 def sweep_outbox_task() -> int:
     """Every minute: deliver outbox messages whose dispatch job was lost or is due for a
