@@ -48,6 +48,15 @@ def note_worker_started() -> None:
     beat()
 
 
+@db_periodic_task(crontab(minute="*/5"))
+def retry_failed_jobs_task() -> int:
+    """Every five minutes: run failed jobs again, up to three runs in all; then they stay
+    failed on the console's Operations page."""
+    from retainer.lib.jobs import retry_failed_jobs
+
+    return retry_failed_jobs(HUEY)
+
+
 @db_periodic_task(crontab(minute="*"))
 def sweep_outbox_task() -> int:
     """Every minute: deliver outbox messages whose dispatch job was lost or is due for a

@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("retainer.cases.urls_console")),
     path("", include("retainer.contracts.urls")),
     path("", include("retainer.billing.urls")),
+    path("", include("retainer.lib.urls")),
 ]

@@ -66,6 +66,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.*",
         "billing.*",
         "auth.view_group",
+        # The Operations page: the job worker, failed jobs and event deliveries.
+        "lib.view_outboxmessage",
+        "lib.view_outboxdelivery",
+        "lib.change_outboxdelivery",
     ],
 }
 

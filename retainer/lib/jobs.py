@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 import huey
 from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
 from django_tasks.base import Task, TaskResultStatus
 from django_tasks.utils import normalize_json
 
@@ -96,3 +98,90 @@ class RedisHuey(huey.RedisHuey):
 
     def create_consumer(self, **options: Any) -> Any:
         return _load_schedules(super().create_consumer, **options)
+
+
+# --- Failed jobs: retried, then shown -------------------------------------------------------
+
+#: How often a failed job runs in all (the first run and the retries) before it is left
+#: failed for an operator to see and retry by hand.
+MAX_JOB_ATTEMPTS = 3
+_ATTEMPT_PREFIX = "retainer.attempt."
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A job as the queue remembers it (see huey's django-tasks backend)."""
+
+    id: str
+    task_path: str
+    status: str
+    enqueued_at: datetime | None
+    finished_at: datetime | None
+    error: str
+    attempt: int
+    retried_as: str | None
+
+
+def _record(queue: huey.Huey, job_id: str) -> dict[str, Any] | None:
+    record = queue.get(TASK_RECORD_PREFIX + job_id, peek=True)
+    return record if isinstance(record, dict) else None
+
+
+def _attempt(queue: huey.Huey, job_id: str) -> int:
+    return int(queue.get(_ATTEMPT_PREFIX + job_id, peek=True) or 1)
+
+
+def _as_job(queue: huey.Huey, record: dict[str, Any]) -> JobRecord:
+    def when(value: str | None) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value)
+
+    errors = record.get("errors") or []
+    return JobRecord(
+        id=record["id"],
+        task_path=record.get("task_path", ""),
+        status=record.get("status", ""),
+        enqueued_at=when(record.get("enqueued_at")),
+        finished_at=when(record.get("finished_at")),
+        # The last line of the last traceback: the exception and its message.
+        error=errors[-1][1].strip().splitlines()[-1] if errors else "",
+        attempt=_attempt(queue, record["id"]),
+        retried_as=record.get("retried_as"),
+    )
+
+
+def failed_jobs(queue: huey.Huey, *, limit: int = 50) -> list[JobRecord]:
+    """The most recently failed jobs, newest first (those not retried yet first)."""
+    jobs = []
+    for key in list(queue.storage.result_items()):
+        if key.startswith(TASK_RECORD_PREFIX):
+            record = queue.get(key, peek=True)
+            if isinstance(record, dict) and record.get("status") == TaskResultStatus.FAILED.value:
+                jobs.append(_as_job(queue, record))
+    never = datetime.min.replace(tzinfo=UTC)
+    jobs.sort(key=lambda j: (j.retried_as is None, j.finished_at or never), reverse=True)
+    return jobs[:limit]
+
+
+def retry_job(queue: huey.Huey, job_id: str) -> str | None:
+    """Enqueue a failed job again with the same arguments; returns the new job's id
+    (``None`` when the job is unknown, did not fail, or was retried already)."""
+    record = _record(queue, job_id)
+    if record is None or record.get("status") != TaskResultStatus.FAILED.value:
+        return None
+    if record.get("retried_as"):
+        return None
+    task: Task[Any, Any] = import_string(record["task_path"])
+    again = task.enqueue(*record.get("args", []), **record.get("kwargs", {}))
+    queue.put(_ATTEMPT_PREFIX + again.id, _attempt(queue, job_id) + 1)
+    queue.put_result(TASK_RECORD_PREFIX + job_id, {**record, "retried_as": again.id})
+    return again.id
+
+
+def retry_failed_jobs(queue: huey.Huey, *, max_attempts: int = MAX_JOB_ATTEMPTS) -> int:
+    """Retry every failed job that has run fewer than ``max_attempts`` times (jobs are
+    idempotent, so a retry is safe); returns how many were enqueued again."""
+    retried = 0
+    for job in failed_jobs(queue, limit=1000):
+        if job.retried_as is None and job.attempt < max_attempts and retry_job(queue, job.id):
+            retried += 1
+    return retried

@@ -168,3 +168,7 @@ class OutboxDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscriber} of message {self.message_id}: {self.status}"
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == DeliveryStatus.FAILED

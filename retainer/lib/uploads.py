@@ -23,12 +23,16 @@ from typing import BinaryIO, Protocol
 import filetype
 from django.conf import settings
 from django.http import FileResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+
+from retainer.lib.errors import InvalidInput
 
 __all__ = [
     "DEFAULT_ALLOWED_TYPES",
     "StoredFile",
     "UploadRejected",
+    "UploadTooLarge",
     "detect_content_type",
     "download_response",
     "open_stored",
@@ -75,21 +79,31 @@ _RESERVED_CHARACTERS = re.compile(r'[<>:"|?*]')
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,16}$")
 
 
-class UploadRejected(Exception):
-    """An upload refused for a reason the user can act on.
+class UploadRejected(InvalidInput):
+    """An upload refused for a reason the user can act on (a 400, or 413 when too large).
 
     ``code`` is stable (``too_large``, ``empty``, ``type_not_allowed``); ``detail`` is for
-    people. Nothing of the upload is left on disk.
+    people; ``field`` is ``"file"``. Nothing of the upload is left on disk.
     """
 
     TOO_LARGE = "too_large"
     EMPTY = "empty"
     TYPE_NOT_ALLOWED = "type_not_allowed"
 
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(f"{code}: {detail}")
-        self.code = code
-        self.detail = detail
+    def __init__(self, code: str, detail: str, *, field: str | None = "file") -> None:
+        super().__init__(code, detail, field=field)
+
+
+class UploadTooLarge(UploadRejected):
+    """The upload is over the size limit: HTTP's own 413."""
+
+    status = 413
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(
+            self.TOO_LARGE,
+            f"This file is too large: files may be at most {filesizeformat(max_bytes)}.",
+        )
 
 
 @dataclass(frozen=True)
@@ -180,9 +194,7 @@ def store_upload(
             while chunk:
                 size += len(chunk)
                 if size > max_bytes:
-                    raise UploadRejected(
-                        UploadRejected.TOO_LARGE, f"The file is larger than {max_bytes} bytes."
-                    )
+                    raise UploadTooLarge(max_bytes)
                 digest.update(chunk)
                 out.write(chunk)
                 chunk = fileobj.read(CHUNK_BYTES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.db import connection
 from huey.contrib.djhuey import HUEY
 
 
@@ -22,3 +23,13 @@ def _jobs_run_immediately() -> Iterator[None]:
         yield
     finally:
         HUEY.immediate = previous
+
+
+@pytest.fixture
+def probe_table(db: None) -> Iterator[None]:
+    """The table the outbox probe's subscriber writes its effects to."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE outbox_probe (message_id bigint, pid integer)")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE outbox_probe")

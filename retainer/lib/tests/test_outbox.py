@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,15 +22,6 @@ from retainer.lib.models import DeliveryStatus, OutboxDelivery, OutboxMessage
 from retainer.lib.tests.outbox_probe import FAILING, ProbeTicked
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-def probe_table(db: None) -> Iterator[None]:
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE outbox_probe (message_id bigint, pid integer)")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE outbox_probe")
 
 
 def _effects() -> list[int]:
