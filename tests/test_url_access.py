@@ -1,8 +1,34 @@
-"""Every URL × every role: who may read what.
+"""Every URL × every HTTP method it takes × every role: who gets through.
 
-The URL list is generated from the resolver, so a new route without an entry in
-``EXPECTED`` fails this test until someone decides who may see it. Every GET is
-also checked to leave the database unchanged (safe methods are safe).
+The URL list is generated from the resolver and each route's methods are read from its
+view (a DRF or Django class view's handlers, the method list of ``require_POST``,
+``require_safe`` or ``require_http_methods`` on a function view; all six methods when
+the view does not say). A new route, or a new method on a route, without a declared
+expectation fails this test until someone decides who may use it.
+
+- GET (and HEAD, which answers like GET) is checked against ``EXPECTED``: the exact
+  status per role. Safe methods are safe: they change nothing in the database.
+- Every other method is sent with an empty body (JSON ``{}`` to the API, empty form
+  data to pages) and checked against ``WRITES``: the roles the permission check lets
+  through. A refused role gets 401/403/404, or the sign-in page for a page; it never
+  learns about its refusal from a 400 about the (empty) input. A role let through gets
+  anything else that is not a 5xx (400 for the empty body, 302 back to the page, 409).
+- No request is ever answered with a 5xx.
+- A refused request changes nothing in the database; neither does an allowed one with
+  an empty body, unless ``EMPTY_BODY_WRITES`` says that request needs no input.
+
+The same operation needs the same permission whatever the door: the console, the portal
+and the API. ``WRITES`` is therefore written in terms of operations (``LOG_TIME``,
+``TOP_UP``, ``OVERRIDE`` …), each the roles holding the permission the API names for it
+(pinned against ``retainer/accounts/roles.py`` below), narrowed to the audience of the
+door (the console serves staff, the portal customers); ``SAME_OPERATION`` lists the
+doors of each operation and a test checks that their expectations agree. As roles may
+hold the same permissions by chance, a last test takes the permissions away one at a
+time from a staff member holding all of them, and checks that the doors of one operation
+refuse (403/404, before reading the input) for the same missing permissions.
+
+Every request runs in a savepoint that is rolled back, so each one meets the same data.
+The admin has its own test, model by model.
 """
 
 from __future__ import annotations
@@ -10,18 +36,28 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
+from copy import deepcopy
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Permission
+from django.db import connection, transaction
 from django.db.models import Model
-from django.test import RequestFactory
+from django.http import HttpResponseBase
+from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.views import View
+from rest_framework.parsers import JSONParser
+from rest_framework.views import APIView
 
+from retainer.accounts import actions as account_actions
+from retainer.accounts.choices import Role
 from retainer.billing import actions as billing_actions
 from retainer.billing.rules import parse_period
 from retainer.cases import actions as case_actions
@@ -36,6 +72,9 @@ ROLES = [ANON, CUSTOMER_ADMIN, CONTACT, OUTSIDER, AGENT, BILLING, MANAGER, ADMIN
 CUSTOMERS = [CUSTOMER_ADMIN, CONTACT, OUTSIDER]
 STAFF = [AGENT, BILLING, MANAGER, ADMIN]
 LOGIN = "login"  # a redirect to the sign-in page
+
+GET, HEAD, POST, PUT, PATCH, DELETE = "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"
+METHODS = (GET, HEAD, POST, PUT, PATCH, DELETE)
 
 
 def each(status: int | str, roles: list[str]) -> dict[str, int | str]:
@@ -175,10 +214,305 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api:renewal_quote_generate": API_POST_ONLY,
     "api:renewal_quote_accept": API_POST_ONLY,
     "billing:portal_invoice_list": PORTAL_PAGE,
+    "operations:home": {
+        ANON: LOGIN,
+        **each(404, CUSTOMERS),
+        **each(403, [AGENT, BILLING, MANAGER]),
+        ADMIN: 200,
+    },
+    "operations:job_retry": each(405, ROLES),
+    "operations:delivery_retry": each(405, ROLES),
 }
 
 
-def walk(patterns: list, namespace: str = "", prefix: str = "") -> Iterator[tuple[str, str]]:
+# --- Who may write -------------------------------------------------------------------------
+
+Roles = frozenset[str]
+
+EVERYONE: Roles = frozenset(ROLES)
+CONSOLE: Roles = frozenset(STAFF)  # the audience of the console's doors
+PORTAL: Roles = frozenset(CUSTOMERS)  # the audience of the portal's doors
+ACME_CUSTOMERS: Roles = frozenset({CUSTOMER_ADMIN, CONTACT})  # see the Acme case and contract
+
+# Staff roles by the permissions they hold (retainer/accounts/roles.py).
+STAFF_READ: Roles = frozenset(STAFF)  # every staff role reads contracts and cases
+STAFF_WRITE: Roles = frozenset({AGENT, MANAGER, ADMIN})  # cases.*, contacts
+OVERRIDERS: Roles = frozenset({AGENT, BILLING, MANAGER, ADMIN})  # decisions
+CONTRACT_WRITE: Roles = frozenset({BILLING, MANAGER, ADMIN})  # contracts.add_*/change_*
+ORGANIZATION_WRITE: Roles = frozenset({BILLING, MANAGER, ADMIN})
+MANAGER_WRITE: Roles = frozenset({MANAGER, ADMIN})  # catalog.*, new organizations
+BILLING_WRITE: Roles = frozenset({BILLING, ADMIN})  # billing.*
+CUSTOMER_WRITE: Roles = ACME_CUSTOMERS  # customers of the case's organization
+
+# Operations, each with the permission the API names for it. A door narrows the roles to
+# its audience (``& CONSOLE``, ``& PORTAL``); it never asks for another permission.
+OPEN_CASE = STAFF_WRITE | PORTAL  # cases.add_case; any active contact for their organization
+EDIT_CASE = STAFF_WRITE  # cases.change_case: assign, severity, priority, fields
+REPLY = STAFF_WRITE | CUSTOMER_WRITE  # a reply, a note or a file on a case
+TRANSITION = STAFF_WRITE | CUSTOMER_WRITE  # customers within their own moves
+LINK_DEFECT = STAFF_WRITE  # cases.change_case
+LOG_TIME = STAFF_WRITE  # cases.add_timeentry (typed, or from the timer)
+CHANGE_TIME = STAFF_WRITE  # cases.change_timeentry
+ADD_DEFECT = STAFF_WRITE  # cases.add_defect
+CHANGE_DEFECT = STAFF_WRITE  # cases.change_defect
+CSAT = CUSTOMER_WRITE  # the survey, answered by the requester's organization
+OVERRIDE = OVERRIDERS  # contracts.override_entitlementdecision
+RECORD_DECISION = OVERRIDERS  # contracts.add_entitlementdecision
+PREVIEW_DECISION = STAFF_READ  # contracts.view_contract
+TOP_UP = CONTRACT_WRITE  # contracts.add_ledgerentry
+LEDGER = CONTRACT_WRITE  # contracts.add_ledgerentry: consumptions, reversals
+ADD_CONTRACT = CONTRACT_WRITE  # contracts.add_contract
+RENEW = CONTRACT_WRITE  # contracts.change_contract + contracts.add_contract
+CANCEL = CONTRACT_WRITE  # contracts.change_contract
+ADD_PLAN = CONTRACT_WRITE  # contracts.add_supportplan
+ADD_TRAINING = CONTRACT_WRITE  # contracts.add_trainingrecord
+CATALOG = MANAGER_WRITE  # catalog.add_* / catalog.change_*
+ADD_ORGANIZATION = MANAGER_WRITE  # accounts.add_organization
+CHANGE_ORGANIZATION = ORGANIZATION_WRITE  # accounts.change_organization
+ADD_CONTACT = STAFF_WRITE  # accounts.add_contact
+MANAGE_CONTACT = STAFF_WRITE | {CUSTOMER_ADMIN}  # accounts.change_contact, or the customer admin
+BILL = BILLING_WRITE  # billing.add_* / billing.change_*
+OPERATE: Roles = frozenset({ADMIN})  # lib.change_outboxdelivery: retry failed work
+ACCEPT_QUOTE = BILLING_WRITE  # billing.change_renewalquote + contracts.change_contract
+
+# The permissions each operation needs: the ones the API checks for it. Its staff roles
+# above are exactly the holders of these permissions (pinned by a test below).
+PERMISSIONS: dict[str, tuple[Roles, tuple[str, ...]]] = {
+    "OPEN_CASE": (OPEN_CASE, ("cases.add_case",)),
+    "EDIT_CASE": (EDIT_CASE, ("cases.change_case",)),
+    "REPLY": (REPLY, ("cases.change_case",)),
+    "TRANSITION": (TRANSITION, ("cases.change_case",)),
+    "LINK_DEFECT": (LINK_DEFECT, ("cases.change_case",)),
+    "LOG_TIME": (LOG_TIME, ("cases.add_timeentry",)),
+    "CHANGE_TIME": (CHANGE_TIME, ("cases.change_timeentry",)),
+    "ADD_DEFECT": (ADD_DEFECT, ("cases.add_defect",)),
+    "CHANGE_DEFECT": (CHANGE_DEFECT, ("cases.change_defect",)),
+    "OVERRIDE": (OVERRIDE, ("contracts.override_entitlementdecision",)),
+    "RECORD_DECISION": (RECORD_DECISION, ("contracts.add_entitlementdecision",)),
+    "PREVIEW_DECISION": (PREVIEW_DECISION, ("contracts.view_contract",)),
+    "TOP_UP": (TOP_UP, ("contracts.add_ledgerentry",)),
+    "LEDGER": (LEDGER, ("contracts.add_ledgerentry",)),
+    "ADD_CONTRACT": (ADD_CONTRACT, ("contracts.add_contract",)),
+    "RENEW": (RENEW, ("contracts.change_contract", "contracts.add_contract")),
+    "CANCEL": (CANCEL, ("contracts.change_contract",)),
+    "ADD_PLAN": (ADD_PLAN, ("contracts.add_supportplan",)),
+    "ADD_TRAINING": (ADD_TRAINING, ("contracts.add_trainingrecord",)),
+    "CATALOG": (CATALOG, ("catalog.add_product", "catalog.change_product")),
+    "ADD_ORGANIZATION": (ADD_ORGANIZATION, ("accounts.add_organization",)),
+    "CHANGE_ORGANIZATION": (CHANGE_ORGANIZATION, ("accounts.change_organization",)),
+    "ADD_CONTACT": (ADD_CONTACT, ("accounts.add_contact",)),
+    "MANAGE_CONTACT": (MANAGE_CONTACT, ("accounts.change_contact",)),
+    "BILL": (BILL, ("billing.add_invoice", "billing.change_invoice")),
+    "ACCEPT_QUOTE": (ACCEPT_QUOTE, ("billing.change_renewalquote", "contracts.change_contract")),
+    "OPERATE": (OPERATE, ("lib.change_outboxdelivery",)),
+}
+
+# URL name -> method -> the roles the permission check lets through, for every method the
+# route takes other than GET and HEAD.
+WRITES: dict[str, dict[str, Roles]] = {
+    # Signing in and out, and the signed survey link: open to everyone.
+    "accounts:login": {POST: EVERYONE, PUT: EVERYONE},
+    "accounts:logout": {POST: EVERYONE},
+    "accounts:magic_link_request": {POST: EVERYONE},
+    "accounts:magic_link": {POST: EVERYONE},
+    "portal:csat": {POST: EVERYONE},
+    "api:csat_by_token": {POST: EVERYONE},
+    # The portal.
+    "portal:case_new": {POST: OPEN_CASE & PORTAL},
+    "portal:case_preview": {POST: PORTAL},  # the contact's own request; writes nothing
+    "portal:case_reply": {POST: REPLY & PORTAL},
+    "portal:case_transition": {POST: TRANSITION & PORTAL},
+    "portal:case_csat": {POST: CSAT & PORTAL},
+    # The console.
+    "console:case_reply": {POST: REPLY & CONSOLE},
+    "console:case_transition": {POST: TRANSITION & CONSOLE},
+    "console:case_assign": {POST: EDIT_CASE & CONSOLE},
+    "console:case_fields": {POST: EDIT_CASE & CONSOLE},
+    "console:case_defect": {POST: LINK_DEFECT & CONSOLE},
+    "console:case_override": {POST: OVERRIDE & CONSOLE},
+    "console:case_time": {POST: LOG_TIME & CONSOLE},
+    "console:timer_start": {POST: LOG_TIME & CONSOLE},
+    "console:timer_stop": {POST: LOG_TIME & CONSOLE},
+    "contracts:contract_top_up": {POST: TOP_UP & CONSOLE},
+    "contracts:contract_renew": {POST: RENEW & CONSOLE},
+    "contracts:contract_cancel": {POST: CANCEL & CONSOLE},
+    # The API: organizations and contacts.
+    "api:organization_list": {POST: ADD_ORGANIZATION},
+    "api:organization_detail": {PATCH: CHANGE_ORGANIZATION},
+    "api:contact_list": {POST: ADD_CONTACT},
+    "api:contact_detail": {PATCH: MANAGE_CONTACT},
+    "api:contact_deactivate": {POST: MANAGE_CONTACT},
+    "api:contact_reactivate": {POST: MANAGE_CONTACT},
+    # The catalog.
+    "api:product_list": {POST: CATALOG},
+    "api:product_detail": {PATCH: CATALOG},
+    "api:release_list": {POST: CATALOG},
+    "api:release_detail": {PATCH: CATALOG},
+    "api:scope_policy": {PUT: CATALOG},
+    "api:environment_list": {POST: CATALOG},
+    "api:environment_detail": {PATCH: CATALOG},
+    "api:offering_list": {POST: CATALOG},
+    "api:offering_detail": {PATCH: CATALOG},
+    # Cases.
+    "api:case_list": {POST: OPEN_CASE},
+    "api:case_detail": {PATCH: EDIT_CASE},
+    "api:case_transition": {POST: TRANSITION},
+    "api:case_override": {POST: OVERRIDE},
+    "api:case_messages": {POST: REPLY},
+    "api:case_attachments": {POST: REPLY},
+    "api:case_time_entries": {POST: LOG_TIME},
+    "api:case_time_entry_detail": {PATCH: CHANGE_TIME, DELETE: CHANGE_TIME},
+    "api:case_defect_link": {POST: LINK_DEFECT},
+    "api:case_csat": {POST: CSAT},
+    "api:defect_list": {POST: ADD_DEFECT},
+    "api:defect_fix_release": {POST: CHANGE_DEFECT},
+    # Plans, contracts, ledgers and decisions.
+    "api:plan_list": {POST: ADD_PLAN},
+    "api:plan_new_version": {POST: ADD_PLAN},
+    "api:contract_list": {POST: ADD_CONTRACT},
+    "api:contract_renew": {POST: RENEW},
+    "api:contract_cancel": {POST: CANCEL},
+    "api:contract_top_up": {POST: TOP_UP},
+    "api:contract_consume": {POST: LEDGER},
+    "api:contract_reverse": {POST: LEDGER},
+    "api:decision_list": {POST: RECORD_DECISION},
+    "api:decision_override": {POST: OVERRIDE},
+    "api:decision_preview": {POST: PREVIEW_DECISION},
+    "api:training_record_list": {POST: ADD_TRAINING},
+    # Billing.
+    "api:billing_run_list": {POST: BILL},
+    "api:billing_run_start": {POST: BILL},
+    "api:invoice_list": {POST: BILL},
+    "api:invoice_detail": {PATCH: BILL},
+    "api:invoice_lines": {POST: BILL},
+    "api:invoice_issue": {POST: BILL},
+    "api:invoice_void": {POST: BILL},
+    "api:invoice_paid": {POST: BILL},
+    "api:credit_note_list": {POST: BILL},
+    "api:renewal_quote_generate": {POST: BILL},
+    "api:renewal_quote_accept": {POST: ACCEPT_QUOTE},
+    # Operations.
+    "operations:job_retry": {POST: OPERATE},
+    "operations:delivery_retry": {POST: OPERATE},
+}
+
+# One operation, several doors: each door lets through the same roles of its audience, and
+# checks the same permissions.
+SAME_OPERATION: dict[str, list[tuple[str, str]]] = {
+    "OPEN_CASE": [("portal:case_new", POST), ("api:case_list", POST)],
+    "EDIT_CASE": [
+        ("console:case_assign", POST),
+        ("console:case_fields", POST),
+        ("api:case_detail", PATCH),
+    ],
+    "REPLY": [
+        ("console:case_reply", POST),
+        ("portal:case_reply", POST),
+        ("api:case_messages", POST),
+        ("api:case_attachments", POST),
+    ],
+    "TRANSITION": [
+        ("console:case_transition", POST),
+        ("portal:case_transition", POST),
+        ("api:case_transition", POST),
+    ],
+    "LINK_DEFECT": [("console:case_defect", POST), ("api:case_defect_link", POST)],
+    "OVERRIDE": [
+        ("console:case_override", POST),
+        ("api:case_override", POST),
+        ("api:decision_override", POST),
+    ],
+    "LOG_TIME": [
+        ("console:case_time", POST),
+        ("console:timer_start", POST),
+        ("console:timer_stop", POST),
+        ("api:case_time_entries", POST),
+    ],
+    "CSAT": [("portal:case_csat", POST), ("api:case_csat", POST)],
+    "TOP_UP": [("contracts:contract_top_up", POST), ("api:contract_top_up", POST)],
+    "RENEW": [("contracts:contract_renew", POST), ("api:contract_renew", POST)],
+    "CANCEL": [("contracts:contract_cancel", POST), ("api:contract_cancel", POST)],
+}
+
+# Requests that need no input, so an empty body does what they say (for the roles let
+# through; a refused request never writes).
+EMPTY_BODY_WRITES: set[tuple[str, str]] = {
+    ("accounts:logout", POST),  # ends the session
+    ("console:timer_start", POST),
+    ("contracts:contract_renew", POST),
+    ("api:contract_renew", POST),
+    ("api:contract_cancel", POST),  # the API takes no reason (the console asks for one)
+    ("api:contact_deactivate", POST),
+    ("api:case_time_entry_detail", DELETE),
+    ("api:plan_new_version", POST),  # a version with the same terms
+    ("api:billing_run_start", POST),
+    ("api:invoice_paid", POST),  # paid now, without a reference
+    ("api:renewal_quote_accept", POST),
+}
+
+
+# --- Routes and their methods --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    pattern: str
+    callback: Callable[..., Any]
+
+    @property
+    def view_class(self) -> type[View] | None:
+        return getattr(self.callback, "view_class", None)
+
+    @property
+    def is_api(self) -> bool:
+        return self.view_class is not None and issubclass(self.view_class, APIView)
+
+    @property
+    def takes_json(self) -> bool:
+        parsers = getattr(self.view_class, "parser_classes", [])
+        return any(issubclass(parser, JSONParser) for parser in parsers)
+
+    @property
+    def methods(self) -> frozenset[str]:
+        """The methods the view takes, from the view itself."""
+        if self.view_class is not None:
+            taken = {
+                m.upper() for m in self.view_class.http_method_names if hasattr(self.view_class, m)
+            }
+            if GET in taken:
+                taken.add(HEAD)  # View.setup() answers HEAD with the GET handler
+            return frozenset(taken).intersection(METHODS)
+        lists = required_methods(self.callback, set())
+        if not lists:
+            return frozenset(METHODS)  # the view does not say: every method is tried
+        return frozenset.intersection(*lists).intersection(METHODS)
+
+
+def required_methods(function: Any, seen: set[int]) -> list[frozenset[str]]:
+    """The method lists of ``require_http_methods`` (and ``require_POST``, ``require_safe``)
+    anywhere in a function view's decorators: the closures and ``__wrapped__`` chain."""
+    if id(function) in seen:
+        return []
+    seen.add(id(function))
+    found = []
+    for cell in getattr(function, "__closure__", None) or ():
+        value = cell.cell_contents
+        if (
+            isinstance(value, list | tuple)
+            and value
+            and all(isinstance(m, str) and m.upper() in (*METHODS, "OPTIONS") for m in value)
+        ):
+            found.append(frozenset(m.upper() for m in value))
+        elif callable(value):
+            found += required_methods(value, seen)
+    wrapped = getattr(function, "__wrapped__", None)
+    if wrapped is not None:
+        found += required_methods(wrapped, seen)
+    return found
+
+
+def walk(patterns: list, namespace: str = "", prefix: str = "") -> Iterator[Route]:
     for entry in patterns:
         if isinstance(entry, URLResolver):
             if entry.namespace == "admin":
@@ -190,23 +524,82 @@ def walk(patterns: list, namespace: str = "", prefix: str = "") -> Iterator[tupl
                 raise AssertionError(
                     f"Unnamed URL {prefix}{entry.pattern}: every route needs a name."
                 )
-            yield (
-                (f"{namespace}:{entry.name}" if namespace else entry.name),
-                prefix + str(entry.pattern),
-            )
+            name = f"{namespace}:{entry.name}" if namespace else entry.name
+            yield Route(name, prefix + str(entry.pattern), entry.callback)
 
 
-def all_routes() -> list[tuple[str, str]]:
-    routes = sorted(set(walk(get_resolver().url_patterns)))
-    return [(name, pattern) for name, pattern in routes if not pattern.startswith("static/")]
+def all_routes() -> list[Route]:
+    routes = {(r.name, r.pattern): r for r in walk(get_resolver().url_patterns)}
+    return [r for _, r in sorted(routes.items()) if not r.pattern.startswith("static/")]
+
+
+def takes_get(name: str) -> bool:
+    """A route takes GET unless ``EXPECTED`` says 405 to every signed-in role."""
+    return any(status != 405 for role, status in EXPECTED.get(name, {}).items() if role != ANON)
+
+
+def declared_routes() -> list[Route]:
+    """The routes with a declared expectation (the others fail the tests just below)."""
+    return [route for route in all_routes() if route.name in EXPECTED]
+
+
+def declared_methods(name: str) -> set[str]:
+    return ({GET, HEAD} if takes_get(name) else set()) | set(WRITES.get(name, {}))
 
 
 def test_every_route_has_an_access_expectation():
-    names = {name for name, _ in all_routes()}
+    routes = all_routes()
+    names = {route.name for route in routes}
     missing = sorted(names - set(EXPECTED))
-    stale = sorted(set(EXPECTED) - names)
+    stale = sorted((set(EXPECTED) | set(WRITES)) - names)
     assert not missing, f"Decide who may see these routes and add them to EXPECTED: {missing}"
     assert not stale, f"These routes no longer exist: {stale}"
+
+
+def test_every_method_of_every_route_has_an_access_expectation():
+    undeclared, stale = [], []
+    for route in all_routes():
+        declared = declared_methods(route.name)
+        undeclared += [f"{m} {route.name}" for m in sorted(route.methods - declared)]
+        stale += [f"{m} {route.name}" for m in sorted(declared - route.methods)]
+    assert not undeclared, (
+        "Decide who may use these methods (WRITES, or EXPECTED for GET): " + ", ".join(undeclared)
+    )
+    assert not stale, "These routes no longer take these methods: " + ", ".join(stale)
+    declared_writes = {(name, method) for name, methods in WRITES.items() for method in methods}
+    assert declared_writes >= EMPTY_BODY_WRITES, EMPTY_BODY_WRITES - declared_writes
+
+
+def test_the_doors_of_one_operation_let_through_the_same_roles():
+    """Each door of an operation, on the audience it shares with the operation's first
+    door, expects the same roles: no door asks for another permission."""
+    audience = {"console": CONSOLE, "contracts": CONSOLE, "portal": PORTAL}
+
+    def served_by(name: str) -> Roles:
+        return audience.get(name.split(":")[0], EVERYONE)
+
+    disagreements = []
+    for operation, ((name, method), *others) in SAME_OPERATION.items():
+        for other, other_method in others:
+            shared = served_by(name) & served_by(other)
+            one = WRITES[name][method] & shared
+            two = WRITES[other][other_method] & shared
+            if one != two:
+                disagreements.append(
+                    f"{operation}: {method} {name} lets through {sorted(one)}, "
+                    f"{other_method} {other} {sorted(two)}"
+                )
+    assert not disagreements, "\n".join(disagreements)
+
+
+def test_each_operation_lets_through_the_staff_holding_its_permissions(cast):
+    users = users_by_role(cast)
+    wrong = []
+    for operation, (roles, perms) in PERMISSIONS.items():
+        holders = {role for role in STAFF if users[role].has_perms(perms)}  # type: ignore[attr-defined]
+        if holders != roles & CONSOLE:
+            wrong.append(f"{operation} ({', '.join(perms)}): held by {sorted(holders)}")
+    assert not wrong, "\n".join(wrong)
 
 
 @pytest.fixture
@@ -244,7 +637,7 @@ def world(cast, settings, tmp_path):
         products=[product],
         actor=cast.admin,
     )
-    case = case_actions.do_open_case(
+    intake = case_actions.plan_intake(
         contact=cast.contact,
         product=product,
         subject="Help",
@@ -252,6 +645,7 @@ def world(cast, settings, tmp_path):
         channel="web",
         actor=cast.contact.user,
     )
+    case = case_actions.do_open_case(plan=intake, actor=cast.contact.user)
     entry = case_actions.do_log_time(case, agent=cast.agent, minutes=10, actor=cast.agent)
     defect = case_actions.do_create_defect(product=product, title="Bug", actor=cast.agent)
     attachment = case_actions.do_add_attachment(
@@ -299,6 +693,7 @@ def world(cast, settings, tmp_path):
             "api:billing_run_start": billing_run.pk,
             "api:credit_note_detail": credit_note.pk,
             "api:renewal_quote_accept": quote.pk,
+            "operations:delivery_retry": 1,  # likewise: no such delivery
             **dict.fromkeys(
                 [
                     f"api:invoice_{view}"
@@ -330,19 +725,45 @@ def world(cast, settings, tmp_path):
         },
         "public_id": case.public_id,
         "token": case_actions.csat_token(case),
+        "job_id": "no-such-job",  # the permission is checked before the job is looked up
         "product_pk": product.pk,
     }
 
 
-def url_for(name: str, pattern: str, world: dict) -> str:
+def url_for(route: Route, world: dict) -> str:
     kwargs = {}
-    for param in re.findall(r"<(?:\w+:)?(\w+)>", pattern):
-        kwargs[param] = world["pk"][name] if param == "pk" else world[param]
-    return reverse(name, kwargs=kwargs)
+    for param in re.findall(r"<(?:\w+:)?(\w+)>", route.pattern):
+        kwargs[param] = world["pk"][route.name] if param == "pk" else world[param]
+    return reverse(route.name, kwargs=kwargs)
 
 
-def row_counts() -> dict[str, int]:
-    return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+class Snapshot:
+    """Row count and highest primary key of every model table, in one query."""
+
+    def __init__(self) -> None:
+        tables: dict[str, str] = {}
+        for model in apps.get_models(include_auto_created=True):
+            meta = model._meta
+            if meta.managed and not meta.proxy:
+                tables.setdefault(meta.db_table, meta.pk.column)
+        self.tables = sorted(tables)
+        quote = connection.ops.quote_name
+        # Table names come from the models, never from input.
+        terms = [
+            f"(SELECT COUNT(*) FROM {quote(t)}), (SELECT MAX({quote(tables[t])}) FROM {quote(t)})"  # noqa: S608
+            for t in self.tables
+        ]
+        self.sql = "SELECT " + ", ".join(terms)
+
+    def take(self) -> dict[str, tuple[int, Any]]:
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql)
+            row = cursor.fetchone()
+        return {t: (row[2 * i], row[2 * i + 1]) for i, t in enumerate(self.tables)}
+
+    @staticmethod
+    def changed(before: dict, after: dict) -> list[str]:
+        return [t for t in before if before[t] != after[t]]
 
 
 def users_by_role(cast) -> dict[str, object]:
@@ -358,26 +779,134 @@ def users_by_role(cast) -> dict[str, object]:
     }
 
 
+@dataclass
+class Answer:
+    status: int
+    location: str
+    changed: list[str]
+    detail: str
+
+
+def undone(client: Client, snapshot: Snapshot, request: Callable[[], HttpResponseBase]) -> Answer:
+    """Make one request and undo whatever it did, so every request meets the same data
+    (and the same session); report what it changed."""
+    cookies = deepcopy(client.cookies)
+    with transaction.atomic():
+        before = snapshot.take()
+        response = request()
+        status = response.status_code
+        changed = [] if status >= 500 else Snapshot.changed(before, snapshot.take())
+        transaction.set_rollback(True)
+    client.cookies = cookies
+    detail = ""
+    if status >= 500:
+        exc_info = getattr(response, "exc_info", None)
+        detail = (
+            "".join(traceback.format_exception(*exc_info)[-3:]).strip()
+            if exc_info
+            else getattr(response, "content", b"")[:300].decode(errors="replace")
+        )
+    elif response.get("Content-Type", "").startswith("application/json"):
+        detail = getattr(response, "content", b"")[:200].decode(errors="replace")
+    location = response.get("Location", "") if status in (301, 302, 303) else ""
+    return Answer(status, location, changed, detail)
+
+
+def send(client: Client, route: Route, method: str, url: str, snapshot: Snapshot) -> Answer:
+    """``method`` on ``url`` with an empty body: JSON ``{}`` to an API view that reads
+    JSON, empty form data otherwise."""
+    if method in (GET, HEAD):
+        return undone(client, snapshot, lambda: client.generic(method, url))
+    if route.is_api and route.takes_json:
+        return undone(
+            client,
+            snapshot,
+            lambda: client.generic(method, url, b"{}", content_type="application/json"),
+        )
+    if method == POST:
+        return undone(client, snapshot, lambda: client.post(url, {}))
+    return undone(
+        client,
+        snapshot,
+        lambda: client.generic(method, url, b"", content_type="application/x-www-form-urlencoded"),
+    )
+
+
+def sign_in_page(answer: Answer) -> bool:
+    """A redirect to the sign-in page that comes back here afterwards (``?next=``)."""
+    return (
+        answer.status == 302
+        and answer.location.startswith(reverse("accounts:login") + "?")
+        and "next=" in answer.location
+    )
+
+
+def refused(answer: Answer) -> bool:
+    return answer.status in (401, 403, 404) or sign_in_page(answer)
+
+
+def client_for(cast, role: str) -> Client:
+    client = cast.client_for(users_by_role(cast)[role])
+    client.raise_request_exception = False  # a 5xx is a finding, reported with its traceback
+    return client
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_each_route_answers_each_role_as_expected_and_changes_nothing(cast, world, role):
-    client = cast.client_for(users_by_role(cast)[role])
+    """GET and HEAD: the exact status per role, and nothing written."""
+    client = client_for(cast, role)
+    snapshot = Snapshot()
     failures = []
-    for name, pattern in all_routes():
-        url = url_for(name, pattern, world)
-        before = row_counts()
-        response = client.get(url)
-        expected = EXPECTED[name][role]
-        if expected == LOGIN:
-            ok = response.status_code == 302 and response["Location"].startswith(
-                reverse("accounts:login")
-            )
-        else:
-            ok = response.status_code == expected
-        if not ok:
-            failures.append(f"{role} GET {url}: {response.status_code}, expected {expected}")
-        if row_counts() != before and name != "accounts:login":
-            failures.append(f"{role} GET {url} changed the database")
+    for route in declared_routes():
+        url = url_for(route, world)
+        expected = EXPECTED[route.name][role]
+        for method in (GET, HEAD) if HEAD in route.methods else (GET,):
+            answer = send(client, route, method, url, snapshot)
+            ok = sign_in_page(answer) if expected == LOGIN else answer.status == expected
+            if not ok:
+                failures.append(
+                    f"{role} {method} {url} ({route.name}): {answer.status}, expected {expected}"
+                    + (f"\n    {answer.detail}" if answer.detail else "")
+                )
+            if answer.changed:
+                failures.append(f"{role} {method} {url} changed {answer.changed}")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_write_lets_through_only_the_roles_with_its_permission(cast, world, role):
+    """Every other method, with an empty body: refused or let through as ``WRITES`` says,
+    never a 5xx, and nothing written unless ``EMPTY_BODY_WRITES`` allows it."""
+    client = client_for(cast, role)
+    snapshot = Snapshot()
+    failures = []
+    for route in declared_routes():
+        methods = sorted(route.methods.intersection(WRITES.get(route.name, {})))
+        url = url_for(route, world) if methods else ""
+        for method in methods:
+            where = f"{role} {method} {url} ({route.name})"
+            allowed = role in WRITES[route.name][method]
+            answer = send(client, route, method, url, snapshot)
+            if answer.status >= 500:
+                failures.append(f"{where}: {answer.status}\n    {answer.detail}")
+                continue
+            if allowed and refused(answer):
+                failures.append(f"{where}: {answer.status}, expected to be let through")
+            elif not allowed and not refused(answer):
+                failures.append(
+                    f"{where}: {answer.status}, expected a refusal (401/403/404 or sign-in)"
+                    + (f"\n    {answer.detail}" if answer.detail else "")
+                )
+            may_write = allowed and (route.name, method) in EMPTY_BODY_WRITES
+            if answer.changed and not may_write:
+                failures.append(f"{where}: {answer.status} and changed {answer.changed}")
+    assert not failures, "\n".join(failures)
+
+
+def send_to_admin(client: Client, snapshot: Snapshot, method: str, url: str) -> Answer:
+    if method == GET:
+        return undone(client, snapshot, lambda: client.get(url))
+    return undone(client, snapshot, lambda: client.post(url, {}))
 
 
 def admin_models() -> list[type[Model]]:
@@ -386,9 +915,14 @@ def admin_models() -> list[type[Model]]:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_the_admin_shows_each_model_only_to_roles_with_its_permissions(cast, role):
+    """The changelist and the add form (GET, and POST with an empty form) of every model:
+    the sign-in page for non-staff, 403 without the permission, and an empty add form
+    changes nothing."""
     user_or_contact = users_by_role(cast)[role]
     client = cast.client_for(user_or_contact)
+    client.raise_request_exception = False
     user: Any = getattr(user_or_contact, "user", user_or_contact)
+    snapshot = Snapshot()
     failures = []
     request = RequestFactory().get("/admin/")
     request.user = user or AnonymousUser()
@@ -400,20 +934,29 @@ def test_the_admin_shows_each_model_only_to_roles_with_its_permissions(cast, rol
             "changelist": model_admin.has_view_or_change_permission(request),
             "add": model_admin.has_add_permission(request),
         }
-        for view, perms in (("changelist", ("view", "change")), ("add", ("add",))):
+        for view, method, perms in (
+            ("changelist", GET, ("view", "change")),
+            ("add", GET, ("add",)),
+            ("add", POST, ("add",)),
+        ):
             url = reverse(f"admin:{meta.app_label}_{meta.model_name}_{view}")
-            response = client.get(url)
+            answer = send_to_admin(client, snapshot, method, url)
             if user is None or not user.is_staff:
-                ok = response.status_code == 302 and "/admin/login/" in response["Location"]
+                ok = answer.status == 302 and "/admin/login/" in answer.location
             elif (
                 any(user.has_perm(f"{meta.app_label}.{p}_{meta.model_name}") for p in perms)
                 and allowed[view]
             ):
-                ok = response.status_code == 200
+                ok = answer.status == 200  # the form again, with its errors
             else:
-                ok = response.status_code == 403
+                ok = answer.status == 403
             if not ok:
-                failures.append(f"{role} GET {url}: {response.status_code}")
+                failures.append(
+                    f"{role} {method} {url}: {answer.status}"
+                    + (f"\n    {answer.detail}" if answer.detail else "")
+                )
+            if answer.changed:
+                failures.append(f"{role} {method} {url}: changed {answer.changed}")
     assert not failures, "\n".join(failures)
 
 
@@ -428,3 +971,84 @@ def test_roles_hold_the_permissions_their_job_needs(cast):
         assert not user.has_perm("accounts.delete_contact")
         assert not user.has_perm("accounts.delete_organization")
         assert not user.has_perm("accounts.change_accountevent")
+
+
+# --- The permissions each door checks -------------------------------------------------------
+
+# The permissions the operations above need: the ones a door might check instead.
+PROBED = sorted({perm for _, perms in PERMISSIONS.values() for perm in perms})
+
+
+def staff_doors(operation: str) -> list[tuple[str, str]]:
+    return [door for door in SAME_OPERATION[operation] if not door[0].startswith("portal:")]
+
+
+def staff_client_without(cast, missing: str | None) -> Client:
+    """A staff member holding every permission the roles grant (as their own permissions,
+    in no role) except ``missing``."""
+    granted = {
+        f"{app}.{codename}": pk
+        for pk, app, codename in Permission.objects.filter(group__name=Role.ADMIN).values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+    }
+    user = account_actions.do_create_staff_user(
+        email=f"without-{(missing or 'nothing').replace('_', '-')}@vendor.test",
+        full_name=f"Without {missing or 'nothing'}",
+        roles=[],
+        actor=None,
+    )
+    user.user_permissions.set([pk for perm, pk in granted.items() if perm != missing])
+    client = cast.client_for(user)
+    client.raise_request_exception = False
+    return client
+
+
+def test_the_doors_of_one_operation_check_the_same_permissions(cast, world):
+    """Whatever the roles hold today: a staff member holding every permission but one is
+    refused by a door exactly when the door needs that permission. The staff doors of one
+    operation (console and API) need the same permissions, among them the ones
+    ``PERMISSIONS`` names for it, and a missing one is a 403/404 before any look at the
+    input, never a form or validation error."""
+    snapshot = Snapshot()
+    routes = {route.name: route for route in all_routes()}
+    clients = {missing: staff_client_without(cast, missing) for missing in [None, *PROBED]}
+    failures = []
+    for operation in SAME_OPERATION:
+        doors = staff_doors(operation)
+        if len(doors) < 2:
+            continue
+        needs: dict[tuple[str, str], set[str]] = {}
+        for name, method in doors:
+            route = routes[name]
+            url = url_for(route, world)
+            answer = send(clients[None], route, method, url, snapshot)
+            if refused(answer) or answer.status >= 500:
+                failures.append(
+                    f"{operation}: {method} {name} refuses a holder of every permission: {answer}"
+                )
+            needs[name, method] = set()
+            for perm in PROBED:
+                answer = send(clients[perm], route, method, url, snapshot)
+                if answer.status >= 500:
+                    failures.append(
+                        f"{operation}: {method} {name} without {perm}: {answer.status}\n"
+                        f"    {answer.detail}"
+                    )
+                elif refused(answer):
+                    needs[name, method].add(perm)
+        _, declared = PERMISSIONS[operation]
+        for (name, method), door_needs in needs.items():
+            if not set(declared) <= door_needs:
+                failures.append(
+                    f"{operation}: {method} {name} lets through a staff member without "
+                    f"{', '.join(sorted(set(declared) - door_needs))}"
+                )
+        ((first, first_method), first_needs), *others = needs.items()
+        for (name, method), door_needs in others:
+            if door_needs != first_needs:
+                failures.append(
+                    f"{operation}: {first_method} {first} needs {sorted(first_needs)}, "
+                    f"{method} {name} needs {sorted(door_needs)}"
+                )
+    assert not failures, "\n".join(failures)
