@@ -15,7 +15,7 @@ urlpatterns = [
         "cases/<str:public_id>/attachments/", api.CaseAttachments.as_view(), name="case_attachments"
     ),
     path(
-        "cases/<str:public_id>/attachments/<int:pk>/",
+        "cases/<str:public_id>/attachments/<id:pk>/",
         api.CaseAttachmentDownload.as_view(),
         name="case_attachment_download",
     ),
@@ -25,7 +25,7 @@ urlpatterns = [
         name="case_time_entries",
     ),
     path(
-        "cases/<str:public_id>/time-entries/<int:pk>/",
+        "cases/<str:public_id>/time-entries/<id:pk>/",
         api.CaseTimeEntryDetail.as_view(),
         name="case_time_entry_detail",
     ),
@@ -33,8 +33,8 @@ urlpatterns = [
     path("cases/<str:public_id>/csat/", api.CaseCsat.as_view(), name="case_csat"),
     path("csat/<str:token>/", api.CsatByToken.as_view(), name="csat_by_token"),
     path("defects/", api.DefectList.as_view(), name="defect_list"),
-    path("defects/<int:pk>/", api.DefectDetail.as_view(), name="defect_detail"),
+    path("defects/<id:pk>/", api.DefectDetail.as_view(), name="defect_detail"),
     path(
-        "defects/<int:pk>/fix-release/", api.DefectFixRelease.as_view(), name="defect_fix_release"
+        "defects/<id:pk>/fix-release/", api.DefectFixRelease.as_view(), name="defect_fix_release"
     ),
 ]

@@ -4,17 +4,17 @@ from retainer.catalog import api
 
 urlpatterns = [
     path("products/", api.ProductList.as_view(), name="product_list"),
-    path("products/<int:pk>/", api.ProductDetail.as_view(), name="product_detail"),
-    path("products/<int:product_pk>/releases/", api.ReleaseList.as_view(), name="release_list"),
-    path("releases/<int:pk>/", api.ReleaseDetail.as_view(), name="release_detail"),
+    path("products/<id:pk>/", api.ProductDetail.as_view(), name="product_detail"),
+    path("products/<id:product_pk>/releases/", api.ReleaseList.as_view(), name="release_list"),
+    path("releases/<id:pk>/", api.ReleaseDetail.as_view(), name="release_detail"),
     path(
-        "products/<int:product_pk>/scope-policy/",
+        "products/<id:product_pk>/scope-policy/",
         api.ScopePolicyDetail.as_view(),
         name="scope_policy",
     ),
-    path("products/<int:product_pk>/scope-check/", api.ScopeCheck.as_view(), name="scope_check"),
+    path("products/<id:product_pk>/scope-check/", api.ScopeCheck.as_view(), name="scope_check"),
     path("environments/", api.EnvironmentList.as_view(), name="environment_list"),
-    path("environments/<int:pk>/", api.EnvironmentDetail.as_view(), name="environment_detail"),
+    path("environments/<id:pk>/", api.EnvironmentDetail.as_view(), name="environment_detail"),
     path("service-offerings/", api.OfferingList.as_view(), name="offering_list"),
-    path("service-offerings/<int:pk>/", api.OfferingDetail.as_view(), name="offering_detail"),
+    path("service-offerings/<id:pk>/", api.OfferingDetail.as_view(), name="offering_detail"),
 ]

@@ -6,9 +6,9 @@ app_name = "contracts"
 
 urlpatterns = [
     path("console/contracts/", views.contract_list, name="contract_list"),
-    path("console/contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
-    path("console/contracts/<int:pk>/top-up/", views.contract_top_up, name="contract_top_up"),
-    path("console/contracts/<int:pk>/renew/", views.contract_renew, name="contract_renew"),
-    path("console/contracts/<int:pk>/cancel/", views.contract_cancel, name="contract_cancel"),
+    path("console/contracts/<id:pk>/", views.contract_detail, name="contract_detail"),
+    path("console/contracts/<id:pk>/top-up/", views.contract_top_up, name="contract_top_up"),
+    path("console/contracts/<id:pk>/renew/", views.contract_renew, name="contract_renew"),
+    path("console/contracts/<id:pk>/cancel/", views.contract_cancel, name="contract_cancel"),
     path("console/plans/", views.plan_list, name="plan_list"),
 ]
