@@ -151,3 +151,52 @@ def run_bench(script: str, *args: str) -> dict[str, str]:
     assert lines and "=" in lines[-1], result.stdout + result.stderr
     assert result.returncode == 0, result.stdout + result.stderr
     return dict(part.split("=", 1) for part in lines[-1].split()[1:])
+
+
+# --- Every history row is published -----------------------------------------------------------
+
+#: The append-only history tables whose rows are typed events (``lib/events.py``).
+HISTORY_MODELS = (
+    "accounts.AccountEvent",
+    "catalog.CatalogEvent",
+    "contracts.ContractEvent",
+    "cases.CaseEvent",
+    "billing.BillingEvent",
+)
+
+
+def _unpublished() -> dict[str, tuple[int, int]]:
+    from django.apps import apps
+
+    from retainer.lib.models import OutboxMessage
+
+    mismatches = {}
+    for label in HISTORY_MODELS:
+        model = apps.get_model(label)
+        rows = model._default_manager.count()
+        messages = OutboxMessage.objects.filter(source=model._meta.label_lower).count()
+        if rows != messages:
+            mismatches[label] = (rows, messages)
+    return mismatches
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> object:
+    """After every test that used the database: each history row has its outbox message.
+
+    A path that writes history another way than ``lib.events.record`` (a stray
+    ``bulk_create``, a hand-made row) fails whichever test reaches it.
+    """
+    result = yield
+    if item.get_closest_marker("django_db") is not None or {
+        "db",
+        "transactional_db",
+    } & set(getattr(item, "fixturenames", ())):
+        try:
+            mismatches = _unpublished()
+        except Exception:  # the test broke the database on purpose (a failure drill)
+            return result
+        assert not mismatches, (
+            f"history rows without their outbox message (rows, messages): {mismatches}"
+        )
+    return result

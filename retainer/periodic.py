@@ -69,28 +69,28 @@ def sweep_outbox_task() -> int:
 @db_periodic_task(crontab(minute="*"))
 def scan_sla_clocks_task() -> dict[str, int]:
     """Every minute: one warning and one breach event per SLA clock that reached them."""
-    from retainer.cases.tasks import scan_sla_clocks
+    from retainer.cases.actions import do_scan_sla_clocks
 
-    return scan_sla_clocks()
+    return do_scan_sla_clocks()
 
 
 @db_periodic_task(crontab(minute="30", hour="2"))
 def generate_renewal_quotes_task() -> int:
     """Daily: quote the renewal of contracts ending within the next 60 days (once each)."""
-    from retainer.billing.actions import do_generate_renewal_quotes
+    from retainer.billing.checks import check_generate_renewal_quotes
 
-    return len(do_generate_renewal_quotes(actor=None))
+    return len(check_generate_renewal_quotes(None))
 
 
 @db_periodic_task(crontab(minute="0", hour="14", day="1"))
 def bill_previous_month_task() -> int:
     """On the 1st (14:00 UTC, once the month has ended in every customer's time zone):
-    run billing for the month that just ended. Running it twice bills nothing twice."""
+    start billing for the month that just ended, the way every door starts a run (the
+    job worker executes it). Returns the run's id. Running it twice bills nothing twice."""
     import datetime as dt
 
-    from retainer.billing.actions import do_create_run
+    from retainer.billing.checks import check_start_billing_run
     from retainer.billing.rules import period_of
-    from retainer.billing.run import execute_run
 
     last_month = period_of(timezone.localdate() - dt.timedelta(days=1))
-    return execute_run(do_create_run(period=last_month, actor=None)).items_done
+    return check_start_billing_run(None, period=last_month).pk

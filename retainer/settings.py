@@ -236,6 +236,7 @@ SPECTACULAR_SETTINGS = {
         "OutcomeEnum": "retainer.contracts.choices.Outcome",
         "PresetEnum": "retainer.contracts.choices.Preset",
         "PriceBasisEnum": "retainer.contracts.choices.PriceBasis",
+        "QuantityUnitEnum": "retainer.contracts.choices.QuantityUnit",
         "SourceTypeEnum": "retainer.contracts.choices.SourceType",
         "ThresholdKindEnum": "retainer.contracts.choices.ThresholdKind",
         "TierEnum": "retainer.contracts.choices.Tier",

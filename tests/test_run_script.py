@@ -56,7 +56,7 @@ def test_the_first_command_serves_the_demo_with_a_live_worker_and_ctrl_c_stops_b
     log = tmp_path / "run.log"
     # A session of its own, like a terminal's foreground group: Ctrl-C reaches all of it.
     process = subprocess.Popen(
-        ["bash", "scripts/run.sh"],
+        ["/bin/bash", "scripts/run.sh"],
         cwd=ROOT,
         env=environ,
         stdout=log.open("wb"),

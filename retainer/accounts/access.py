@@ -51,12 +51,9 @@ def organizations_visible_to(user: User) -> QuerySet[Organization]:
     return Organization.objects.filter(pk=contact.organization_id)
 
 
-def access_organization(
-    user: User, organization_id: int, *, for_write: bool = False
-) -> Organization:
-    """Return the organization if ``user`` may see it (and change it, with ``for_write``)."""
-    if for_write and not (is_vendor_staff(user) and user.has_perm("accounts.change_organization")):
-        raise Http404
+def access_organization(user: User, organization_id: int) -> Organization:
+    """Return the organization if ``user`` may see it; who may change it is decided in
+    ``accounts/checks.py``."""
     try:
         return organizations_visible_to(user).get(pk=organization_id)
     except (Organization.DoesNotExist, ValueError, TypeError):
@@ -72,15 +69,10 @@ def contacts_visible_to(user: User) -> QuerySet[Contact]:
     return Contact.objects.filter(organization_id=contact.organization_id)
 
 
-def access_contact(user: User, contact_id: int, *, for_write: bool = False) -> Contact:
-    """Return the contact if visible; writing needs staff permission or customer admin."""
+def access_contact(user: User, contact_id: int) -> Contact:
+    """Return the contact if ``user`` may see it; who may change it is decided in
+    ``accounts/checks.py``."""
     try:
-        contact = contacts_visible_to(user).select_related("organization").get(pk=contact_id)
+        return contacts_visible_to(user).select_related("organization").get(pk=contact_id)
     except (Contact.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if for_write:
-        own = customer_contact(user)
-        staff_ok = is_vendor_staff(user) and user.has_perm("accounts.change_contact")
-        if not staff_ok and not (own is not None and own.is_customer_admin):
-            raise Http404
-    return contact

@@ -1,4 +1,9 @@
-"""Every change to people, organizations and teams. Each action is atomic and records an event."""
+"""Every change to people, organizations and teams.
+
+Each action validates everything it was given before it writes anything, runs in one
+transaction and records its typed events (``accounts/events.py``). Who may call which
+action from an interface is decided in ``accounts/checks.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import hmac
 import math
 import secrets
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -16,8 +21,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from retainer.accounts import events
 from retainer.accounts.access import customer_contact
-from retainer.accounts.choices import AccountEventType, ContactRole, Role
+from retainer.accounts.choices import ContactRole, Role
 from retainer.accounts.models import (
     AccountEvent,
     Contact,
@@ -27,19 +33,21 @@ from retainer.accounts.models import (
     Team,
     User,
 )
-from retainer.lib.models import apply_changes, save_validated
+from retainer.lib.errors import Conflict, DomainError, InvalidInput
+from retainer.lib.events import record, record_many
+from retainer.lib.models import apply_changes
 
 ORGANIZATION_FIELDS = ("name", "time_zone", "currency", "account_owner")
 CONTACT_FIELDS = ("full_name", "email", "phone", "role")
+STAFF_FIELDS = ("full_name", "email")
 
 
-def record_account_event(type: str, *, actor: User | None, **refs: Any) -> AccountEvent:
-    data = refs.pop("data", {})
-    return AccountEvent.objects.create(type=type, actor=actor, data=data, **refs)
+# --- Organizations ---------------------------------------------------------------------------
 
 
-def _normalize_domains(domains: Iterable[str]) -> list[str]:
-    cleaned = []
+def normalize_domains(domains: Iterable[str]) -> list[str]:
+    """Lower-case, without a trailing dot, each once, in the order given."""
+    cleaned: list[str] = []
     for domain in domains:
         value = domain.strip().lower().rstrip(".")
         if value and value not in cleaned:
@@ -47,9 +55,42 @@ def _normalize_domains(domains: Iterable[str]) -> list[str]:
     return cleaned
 
 
-def _validate_account_owner(owner: User | None) -> None:
+def organization_domain_errors(organization: Organization, domains: Iterable[str]) -> list[str]:
+    """Why some of ``domains`` cannot be the organization's: malformed, or owned by another
+    organization. One message per refused domain; empty when all may be set."""
+    own = set(organization.domains.values_list("domain", flat=True)) if organization.pk else set()
+    errors: list[str] = []
+    for domain in domains:
+        if domain in own:
+            continue
+        try:
+            OrganizationDomain(domain=domain).full_clean(exclude=["organization"])
+        except ValidationError as exc:
+            errors.extend(f"{domain}: {message}" for message in exc.messages)
+    return errors
+
+
+def account_owner_error(owner: User | None) -> str | None:
     if owner is not None and not (owner.is_staff and owner.is_active):
-        raise ValidationError({"account_owner": "The account owner must be active vendor staff."})
+        return "The account owner must be active vendor staff."
+    return None
+
+
+def validate_organization(organization: Organization, *, domains: list[str] | None) -> None:
+    """Every refusal of the organization's (unsaved) values and of its new ``domains``, at
+    once, as one ``ValidationError`` by field; nothing may be written until this passes."""
+    errors: dict[str, list[str]] = {}
+    try:
+        organization.full_clean()
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    owner_error = account_owner_error(organization.account_owner)
+    if owner_error:
+        errors.setdefault("account_owner", []).append(owner_error)
+    if domains is not None and (bad := organization_domain_errors(organization, domains)):
+        errors["domains"] = bad
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -62,88 +103,92 @@ def do_create_organization(
     account_owner: User | None = None,
     actor: User | None,
 ) -> Organization:
-    _validate_account_owner(account_owner)
     organization = Organization(
         name=name.strip(), time_zone=time_zone, currency=currency, account_owner=account_owner
     )
-    save_validated(organization)
-    _set_domains(organization, _normalize_domains(domains))
-    record_account_event(
-        AccountEventType.ORGANIZATION_CREATED,
+    domain_list = normalize_domains(domains)
+    validate_organization(organization, domains=domain_list)
+    organization.save()
+    OrganizationDomain.objects.bulk_create(
+        OrganizationDomain(organization=organization, domain=domain) for domain in domain_list
+    )
+    record(
+        AccountEvent,
+        events.OrganizationCreated(
+            organization_name=organization.name, domains=sorted(domain_list)
+        ),
         actor=actor,
         organization=organization,
-        data={"name": organization.name, "domains": sorted(_normalize_domains(domains))},
     )
     return organization
 
 
 @transaction.atomic
 def do_update_organization(
-    organization: Organization, *, actor: User | None, **changes: Any
+    organization: Organization,
+    *,
+    actor: User | None,
+    domains: Iterable[str] | None = None,
+    **changes: Any,
 ) -> Organization:
-    if "account_owner" in changes:
-        _validate_account_owner(changes["account_owner"])
+    """Change the organization's fields and, when ``domains`` is given, replace its domains.
+
+    All of it is validated first: a refused field or domain leaves the organization, its
+    domains and its history as they were.
+    """
     diff = apply_changes(organization, changes, allowed=ORGANIZATION_FIELDS)
+    new_domains = None if domains is None else normalize_domains(domains)
+    validate_organization(organization, domains=new_domains)
+    changed: list[events.AccountEventBase] = []
     if diff:
-        save_validated(organization)
-        record_account_event(
-            AccountEventType.ORGANIZATION_UPDATED, actor=actor, organization=organization, data=diff
-        )
+        organization.save()
+        changed.append(events.OrganizationUpdated(changes=diff))
+    if new_domains is not None:
+        old = sorted(organization.domains.values_list("domain", flat=True))
+        if old != sorted(new_domains):
+            _replace_domains(organization, old, new_domains)
+            changed.append(events.OrganizationDomainsChanged(old=old, new=sorted(new_domains)))
+    record_many(
+        AccountEvent,
+        [(event, {"actor": actor, "organization": organization}) for event in changed],
+    )
     return organization
 
 
-def _set_domains(organization: Organization, domains: list[str]) -> None:
-    errors: list[str] = []
-    existing = {d.domain: d for d in organization.domains.all()}
-    for domain in domains:
-        if domain in existing:
-            continue
-        row = OrganizationDomain(organization=organization, domain=domain)
-        try:
-            row.full_clean()
-        except ValidationError as exc:
-            errors.extend(f"{domain}: {message}" for message in exc.messages)
-            continue
-        row.save()
-    if errors:
-        raise ValidationError({"domains": errors})
-    for domain, row in existing.items():
-        if domain not in domains:
-            row.delete()
-
-
-@transaction.atomic
-def do_set_organization_domains(
-    organization: Organization, domains: Iterable[str], *, actor: User | None
-) -> Organization:
-    before = sorted(organization.domains.values_list("domain", flat=True))
-    after = _normalize_domains(domains)
-    _set_domains(organization, after)
-    if before != sorted(after):
-        record_account_event(
-            AccountEventType.ORGANIZATION_DOMAINS_CHANGED,
-            actor=actor,
-            organization=organization,
-            data={"old": before, "new": sorted(after)},
-        )
-    return organization
+def _replace_domains(organization: Organization, old: list[str], new: list[str]) -> None:
+    OrganizationDomain.objects.filter(organization=organization).exclude(domain__in=new).delete()
+    OrganizationDomain.objects.bulk_create(
+        OrganizationDomain(organization=organization, domain=domain)
+        for domain in new
+        if domain not in old
+    )
 
 
 @transaction.atomic
 def do_set_organization_active(
     organization: Organization, active: bool, *, actor: User | None
-) -> None:
-    if organization.is_active == active:
-        return
-    organization.is_active = active
-    organization.save(update_fields=["is_active"])
-    record_account_event(
-        AccountEventType.ORGANIZATION_REACTIVATED
-        if active
-        else AccountEventType.ORGANIZATION_DEACTIVATED,
-        actor=actor,
-        organization=organization,
-    )
+) -> Organization:
+    if organization.is_active != active:
+        organization.is_active = active
+        organization.save(update_fields=["is_active"])
+        event = events.OrganizationReactivated() if active else events.OrganizationDeactivated()
+        record(AccountEvent, event, actor=actor, organization=organization)
+    return organization
+
+
+# --- Contacts --------------------------------------------------------------------------------
+
+
+def _new_login(contact: Contact, password: str | None) -> User:
+    """The (unsaved, validated) portal login of ``contact``: an unusable password unless
+    one is given."""
+    user = User(email=contact.email, full_name=contact.full_name, is_staff=False)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean()
+    return user
 
 
 @transaction.atomic
@@ -157,6 +202,8 @@ def do_create_contact(
     portal_password: str | None = None,
     actor: User | None,
 ) -> Contact:
+    """Add a contact, with a portal login when ``portal_password`` is given (``""`` for a
+    login whose password is set later)."""
     contact = Contact(
         organization=organization,
         full_name=full_name.strip(),
@@ -164,37 +211,46 @@ def do_create_contact(
         phone=phone.strip(),
         role=role,
     )
-    save_validated(contact)
-    record_account_event(
-        AccountEventType.CONTACT_CREATED,
-        actor=actor,
-        organization=organization,
-        contact=contact,
-        data={"email": contact.email, "role": contact.role},
-    )
-    if portal_password is not None:
-        do_grant_portal_access(contact, password=portal_password, actor=actor)
+    contact.full_clean()
+    login = None if portal_password is None else _new_login(contact, portal_password)
+    if login is not None:
+        login.save()
+        contact.user = login
+    contact.save()
+    columns = {"actor": actor, "organization": organization, "contact": contact}
+    recorded: list[tuple[events.AccountEventBase, dict[str, Any]]] = [
+        (events.ContactCreated(email=contact.email, role=contact.role), columns)
+    ]
+    if login is not None:
+        recorded.append((events.ContactPortalAccessGranted(), {**columns, "user": login}))
+    record_many(AccountEvent, recorded)
     return contact
 
 
 @transaction.atomic
 def do_update_contact(contact: Contact, *, actor: User | None, **changes: Any) -> Contact:
+    """Change the contact's fields; a new e-mail address moves their portal login with it."""
     if "email" in changes:
         changes["email"] = changes["email"].strip().lower()
     diff = apply_changes(contact, changes, allowed=CONTACT_FIELDS)
-    if diff:
-        save_validated(contact)
-        if contact.user_id and "email" in diff:
-            user = User.objects.get(pk=contact.user_id)
-            user.email = contact.email
-            save_validated(user)
-        record_account_event(
-            AccountEventType.CONTACT_UPDATED,
-            actor=actor,
-            organization=contact.organization,
-            contact=contact,
-            data=diff,
-        )
+    if not diff:
+        return contact
+    contact.full_clean()
+    login = None
+    if contact.user_id and "email" in diff:
+        login = User.objects.get(pk=contact.user_id)
+        login.email = contact.email
+        login.full_clean()
+    contact.save()
+    if login is not None:
+        login.save(update_fields=["email"])
+    record(
+        AccountEvent,
+        events.ContactUpdated(changes=diff),
+        actor=actor,
+        organization_id=contact.organization_id,
+        contact=contact,
+    )
     return contact
 
 
@@ -202,21 +258,18 @@ def do_update_contact(contact: Contact, *, actor: User | None, **changes: Any) -
 def do_grant_portal_access(contact: Contact, *, password: str | None, actor: User | None) -> User:
     """Give the contact a portal login (an unusable password until one is set)."""
     if contact.user_id:
-        raise ValidationError("This contact already has a portal login.")
+        raise Conflict("portal_login_exists", "This contact already has a portal login.")
     if not contact.is_active:
-        raise ValidationError("An inactive contact cannot get a portal login.")
-    user = User(email=contact.email, full_name=contact.full_name, is_staff=False)
-    if password:
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
-    save_validated(user)
+        raise Conflict("contact_inactive", "An inactive contact cannot get a portal login.")
+    user = _new_login(contact, password)
+    user.save()
     contact.user = user
     contact.save(update_fields=["user"])
-    record_account_event(
-        AccountEventType.CONTACT_PORTAL_ACCESS_GRANTED,
+    record(
+        AccountEvent,
+        events.ContactPortalAccessGranted(),
         actor=actor,
-        organization=contact.organization,
+        organization_id=contact.organization_id,
         contact=contact,
         user=user,
     )
@@ -231,15 +284,29 @@ def do_set_contact_active(contact: Contact, active: bool, *, actor: User | None)
         contact.save(update_fields=["is_active"])
         if contact.user_id:
             User.objects.filter(pk=contact.user_id).update(is_active=active)
-        record_account_event(
-            AccountEventType.CONTACT_REACTIVATED
-            if active
-            else AccountEventType.CONTACT_DEACTIVATED,
+        event = events.ContactReactivated() if active else events.ContactDeactivated()
+        record(
+            AccountEvent,
+            event,
             actor=actor,
-            organization=contact.organization,
+            organization_id=contact.organization_id,
             contact=contact,
         )
     return contact
+
+
+# --- Vendor staff and teams ------------------------------------------------------------------
+
+
+def known_roles(roles: Iterable[str]) -> list[str]:
+    """``roles`` sorted and each once; refuses a name that is not a role."""
+    wanted = sorted(set(roles))
+    unknown = set(wanted) - set(Role.values)
+    if unknown:
+        raise InvalidInput(
+            "unknown_role", f"Unknown role(s): {', '.join(sorted(unknown))}.", field="roles"
+        )
+    return wanted
 
 
 @transaction.atomic
@@ -251,40 +318,48 @@ def do_create_staff_user(
     password: str | None = None,
     actor: User | None,
 ) -> User:
+    wanted = known_roles(roles)
     user = User(email=email.strip().lower(), full_name=full_name.strip(), is_staff=True)
     if password:
         user.set_password(password)
     else:
         user.set_unusable_password()
-    save_validated(user)
-    _set_roles(user, roles)
-    record_account_event(
-        AccountEventType.STAFF_CREATED, actor=actor, user=user, data={"roles": sorted(roles)}
-    )
+    user.full_clean()
+    user.save()
+    user.groups.set(Group.objects.filter(name__in=wanted))
+    record(AccountEvent, events.StaffCreated(roles=wanted), actor=actor, user=user)
     return user
 
 
-def _set_roles(user: User, roles: Iterable[str]) -> list[str]:
-    wanted = sorted(set(roles))
-    unknown = set(wanted) - set(Role.values)
-    if unknown:
-        raise ValidationError({"roles": f"Unknown role(s): {', '.join(sorted(unknown))}."})
-    user.groups.set(Group.objects.filter(name__in=wanted))
-    return wanted
+@transaction.atomic
+def do_update_staff_user(user: User, *, actor: User | None, **changes: Any) -> User:
+    """Change a staff member's name or e-mail address. A customer's login follows their
+    contact (``do_update_contact``), so it is refused here."""
+    if not user.is_staff:
+        raise InvalidInput("not_staff", "A customer login changes with its contact.")
+    if "email" in changes:
+        changes["email"] = changes["email"].strip().lower()
+    diff = apply_changes(user, changes, allowed=STAFF_FIELDS)
+    if diff:
+        user.full_clean()
+        user.save(update_fields=list(diff))
+        record(AccountEvent, events.StaffUpdated(changes=diff), actor=actor, user=user)
+    return user
 
 
 @transaction.atomic
 def do_set_staff_roles(user: User, roles: Iterable[str], *, actor: User | None) -> User:
     if not user.is_staff:
-        raise ValidationError("Roles are for vendor staff; customer users have none.")
+        raise InvalidInput("not_staff", "Roles are for vendor staff; customer users have none.")
+    wanted = known_roles(roles)
     before = sorted(user.groups.values_list("name", flat=True))
-    after = _set_roles(user, roles)
-    if before != after:
-        record_account_event(
-            AccountEventType.STAFF_ROLES_CHANGED,
+    if before != wanted:
+        user.groups.set(Group.objects.filter(name__in=wanted))
+        record(
+            AccountEvent,
+            events.StaffRolesChanged(old=before, new=wanted),
             actor=actor,
             user=user,
-            data={"old": before, "new": after},
         )
     return user
 
@@ -292,15 +367,12 @@ def do_set_staff_roles(user: User, roles: Iterable[str], *, actor: User | None) 
 @transaction.atomic
 def do_set_user_active(user: User, active: bool, *, actor: User | None) -> User:
     if actor is not None and actor.pk == user.pk and not active:
-        raise ValidationError("You cannot deactivate yourself.")
+        raise Conflict("cannot_deactivate_self", "You cannot deactivate yourself.")
     if user.is_active != active:
         user.is_active = active
         user.save(update_fields=["is_active"])
-        record_account_event(
-            AccountEventType.USER_REACTIVATED if active else AccountEventType.USER_DEACTIVATED,
-            actor=actor,
-            user=user,
-        )
+        event = events.UserReactivated() if active else events.UserDeactivated()
+        record(AccountEvent, event, actor=actor, user=user)
     return user
 
 
@@ -313,21 +385,22 @@ def do_save_team(
     members: Iterable[User] = (),
     actor: User | None,
 ) -> Team:
+    """Create a team (``team`` is None) or set its name, description and members."""
+    members = list(members)
+    if any(not member.is_staff for member in members):
+        raise InvalidInput(
+            "team_member_not_staff", "Teams are made of vendor staff only.", field="members"
+        )
     created = team is None
     team = team or Team()
     team.name = name.strip()
     team.description = description
-    save_validated(team)
-    members = list(members)
-    if any(not member.is_staff for member in members):
-        raise ValidationError({"members": "Teams are made of vendor staff only."})
+    team.full_clean()
+    team.save()
     team.members.set(members)
-    record_account_event(
-        AccountEventType.TEAM_CREATED if created else AccountEventType.TEAM_UPDATED,
-        actor=actor,
-        team=team,
-        data={"name": team.name, "members": sorted(m.pk for m in members)},
-    )
+    event_class = events.TeamCreated if created else events.TeamUpdated
+    event = event_class(team_name=team.name, members=sorted(m.pk for m in members))
+    record(AccountEvent, event, actor=actor, team=team)
     return team
 
 
@@ -338,18 +411,15 @@ MAGIC_LINK_RATE = 5  # requests per address ...
 MAGIC_LINK_WINDOW = dt.timedelta(hours=1)  # ... per this window
 
 
-class MagicLinkError(Exception):
-    """A sign-in link that cannot be used; ``code`` is stable, ``detail`` is for people."""
+class MagicLinkRateLimited(DomainError):
+    """Too many sign-in links asked for one address; ``retry_after`` is in seconds."""
 
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
+    status: ClassVar[int] = 429
 
-
-class MagicLinkRateLimited(Exception):
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many sign-in links requested; retry in {retry_after} s.")
+        super().__init__(
+            "rate_limited", f"Too many sign-in links requested; retry in {retry_after} s."
+        )
         self.retry_after = retry_after
 
 
@@ -415,14 +485,14 @@ def magic_link_user(token: str) -> User:
 
 @transaction.atomic
 def do_use_magic_link(token: str) -> User:
-    """Mark the link used and return its user; raises ``MagicLinkError`` when the link is
+    """Mark the link used and return its user; raises ``InvalidInput`` when the link is
     unknown, used or expired. Locks the row, so a link signs in exactly once."""
     row = _usable_link(token, lock=True)
     used = MagicLinkToken.objects.filter(pk=row.pk, used_at__isnull=True).update(
         used_at=timezone.now()
     )
     if used != 1:
-        raise MagicLinkError("link_used", "This sign-in link was already used.")
+        raise InvalidInput("link_used", "This sign-in link was already used.")
     assert row.user is not None  # noqa: S101 - _usable_link checked it
     return row.user
 
@@ -441,15 +511,15 @@ def _usable_link(token: str, *, lock: bool) -> MagicLinkToken:
         or row.user is None
         or customer_contact(row.user) is None
     ):
-        raise MagicLinkError(
+        raise InvalidInput(
             "link_invalid", "This sign-in link is not valid. Request a new one below."
         )
     if row.used_at is not None:
-        raise MagicLinkError(
+        raise InvalidInput(
             "link_used", "This sign-in link was already used. Request a new one below."
         )
     if row.expires_at <= timezone.now():
-        raise MagicLinkError(
+        raise InvalidInput(
             "link_expired",
             "This sign-in link has expired: links work for 15 minutes. Request a new one below.",
         )

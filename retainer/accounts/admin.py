@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 
-from retainer.accounts import actions
+from retainer.accounts import checks
 from retainer.accounts.forms import OrganizationAdminForm
 from retainer.accounts.models import (
     AccountEvent,
@@ -20,10 +21,14 @@ from retainer.accounts.models import (
 )
 from retainer.lib.admin import ActionModelAdmin, EventAdmin
 from retainer.lib.auth import request_user
+from retainer.lib.errors import DomainError, report
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """Vendor staff are added here (customer logins come with their contact); every change
+    goes through the accounts actions, so each one is checked and recorded."""
+
     ordering = ("full_name",)
     list_display = ("email", "full_name", "is_staff", "roles", "is_active", "last_login")
     list_filter = ("is_staff", "is_active", "groups")
@@ -36,7 +41,8 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
     )
-    readonly_fields = ("last_login", "date_joined")
+    # Staff status is decided when the user is made, superusers on the command line.
+    readonly_fields = ("is_staff", "is_superuser", "last_login", "date_joined")
     filter_horizontal = ("groups",)
     actions = ["deactivate", "reactivate"]
 
@@ -47,6 +53,12 @@ class UserAdmin(BaseUserAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("groups")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and not obj.is_staff:
+            # A customer's login follows their contact: change the contact instead.
+            return (*self.readonly_fields, "email", "full_name", "groups")
+        return self.readonly_fields
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -54,6 +66,44 @@ class UserAdmin(BaseUserAdmin):
         found = super().get_actions(request)
         found.pop("delete_selected", None)
         return found
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        actor = request_user(request)
+        if not change:
+            user = checks.check_create_staff_user(
+                actor,
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                roles=[],
+                password=form.cleaned_data.get("password1") or None,
+            )
+            obj.pk = user.pk
+            obj._state.adding = False
+            return
+        user = User.objects.get(pk=obj.pk)  # the form has already set the new values on obj
+        details = {
+            name: form.cleaned_data[name]
+            for name in ("email", "full_name")
+            if name in form.changed_data
+        }
+        try:
+            if details:
+                checks.check_update_staff_user(actor, user, **details)
+            if "is_active" in form.changed_data:
+                checks.check_set_user_active(actor, user, form.cleaned_data["is_active"])
+        except (DomainError, ValidationError) as exc:
+            report(request, exc)
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
+    ) -> None:
+        if change and "groups" in form.changed_data:
+            user = User.objects.get(pk=form.instance.pk)
+            names = [group.name for group in form.cleaned_data["groups"]]
+            try:
+                checks.check_set_staff_roles(request_user(request), user, names)
+            except (DomainError, ValidationError) as exc:
+                report(request, exc)
 
     @admin.action(description="Deactivate selected users", permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -67,16 +117,21 @@ class UserAdmin(BaseUserAdmin):
 def _set_active(
     model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any], active: bool
 ) -> None:
+    """Deactivate or reactivate each selected person (or organization) on its own: one
+    refusal is reported and does not stop the others."""
+    actor = request_user(request)
     done = 0
     for obj in queryset:
         try:
             if isinstance(obj, Contact):
-                actions.do_set_contact_active(obj, active, actor=request_user(request))
+                checks.check_set_contact_active(actor, obj, active)
+            elif isinstance(obj, Organization):
+                checks.check_set_organization_active(actor, obj, active)
             else:
-                actions.do_set_user_active(obj, active, actor=request_user(request))
+                checks.check_set_user_active(actor, obj, active)
             done += 1
-        except ValidationError as exc:
-            model_admin.message_user(request, f"{obj}: {' '.join(exc.messages)}", messages.ERROR)
+        except DomainError as exc:
+            report(request, type(exc)(exc.code, f"{obj}: {exc.detail}"))
     model_admin.message_user(request, f"{'Reactivated' if active else 'Deactivated'} {done}.")
 
 
@@ -131,25 +186,20 @@ class OrganizationAdmin(ActionModelAdmin):
     def save_with_action(
         self, request: HttpRequest, obj: Any, values: dict[str, Any], change: bool
     ) -> Any:
+        # The form has checked every value and domain already (OrganizationAdminForm.clean).
+        actor = request_user(request)
         domains = OrganizationAdminForm.split_domains(values.pop("domain_list", None))
         if obj is None:
-            return actions.do_create_organization(
-                **values, domains=domains or (), actor=request_user(request)
-            )
-        actions.do_update_organization(obj, actor=request_user(request), **values)
-        if domains is not None:
-            actions.do_set_organization_domains(obj, domains, actor=request_user(request))
-        return obj
+            return checks.check_create_organization(actor, **values, domains=domains or ())
+        return checks.check_update_organization(actor, obj, **values, domains=domains)
 
     @admin.action(description="Deactivate selected organizations", permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
-        for organization in queryset:
-            actions.do_set_organization_active(organization, False, actor=request_user(request))
+        _set_active(self, request, queryset, False)
 
     @admin.action(description="Reactivate selected organizations", permissions=["change"])
     def reactivate(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
-        for organization in queryset:
-            actions.do_set_organization_active(organization, True, actor=request_user(request))
+        _set_active(self, request, queryset, True)
 
 
 @admin.register(Contact)
@@ -174,9 +224,10 @@ class ContactAdmin(ActionModelAdmin):
     def save_with_action(
         self, request: HttpRequest, obj: Any, values: dict[str, Any], change: bool
     ) -> Any:
+        actor = request_user(request)
         if obj is None:
-            return actions.do_create_contact(**values, actor=request_user(request))
-        return actions.do_update_contact(obj, actor=request_user(request), **values)
+            return checks.check_create_contact(actor, **values)
+        return checks.check_update_contact(actor, obj, **values)
 
     @admin.action(description="Deactivate selected contacts", permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Contact]) -> None:
@@ -212,7 +263,7 @@ class TeamAdmin(ActionModelAdmin):
             "description": values.get("description", current.description),
             "members": values.get("members", list(current.members.all()) if obj else []),
         }
-        return actions.do_save_team(obj, actor=request_user(request), **merged)
+        return checks.check_save_team(request_user(request), obj, **merged)
 
 
 @admin.register(AccountEvent)

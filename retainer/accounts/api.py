@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from retainer.accounts import actions
+from retainer.accounts import checks
 from retainer.accounts.access import (
     access_contact,
     access_organization,
@@ -22,10 +22,11 @@ from retainer.accounts.serializers import (
     ContactIn,
     ContactOut,
     ContactUpdateIn,
+    NoInput,
     OrganizationIn,
     OrganizationOut,
 )
-from retainer.lib.api import require_perm
+from retainer.lib.api import validated
 from retainer.lib.auth import request_user
 
 
@@ -39,12 +40,10 @@ class OrganizationList(generics.ListAPIView):
 
     @extend_schema(request=OrganizationIn, responses={201: OrganizationOut})
     def post(self, request: Request) -> Response:
-        require_perm(request.user, "accounts.add_organization")
-        data = OrganizationIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        organization = actions.do_create_organization(
-            **data.validated_data, actor=request_user(request)
-        )
+        actor = request_user(request)
+        checks.authorize_create_organization(actor)
+        values = validated(OrganizationIn, request.data)
+        organization = checks.check_create_organization(actor, **values)
         return Response(OrganizationOut(organization).data, status=status.HTTP_201_CREATED)
 
 
@@ -55,14 +54,12 @@ class OrganizationDetail(APIView):
 
     @extend_schema(request=OrganizationIn, responses=OrganizationOut)
     def patch(self, request: Request, pk: int) -> Response:
-        organization = access_organization(request_user(request), pk, for_write=True)
-        data = OrganizationIn(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        domains = values.pop("domains", None)
-        actions.do_update_organization(organization, actor=request_user(request), **values)
-        if domains is not None:
-            actions.do_set_organization_domains(organization, domains, actor=request_user(request))
+        """Change fields and domains together: a refused value changes nothing."""
+        actor = request_user(request)
+        organization = access_organization(actor, pk)
+        checks.authorize_change_organization(actor)
+        values = validated(OrganizationIn, request.data, partial=True)
+        checks.check_update_organization(actor, organization, **values)
         return Response(OrganizationOut(organization).data)
 
 
@@ -76,10 +73,9 @@ class ContactList(generics.ListAPIView):
 
     @extend_schema(request=ContactIn, responses={201: ContactOut})
     def post(self, request: Request) -> Response:
-        require_perm(request.user, "accounts.add_contact")
-        data = ContactIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        contact = actions.do_create_contact(**data.validated_data, actor=request_user(request))
+        actor = request_user(request)
+        checks.authorize_create_contact(actor)
+        contact = checks.check_create_contact(actor, **validated(ContactIn, request.data))
         return Response(ContactOut(contact).data, status=status.HTTP_201_CREATED)
 
 
@@ -90,10 +86,11 @@ class ContactDetail(APIView):
 
     @extend_schema(request=ContactUpdateIn, responses=ContactOut)
     def patch(self, request: Request, pk: int) -> Response:
-        contact = access_contact(request_user(request), pk, for_write=True)
-        data = ContactUpdateIn(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        actions.do_update_contact(contact, actor=request_user(request), **data.validated_data)
+        actor = request_user(request)
+        contact = access_contact(actor, pk)
+        checks.authorize_manage_contact(actor, contact)
+        values = validated(ContactUpdateIn, request.data, partial=True)
+        checks.check_update_contact(actor, contact, **values)
         return Response(ContactOut(contact).data)
 
 
@@ -104,6 +101,9 @@ class ContactActivation(APIView):
 
     @extend_schema(request=None, responses=ContactOut)
     def post(self, request: Request, pk: int) -> Response:
-        contact = access_contact(request_user(request), pk, for_write=True)
-        actions.do_set_contact_active(contact, self.active, actor=request_user(request))
+        actor = request_user(request)
+        contact = access_contact(actor, pk)
+        checks.authorize_manage_contact(actor, contact)
+        validated(NoInput, request.data)
+        checks.check_set_contact_active(actor, contact, self.active)
         return Response(ContactOut(contact).data)

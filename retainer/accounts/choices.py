@@ -30,6 +30,7 @@ class AccountEventType(models.TextChoices):
     CONTACT_PORTAL_ACCESS_GRANTED = "contact_portal_access_granted"
     STAFF_CREATED = "staff_created"
     STAFF_ROLES_CHANGED = "staff_roles_changed"
+    STAFF_UPDATED = "staff_updated"
     USER_DEACTIVATED = "user_deactivated"
     USER_REACTIVATED = "user_reactivated"
     TEAM_CREATED = "team_created"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 
@@ -55,17 +56,25 @@ def demo_logins() -> list[dict[str, str]]:
 
 
 def build(ctx: DemoContext) -> None:
-    staff = []
-    for local, name, roles in STAFF:
-        staff.append(
-            actions.do_create_staff_user(
-                email=f"{local}@{VENDOR_DOMAIN}",
-                full_name=name,
-                roles=roles,
-                password=DEMO_PASSWORD,
-                actor=None,
-            )
+    staff = _staff()
+    admin = staff[0]
+    agents = [user for user in staff if user.groups.filter(name=Role.AGENT).exists()]
+    ctx.objects.update(staff=staff, admin=admin, agents=agents, **_named_customers(staff))
+    _bulk_customers(ctx, owners=staff[1:3] + agents)
+
+
+def _staff() -> list[User]:
+    """The vendor's people (the first is the admin) and their two teams."""
+    staff = [
+        actions.do_create_staff_user(
+            email=f"{local}@{VENDOR_DOMAIN}",
+            full_name=name,
+            roles=roles,
+            password=DEMO_PASSWORD,
+            actor=None,
         )
+        for local, name, roles in STAFF
+    ]
     admin = staff[0]
     agents = [user for user in staff if user.groups.filter(name=Role.AGENT).exists()]
     actions.do_save_team(
@@ -78,7 +87,12 @@ def build(ctx: DemoContext) -> None:
     actions.do_save_team(
         None, name="Escalations", description="Product experts", members=agents[1:], actor=admin
     )
+    return staff
 
+
+def _named_customers(staff: list[User]) -> dict[str, Organization | Contact]:
+    """Acme and Globex with the contacts the README's logins and the docs name."""
+    admin = staff[0]
     acme = actions.do_create_organization(
         name="Acme Corporation",
         domains=["acme.example"],
@@ -87,35 +101,29 @@ def build(ctx: DemoContext) -> None:
         account_owner=staff[1],
         actor=admin,
     )
-    ada = actions.do_create_contact(
-        organization=acme,
-        full_name="Ada Lovelace",
-        email="ada@acme.example",
+
+    def contact(organization: Organization, full_name: str, email: str, **more: Any) -> Contact:
+        return actions.do_create_contact(
+            organization=organization, full_name=full_name, email=email, actor=admin, **more
+        )
+
+    ada = contact(
+        acme,
+        "Ada Lovelace",
+        "ada@acme.example",
         phone="+49 30 1234 5670",
         role=ContactRole.ADMIN,
         portal_password=DEMO_PASSWORD,
-        actor=admin,
     )
-    bob = actions.do_create_contact(
-        organization=acme,
-        full_name="Bob Builder",
-        email="bob@acme.example",
+    bob = contact(
+        acme,
+        "Bob Builder",
+        "bob@acme.example",
         phone="+49 30 1234 5671",
         portal_password=DEMO_PASSWORD,
-        actor=admin,
     )
-    carol = actions.do_create_contact(
-        organization=acme,
-        full_name="Carol Unlisted",
-        email="carol@acme.example",
-        actor=admin,
-    )
-    former = actions.do_create_contact(
-        organization=acme,
-        full_name="Dan Departed",
-        email="dan@acme.example",
-        actor=admin,
-    )
+    carol = contact(acme, "Carol Unlisted", "carol@acme.example")
+    former = contact(acme, "Dan Departed", "dan@acme.example")
     actions.do_set_contact_active(former, False, actor=admin)
     globex = actions.do_create_organization(
         name="Globex Industries",
@@ -125,26 +133,14 @@ def build(ctx: DemoContext) -> None:
         account_owner=staff[2],
         actor=admin,
     )
-    hank = actions.do_create_contact(
-        organization=globex,
-        full_name="Hank Scorpio",
-        email="hank@globex.example",
+    hank = contact(
+        globex,
+        "Hank Scorpio",
+        "hank@globex.example",
         role=ContactRole.ADMIN,
         portal_password=DEMO_PASSWORD,
-        actor=admin,
     )
-    ctx.objects.update(
-        staff=staff,
-        admin=admin,
-        agents=agents,
-        acme=acme,
-        globex=globex,
-        ada=ada,
-        bob=bob,
-        carol=carol,
-        hank=hank,
-    )
-    _bulk_customers(ctx, owners=staff[1:3] + agents)
+    return {"acme": acme, "globex": globex, "ada": ada, "bob": bob, "carol": carol, "hank": hank}
 
 
 def _slug(name: str) -> str:

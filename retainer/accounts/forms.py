@@ -1,7 +1,14 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from retainer.accounts.models import Organization, OrganizationDomain, domain_validator
+from retainer.accounts.actions import (
+    account_owner_error,
+    normalize_domains,
+    organization_domain_errors,
+)
+from retainer.accounts.models import Organization
 from retainer.lib.timezones import TIME_ZONE_CHOICES
 
 
@@ -49,21 +56,14 @@ class OrganizationAdminForm(forms.ModelForm):
             return None
         return [d.strip().lower() for d in value.split(",") if d.strip()]
 
-    def clean_domain_list(self) -> str:
-        """Check every domain here, so a bad one is a form error and nothing is saved."""
-        value = self.cleaned_data.get("domain_list", "")
-        errors = []
-        for domain in self.split_domains(value) or []:
-            try:
-                domain_validator(domain)
-            except forms.ValidationError as exc:
-                errors.append(f"{domain}: {' '.join(exc.messages)}")
-                continue
-            taken = OrganizationDomain.objects.filter(domain__iexact=domain)
-            if self.instance.pk:
-                taken = taken.exclude(organization=self.instance)
-            if taken.exists():
-                errors.append(f"{domain}: this domain already belongs to another organization.")
-        if errors:
-            raise forms.ValidationError(errors)
-        return value
+    def clean(self) -> dict[str, Any]:
+        """Check the domains and the account owner with the action's own rules, so a refusal
+        is a form error (with the API's message) and nothing is saved."""
+        cleaned = super().clean() or {}
+        domains = normalize_domains(self.split_domains(cleaned.get("domain_list")) or [])
+        for message in organization_domain_errors(self.instance, domains):
+            self.add_error("domain_list", message)
+        owner_error = account_owner_error(cleaned.get("account_owner"))
+        if owner_error:
+            self.add_error("account_owner", owner_error)
+        return cleaned

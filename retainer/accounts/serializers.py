@@ -8,6 +8,10 @@ from retainer.lib.money import CURRENCY_CHOICES
 from retainer.lib.timezones import TIME_ZONE_CHOICES
 
 
+class NoInput(serializers.Serializer):
+    """The body of a request that takes no input: any field in it is refused."""
+
+
 class OrganizationOut(serializers.ModelSerializer):
     domains = serializers.SerializerMethodField()
 

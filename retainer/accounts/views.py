@@ -21,6 +21,7 @@ from retainer.accounts.demo import demo_logins
 from retainer.accounts.filters import OrganizationFilter
 from retainer.accounts.forms import LoginForm, MagicLinkForm
 from retainer.lib.auth import request_user
+from retainer.lib.errors import InvalidInput, report
 from retainer.lib.htmx import is_htmx
 
 
@@ -155,8 +156,9 @@ def magic_link(request: HttpRequest, token: str) -> HttpResponse:
             actions.magic_link_user(token)
             return render(request, "accounts/magic_link_confirm.html")
         user = actions.do_use_magic_link(token)
-    except actions.MagicLinkError as exc:
-        context = {"error": exc.detail, "form": MagicLinkForm()}
-        return render(request, "accounts/magic_link_confirm.html", context, status=400)
+    except InvalidInput as exc:
+        report(request, exc)
+        context = {"refused": True, "form": MagicLinkForm()}
+        return render(request, "accounts/magic_link_confirm.html", context, status=exc.status)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect("accounts:home")

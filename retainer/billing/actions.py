@@ -1,8 +1,15 @@
 """Every change to invoices, credit notes, billing profiles, runs and renewal quotes.
 
-Each action is atomic and writes a ``BillingEvent``. Issued invoices are immutable:
-the actions refuse to edit them (and the model refuses too). Functions that lock rows
-say so; invoices are locked through ``lock_invoice`` only.
+Each action is atomic and writes its typed events (``billing/events.py``) with their
+outbox rows. Issued invoices are immutable: the actions refuse to edit them (and the
+model refuses too). Functions that lock rows say so; invoices are locked through
+``lock_invoice`` only. Refusals are the lib's domain errors: ``InvalidInput`` when the
+request is wrong, ``Conflict`` when the document's state forbids it. Who may call which
+action from which door is checked in ``billing/checks.py``.
+
+Issuing has one path: a hand-made draft (``do_issue_invoice``) and a run's invoices
+(``billing/run.py``) get their totals from :func:`set_totals` and their numbers from
+:func:`issue_invoices`, and both write :func:`invoice_issued`.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,15 +26,13 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from retainer.accounts.models import Organization, User
-from retainer.billing import numbering, rules
+from retainer.billing import events, numbering, rules
 from retainer.billing.choices import (
     INVOICE_TRANSITIONS,
-    BillingEventType,
     InvoiceStatus,
     ItemKind,
     LineUnit,
     QuoteStatus,
-    RunStatus,
 )
 from retainer.billing.models import (
     BilledItem,
@@ -44,36 +49,41 @@ from retainer.contracts import actions as contract_actions
 from retainer.contracts.choices import ContractStatus
 from retainer.contracts.models import Contract
 from retainer.contracts.pricing import renewal_price
+from retainer.lib.errors import Conflict, InvalidInput
+from retainer.lib.events import record
+from retainer.lib.jobs import enqueue_on_commit
 from retainer.lib.money import round_amount
 
 DEFAULT_RENEWAL_DAYS = 60
 PAYMENT_TERM_DAYS = 30
 
 
-class BillingError(Exception):
-    """A request that conflicts with billing rules or a document's state."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
-def record_billing_event(type: str, *, actor: User | None, **refs: Any) -> BillingEvent:
-    data = refs.pop("data", {})
-    return BillingEvent.objects.create(type=type, actor=actor, data=data, **refs)
-
-
 # --- Profiles and tax ----------------------------------------------------------------------
 
 
-def tax_for(organization_id: int) -> tuple[Decimal, str]:
-    """The organization's tax rate (percent) and label; the default rate when it has no
-    billing profile (``RETAINER_DEFAULT_TAX_RATE``)."""
-    profile = BillingProfile.objects.filter(organization_id=organization_id).first()
-    if profile is None:
-        return Decimal(settings.RETAINER_DEFAULT_TAX_RATE), "VAT"
-    return profile.tax_rate, profile.tax_label
+class Tax(NamedTuple):
+    """The tax an invoice applies: ``rate`` in percent, ``label`` as printed."""
+
+    rate: Decimal
+    label: str
+
+
+def default_tax() -> Tax:
+    """The tax of an organization without a billing profile: ``RETAINER_DEFAULT_TAX_RATE``
+    (environment, default 0), labelled VAT."""
+    return Tax(Decimal(settings.RETAINER_DEFAULT_TAX_RATE), "VAT")
+
+
+def profile_taxes(organization_ids: Iterable[int]) -> dict[int, Tax]:
+    """The tax of each of these organizations that has a billing profile (one query);
+    the others are missing from the result and owe :func:`default_tax`."""
+    rows = BillingProfile.objects.filter(organization_id__in=set(organization_ids))
+    return {p.organization_id: Tax(p.tax_rate, p.tax_label) for p in rows}
+
+
+def tax_for(organization_id: int) -> Tax:
+    """The organization's tax: its billing profile's, or :func:`default_tax`."""
+    return profile_taxes([organization_id]).get(organization_id) or default_tax()
 
 
 @transaction.atomic
@@ -98,10 +108,12 @@ def do_set_billing_profile(
     profile.updated_at = timezone.now()
     profile.full_clean()
     profile.save()
-    record_billing_event(
-        BillingEventType.PROFILE_CHANGED,
+    record(
+        BillingEvent,
+        events.ProfileChanged(
+            organization=organization.pk, old=old, new={"tax_rate": str(tax_rate)}
+        ),
         actor=actor,
-        data={"organization": organization.pk, "old": old, "new": {"tax_rate": str(tax_rate)}},
     )
     return profile
 
@@ -116,7 +128,7 @@ def lock_invoice(invoice_id: int) -> Invoice:
 
 def _require_draft(invoice: Invoice) -> None:
     if invoice.status != InvoiceStatus.DRAFT:
-        raise BillingError(
+        raise Conflict(
             "invoice_immutable",
             f"Invoice {invoice} is {invoice.get_status_display().lower()}; "
             "it cannot be edited. Issue a credit note to correct it.",
@@ -135,9 +147,10 @@ def do_create_invoice(
     """An empty draft invoice (manual invoicing); lines are added with ``do_add_line``."""
     currency = currency or organization.currency
     if currency != organization.currency:
-        raise BillingError(
+        raise InvalidInput(
             "currency_mismatch",
             f"{organization} is invoiced in {organization.currency}, not {currency}.",
+            field="currency",
         )
     invoice = Invoice(
         organization=organization,
@@ -148,7 +161,7 @@ def do_create_invoice(
     )
     invoice.full_clean()
     invoice.save()
-    record_billing_event(BillingEventType.INVOICE_CREATED, actor=actor, invoice=invoice)
+    record(BillingEvent, events.InvoiceCreated(), actor=actor, invoice=invoice)
     return invoice
 
 
@@ -165,9 +178,7 @@ def do_update_invoice(invoice: Invoice, *, actor: User | None, **changes: Any) -
     for name, value in changes.items():
         setattr(locked, name, value)
     locked.save()
-    record_billing_event(
-        BillingEventType.INVOICE_CHANGED, actor=actor, invoice=locked, data={"changes": diff}
-    )
+    record(BillingEvent, events.InvoiceChanged(changes=diff), actor=actor, invoice=locked)
     return locked
 
 
@@ -187,9 +198,10 @@ def do_add_line(
     locked = lock_invoice(invoice.pk)
     _require_draft(locked)
     if currency != locked.currency:
-        raise BillingError(
+        raise InvalidInput(
             "currency_mismatch",
             f"Invoice {locked} is in {locked.currency}; a line in {currency} cannot join it.",
+            field="currency",
         )
     if not description.strip():
         raise ValidationError({"description": "A line needs a description."})
@@ -207,24 +219,41 @@ def do_add_line(
         period_end=locked.period_end,
     )
     line.save()
-    record_billing_event(
-        BillingEventType.INVOICE_LINE_ADDED,
+    record(
+        BillingEvent,
+        events.InvoiceLineAdded(line=line.pk, amount=str(line.amount)),
         actor=actor,
         invoice=locked,
-        data={"line": line.pk, "amount": str(line.amount)},
     )
     return line
 
 
-def compute_totals(invoice: Invoice) -> None:
-    """Set subtotal (sum of the rounded lines), tax (rounded once) and total."""
-    subtotal = invoice.lines.aggregate(total=Sum("amount"))["total"] or Decimal(0)
-    rate, label = tax_for(invoice.organization_id)
+def set_totals(invoice: Invoice, subtotal: Decimal, tax: Tax) -> None:
+    """Set the totals of an invoice whose lines add up to ``subtotal`` (the sum of the
+    rounded line amounts): the tax is rounded once on the subtotal, total = both."""
     invoice.subtotal = round_amount(subtotal, invoice.currency)
-    invoice.tax_rate = rate
-    invoice.tax_label = label
-    invoice.tax_amount = rules.tax_amount(invoice.subtotal, rate, invoice.currency)
+    invoice.tax_rate = tax.rate
+    invoice.tax_label = tax.label
+    invoice.tax_amount = rules.tax_amount(invoice.subtotal, tax.rate, invoice.currency)
     invoice.total = invoice.subtotal + invoice.tax_amount
+
+
+def issue_invoices(invoices: list[Invoice], *, now: dt.datetime) -> None:
+    """Give drafts (totals set, not saved yet) the next numbers of this year's invoice
+    series and mark them issued, due ``PAYMENT_TERM_DAYS`` later unless a due date was
+    set. Locks the series counter until the caller's transaction ends, so a rollback
+    leaves no gap; the caller saves the invoices in that transaction."""
+    numbers = numbering.allocate(numbering.INVOICE_PREFIX, now.year, len(invoices))
+    due = now.date() + dt.timedelta(days=PAYMENT_TERM_DAYS)
+    for invoice, number in zip(invoices, numbers, strict=True):
+        invoice.number = number
+        invoice.status = InvoiceStatus.ISSUED
+        invoice.issued_at = now
+        invoice.due_date = invoice.due_date or due
+
+
+def invoice_issued(invoice: Invoice) -> events.InvoiceIssued:
+    return events.InvoiceIssued(number=str(invoice.number), total=str(invoice.total))
 
 
 @transaction.atomic
@@ -236,29 +265,21 @@ def do_issue_invoice(invoice: Invoice, *, actor: User | None) -> Invoice:
     """
     locked = lock_invoice(invoice.pk)
     if locked.status != InvoiceStatus.DRAFT:
-        raise BillingError("invoice_not_draft", f"Invoice {locked} is already {locked.status}.")
+        raise Conflict("invoice_not_draft", f"Invoice {locked} is already {locked.status}.")
     if not locked.lines.exists():
-        raise BillingError("invoice_empty", "An invoice without lines cannot be issued.")
-    compute_totals(locked)
-    now = timezone.now()
-    (locked.number,) = numbering.allocate(numbering.INVOICE_PREFIX, now.year)
-    locked.status = InvoiceStatus.ISSUED
-    locked.issued_at = now
-    locked.due_date = locked.due_date or (now.date() + dt.timedelta(days=PAYMENT_TERM_DAYS))
+        raise InvalidInput("invoice_empty", "An invoice without lines cannot be issued.")
+    subtotal = locked.lines.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    set_totals(locked, subtotal, tax_for(locked.organization_id))
+    issue_invoices([locked], now=timezone.now())
     locked.save()
-    record_billing_event(
-        BillingEventType.INVOICE_ISSUED,
-        actor=actor,
-        invoice=locked,
-        data={"number": locked.number, "total": str(locked.total)},
-    )
+    record(BillingEvent, invoice_issued(locked), actor=actor, invoice=locked)
     return locked
 
 
 def _transition(invoice: Invoice, new: str) -> None:
     if new not in INVOICE_TRANSITIONS[invoice.status]:
         code = "invoice_paid" if invoice.status == InvoiceStatus.PAID else "invoice_state"
-        raise BillingError(
+        raise Conflict(
             code,
             f"A {invoice.get_status_display().lower()} invoice cannot become "
             f"{InvoiceStatus(new).label.lower()}.",
@@ -275,9 +296,7 @@ def do_mark_invoice_paid(
     locked.paid_at = paid_at or timezone.now()
     locked.payment_reference = reference.strip()[:120]
     locked.save(update_fields=["status", "paid_at", "payment_reference"])
-    record_billing_event(
-        BillingEventType.INVOICE_PAID, actor=actor, invoice=locked, data={"reference": reference}
-    )
+    record(BillingEvent, events.InvoicePaid(reference=reference), actor=actor, invoice=locked)
     return locked
 
 
@@ -298,11 +317,11 @@ def do_void_invoice(invoice: Invoice, *, reason: str, actor: User | None) -> Inv
     locked.voided_at = now
     locked.void_reason = reason.strip()
     locked.save(update_fields=["status", "voided_at", "void_reason"])
-    record_billing_event(
-        BillingEventType.INVOICE_VOIDED,
+    record(
+        BillingEvent,
+        events.InvoiceVoided(reason=locked.void_reason, released_items=released),
         actor=actor,
         invoice=locked,
-        data={"reason": locked.void_reason, "released_items": released},
     )
     return locked
 
@@ -317,6 +336,36 @@ def credited_by_line(invoice: Invoice) -> dict[int, Decimal]:
         .annotate(total=Sum("amount"))
     )
     return {row["invoice_line_id"]: row["total"] for row in rows}
+
+
+def _credit_wanted(
+    invoice: Invoice, lines: Iterable[tuple[int, Decimal]] | None
+) -> list[tuple[InvoiceLine, Decimal]]:
+    """What to credit: every line's rest (``lines`` is ``None``) or the given amounts,
+    each at most what is left of its line across all credit notes."""
+    invoice_lines = {line.pk: line for line in invoice.lines.all()}
+    already = credited_by_line(invoice)
+    if lines is None:
+        return [
+            (line, line.amount - already.get(pk, Decimal(0)))
+            for pk, line in invoice_lines.items()
+            if line.amount > already.get(pk, Decimal(0))
+        ]
+    wanted: list[tuple[InvoiceLine, Decimal]] = []
+    for line_id, amount in lines:
+        line = invoice_lines.get(line_id)
+        if line is None:
+            raise ValidationError({"lines": f"Line {line_id} is not on invoice {invoice}."})
+        amount = round_amount(Decimal(amount), invoice.currency)
+        rest = line.amount - already.get(line.pk, Decimal(0))
+        if amount <= 0 or amount > rest:
+            raise InvalidInput(
+                "credit_exceeds_line",
+                f"Line {line_id} can be credited by at most {rest} {invoice.currency}.",
+                field="lines",
+            )
+        wanted.append((line, amount))
+    return wanted
 
 
 @transaction.atomic
@@ -336,31 +385,10 @@ def do_issue_credit_note(
         raise ValidationError({"reason": "A credit note needs a reason."})
     locked = lock_invoice(invoice.pk)
     if locked.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PAID):
-        raise BillingError("invoice_not_issued", "Only an issued or paid invoice can be credited.")
-    invoice_lines = {line.pk: line for line in locked.lines.all()}
-    already = credited_by_line(locked)
-    wanted: list[tuple[InvoiceLine, Decimal]] = []
-    if lines is None:
-        for line in invoice_lines.values():
-            rest = line.amount - already.get(line.pk, Decimal(0))
-            if rest > 0:
-                wanted.append((line, rest))
-    else:
-        for line_id, amount in lines:
-            found = invoice_lines.get(line_id)
-            if found is None:
-                raise ValidationError({"lines": f"Line {line_id} is not on invoice {locked}."})
-            line = found
-            amount = round_amount(Decimal(amount), locked.currency)
-            rest = line.amount - already.get(line.pk, Decimal(0))
-            if amount <= 0 or amount > rest:
-                raise BillingError(
-                    "credit_exceeds_line",
-                    f"Line {line_id} can be credited by at most {rest} {locked.currency}.",
-                )
-            wanted.append((line, amount))
+        raise Conflict("invoice_not_issued", "Only an issued or paid invoice can be credited.")
+    wanted = _credit_wanted(locked, lines)
     if not wanted:
-        raise BillingError("nothing_to_credit", "Nothing is left to credit on this invoice.")
+        raise Conflict("nothing_to_credit", "Nothing is left to credit on this invoice.")
     subtotal = sum((amount for _, amount in wanted), Decimal(0))
     now = timezone.now()
     (number,) = numbering.allocate(numbering.CREDIT_NOTE_PREFIX, now.year)
@@ -384,12 +412,12 @@ def do_issue_credit_note(
         )
         for line, amount in wanted
     )
-    record_billing_event(
-        BillingEventType.CREDIT_NOTE_ISSUED,
+    record(
+        BillingEvent,
+        events.CreditNoteIssued(number=number, total=str(note.total)),
         actor=actor,
         invoice=locked,
         credit_note=note,
-        data={"number": number, "total": str(note.total)},
     )
     return note
 
@@ -406,25 +434,70 @@ def do_create_run(
     actor: User | None,
     today: dt.date | None = None,
 ) -> BillingRun:
-    """Record a billing run for ``period`` (executed by ``retainer.billing.run``).
+    """Record a billing run for ``period``; it bills nothing until ``run.execute_run``
+    runs it. Doors start runs with :func:`do_start_billing_run` (through
+    ``checks.check_start_billing_run``); this is for code that runs it itself.
 
     A period that has not started yet is refused: nothing in it can be due.
     """
     today = today or timezone.now().date()
     if period.start > today:
-        raise BillingError(
-            "period_in_future", f"The period {period.label} has not started; nothing is due yet."
+        raise InvalidInput(
+            "period_in_future",
+            f"The period {period.label} has not started; nothing is due yet.",
+            field="period",
         )
     run = BillingRun.objects.create(
         period=period.start, organization=organization, issue=issue, created_by=actor
     )
-    record_billing_event(
-        BillingEventType.RUN_STARTED,
+    record(
+        BillingEvent,
+        events.RunStarted(
+            period=period.label,
+            organization=None if organization is None else organization.pk,
+            issue=issue,
+        ),
         actor=actor,
         run=run,
-        data={"period": period.label, "organization": organization and organization.pk},
     )
     return run
+
+
+def _enqueue(run: BillingRun) -> None:
+    from retainer.billing.tasks import run_billing_task  # tasks import the run loop
+
+    enqueue_on_commit(run_billing_task, run.pk)
+
+
+@transaction.atomic
+def do_start_billing_run(
+    *,
+    period: rules.Period,
+    organization: Organization | None = None,
+    issue: bool = True,
+    actor: User | None,
+    today: dt.date | None = None,
+) -> BillingRun:
+    """The one way a run is started: record it and hand it to the job worker once this
+    transaction commits (``run_billing_task``). Its progress shows on the run."""
+    run = do_create_run(
+        period=period, organization=organization, issue=issue, actor=actor, today=today
+    )
+    _enqueue(run)
+    return run
+
+
+@transaction.atomic
+def do_continue_billing_run(run: BillingRun, *, now: dt.datetime | None = None) -> BillingRun:
+    """Hand a pending, failed or interrupted run to the job worker again; it continues
+    where it stopped. A succeeded run is returned as it is. A run whose worker is alive
+    (heartbeat younger than ``RUN_STALE_AFTER``) is refused (locks the run row)."""
+    locked = BillingRun.objects.select_for_update().get(pk=run.pk)
+    if locked.is_alive(now or timezone.now()):
+        raise Conflict("run_in_progress", "This run is already running.")
+    if not locked.is_succeeded:
+        _enqueue(locked)
+    return locked
 
 
 # --- Renewal quotes ------------------------------------------------------------------------
@@ -461,11 +534,11 @@ def do_generate_renewal_quotes(
             term_start=contract.end_date + dt.timedelta(days=1),  # type: ignore[operator]
             valid_until=contract.end_date,  # type: ignore[misc]
         )
-        record_billing_event(
-            BillingEventType.QUOTE_CREATED,
+        record(
+            BillingEvent,
+            events.QuoteCreated(contract=contract.pk, price=str(quote.price)),
             actor=actor,
             quote=quote,
-            data={"contract": contract.pk, "price": str(quote.price)},
         )
         created.append(quote)
     return created
@@ -476,28 +549,25 @@ def do_accept_renewal_quote(
     quote: RenewalQuote, *, actor: User | None, today: dt.date | None = None
 ) -> RenewalQuote:
     """Renew the contract (``contracts.do_renew_contract``); the new term's fee is due on
-    the acceptance date, so the next billing run bills it. Accepting twice is a no-op."""
+    the acceptance date, so the next billing run bills it. Accepting twice is a no-op.
+    A renewal the contracts refuse raises their own domain error, unchanged."""
     locked = RenewalQuote.objects.select_for_update().get(pk=quote.pk)
     if locked.status == QuoteStatus.ACCEPTED:
         return locked
     if locked.status != QuoteStatus.OPEN:
-        raise BillingError("quote_not_open", "This renewal quote is no longer open.")
-    try:
-        renewal = contract_actions.do_renew_contract(locked.contract, actor=actor)
-    except contract_actions.ContractError as exc:
-        raise BillingError(exc.code, exc.detail) from None
+        raise Conflict("quote_not_open", "This renewal quote is no longer open.")
+    renewal = contract_actions.do_renew_contract(locked.contract, actor=actor)
     locked.status = QuoteStatus.ACCEPTED
     locked.renewal = renewal
     locked.accepted_on = today or timezone.now().date()
     locked.accepted_by = actor
     locked.save(update_fields=["status", "renewal", "accepted_on", "accepted_by"])
-    record_billing_event(
-        BillingEventType.QUOTE_ACCEPTED,
+    record(
+        BillingEvent,
+        events.QuoteAccepted(
+            contract=locked.contract_id, renewal=renewal.pk, price=str(renewal.price)
+        ),
         actor=actor,
         quote=locked,
-        data={"contract": locked.contract_id, "renewal": renewal.pk, "price": str(renewal.price)},
     )
     return locked
-
-
-RUN_FINISHED_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED)

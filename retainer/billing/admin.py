@@ -35,6 +35,8 @@ class BillingRunAdmin(ReadOnlyAdmin):
         "items_done",
         "items_total",
         "progress_percent",
+        "items_per_second",
+        "seconds_left",
         "invoices_created",
         "started_at",
         "finished_at",

@@ -2,14 +2,15 @@
 
 The billing role (``billing.*`` permissions) runs billing and changes invoices; managers
 read. Customers read their own organization's issued invoices and download the PDF.
-Writes honour ``Idempotency-Key``; errors are JSON with ``code`` and ``detail``.
+Writes honour ``Idempotency-Key``; errors are JSON with ``code`` and ``detail`` (domain
+errors propagate to the lib's exception handler). Operations with other doors go through
+``billing/checks.py``; a view whose body needs parsing authorizes first, so a caller
+without the permission gets 403, never a validation error. Runs are never executed in a
+request: they are queued (202) and show their progress on the run.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -22,7 +23,7 @@ from rest_framework.views import APIView
 
 from retainer.accounts.access import customer_contact, is_vendor_staff
 from retainer.accounts.models import Organization
-from retainer.billing import actions, exports, run, selectors
+from retainer.billing import actions, checks, exports, selectors
 from retainer.billing.access import access_invoice, invoices_visible_to
 from retainer.billing.filters import CreditNoteFilter, InvoiceFilter, RenewalQuoteFilter, RunFilter
 from retainer.billing.models import BilledItem, BillingRun, CreditNote, Invoice, RenewalQuote
@@ -43,27 +44,12 @@ from retainer.billing.serializers import (
     RunOut,
     VoidIn,
 )
-from retainer.lib.api import ApiError, domain_errors, require_perm, validated
+from retainer.lib.api import ApiError, require_perm, validated
 from retainer.lib.auth import request_user
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
-from retainer.lib.jobs import enqueue_on_commit
-
-# Domain errors that mean "your input is wrong" rather than "the document's state forbids it".
-BAD_INPUT_CODES = {
-    "currency_mismatch",
-    "period_in_future",
-    "invoice_empty",
-    "credit_exceeds_line",
-}
 
 
-def billing_errors() -> AbstractContextManager[None]:
-    return domain_errors(actions.BillingError, bad_input=BAD_INPUT_CODES)
-
-
-def _organization(pk: int | None) -> Organization | None:
-    if pk is None:
-        return None
+def _organization(pk: int) -> Organization:
     try:
         return Organization.objects.get(pk=pk)
     except Organization.DoesNotExist:
@@ -94,30 +80,22 @@ class RunList(generics.ListAPIView):
 
     @extend_schema(
         request=RunIn,
-        responses={201: RunOut, 202: RunOut},
+        responses={202: RunOut},
         parameters=[IDEMPOTENCY_PARAMETER],
-        description="Create a run for a period. With `start: true` it runs in the request "
-        "(201, finished); otherwise the job worker runs it (202) and its status shows "
-        "the progress.",
+        description="Start a run for a period: the job worker runs it (202) and "
+        "`GET billing/runs/<id>/` shows its progress.",
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        require_perm(request.user, "billing.add_billingrun")
+        actor = request_user(request)
+        checks.authorize_start_billing_run(actor)
         values = validated(RunIn, request.data)
-        organization = _organization(values.get("organization"))
-        with billing_errors():
-            billing_run = actions.do_create_run(
-                period=values["period"],
-                organization=organization,
-                issue=values["issue"],
-                actor=request_user(request),
-            )
-            if values["start"]:
-                billing_run = run.execute_run(billing_run)
-                return Response(RunOut(billing_run).data, status=status.HTTP_201_CREATED)
-        from retainer.billing.tasks import run_billing_task
-
-        enqueue_on_commit(run_billing_task, billing_run.pk)
+        billing_run = checks.check_start_billing_run(
+            actor,
+            period=values["period"],
+            organization=values.get("organization"),
+            issue=values["issue"],
+        )
         return Response(RunOut(billing_run).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -129,16 +107,13 @@ class RunDetail(APIView):
 
 
 class RunStart(APIView):
-    """POST: run (or continue) a pending, failed or interrupted run in this request."""
+    """POST: hand a pending, failed or interrupted run to the job worker again (202)."""
 
-    @extend_schema(request=None, responses=RunOut, parameters=[IDEMPOTENCY_PARAMETER])
+    @extend_schema(request=None, responses={202: RunOut}, parameters=[IDEMPOTENCY_PARAMETER])
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        require_perm(request.user, "billing.add_billingrun")
-        billing_run = get_object_or_404(BillingRun, pk=pk)
-        with billing_errors():
-            billing_run = run.execute_run(billing_run)
-        return Response(RunOut(billing_run).data)
+        billing_run = checks.check_continue_billing_run(request_user(request), pk)
+        return Response(RunOut(billing_run).data, status=status.HTTP_202_ACCEPTED)
 
 
 # --- Invoices ------------------------------------------------------------------------------
@@ -165,16 +140,13 @@ class InvoiceList(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         require_perm(request.user, "billing.add_invoice")
         values = validated(InvoiceIn, request.data)
-        organization = _organization(values["organization"])
-        assert organization is not None  # noqa: S101 - the serializer requires it
-        with billing_errors():
-            invoice = actions.do_create_invoice(
-                organization=organization,
-                period=values["period"],
-                currency=values.get("currency"),
-                notes=values.get("notes", ""),
-                actor=request_user(request),
-            )
+        invoice = actions.do_create_invoice(
+            organization=_organization(values["organization"]),
+            period=values["period"],
+            currency=values.get("currency"),
+            notes=values.get("notes", ""),
+            actor=request_user(request),
+        )
         response = _detail(invoice)
         response.status_code = status.HTTP_201_CREATED
         return response
@@ -195,8 +167,7 @@ class InvoiceDetail(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         invoice = _invoice_for_staff(request, pk)
         values = validated(InvoiceChangeIn, request.data)
-        with billing_errors():
-            invoice = actions.do_update_invoice(invoice, actor=request_user(request), **values)
+        invoice = actions.do_update_invoice(invoice, actor=request_user(request), **values)
         return _detail(invoice)
 
 
@@ -223,8 +194,7 @@ class InvoiceLines(APIView):
     def post(self, request: Request, pk: int) -> Response:
         invoice = _invoice_for_staff(request, pk)
         values = validated(LineIn, request.data)
-        with billing_errors():
-            line = actions.do_add_line(invoice, **values, actor=request_user(request))
+        line = actions.do_add_line(invoice, **values, actor=request_user(request))
         return Response(InvoiceLineOut(line).data, status=status.HTTP_201_CREATED)
 
 
@@ -232,38 +202,29 @@ class InvoiceIssue(APIView):
     @extend_schema(request=None, responses=InvoiceDetailOut, parameters=[IDEMPOTENCY_PARAMETER])
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        invoice = _invoice_for_staff(request, pk)
-        with billing_errors():
-            invoice = actions.do_issue_invoice(invoice, actor=request_user(request))
-        return _detail(invoice)
+        return _detail(checks.check_issue_invoice(request_user(request), pk))
 
 
 class InvoiceVoid(APIView):
     @extend_schema(request=VoidIn, responses=InvoiceDetailOut, parameters=[IDEMPOTENCY_PARAMETER])
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        invoice = _invoice_for_staff(request, pk)
+        actor = request_user(request)
+        checks.authorize_change_invoice(actor)
         values = validated(VoidIn, request.data)
-        with billing_errors():
-            invoice = actions.do_void_invoice(
-                invoice, reason=values["reason"], actor=request_user(request)
-            )
-        return _detail(invoice)
+        return _detail(checks.check_void_invoice(actor, pk, reason=values["reason"]))
 
 
 class InvoicePaid(APIView):
     @extend_schema(request=PaidIn, responses=InvoiceDetailOut, parameters=[IDEMPOTENCY_PARAMETER])
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        invoice = _invoice_for_staff(request, pk)
+        actor = request_user(request)
+        checks.authorize_change_invoice(actor)
         values = validated(PaidIn, request.data)
-        with billing_errors():
-            invoice = actions.do_mark_invoice_paid(
-                invoice,
-                reference=values.get("reference", ""),
-                paid_at=values.get("paid_at"),
-                actor=request_user(request),
-            )
+        invoice = checks.check_mark_invoice_paid(
+            actor, pk, reference=values.get("reference", ""), paid_at=values.get("paid_at")
+        )
         return _detail(invoice)
 
 
@@ -330,17 +291,16 @@ class CreditNoteList(generics.ListAPIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        require_perm(request.user, "billing.add_creditnote")
+        actor = request_user(request)
+        checks.authorize_issue_credit_note(actor)
         values = validated(CreditNoteIn, request.data)
-        invoice = access_invoice(request_user(request), values["invoice"])
         lines = values.get("lines")
-        with billing_errors():
-            note = actions.do_issue_credit_note(
-                invoice,
-                reason=values["reason"],
-                lines=None if lines is None else [(x["line"], x["amount"]) for x in lines],
-                actor=request_user(request),
-            )
+        note = checks.check_issue_credit_note(
+            actor,
+            values["invoice"],
+            reason=values["reason"],
+            lines=None if lines is None else [(x["line"], x["amount"]) for x in lines],
+        )
         return Response(CreditNoteOut(note).data, status=status.HTTP_201_CREATED)
 
 
@@ -362,7 +322,7 @@ class RenewalQuoteList(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[RenewalQuote]:
         require_perm(self.request.user, "billing.view_renewalquote")
-        return selectors.renewal_quotes_open()
+        return selectors.renewal_quotes()
 
 
 class RenewalQuoteGenerate(APIView):
@@ -375,11 +335,10 @@ class RenewalQuoteGenerate(APIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        require_perm(request.user, "billing.add_renewalquote")
+        actor = request_user(request)
+        checks.authorize_generate_renewal_quotes(actor)
         values = validated(GenerateQuotesIn, request.data)
-        quotes = actions.do_generate_renewal_quotes(
-            within_days=values["within_days"], actor=request_user(request)
-        )
+        quotes = checks.check_generate_renewal_quotes(actor, within_days=values["within_days"])
         return Response(RenewalQuoteOut(quotes, many=True).data, status=status.HTTP_201_CREATED)
 
 
@@ -387,8 +346,5 @@ class RenewalQuoteAccept(APIView):
     @extend_schema(request=None, responses=RenewalQuoteOut, parameters=[IDEMPOTENCY_PARAMETER])
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        require_perm(request.user, "billing.change_renewalquote", "contracts.change_contract")
-        quote = get_object_or_404(RenewalQuote, pk=pk)
-        with billing_errors(), transaction.atomic():
-            quote = actions.do_accept_renewal_quote(quote, actor=request_user(request))
+        quote = checks.check_accept_renewal_quote(request_user(request), pk)
         return Response(RenewalQuoteOut(quote).data)

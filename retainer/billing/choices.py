@@ -10,6 +10,11 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+#: A run in one of these states does no more work until someone continues it (a failed
+#: run may be continued; a succeeded one has nothing left).
+RUN_FINISHED_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+
 class InvoiceStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     ISSUED = "issued", "Issued"

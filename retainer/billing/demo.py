@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 from retainer.billing import actions
+from retainer.billing.choices import InvoiceStatus
 from retainer.billing.models import Invoice
 from retainer.billing.rules import Period, period_of
 from retainer.billing.run import execute_run
@@ -80,6 +81,7 @@ def build(ctx: DemoContext) -> None:
     _ending_soon(ctx)
     ctx.log(f"  {_monthly_usage(ctx, periods)} pay-as-you-go usage entries")
     for number, period in enumerate(periods):
+        # Executed here rather than by the job worker: the next steps need its invoices.
         run = execute_run(actions.do_create_run(period=period, actor=admin, today=ctx.today))
         ctx.log(f"  billed {period.label}: {run.invoices_created} invoices")
         invoices = Invoice.objects.filter(run=run).order_by("pk")
@@ -87,7 +89,7 @@ def build(ctx: DemoContext) -> None:
             actions.do_void_invoice(
                 invoices[1], reason="Sent to the wrong billing address.", actor=admin
             )
-    issued = Invoice.objects.filter(status="issued", total__gt=0).order_by("pk")
+    issued = Invoice.objects.filter(status=InvoiceStatus.ISSUED, total__gt=0).order_by("pk")
     first = issued.first()
     if first is not None:
         line = first.lines.filter(amount__gt=0).order_by("position").first()

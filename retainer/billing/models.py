@@ -8,6 +8,8 @@ issued; issuing gives them the next number of their series and freezes them.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from typing import Any
 
 from django.db import models
@@ -15,6 +17,7 @@ from django.utils import timezone
 
 from retainer.accounts.models import Organization, User
 from retainer.billing.choices import (
+    RUN_FINISHED_STATUSES,
     BillingEventType,
     InvoiceStatus,
     ItemKind,
@@ -75,11 +78,17 @@ class NumberSeries(models.Model):
         return f"{self.name} (last {self.last_number})"
 
 
+#: A running run whose heartbeat is older than this has lost its worker (killed, or the
+#: machine went away): it may be continued.
+RUN_STALE_AFTER = dt.timedelta(minutes=10)
+
+
 class BillingRun(models.Model):
     """A job that bills one period, for one organization or for all of them.
 
     ``items_done`` / ``items_total`` is the progress, written in the same transaction as
-    each batch of invoices, so it always describes what is committed.
+    each batch of invoices, so it always describes what is committed; ``heartbeat_at``
+    is the time of the last batch. The rate and the time left are derived from them.
     """
 
     period = models.DateField(help_text="First day of the billed calendar month.")
@@ -108,10 +117,42 @@ class BillingRun(models.Model):
         return f"Billing run {self.pk} for {self.period:%Y-%m} ({self.status})"
 
     @property
+    def is_succeeded(self) -> bool:
+        return self.status == RunStatus.SUCCEEDED
+
+    def is_alive(self, now: dt.datetime) -> bool:
+        """Running, with a worker that wrote a batch less than ``RUN_STALE_AFTER`` ago."""
+        return (
+            self.status == RunStatus.RUNNING
+            and self.heartbeat_at is not None
+            and now - self.heartbeat_at < RUN_STALE_AFTER
+        )
+
+    @property
     def progress_percent(self) -> int:
         if not self.items_total:
-            return 100 if self.status == RunStatus.SUCCEEDED else 0
+            return 100 if self.is_succeeded else 0
         return self.items_done * 100 // self.items_total
+
+    @property
+    def items_per_second(self) -> float | None:
+        """Items billed per second since the run first started, up to its last batch
+        (``None`` before the first batch). A continued run counts its pause too."""
+        if self.started_at is None or self.heartbeat_at is None or not self.items_done:
+            return None
+        seconds = (self.heartbeat_at - self.started_at).total_seconds()
+        return None if seconds <= 0 else round(self.items_done / seconds, 1)
+
+    @property
+    def seconds_left(self) -> int | None:
+        """The estimated seconds to the end at the current rate, counted from the last
+        batch; ``None`` when there is no rate yet, 0 once the run is finished."""
+        if self.status in RUN_FINISHED_STATUSES:
+            return 0
+        rate = self.items_per_second
+        if not rate:
+            return None
+        return math.ceil(max(self.items_total - self.items_done, 0) / rate)
 
 
 class Invoice(models.Model):
@@ -376,7 +417,10 @@ class RenewalQuote(models.Model):
 
 
 class BillingEvent(models.Model):
-    """Append-only history of runs, invoices, credit notes, profiles and quotes."""
+    """Append-only history of runs, invoices, credit notes, profiles and quotes.
+
+    Written only through ``retainer.lib.events.record`` with the typed events of
+    ``billing/events.py``, so every row has its outbox message."""
 
     type = models.CharField(max_length=30, choices=BillingEventType.choices)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

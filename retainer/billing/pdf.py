@@ -21,6 +21,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from retainer.billing.models import Invoice
 from retainer.billing.selectors import invoices_with_lines
+from retainer.lib.money import format_money
 
 # Per-document progress messages would flood the log at INFO.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -72,10 +73,24 @@ class LocalOnlyFetcher(URLFetcher):
 
 
 def invoice_context(invoice: Invoice) -> dict[str, Any]:
+    """The template's values. Amounts are formatted here, by the one money formatter
+    (``lib.money.format_money``: the currency's own decimals, then its code), so the
+    template prints text and never rounds."""
     logo = Path(settings.RETAINER_VENDOR_LOGO)
+    currency = invoice.currency
     return {
         "invoice": invoice,
-        "lines": list(invoice.lines.all()),
+        "lines": [
+            {
+                "line": line,
+                "unit_price": format_money(line.unit_price, currency),
+                "amount": format_money(line.amount, currency),
+            }
+            for line in invoice.lines.all()
+        ],
+        "subtotal": format_money(invoice.subtotal, currency),
+        "tax_amount": format_money(invoice.tax_amount, currency),
+        "total": format_money(invoice.total, currency),
         "vendor_name": settings.RETAINER_VENDOR_NAME,
         "vendor_address": settings.RETAINER_VENDOR_ADDRESS,
         "logo_url": logo.resolve().as_uri() if logo.is_file() else "",

@@ -7,22 +7,25 @@ organization in scope, among the items **not billed yet** and due by the end of 
 - contract fees: one per term (new contracts and renewals), due on the term's start
   date, or on the day its renewal quote was accepted; pro-rated when the plan says so
   (``rules.prorate_factor``); the add-ons included in the price on their own lines;
-- top-ups with a price (the price recorded by ``contracts.do_top_up``);
+- top-ups with a price (``LedgerEntry.price``, written by ``contracts.do_top_up``);
 - overage and pay-as-you-go consumption: ledger ``consume`` entries with an
   ``overage_quantity``, net of their ``reverse`` entries, at the entry's rate;
 - accepted services quotes (``collect_services``: none yet).
 
 Once-only: each item is a ``BilledItem`` row with a unique source key, written in the
 same transaction as its invoice line. Organizations are processed in batches, one
-transaction per batch (invoices, lines, items, numbers, progress), so a run killed at
-any point leaves whole batches or nothing, and the next run bills exactly the rest.
+transaction per batch (invoices, lines, items, numbers, events, progress), so a run
+killed at any point leaves whole batches or nothing, and the next run bills exactly
+the rest. Invoices get their totals and numbers from the same functions as an invoice
+issued by hand (``actions.set_totals``, ``actions.issue_invoices``).
+
+Runs are started by ``actions.do_start_billing_run`` (every door, through
+``checks.check_start_billing_run``) and executed here by the job worker
+(``tasks.run_billing_task``), or inline by ``manage.py run_billing``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -34,38 +37,28 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from retainer.accounts.models import Organization
-from retainer.billing import numbering, rules
-from retainer.billing.actions import (
-    PAYMENT_TERM_DAYS,
-    BillingError,
-    record_billing_event,
-    tax_for,
-)
-from retainer.billing.choices import BillingEventType, InvoiceStatus, ItemKind, LineUnit, RunStatus
+from retainer.billing import actions, events, rules
+from retainer.billing.choices import ItemKind, LineUnit, RunStatus
 from retainer.billing.models import (
     BilledItem,
     BillingEvent,
-    BillingProfile,
     BillingRun,
     Invoice,
     InvoiceLine,
 )
 from retainer.contracts.choices import (
     AllowanceUnit,
-    ContractEventType,
     ContractStatus,
     EntryKind,
     Preset,
-    SourceType,
 )
-from retainer.contracts.models import Contract, ContractEvent, LedgerEntry
+from retainer.contracts.models import Contract, LedgerEntry
 from retainer.contracts.terms import PlanTerms
+from retainer.lib.errors import Conflict
+from retainer.lib.events import Event, record, record_many
 from retainer.lib.money import round_amount
 
 DEFAULT_BATCH_ORGANIZATIONS = 500
-STALE_AFTER = dt.timedelta(minutes=10)
-#: Test hook: sleep this many milliseconds per item (read by the run loop only).
-SLOWDOWN_ENV = "RETAINER_BILLING_TEST_SLOWDOWN_MS"
 
 PRESET_LABELS = dict(Preset.choices)
 Progress = Callable[[BillingRun], None]
@@ -232,20 +225,11 @@ def _top_up_lines(
             "contract__currency",
             "contract__unit",
             "quantity",
+            "price",
         )
     )
-    if not rows:
-        return 0
-    prices: dict[int, Any] = {}
-    events = ContractEvent.objects.filter(
-        type=ContractEventType.CONTRACT_TOPPED_UP, contract_id__in={r[1] for r in rows}
-    ).values_list("data", flat=True)
-    for data in events:
-        if data.get("entry") is not None:
-            prices[int(data["entry"])] = data.get("price")
     count = 0
-    for pk, contract_id, org_id, currency, unit, quantity in rows:
-        price = prices.get(pk)
+    for pk, contract_id, org_id, currency, unit, quantity, price in rows:
         if price is None:
             continue  # a top-up without a price is not billable
         amount = Decimal(price).quantize(rules.QUANTITY_PLACES)
@@ -285,12 +269,11 @@ def _usage_lines(
         "overage_quantity",
         "overage_rate",
         "currency",
-        "source_type",
-        "source_id",
+        "case_id",
     )
     groups: dict[tuple[int, str, int, str, Decimal], LineDraft] = {}
-    sources: dict[tuple[int, str, int, str, Decimal], set[str]] = defaultdict(set)
-    for pk, contract_id, org_id, preset, unit, qty, rate, currency, stype, sid in rows:
+    cases: dict[tuple[int, str, int, str, Decimal], set[int | None]] = defaultdict(set)
+    for pk, contract_id, org_id, preset, unit, qty, rate, currency, case_id in rows:
         kind: str = ItemKind.PAYG if preset == Preset.PAY_AS_YOU_GO else ItemKind.OVERAGE
         rate = rate or Decimal(0)
         group = (org_id, currency, contract_id, kind, rate)
@@ -308,7 +291,7 @@ def _usage_lines(
                 minutes=0 if hours else None,
             )
         draft.items.append(Item(f"ledger:{pk}", kind, contract_id, pk, qty))
-        sources[group].add(f"{stype}:{sid}")
+        cases[group].add(case_id)  # incidents and hours alike (LedgerEntry.case)
     for group, draft in groups.items():
         currency = group[1]
         total = sum(item.quantity for item in draft.items)
@@ -322,11 +305,8 @@ def _usage_lines(
         else:
             draft.quantity = Decimal(total)
             draft.amount = rules.line_amount(draft.unit_price, total, currency)
-        only = sources[group]
-        if len(only) == 1:
-            stype, _, sid = next(iter(only)).partition(":")
-            if stype == SourceType.CASE and sid.isdigit():
-                draft.case_id = int(sid)
+        if len(cases[group]) == 1:
+            draft.case_id = next(iter(cases[group]))
         lines[(group[0], currency)].append(draft)
 
 
@@ -363,15 +343,6 @@ def collect(
 # --- Writing -------------------------------------------------------------------------------
 
 
-def after_batch(run: BillingRun, items_done: int) -> None:
-    """Called inside each batch's transaction, before it commits (a hook for tests)."""
-
-
-def _slowdown() -> float:
-    raw = os.environ.get(SLOWDOWN_ENV, "")
-    return int(raw) / 1000 if raw.isdigit() else 0.0
-
-
 LINE_COLUMNS = (
     "invoice_id",
     "position",
@@ -398,6 +369,7 @@ ITEM_COLUMNS = (
     "line_id",
     "run_id",
 )
+Lines = dict[tuple[int, str], list[LineDraft]]
 
 
 def _insert_rows(model: type[Any], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
@@ -415,135 +387,122 @@ def _insert_rows(model: type[Any], columns: tuple[str, ...], rows: list[tuple[An
             cursor.executemany(sql, rows[start : start + 10_000])
 
 
-def _write_batch(
-    run: BillingRun,
-    orgs: dict[int, OrgInfo],
-    period: rules.Period,
-    lines: dict[tuple[int, str], list[LineDraft]],
-    netted: list[Item],
-) -> tuple[int, int, int]:
-    """Write one batch (caller holds the transaction). Returns (items, invoices, lines).
-
-    Totals, and with ``run.issue`` the numbers, are set before the invoices are inserted,
-    so every row is written once.
-    """
-    pause = _slowdown()
-    keys = sorted(lines)
-    invoices = [
-        Invoice(
+def _new_invoices(
+    run: BillingRun, period: rules.Period, keys: list[tuple[int, str]], lines: Lines
+) -> list[Invoice]:
+    """One unsaved invoice per (organization, currency) with its totals and, when the run
+    issues, its number: the same ``set_totals`` and ``issue_invoices`` as
+    ``do_issue_invoice``, so every row is inserted once, complete."""
+    taxes = actions.profile_taxes(org_id for org_id, _ in keys)
+    default = actions.default_tax()
+    invoices = []
+    for org_id, currency in keys:
+        invoice = Invoice(
             organization_id=org_id,
             currency=currency,
             period_start=period.start,
             period_end=period.end,
             run=run,
         )
-        for org_id, currency in keys
-    ]
-    _totals(invoices, lines, keys)
+        subtotal = sum((draft.amount for draft in lines[(org_id, currency)]), Decimal(0))
+        actions.set_totals(invoice, subtotal, taxes.get(org_id, default))
+        invoices.append(invoice)
     if run.issue:
-        _number(invoices)
-    Invoice.objects.bulk_create(invoices, batch_size=1000)
-    line_rows: list[tuple[Any, ...]] = []
-    for invoice, key in zip(invoices, keys, strict=True):
-        for position, draft in enumerate(lines[key], start=1):
-            line_rows.append(
-                (
-                    invoice.pk,
-                    position,
-                    draft.kind,
-                    draft.description[:500],
-                    draft.quantity,
-                    draft.unit,
-                    draft.minutes,
-                    draft.unit_price,
-                    draft.amount,
-                    draft.contract_id,
-                    draft.case_id,
-                    period.start,
-                    period.end,
-                    len(draft.items),
-                )
-            )
-    _insert_rows(InvoiceLine, LINE_COLUMNS, line_rows)
+        actions.issue_invoices(invoices, now=timezone.now())
+    return invoices
+
+
+def _line_rows(
+    invoices: list[Invoice], keys: list[tuple[int, str]], lines: Lines, period: rules.Period
+) -> list[tuple[Any, ...]]:
+    return [
+        (
+            invoice.pk,
+            position,
+            draft.kind,
+            draft.description[:500],
+            draft.quantity,
+            draft.unit,
+            draft.minutes,
+            draft.unit_price,
+            draft.amount,
+            draft.contract_id,
+            draft.case_id,
+            period.start,
+            period.end,
+            len(draft.items),
+        )
+        for invoice, key in zip(invoices, keys, strict=True)
+        for position, draft in enumerate(lines[key], start=1)
+    ]
+
+
+def _item_rows(
+    run: BillingRun,
+    invoices: list[Invoice],
+    keys: list[tuple[int, str]],
+    lines: Lines,
+    netted: list[Item],
+) -> list[tuple[Any, ...]]:
+    """The once-only rows: each item on its line (read back by invoice and position),
+    and the netted items on no line."""
     line_ids = {
         (invoice_id, position): pk
         for pk, invoice_id, position in InvoiceLine.objects.filter(
             invoice_id__in=[invoice.pk for invoice in invoices]
         ).values_list("pk", "invoice_id", "position")
     }
-    item_rows: list[tuple[Any, ...]] = []
+    rows: list[tuple[Any, ...]] = []
     for invoice, key in zip(invoices, keys, strict=True):
+        invoice_id = invoice.pk
         for position, draft in enumerate(lines[key], start=1):
-            line_id = line_ids[(invoice.pk, position)]
-            for item in draft.items:
-                if pause:
-                    time.sleep(pause)
-                item_rows.append(
-                    (
-                        item.key,
-                        item.kind,
-                        item.contract_id,
-                        item.ledger_entry_id,
-                        item.quantity,
-                        invoice.pk,
-                        line_id,
-                        run.pk,
-                    )
+            on_line = (invoice_id, line_ids[(invoice_id, position)], run.pk)
+            rows += [
+                (
+                    item.key,
+                    item.kind,
+                    item.contract_id,
+                    item.ledger_entry_id,
+                    item.quantity,
+                    *on_line,
                 )
+                for item in draft.items
+            ]
     for item in netted:
         row = (item.key, item.kind, item.contract_id, item.ledger_entry_id, item.quantity)
-        item_rows.append((*row, None, None, run.pk))
-    _insert_rows(BilledItem, ITEM_COLUMNS, item_rows)
-    if run.issue:
-        BillingEvent.objects.bulk_create(
-            (
-                BillingEvent(
-                    type=BillingEventType.INVOICE_ISSUED,
-                    run=run,
-                    invoice=invoice,
-                    created_at=invoice.issued_at or timezone.now(),
-                    data={"number": invoice.number, "total": str(invoice.total)},
-                )
-                for invoice in invoices
-            ),
-            batch_size=2000,
+        rows.append((*row, None, None, run.pk))
+    return rows
+
+
+def _record_invoice_events(run: BillingRun, invoices: list[Invoice]) -> None:
+    """One event per invoice, in two inserts for the whole batch: ``invoice.issued`` (the
+    event ``do_issue_invoice`` writes) when the run issues, else ``invoice.created``. The
+    row's ``run`` says where an issued invoice came from, so it needs no second event."""
+    items: list[tuple[Event, dict[str, Any]]] = [
+        (
+            actions.invoice_issued(invoice) if run.issue else events.InvoiceCreated(),
+            {"run": run, "invoice": invoice, "created_at": invoice.issued_at or timezone.now()},
         )
+        for invoice in invoices
+    ]
+    record_many(BillingEvent, items)
+
+
+def _write_batch(
+    run: BillingRun, period: rules.Period, lines: Lines, netted: list[Item]
+) -> tuple[int, int, int]:
+    """Write one batch (caller holds the transaction): invoices, then their lines, then
+    the billed items pointing at both, then the events. Returns (items, invoices, lines).
+    """
+    keys = sorted(lines)
+    invoices = _new_invoices(run, period, keys, lines)
+    Invoice.objects.bulk_create(invoices, batch_size=1000)
+    line_rows = _line_rows(invoices, keys, lines, period)
+    _insert_rows(InvoiceLine, LINE_COLUMNS, line_rows)
+    item_rows = _item_rows(run, invoices, keys, lines, netted)
+    _insert_rows(BilledItem, ITEM_COLUMNS, item_rows)
+    _record_invoice_events(run, invoices)
     return len(item_rows), len(invoices), len(line_rows)
-
-
-def _totals(
-    invoices: list[Invoice],
-    lines: dict[tuple[int, str], list[LineDraft]],
-    keys: list[tuple[int, str]],
-) -> None:
-    profiles = {
-        p.organization_id: (p.tax_rate, p.tax_label)
-        for p in BillingProfile.objects.filter(organization_id__in={k[0] for k in keys})
-    }
-    default: tuple[Decimal, str] | None = None
-    for invoice, key in zip(invoices, keys, strict=True):
-        if key[0] in profiles:
-            rate, label = profiles[key[0]]
-        else:
-            default = default or tax_for(-1)
-            rate, label = default
-        subtotal = sum((draft.amount for draft in lines[key]), Decimal(0))
-        invoice.subtotal = subtotal
-        invoice.tax_rate = rate
-        invoice.tax_label = label
-        invoice.tax_amount = rules.tax_amount(subtotal, rate, invoice.currency)
-        invoice.total = subtotal + invoice.tax_amount
-
-
-def _number(invoices: list[Invoice]) -> None:
-    """Number and issue the batch's invoices in this transaction (no gap on rollback)."""
-    now = timezone.now()
-    numbers = numbering.allocate(numbering.INVOICE_PREFIX, now.year, len(invoices))
-    for invoice, number in zip(invoices, numbers, strict=True):
-        invoice.number = number
-        invoice.status = InvoiceStatus.ISSUED
-        invoice.issued_at = now
-        invoice.due_date = now.date() + dt.timedelta(days=PAYMENT_TERM_DAYS)
 
 
 # --- The loop ------------------------------------------------------------------------------
@@ -560,17 +519,15 @@ def _organizations(run: BillingRun) -> list[OrgInfo]:
 
 
 def _claim(run: BillingRun) -> BillingRun:
+    """Mark the run running (locks its row). A succeeded run is returned as it is; one
+    whose worker is alive is refused, so two workers never run it at once."""
     with transaction.atomic():
         locked = BillingRun.objects.select_for_update().get(pk=run.pk)
         now = timezone.now()
-        if locked.status == RunStatus.SUCCEEDED:
+        if locked.is_succeeded:
             return locked
-        if (
-            locked.status == RunStatus.RUNNING
-            and locked.heartbeat_at
-            and now - locked.heartbeat_at < STALE_AFTER
-        ):
-            raise BillingError("run_in_progress", "This run is already running.")
+        if locked.is_alive(now):
+            raise Conflict("run_in_progress", "This run is already running.")
         locked.status = RunStatus.RUNNING
         locked.started_at = locked.started_at or now
         locked.heartbeat_at = now
@@ -586,9 +543,10 @@ def execute_run(
     progress: Progress | None = None,
 ) -> BillingRun:
     """Bill the run's period. Re-running a failed or killed run continues where it
-    stopped; a finished run is returned as it is. One transaction per batch."""
+    stopped; a finished run is returned as it is. One transaction per batch; ``progress``
+    is called after each with the run as committed."""
     run = _claim(run)
-    if run.status == RunStatus.SUCCEEDED:
+    if run.is_succeeded:
         return run
     period = rules.Period(run.period)
     orgs = _organizations(run)
@@ -606,24 +564,24 @@ def execute_run(
             if progress:
                 progress(run)
     except BaseException as exc:
-        BillingRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
-        record_billing_event(
-            BillingEventType.RUN_FAILED, actor=None, run=run, data={"error": type(exc).__name__}
-        )
+        with transaction.atomic():
+            BillingRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+            )
+            record(BillingEvent, events.RunFailed(error=type(exc).__name__), run=run)
         raise
-    now = timezone.now()
-    run.status = RunStatus.SUCCEEDED
-    run.finished_at = run.heartbeat_at = now
-    run.items_total = max(run.items_total, run.items_done)
-    run.save(update_fields=["status", "finished_at", "heartbeat_at", "items_total"])
-    record_billing_event(
-        BillingEventType.RUN_FINISHED,
-        actor=None,
-        run=run,
-        data={"invoices": run.invoices_created, "lines": run.lines_created},
-    )
+    with transaction.atomic():
+        run.status = RunStatus.SUCCEEDED
+        run.finished_at = run.heartbeat_at = timezone.now()
+        run.items_total = max(run.items_total, run.items_done)
+        run.save(update_fields=["status", "finished_at", "heartbeat_at", "items_total"])
+        record(
+            BillingEvent,
+            events.RunFinished(
+                invoices=run.invoices_created, lines=run.lines_created, items=run.items_done
+            ),
+            run=run,
+        )
     return run
 
 
@@ -634,7 +592,7 @@ def _run_batch(run: BillingRun, period: rules.Period, orgs: dict[int, OrgInfo]) 
                 lines, netted = collect(orgs, period)
                 done, invoices, line_count = 0, 0, 0
                 if lines or netted:
-                    done, invoices, line_count = _write_batch(run, orgs, period, lines, netted)
+                    done, invoices, line_count = _write_batch(run, period, lines, netted)
                 run.items_done += done
                 run.invoices_created += invoices
                 run.lines_created += line_count
@@ -647,7 +605,6 @@ def _run_batch(run: BillingRun, period: rules.Period, orgs: dict[int, OrgInfo]) 
                         "heartbeat_at",
                     ]
                 )
-                after_batch(run, run.items_done)
             return
         except IntegrityError:
             # Another run billed some of these items first; re-collect what is left.

@@ -17,7 +17,9 @@ def credit_notes_with_lines(notes: QuerySet[CreditNote]) -> QuerySet[CreditNote]
     return notes.select_related("invoice", "organization").prefetch_related("lines")
 
 
-def renewal_quotes_open() -> QuerySet[RenewalQuote]:
+def renewal_quotes() -> QuerySet[RenewalQuote]:
+    """Every renewal quote, whatever its status (the list filters by status), with its
+    contract and organization."""
     return RenewalQuote.objects.select_related("contract", "organization")
 
 

@@ -33,15 +33,17 @@ class PeriodField(serializers.CharField):
 class RunIn(serializers.Serializer):
     period = PeriodField(help_text="The month to bill, YYYY-MM (organization-local).")
     organization = serializers.IntegerField(required=False, allow_null=True)
-    issue = serializers.BooleanField(default=True)
-    start = serializers.BooleanField(
-        default=False, help_text="Run it now, in this request, instead of in the job worker."
-    )
+    issue = serializers.BooleanField(default=True, help_text="Issue the invoices it creates.")
 
 
 class RunOut(serializers.ModelSerializer):
+    """A run and its progress: items done of the total, the rate so far and the
+    estimated time left (``null`` until the first batch is written)."""
+
     period = serializers.DateField(format="%Y-%m")
     progress_percent = serializers.IntegerField(read_only=True)
+    items_per_second = serializers.FloatField(read_only=True, allow_null=True)
+    seconds_left = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = BillingRun
@@ -54,6 +56,8 @@ class RunOut(serializers.ModelSerializer):
             "items_total",
             "items_done",
             "progress_percent",
+            "items_per_second",
+            "seconds_left",
             "invoices_created",
             "lines_created",
             "error",

@@ -3,6 +3,7 @@ to their organization, see a smaller output shape, and may not set agent-only fi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -14,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from retainer.accounts.access import customer_contact, is_vendor_staff
+from retainer.accounts.access import is_vendor_staff
 from retainer.cases import actions, selectors
 from retainer.cases.access import (
     access_attachment,
@@ -39,29 +40,25 @@ from retainer.cases.serializers import (
     CaseUpdateIn,
     CsatIn,
     CsatOut,
+    CustomerEventOut,
     DefectIn,
     DefectOut,
-    EventOut,
     FixReleaseIn,
     LinkDefectIn,
     MessageIn,
     MessageOut,
     MessageStaffOut,
+    StaffEventOut,
     TimeEntryIn,
     TimeEntryOut,
     TimeEntryUpdateIn,
     TransitionIn,
 )
 from retainer.contracts.choices import Channel
-from retainer.lib.api import ApiError, domain_errors, require_perm, validated
+from retainer.lib.api import require_perm, validated
 from retainer.lib.auth import request_user
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
-from retainer.lib.uploads import StoredFile, UploadRejected, download_response
-
-
-def _case_errors(call: Any) -> Any:
-    with domain_errors(actions.CaseError):
-        return call()
+from retainer.lib.uploads import StoredFile, download_response
 
 
 def case_out(user: Any, case: Case) -> dict[str, Any]:
@@ -88,23 +85,20 @@ class CaseList(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         user = request_user(request)
         plan = getattr(request, "prepared", None) or self.prepare_post(request)
-        case = actions.do_open_case(plan=plan, actor=user)
+        case = actions.do_open_case(plan, actor=user)
         return Response(case_out(user, case), status=status.HTTP_201_CREATED)
 
     def prepare_post(self, request: Request) -> actions.IntakePlan:
-        """Validate and decide before the write transaction (reads only)."""
+        """Authorize, validate and decide before the write transaction (reads only)."""
         user = request_user(request)
+        actions.authorize_open_case(user)
         if is_vendor_staff(user):
-            require_perm(user, "cases.add_case")
             values = validated(CaseCreateStaffIn, request.data)
             values.setdefault("channel", Channel.PHONE)
         else:
-            contact = customer_contact(user)
-            if contact is None:
-                raise Http404
             values = validated(CaseCreateIn, request.data)
-            values.update(contact=contact, channel=Channel.API)
-        return actions.plan_intake(**values, actor=user)
+            values["channel"] = Channel.API
+        return actions.plan_open_case(user, **values)
 
 
 class CaseDetail(APIView):
@@ -117,12 +111,9 @@ class CaseDetail(APIView):
     def patch(self, request: Request, public_id: str) -> Response:
         user = request_user(request)
         case = access_case(user, public_id, for_write=True)
-        if not is_vendor_staff(user):
-            raise ApiError(
-                "staff_only", "Only the support team changes these fields.", status_code=403
-            )
+        actions.authorize_update_case(user)
         values = validated(CaseUpdateIn, request.data, partial=True)
-        case = actions.do_update_case(case, actor=user, **values)
+        case = actions.check_update_case(user, case, **values)
         return Response(case_out(user, case))
 
 
@@ -132,14 +123,8 @@ class CaseTransition(APIView):
         user = request_user(request)
         case = access_case(user, public_id, for_write=True)
         values = validated(TransitionIn, request.data)
-        case = _case_errors(
-            lambda: actions.do_transition_case(
-                case,
-                values["status"],
-                root_cause=values.get("root_cause", ""),
-                by_customer=not is_vendor_staff(user),
-                actor=user,
-            )
+        case = actions.check_transition_case(
+            user, case, status=values["status"], root_cause=values.get("root_cause", "")
         )
         return Response(case_out(user, case))
 
@@ -148,30 +133,32 @@ class CaseOverride(APIView):
     @extend_schema(request=CaseOverrideIn, responses=CaseStaffOut)
     def post(self, request: Request, public_id: str) -> Response:
         user = request_user(request)
-        require_perm(user, "contracts.override_entitlementdecision")
-        case = access_case(user, public_id, for_write=True)
+        actions.authorize_override_decision(user)
+        # Overriding is not changing the case: billing overrides without cases.change_case.
+        case = access_case(user, public_id)
         values = validated(CaseOverrideIn, request.data)
-        case = _case_errors(
-            lambda: actions.do_override_case_decision(
-                case,
-                outcome=values["outcome"],
-                contract=values.get("contract"),
-                reason=values["reason"],
-                actor=user,
-            )
+        case = actions.check_override_decision(
+            user,
+            case,
+            outcome=values["outcome"],
+            contract=values.get("contract"),
+            reason=values["reason"],
         )
         return Response(case_out(user, selectors.case_for_detail(case)))
 
 
 class CaseEvents(APIView):
-    """The case's timeline; customers see only what concerns them (no internal events)."""
+    """The case's timeline. Customers get ``CustomerEventOut``: no internal row, and of
+    each event only its type's ``customer_fields``."""
 
-    @extend_schema(responses=EventOut(many=True))
+    @extend_schema(responses=StaffEventOut(many=True))
     def get(self, request: Request, public_id: str) -> Response:
         user = request_user(request)
         case = access_case(user, public_id)
-        events = selectors.events_for_case(case=case, include_internal=is_vendor_staff(user))
-        return Response(EventOut(events, many=True).data)
+        staff = is_vendor_staff(user)
+        events = selectors.events_for_case(case=case, include_internal=staff)
+        serializer = StaffEventOut if staff else CustomerEventOut
+        return Response(serializer(events, many=True).data)
 
 
 class CaseMessages(APIView):
@@ -190,15 +177,9 @@ class CaseMessages(APIView):
         user = request_user(request)
         case = access_case(user, public_id, for_write=True)
         values = validated(MessageIn, request.data)
-        if values["internal"] and not is_vendor_staff(user):
-            raise ApiError("field_not_allowed", "Customers cannot write internal notes.")
-        message = _case_errors(
-            lambda: actions.do_add_message(
-                case, author=user, body=values["body"], internal=values["internal"]
-            )
-        )
+        reply = actions.check_reply(user, case, body=values["body"], internal=values["internal"])
         serializer = MessageStaffOut if is_vendor_staff(user) else MessageOut
-        return Response(serializer(message).data, status=status.HTTP_201_CREATED)
+        return Response(serializer(reply.message).data, status=status.HTTP_201_CREATED)
 
 
 class CaseAttachments(APIView):
@@ -220,28 +201,9 @@ class CaseAttachments(APIView):
         user = request_user(request)
         case = access_case(user, public_id, for_write=True)
         values = validated(AttachmentIn, request.data)
-        if values["internal"] and not is_vendor_staff(user):
-            raise ApiError("field_not_allowed", "Customers cannot add internal files.")
-        upload = values["file"]
-        try:
-            attachment = _case_errors(
-                lambda: actions.do_add_attachment(
-                    case,
-                    upload=upload,
-                    name=upload.name or "file",
-                    uploaded_by=user,
-                    internal=values["internal"],
-                )
-            )
-        except UploadRejected as exc:
-            code = (
-                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-                if exc.code == UploadRejected.TOO_LARGE
-                else 400
-            )
-            raise ApiError(exc.code, exc.detail, status_code=code) from None
+        reply = actions.check_reply(user, case, internal=values["internal"], upload=values["file"])
         serializer = AttachmentStaffOut if is_vendor_staff(user) else AttachmentOut
-        return Response(serializer(attachment).data, status=status.HTTP_201_CREATED)
+        return Response(serializer(reply.attachment).data, status=status.HTTP_201_CREATED)
 
 
 class CaseAttachmentDownload(APIView):
@@ -261,13 +223,18 @@ class CaseAttachmentDownload(APIView):
         return download_response(stored, display_name=attachment.display_name)
 
 
-def _staff_case(request: Request, public_id: str, *perms: str) -> tuple[Any, Case]:
+def _staff_case(
+    request: Request, public_id: str, authorize: Callable[[Any], None] | None = None
+) -> tuple[Any, Case]:
+    """A staff-only case route: customers get a 404 (they never learn time entries
+    exist); the operation's ``authorize`` refuses staff without its permission (403)
+    before the case is looked up, and is the only permission asked (as on the console)."""
     user = request_user(request)
     if not is_vendor_staff(user):
-        raise Http404  # customers never learn time entries exist
-    if perms:
-        require_perm(user, *perms)
-    return user, access_case(user, public_id, for_write=bool(perms))
+        raise Http404
+    if authorize is not None:
+        authorize(user)
+    return user, access_case(user, public_id)
 
 
 class CaseTimeEntries(APIView):
@@ -281,35 +248,35 @@ class CaseTimeEntries(APIView):
     )
     @idempotent
     def post(self, request: Request, public_id: str) -> Response:
-        user, case = _staff_case(request, public_id, "cases.add_timeentry")
+        user, case = _staff_case(request, public_id, actions.authorize_log_time)
         values = validated(TimeEntryIn, request.data)
-        entry = actions.do_log_time(case, agent=user, actor=user, **values)
+        entry = actions.check_log_time(user, case, **values)
         return Response(TimeEntryOut(entry).data, status=status.HTTP_201_CREATED)
 
 
 class CaseTimeEntryDetail(APIView):
     @extend_schema(request=TimeEntryUpdateIn, responses=TimeEntryOut)
     def patch(self, request: Request, public_id: str, pk: int) -> Response:
-        user, case = _staff_case(request, public_id, "cases.change_timeentry")
+        user, case = _staff_case(request, public_id, actions.authorize_change_time)
         entry = access_time_entry(user, case, pk)
         values = validated(TimeEntryUpdateIn, request.data, partial=True)
-        entry = _case_errors(lambda: actions.do_update_time_entry(entry, actor=user, **values))
+        entry = actions.check_update_time_entry(user, entry, **values)
         return Response(TimeEntryOut(entry).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, public_id: str, pk: int) -> Response:
-        user, case = _staff_case(request, public_id, "cases.change_timeentry")
+        user, case = _staff_case(request, public_id, actions.authorize_change_time)
         entry = access_time_entry(user, case, pk)
-        actions.do_delete_time_entry(entry, actor=user)
+        actions.check_delete_time_entry(user, entry)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class CaseDefectLink(APIView):
     @extend_schema(request=LinkDefectIn, responses=CaseStaffOut)
     def post(self, request: Request, public_id: str) -> Response:
-        user, case = _staff_case(request, public_id, "cases.change_case")
+        user, case = _staff_case(request, public_id, actions.authorize_link_defect)
         values = validated(LinkDefectIn, request.data)
-        case = actions.do_link_defect(case, values["defect"], actor=user)
+        case = actions.check_link_defect(user, case, values["defect"])
         return Response(case_out(user, case))
 
 
@@ -361,12 +328,9 @@ class CaseCsat(APIView):
     def post(self, request: Request, public_id: str) -> Response:
         user = request_user(request)
         case = access_case(user, public_id)
-        if is_vendor_staff(user):
-            raise ApiError(
-                "customers_only", "The survey is answered by the customer.", status_code=403
-            )
+        actions.authorize_answer_csat(user)
         values = validated(CsatIn, request.data)
-        response = _case_errors(lambda: actions.do_answer_csat(case, actor=user, **values))
+        response = actions.check_answer_csat(user, case, **values)
         return Response(CsatOut(response).data, status=status.HTTP_201_CREATED)
 
 
@@ -379,7 +343,6 @@ class CsatByToken(APIView):
     @extend_schema(request=CsatIn, responses={201: CsatOut})
     def post(self, request: Request, token: str) -> Response:
         values = validated(CsatIn, request.data)
-        response = _case_errors(
-            lambda: actions.do_answer_csat(actions.case_for_csat_token(token), actor=None, **values)
-        )
+        case = actions.case_for_csat_token(token)
+        response = actions.check_answer_csat(None, case, **values)
         return Response(CsatOut(response).data, status=status.HTTP_201_CREATED)

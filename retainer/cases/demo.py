@@ -12,9 +12,10 @@ from typing import Any
 import time_machine
 from django.utils import timezone
 
-from retainer.accounts.models import Contact
+from retainer.accounts.models import Contact, User
 from retainer.cases import actions
-from retainer.cases.choices import CaseEventType, CaseStatus, CaseType, CsatRating, RootCause
+from retainer.cases.choices import CaseStatus, CaseType, CsatRating, RootCause
+from retainer.cases.events import CaseOpened
 from retainer.cases.models import (
     BusinessCalendar,
     Case,
@@ -26,6 +27,7 @@ from retainer.cases.models import (
 from retainer.contracts.choices import Channel, Outcome, SourceType
 from retainer.contracts.models import EntitlementDecision, SupportPlan
 from retainer.lib.demo import DemoContext, batched
+from retainer.lib.events import record_many
 
 WEEKDAYS_9_TO_18 = {str(day): [["09:00", "18:00"]] for day in range(5)}
 
@@ -98,64 +100,81 @@ def _named_cases(ctx: DemoContext) -> int:
         affected_releases=atlas_releases[-2:], actor=agents[0],
     )  # fmt: skip
     for index, spec in enumerate(plan):
-        contact = objects[spec["who"]]
         opened_at = now - dt.timedelta(days=spec["days"], hours=3 + index)
         agent = agents[index % len(agents)]
-        with time_machine.travel(opened_at, tick=False):
-            case = actions.do_open_case(
-                contact=contact, product=spec["product"], release=spec["release"],
-                subject=SUBJECTS[index % len(SUBJECTS)],
-                description="We see this since the last upgrade. Logs attached.\n\n"
-                "Steps: run the job, wait a minute, see the error.",
-                channel=[Channel.WEB, Channel.EMAIL, Channel.PHONE, Channel.API][index % 4],
-                severity=spec["severity"], type=CaseType.DEFECT if index % 3 == 0 else CaseType.QUESTION,
-                actor=contact.user or agent,
-            )  # fmt: skip
-        if index == 0:
-            actions.do_add_attachment(
-                case, upload=io.BytesIO(b"2026-11-02 03:00:01 ERROR posting: code 42\n"),
-                name="posting.log", uploaded_by=contact.user or agent,
-            )  # fmt: skip
-        if spec["flow"] == "new":
-            continue
-        with time_machine.travel(opened_at + dt.timedelta(minutes=40), tick=False):
-            actions.do_update_case(case, assignee=agent, actor=agent)
-            if spec["flow"] == "cancelled":
-                actions.do_transition_case(case, CaseStatus.CANCELLED, actor=agent)
-                continue
-            actions.do_add_message(
-                case, author=agent, body="Thanks — we are looking into it. Which release exactly?"
-            )
-            actions.do_add_message(
-                case, author=agent, body="Customer runs behind an F5 proxy.", internal=True
-            )
-        if spec.get("minutes"):
-            actions.do_log_time(
-                case, agent=agent, minutes=spec["minutes"], note="Analysis", actor=agent
-            )
+        case = _open_named_case(objects[spec["who"]], spec, index, agent=agent, at=opened_at)
+        _work_named_case(case, spec, agent=agent, opened_at=opened_at)
         if index in (0, 1, 2):
             actions.do_link_defect(case, defect, actor=agent)
-        with time_machine.travel(opened_at + dt.timedelta(hours=5), tick=False):
-            if contact.user is not None:
-                actions.do_add_message(
-                    case, author=contact.user, body="We run the current release."
-                )
-            if spec["flow"] == "waiting":
-                actions.do_transition_case(case, CaseStatus.WAITING_ON_CUSTOMER, actor=agent)
-            if spec["flow"] in ("resolved", "closed"):
-                actions.do_add_message(
-                    case, author=agent, body="Fixed by the configuration change described above."
-                )
-                actions.do_transition_case(
-                    case, CaseStatus.RESOLVED, root_cause=RootCause.CONFIGURATION, actor=agent
-                )
-        if spec.get("csat"):
-            actions.do_answer_csat(case, rating=spec["csat"], comment="", actor=contact.user)
-        if spec["flow"] == "closed":
-            actions.do_transition_case(case, CaseStatus.CLOSED, actor=agent)
     actions.do_set_defect_fix_release(defect, atlas_releases[-1], actor=agents[0])
     actions.do_scan_sla_clocks(now=now)
     return len(plan)
+
+
+def _open_named_case(
+    contact: Contact, spec: dict[str, Any], index: int, *, agent: User, at: dt.datetime
+) -> Case:
+    """Open one case of the plan at its past time, through intake, as a customer would
+    (or an agent taking a call for a contact without a login)."""
+    opener = contact.user or agent
+    with time_machine.travel(at, tick=False):
+        intake = actions.plan_intake(
+            contact=contact, product=spec["product"], release=spec["release"],
+            subject=SUBJECTS[index % len(SUBJECTS)],
+            description="We see this since the last upgrade. Logs attached.\n\n"
+            "Steps: run the job, wait a minute, see the error.",
+            channel=[Channel.WEB, Channel.EMAIL, Channel.PHONE, Channel.API][index % 4],
+            severity=spec["severity"], type=CaseType.DEFECT if index % 3 == 0 else CaseType.QUESTION,
+            actor=opener,
+        )  # fmt: skip
+        case = actions.do_open_case(intake, actor=opener)
+    if index == 0:
+        actions.do_add_attachment(
+            case, upload=io.BytesIO(b"2026-11-02 03:00:01 ERROR posting: code 42\n"),
+            name="posting.log", uploaded_by=opener,
+        )  # fmt: skip
+    return case
+
+
+def _work_named_case(
+    case: Case, spec: dict[str, Any], *, agent: User, opened_at: dt.datetime
+) -> None:
+    """Work the case along its ``flow``: assigned, answered, timed, waiting, resolved,
+    rated, closed, or cancelled; ``new`` cases stay untouched."""
+    if spec["flow"] == "new":
+        return
+    customer = case.contact.user
+    with time_machine.travel(opened_at + dt.timedelta(minutes=40), tick=False):
+        actions.do_update_case(case, assignee=agent, actor=agent)
+        if spec["flow"] == "cancelled":
+            actions.do_transition_case(case, CaseStatus.CANCELLED, actor=agent)
+            return
+        actions.do_add_message(
+            case, author=agent, body="Thanks — we are looking into it. Which release exactly?"
+        )
+        actions.do_add_message(
+            case, author=agent, body="Customer runs behind an F5 proxy.", internal=True
+        )
+    if spec.get("minutes"):
+        actions.do_log_time(
+            case, agent=agent, minutes=spec["minutes"], note="Analysis", actor=agent
+        )
+    with time_machine.travel(opened_at + dt.timedelta(hours=5), tick=False):
+        if customer is not None:
+            actions.do_add_message(case, author=customer, body="We run the current release.")
+        if spec["flow"] == "waiting":
+            actions.do_transition_case(case, CaseStatus.WAITING_ON_CUSTOMER, actor=agent)
+        if spec["flow"] in ("resolved", "closed"):
+            actions.do_add_message(
+                case, author=agent, body="Fixed by the configuration change described above."
+            )
+            actions.do_transition_case(
+                case, CaseStatus.RESOLVED, root_cause=RootCause.CONFIGURATION, actor=agent
+            )
+    if spec.get("csat"):
+        actions.do_answer_csat(case, rating=spec["csat"], comment="", actor=customer)
+    if spec["flow"] == "closed":
+        actions.do_transition_case(case, CaseStatus.CLOSED, actor=agent)
 
 
 # A bulk case's (status, root cause) by position, and its decision outcome.
@@ -189,70 +208,90 @@ def _bulk_cases(ctx: DemoContext) -> int:
         contacts[organization_id].append(contact_id)
     products = [(p, releases) for p, releases in ctx.objects["products"].values()]
     agents = ctx.objects["agents"]
-    roots, channels = list(RootCause.values), list(Channel.values)
     now = timezone.now()
     made = 0
     for chunk in batched(range(count), 5000):
-        cases, decisions = [], []
+        rows = []
         for n in chunk:
             organization = organizations[n % len(organizations)]
-            if not contacts[organization.pk]:
-                continue
-            product, releases = products[n % len(products)]
-            status = _STATUSES[n % len(_STATUSES)]
-            outcome = _OUTCOMES[(n // 3) % len(_OUTCOMES)]
-            opened = now - dt.timedelta(days=rng.randint(1, 540), minutes=rng.randint(0, 1440))
-            finished = status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
-            cases.append(
-                Case(
-                    organization_id=organization.pk, contact_id=rng.choice(contacts[organization.pk]),
-                    product=product, release=rng.choice(releases), channel=channels[n % len(channels)],
-                    type=CaseType.values[n % len(CaseType.values)], severity=1 + n % 4,
-                    subject=SUBJECTS[n % len(SUBJECTS)], description="Imported from the previous helpdesk.",
-                    status=status, entitlement=outcome, root_cause=roots[n % len(roots)] if finished else "",
-                    assignee=agents[n % len(agents)] if status != CaseStatus.NEW else None,
-                    created_at=opened, updated_at=opened + dt.timedelta(hours=6),
-                    first_response_at=opened + dt.timedelta(hours=rng.randint(1, 12)) if status != CaseStatus.NEW else None,
-                    resolved_at=opened + dt.timedelta(days=rng.randint(1, 9)) if finished else None,
+            if contacts[organization.pk]:
+                rows.append(
+                    _historical_case(
+                        n, organization, contacts[organization.pk], products, agents, rng, now
+                    )
                 )
-            )  # fmt: skip
-            decisions.append(
-                EntitlementDecision(
-                    source_type=SourceType.CASE, organization_id=organization.pk, product=product,
-                    channel=cases[-1].channel, decided_on=opened.date(), outcome=outcome,
-                    sentence=_SENTENCES[outcome], created_at=opened,
-                )
-            )  # fmt: skip
-        EntitlementDecision.objects.bulk_create(decisions)
-        for case, decision in zip(cases, decisions, strict=True):
-            case.decision = decision
-        Case.objects.bulk_create(cases)
-        EntitlementDecision.objects.bulk_update(
-            [_with_source(d, c) for c, d in zip(cases, decisions, strict=True)], ["source_id"]
-        )
-        CaseEvent.objects.bulk_create(
-            CaseEvent(
-                case=c,
-                type=CaseEventType.OPENED,
-                created_at=c.created_at,
-                data={"channel": c.channel},
+        _save_history([case for case, _ in rows], [decision for _, decision in rows])
+        made += len(rows)
+    return made
+
+
+def _historical_case(
+    n: int,
+    organization: Any,
+    contact_ids: list[int],
+    products: list[Any],
+    agents: list[User],
+    rng: Any,
+    now: dt.datetime,
+) -> tuple[Case, EntitlementDecision]:
+    """The ``n``-th imported case, unsaved, with its decision: status, outcome, channel,
+    type and root cause cycle through their values."""
+    roots, channels = list(RootCause.values), list(Channel.values)
+    product, releases = products[n % len(products)]
+    status = _STATUSES[n % len(_STATUSES)]
+    outcome = _OUTCOMES[(n // 3) % len(_OUTCOMES)]
+    opened = now - dt.timedelta(days=rng.randint(1, 540), minutes=rng.randint(0, 1440))
+    finished = status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+    case = Case(
+        organization_id=organization.pk, contact_id=rng.choice(contact_ids),
+        product=product, release=rng.choice(releases), channel=channels[n % len(channels)],
+        type=CaseType.values[n % len(CaseType.values)], severity=1 + n % 4,
+        subject=SUBJECTS[n % len(SUBJECTS)], description="Imported from the previous helpdesk.",
+        status=status, entitlement=outcome, root_cause=roots[n % len(roots)] if finished else "",
+        assignee=agents[n % len(agents)] if status != CaseStatus.NEW else None,
+        created_at=opened, updated_at=opened + dt.timedelta(hours=6),
+        first_response_at=opened + dt.timedelta(hours=rng.randint(1, 12)) if status != CaseStatus.NEW else None,
+        resolved_at=opened + dt.timedelta(days=rng.randint(1, 9)) if finished else None,
+    )  # fmt: skip
+    decision = EntitlementDecision(
+        source_type=SourceType.CASE, organization_id=organization.pk, product=product,
+        channel=case.channel, decided_on=opened.date(), outcome=outcome,
+        sentence=_SENTENCES[outcome], created_at=opened,
+    )  # fmt: skip
+    return case, decision
+
+
+def _save_history(cases: list[Case], decisions: list[EntitlementDecision]) -> None:
+    """Bulk-insert imported cases with their decisions, opening events, time and surveys."""
+    EntitlementDecision.objects.bulk_create(decisions)
+    for case, decision in zip(cases, decisions, strict=True):
+        case.decision = decision
+    Case.objects.bulk_create(cases)
+    EntitlementDecision.objects.bulk_update(
+        [_with_source(d, c) for c, d in zip(cases, decisions, strict=True)], ["source_id"]
+    )
+    record_many(
+        CaseEvent,
+        [
+            (
+                CaseOpened(channel=c.channel, severity=c.severity),
+                {"case": c, "created_at": c.created_at},
             )
             for c in cases
+        ],
+    )
+    TimeEntry.objects.bulk_create(
+        TimeEntry(
+            case=c, agent_id=c.assignee_id, work_date=c.created_at.date(), minutes=15 * (1 + n % 8),
+            billable=False, note="Investigation",
         )
-        TimeEntry.objects.bulk_create(
-            TimeEntry(
-                case=c, agent_id=c.assignee_id, work_date=c.created_at.date(), minutes=15 * (1 + n % 8),
-                billable=False, note="Investigation",
-            )
-            for n, c in enumerate(cases) if c.assignee_id is not None and n % 2 == 0
-        )  # fmt: skip
-        CsatResponse.objects.bulk_create(
-            CsatResponse(case=c, rating=[CsatRating.GOOD, CsatRating.GOOD, CsatRating.NEUTRAL, CsatRating.BAD][n % 4],
-                         answered_at=c.resolved_at)
-            for n, c in enumerate(cases) if c.resolved_at is not None and n % 3 == 0
-        )  # fmt: skip
-        made += len(cases)
-    return made
+        for n, c in enumerate(cases) if c.assignee_id is not None and n % 2 == 0
+    )  # fmt: skip
+    CsatResponse.objects.bulk_create(
+        CsatResponse(case=c, rating=[CsatRating.GOOD, CsatRating.GOOD, CsatRating.NEUTRAL, CsatRating.BAD][n % 4],
+                     answered_at=c.resolved_at)
+        for n, c in enumerate(cases) if c.resolved_at is not None and n % 3 == 0
+    )  # fmt: skip
 
 
 def _with_source(decision: EntitlementDecision, case: Case) -> EntitlementDecision:

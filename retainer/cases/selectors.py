@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -8,14 +9,27 @@ from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from retainer.accounts.models import Organization, User
+from retainer.accounts.models import Contact, Organization, User
 from retainer.cases import workflow
+from retainer.cases.access import cases_visible_to
 from retainer.cases.choices import CaseStatus, ClockKind, SlaState
 from retainer.cases.models import Case, CaseEvent, SlaClock, SlaTarget, TimeEntry
+from retainer.contracts.access import contracts_visible_to
+from retainer.contracts.choices import (
+    AllowanceUnit,
+    ContractEventType,
+    ContractStatus,
+    EntryKind,
+    Outcome,
+    SourceType,
+)
 from retainer.contracts.ledger import Exhausted, split_consumption
 from retainer.contracts.models import Contract, ContractEvent, LedgerEntry, TrainingRecord
-from retainer.contracts.selectors import contracts_with_relations
+from retainer.contracts.selectors import BalanceSummary, balance_summary, contracts_with_relations
 from retainer.lib.snapshots import Snapshot
+
+#: Ledger entries that draw on an allowance (a reversal gives a drawing back).
+DRAWING_KINDS = (EntryKind.CONSUME, EntryKind.REVERSE)
 
 
 def _load_sla_targets() -> dict[tuple[int | None, int], SlaTarget]:
@@ -173,8 +187,9 @@ class TimePreview:
 
 def time_preview(*, case: Case, minutes: int, billable: bool) -> TimePreview:
     """What logging ``minutes`` on the case would draw from its contract, before saving."""
-    contract = case.contract if case.entitlement in ("covered", "covered_billable") else None
-    if not billable or contract is None or contract.unit != "hours":
+    consuming = case.entitlement in (Outcome.COVERED, Outcome.COVERED_BILLABLE)
+    contract = case.contract if consuming else None
+    if not billable or contract is None or contract.unit != AllowanceUnit.HOURS:
         note = (
             "Not billable: nothing is drawn."
             if not billable
@@ -211,19 +226,18 @@ def organization_360(*, organization: Organization) -> dict[str, Any]:
         Case.objects.filter(organization=organization, status__in=workflow.ACTIVE)
     ).order_by("-id")[:50]
     months = (
-        LedgerEntry.objects.filter(
-            contract__organization=organization, kind__in=["consume", "reverse"]
-        )
+        LedgerEntry.objects.filter(contract__organization=organization, kind__in=DRAWING_KINDS)
         .annotate(month=TruncMonth("created_at"))
         .values("month", "contract__unit")
         .annotate(drawn=Sum("quantity"), overage=Sum("overage_quantity"))
         .order_by("-month")[:24]
     )
     history = ContractEvent.objects.filter(
-        contract__organization=organization, type__in=["low_balance", "negative_balance"]
+        contract__organization=organization,
+        type__in=[ContractEventType.LOW_BALANCE, ContractEventType.NEGATIVE_BALANCE],
     ).select_related("contract")[:20]
     out_of_scope = (
-        Case.objects.filter(organization=organization, entitlement="out_of_scope")
+        Case.objects.filter(organization=organization, entitlement=Outcome.OUT_OF_SCOPE)
         .select_related("product", "release")
         .order_by("-id")[:20]
     )
@@ -237,3 +251,82 @@ def organization_360(*, organization: Organization) -> dict[str, Any]:
         "warnings": history,
         "out_of_scope": out_of_scope,
     }
+
+
+# --- My support (the portal) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContractUsage:
+    """One contract's balance (``contracts.selectors.balance_summary``) and where its
+    allowance went: per case and per month (``YYYY-MM`` in the current time zone), in
+    the contract's unit, drawings net of their reversals."""
+
+    contract: Contract
+    summary: BalanceSummary
+    per_case: list[tuple[Case | None, int, int]]  # (the case if visible, case id, quantity)
+    per_month: list[tuple[str, int]]
+
+
+def contract_usage_for(*, user: User) -> list[ContractUsage]:
+    """Every contract ``user`` may see, active ones first then by end date, with its
+    balance and consumption; the ledger's drawings are read once for all contracts."""
+    contracts = sorted(
+        contracts_visible_to(user)
+        .select_related("plan")
+        .prefetch_related(
+            Prefetch("named_contacts", queryset=Contact.objects.only("pk", "full_name"))
+        ),
+        key=_contract_order,
+    )
+    drawings = list(
+        LedgerEntry.objects.filter(contract__in=contracts, kind__in=DRAWING_KINDS)
+        .only("contract_id", "quantity", "source_type", "source_id", "created_at")
+        .order_by("created_at", "id")
+    )
+    case_of = _cases_of_entries(drawings)
+    visible = {
+        case.pk: case
+        for case in cases_visible_to(user)
+        .filter(pk__in=set(case_of.values()))
+        .only("pk", "public_id")
+    }
+    zone = timezone.get_current_timezone()
+    usages = []
+    for contract in contracts:
+        per_case: dict[int, int] = defaultdict(int)
+        per_month: dict[str, int] = defaultdict(int)
+        for entry in (e for e in drawings if e.contract_id == contract.pk):
+            per_month[entry.created_at.astimezone(zone).strftime("%Y-%m")] -= entry.quantity
+            case_id = case_of.get((entry.source_type, entry.source_id))
+            if case_id is not None:
+                per_case[case_id] -= entry.quantity
+        usages.append(
+            ContractUsage(
+                contract=contract,
+                summary=balance_summary(contract=contract),
+                per_case=[(visible.get(pk), pk, qty) for pk, qty in per_case.items() if qty],
+                per_month=sorted(per_month.items()),
+            )
+        )
+    return usages
+
+
+def _contract_order(contract: Contract) -> tuple[int, dt.date, int]:
+    active = contract.status == ContractStatus.ACTIVE
+    return (0 if active else 1, contract.end_date or dt.date.max, contract.pk)
+
+
+def _cases_of_entries(entries: list[LedgerEntry]) -> dict[tuple[str, str], int]:
+    """Map each ledger source (a case, or a time entry of a case) to its case id."""
+    mapping: dict[tuple[str, str], int] = {}
+    time_ids = set()
+    for entry in entries:
+        if entry.source_type == SourceType.CASE and entry.source_id.isdigit():
+            mapping[(SourceType.CASE, entry.source_id)] = int(entry.source_id)
+        elif entry.source_type == SourceType.TIME_ENTRY and entry.source_id.isdigit():
+            time_ids.add(int(entry.source_id))
+    if time_ids:
+        for pk, case_id in TimeEntry.objects.filter(pk__in=time_ids).values_list("pk", "case_id"):
+            mapping[(SourceType.TIME_ENTRY, str(pk))] = case_id
+    return mapping

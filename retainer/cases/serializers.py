@@ -6,7 +6,7 @@ time, rates, assignee or contract internals.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rest_framework import serializers
 
@@ -25,6 +25,7 @@ from retainer.catalog.models import Product, Release
 from retainer.catalog.serializers import CatalogRowField
 from retainer.contracts.choices import Channel, Outcome
 from retainer.contracts.models import Contract
+from retainer.lib.events import Audience, parse
 
 _DATETIME = serializers.DateTimeField()
 
@@ -276,12 +277,49 @@ class LinkDefectIn(serializers.Serializer):
     defect = serializers.PrimaryKeyRelatedField(queryset=Defect.objects.all())
 
 
-class EventOut(serializers.ModelSerializer):
+class StaffEventOut(serializers.Serializer):
+    """A case's history row as staff read it: the typed event's whole payload."""
+
+    audience: ClassVar[Audience] = Audience.STAFF
+
+    id = serializers.IntegerField()
+    type = serializers.CharField()
     actor = serializers.CharField(source="actor.full_name", default=None)
+    created_at = serializers.DateTimeField()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Declared here: a class attribute named ``data`` would shadow ``Serializer.data``.
+        fields: dict[str, serializers.Field] = super().get_fields()
+        fields["data"] = serializers.SerializerMethodField()
+        return fields
+
+    def get_data(self, row: CaseEvent) -> dict[str, Any]:
+        event = parse(row)
+        return {} if event is None else event.visible_to(self.audience)
+
+
+class _CustomerEventList(serializers.ListSerializer):
+    """Internal rows never reach a customer, whatever the queryset handed in."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        rows = data.all() if hasattr(data, "all") else data
+        return [self.child.to_representation(row) for row in rows if not row.is_internal]  # type: ignore[union-attr]
+
+
+class CustomerEventOut(StaffEventOut):
+    """A case's history row as its customer reads it: only the event type's
+    ``customer_fields`` (``cases/events.py``), and no internal row at all. The portal's
+    timeline is rendered from this output too."""
+
+    audience = Audience.CUSTOMER
 
     class Meta:
-        model = CaseEvent
-        fields = ["id", "type", "actor", "created_at", "data"]
+        list_serializer_class = _CustomerEventList
+
+    def to_representation(self, instance: CaseEvent) -> dict[str, Any]:
+        if instance.is_internal:
+            raise ValueError("An internal case event is never rendered for a customer.")
+        return dict(super().to_representation(instance))
 
 
 class CsatIn(serializers.Serializer):

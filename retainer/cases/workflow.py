@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from retainer.cases.choices import CaseStatus as S
+from retainer.lib.errors import Conflict, InvalidInput
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.NEW: frozenset({S.OPEN, S.WAITING_ON_CUSTOMER, S.WAITING_ON_VENDOR, S.RESOLVED, S.CANCELLED}),
@@ -42,13 +43,6 @@ FINISHED = frozenset({S.RESOLVED, S.CLOSED, S.CANCELLED})
 REOPEN_WINDOW = dt.timedelta(days=14)
 
 
-class TransitionError(Exception):
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
 def check_transition(
     current: str,
     target: str,
@@ -58,14 +52,16 @@ def check_transition(
     now: dt.datetime | None = None,
     root_cause: str = "",
 ) -> None:
-    """Raise ``TransitionError`` unless ``current`` → ``target`` is allowed."""
+    """Raise unless ``current`` → ``target`` is allowed: ``InvalidInput`` for a status that
+    does not exist or a resolution without a root cause, ``Conflict`` for a move the
+    current status (or the reopen window) forbids."""
     if target not in S.values:
-        raise TransitionError("unknown_status", f"{target!r} is not a case status.")
+        raise InvalidInput("unknown_status", f"{target!r} is not a case status.", field="status")
     allowed = (
         CUSTOMER_TRANSITIONS.get(current, frozenset()) if by_customer else TRANSITIONS[current]
     )
     if target not in allowed:
-        raise TransitionError(
+        raise Conflict(
             "transition_not_allowed",
             f"A case that is {S(current).label.lower()} cannot become {S(target).label.lower()}.",
         )
@@ -76,13 +72,15 @@ def check_transition(
         and now is not None
         and now - resolved_at > REOPEN_WINDOW
     ):
-        raise TransitionError(
+        raise Conflict(
             "reopen_window_passed",
             f"A case can be reopened within {REOPEN_WINDOW.days} days of its resolution; "
             "please open a new case.",
         )
     if target == S.RESOLVED and not root_cause:
-        raise TransitionError("root_cause_required", "Choose a root cause to resolve the case.")
+        raise InvalidInput(
+            "root_cause_required", "Choose a root cause to resolve the case.", field="root_cause"
+        )
 
 
 def allowed_targets(current: str, *, by_customer: bool = False) -> list[str]:

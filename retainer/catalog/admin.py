@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from retainer.catalog import actions
+from retainer.catalog import checks
 from retainer.catalog.models import (
     CatalogEvent,
     Environment,
@@ -52,7 +52,7 @@ class ProductAdmin(ActionModelAdmin):
     def save_with_action(
         self, request: HttpRequest, obj: Any, values: dict[str, Any], change: bool
     ) -> Any:
-        return actions.do_save_product(obj, actor=request_user(request), **values)
+        return checks.check_save_product(request_user(request), obj, **values)
 
 
 @admin.register(Release)
@@ -66,7 +66,7 @@ class ReleaseAdmin(ActionModelAdmin):
     def save_with_action(
         self, request: HttpRequest, obj: Any, values: dict[str, Any], change: bool
     ) -> Any:
-        return actions.do_save_release(obj, actor=request_user(request), **values)
+        return checks.check_save_release(request_user(request), obj, **values)
 
 
 @admin.register(Environment)
@@ -78,7 +78,7 @@ class EnvironmentAdmin(ActionModelAdmin):
     def save_with_action(
         self, request: HttpRequest, obj: Any, values: dict[str, Any], change: bool
     ) -> Any:
-        return actions.do_save_environment(obj, actor=request_user(request), **values)
+        return checks.check_save_environment(request_user(request), obj, **values)
 
 
 @admin.register(ScopePolicy)
@@ -96,13 +96,7 @@ class ScopePolicyAdmin(ActionModelAdmin):
     def save_with_action(
         self, request: HttpRequest, obj: Any, values: dict[str, Any], change: bool
     ) -> Any:
-        environments = values.pop("supported_environments", None)
-        return actions.do_save_scope_policy(
-            obj,
-            actor=request_user(request),
-            supported_environments=environments,
-            **values,
-        )
+        return checks.check_save_scope_policy(request_user(request), obj, **values)
 
 
 @admin.register(ServiceOffering)
@@ -115,7 +109,7 @@ class ServiceOfferingAdmin(ActionModelAdmin):
     def save_with_action(
         self, request: HttpRequest, obj: Any, values: dict[str, Any], change: bool
     ) -> Any:
-        return actions.do_save_offering(obj, actor=request_user(request), **values)
+        return checks.check_save_offering(request_user(request), obj, **values)
 
 
 @admin.register(CatalogEvent)

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from retainer.catalog import actions, selectors
+from retainer.catalog import checks, selectors
 from retainer.catalog.models import Environment, Product, Release, ScopePolicy, ServiceOffering
 from retainer.catalog.serializers import (
     EnvironmentIn,
@@ -30,25 +30,27 @@ from retainer.catalog.serializers import (
     ScopePolicyIn,
     ScopePolicyOut,
 )
-from retainer.lib.api import ApiError, require_perm, validated
+from retainer.lib.api import validated
 from retainer.lib.auth import request_user
+from retainer.lib.errors import InvalidInput
 
 
 class _CatalogList(generics.ListAPIView):
-    """List for everyone signed in; POST creates with the model's add permission."""
+    """List for everyone signed in; POST creates through the model's ``check``."""
 
     model: type[models.Model]
     in_serializer: type[serializers.Serializer]
-    save: Any
+    check: Any  # a staticmethod wrapping checks.check_save_<noun>
     filterset_fields: list[str] = []
 
     def get_queryset(self) -> Any:
         return self.model._default_manager.all()
 
     def create(self, request: Request, **values: Any) -> Response:
-        require_perm(request.user, f"catalog.add_{self.model._meta.model_name}")
+        actor = request_user(request)
+        checks.authorize_save(actor, self.model, creating=True)
         values.update(validated(self.in_serializer, request.data))
-        instance = type(self).save(None, actor=request_user(request), **values)
+        instance = self.check(actor, None, **values)
         return Response(self.get_serializer(instance).data, status=status.HTTP_201_CREATED)
 
 
@@ -56,16 +58,17 @@ class _CatalogDetail(APIView):
     model: type[models.Model]
     in_serializer: type[serializers.Serializer]
     out_serializer: type[serializers.Serializer]
-    save: Any
+    check: Any  # a staticmethod wrapping checks.check_save_<noun>
 
     def get(self, request: Request, pk: int) -> Response:
         return Response(self.out_serializer(get_object_or_404(self.model, pk=pk)).data)
 
     def patch(self, request: Request, pk: int) -> Response:
-        require_perm(request.user, f"catalog.change_{self.model._meta.model_name}")
+        actor = request_user(request)
+        checks.authorize_save(actor, self.model, creating=False)
         instance = get_object_or_404(self.model, pk=pk)
         values = validated(self.in_serializer, request.data, partial=True)
-        type(self).save(instance, actor=request_user(request), **values)
+        self.check(actor, instance, **values)
         return Response(self.out_serializer(instance).data)
 
 
@@ -73,7 +76,7 @@ class ProductList(_CatalogList):
     model = Product
     serializer_class = ProductOut
     in_serializer = ProductIn
-    save = actions.do_save_product
+    check = staticmethod(checks.check_save_product)
     filterset_fields = ["is_active", "currency"]
 
     @extend_schema(request=ProductIn, responses={201: ProductOut})
@@ -86,7 +89,7 @@ class ProductDetail(_CatalogDetail):
     model = Product
     in_serializer = ProductIn
     out_serializer = ProductOut
-    save = actions.do_save_product
+    check = staticmethod(checks.check_save_product)
 
 
 class ReleaseList(_CatalogList):
@@ -94,7 +97,7 @@ class ReleaseList(_CatalogList):
     model = Release
     serializer_class = ReleaseOut
     in_serializer = ReleaseIn
-    save = actions.do_save_release
+    check = staticmethod(checks.check_save_release)
 
     def get_queryset(self) -> Any:
         return Release.objects.filter(product_id=self.kwargs["product_pk"]).order_by("-order")
@@ -109,14 +112,14 @@ class ReleaseDetail(_CatalogDetail):
     model = Release
     in_serializer = ReleaseIn
     out_serializer = ReleaseOut
-    save = actions.do_save_release
+    check = staticmethod(checks.check_save_release)
 
 
 class EnvironmentList(_CatalogList):
     model = Environment
     serializer_class = EnvironmentOut
     in_serializer = EnvironmentIn
-    save = actions.do_save_environment
+    check = staticmethod(checks.check_save_environment)
     filterset_fields = ["kind", "is_active"]
 
     @extend_schema(request=EnvironmentIn, responses={201: EnvironmentOut})
@@ -129,14 +132,14 @@ class EnvironmentDetail(_CatalogDetail):
     model = Environment
     in_serializer = EnvironmentIn
     out_serializer = EnvironmentOut
-    save = actions.do_save_environment
+    check = staticmethod(checks.check_save_environment)
 
 
 class OfferingList(_CatalogList):
     model = ServiceOffering
     serializer_class = OfferingOut
     in_serializer = OfferingIn
-    save = actions.do_save_offering
+    check = staticmethod(checks.check_save_offering)
     filterset_fields = ["kind", "product", "is_active"]
 
     @extend_schema(request=OfferingIn, responses={201: OfferingOut})
@@ -149,7 +152,7 @@ class OfferingDetail(_CatalogDetail):
     model = ServiceOffering
     in_serializer = OfferingIn
     out_serializer = OfferingOut
-    save = actions.do_save_offering
+    check = staticmethod(checks.check_save_offering)
 
 
 class ScopePolicyDetail(APIView):
@@ -164,18 +167,12 @@ class ScopePolicyDetail(APIView):
 
     @extend_schema(request=ScopePolicyIn, responses=ScopePolicyOut)
     def put(self, request: Request, product_pk: int) -> Response:
-        require_perm(request.user, "catalog.change_scopepolicy", "catalog.add_scopepolicy")
+        actor = request_user(request)
+        checks.authorize_save(actor, ScopePolicy, creating=True)
         product = get_object_or_404(Product, pk=product_pk)
         values = validated(ScopePolicyIn, request.data)
-        environments = values.pop("supported_environments", None)
         policy = ScopePolicy.objects.filter(product=product).first()
-        policy = actions.do_save_scope_policy(
-            policy,
-            actor=request_user(request),
-            product=product,
-            supported_environments=environments,
-            **values,
-        )
+        policy = checks.check_save_scope_policy(actor, policy, product=product, **values)
         return Response(ScopePolicyOut(policy).data)
 
 
@@ -199,12 +196,18 @@ class ScopeCheck(APIView):
         if "release" in query:
             release = Release.objects.filter(pk=query["release"]).first()
             if release is None:
-                raise ApiError("unknown_release", "There is no release with this id.")
+                raise InvalidInput(
+                    "unknown_release", "There is no release with this id.", field="release"
+                )
         environment = None
         if "environment" in query:
             environment = Environment.objects.filter(pk=query["environment"]).first()
             if environment is None:
-                raise ApiError("unknown_environment", "There is no environment with this id.")
+                raise InvalidInput(
+                    "unknown_environment",
+                    "There is no environment with this id.",
+                    field="environment",
+                )
         on = query.get("date") or timezone.localdate()
         verdict = selectors.scope_verdict(
             product=product,

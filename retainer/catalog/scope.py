@@ -90,6 +90,39 @@ def _finding(code: str, message: str) -> ScopeFinding:
     return ScopeFinding(code=code, message=message, offering_kind=OFFERING_FOR_REASON[code])
 
 
+def _release_finding(
+    release: ReleaseFacts, policy: PolicyFacts, supported: list[ReleaseFacts], on: dt.date
+) -> ScopeFinding | None:
+    """Why ``release`` is out of scope on ``on`` (``supported`` are the releases in scope),
+    or None when it is in scope."""
+    if release.product_id != policy.product_id:
+        return _finding(
+            ScopeReason.RELEASE_OTHER_PRODUCT,
+            f"Release {release.version} belongs to another product.",
+        )
+    if release.ga_date > on:
+        return _finding(
+            ScopeReason.RELEASE_NOT_RELEASED,
+            f"Release {release.version} is not generally available until "
+            f"{release.ga_date.isoformat()}.",
+        )
+    if release.id in {r.id for r in supported}:
+        return None
+    eos = release.end_of_support_date
+    if policy.honour_end_of_support_dates and eos is not None and on > eos:
+        return _finding(
+            ScopeReason.RELEASE_END_OF_SUPPORT,
+            f"Release {release.version} reached its end of support on {eos.isoformat()}.",
+        )
+    n = policy.supported_previous_releases
+    newest = ", ".join(r.version for r in supported) or "none"
+    return _finding(
+        ScopeReason.RELEASE_TOO_OLD,
+        f"Release {release.version} is older than the supported releases "
+        f"(the current release and {n} previous: {newest}).",
+    )
+
+
 def evaluate_scope(
     *,
     policy: PolicyFacts,
@@ -106,46 +139,9 @@ def evaluate_scope(
     covers it instead, so the customer sees the whole answer at once.
     """
     current_id, supported = supported_releases(releases, policy, on)
-    supported_ids = tuple(r.id for r in supported)
     findings: list[ScopeFinding] = []
-
-    if release is not None:
-        if release.product_id != policy.product_id:
-            findings.append(
-                _finding(
-                    ScopeReason.RELEASE_OTHER_PRODUCT,
-                    f"Release {release.version} belongs to another product.",
-                )
-            )
-        elif release.ga_date > on:
-            findings.append(
-                _finding(
-                    ScopeReason.RELEASE_NOT_RELEASED,
-                    f"Release {release.version} is not generally available until "
-                    f"{release.ga_date.isoformat()}.",
-                )
-            )
-        elif release.id not in supported_ids:
-            eos = release.end_of_support_date
-            if policy.honour_end_of_support_dates and eos is not None and on > eos:
-                findings.append(
-                    _finding(
-                        ScopeReason.RELEASE_END_OF_SUPPORT,
-                        f"Release {release.version} reached its end of support on "
-                        f"{eos.isoformat()}.",
-                    )
-                )
-            else:
-                n = policy.supported_previous_releases
-                newest = ", ".join(r.version for r in supported) or "none"
-                findings.append(
-                    _finding(
-                        ScopeReason.RELEASE_TOO_OLD,
-                        f"Release {release.version} is older than the supported releases "
-                        f"(the current release and {n} previous: {newest}).",
-                    )
-                )
-
+    if release is not None and (finding := _release_finding(release, policy, supported, on)):
+        findings.append(finding)
     if (
         environment_id is not None
         and policy.supported_environment_ids
@@ -171,5 +167,5 @@ def evaluate_scope(
         in_scope=not findings,
         findings=tuple(findings),
         current_release_id=current_id,
-        supported_release_ids=supported_ids,
+        supported_release_ids=tuple(r.id for r in supported),
     )

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from retainer.contracts import actions
+from retainer.contracts import actions, checks
 from retainer.contracts.models import (
     Contract,
     ContractEvent,
@@ -22,6 +22,7 @@ from retainer.contracts.models import (
 )
 from retainer.lib.admin import ActionModelAdmin, EventAdmin, ReadOnlyAdmin
 from retainer.lib.auth import request_user
+from retainer.lib.errors import DomainError, report
 
 
 @admin.register(SupportPlan)
@@ -44,6 +45,7 @@ class LedgerInline(admin.TabularInline):
         "quantity",
         "overage_quantity",
         "overage_rate",
+        "price",
         "balance_after",
         "key",
         "source_type",
@@ -111,18 +113,16 @@ class ContractAdmin(ActionModelAdmin):
         self, request: HttpRequest, obj: Any, values: dict[str, Any], change: bool
     ) -> Any:
         if "named_contacts" in values:
-            actions.do_set_named_contacts(
-                obj, values["named_contacts"], actor=request_user(request)
-            )
+            checks.check_set_named_contacts(request_user(request), obj, values["named_contacts"])
         return obj
 
     @admin.action(description="Renew selected contracts", permissions=["change"])
     def renew(self, request: HttpRequest, queryset: Any) -> None:
         for contract in queryset:
             try:
-                actions.do_renew_contract(contract, actor=request_user(request))
-            except actions.ContractError as exc:
-                self.message_user(request, f"{contract}: {exc.detail}", level="error")
+                checks.check_renew_contract(request_user(request), contract)
+            except DomainError as exc:
+                report(request, exc)
 
     @admin.action(description="Expire selected contracts", permissions=["change"])
     def expire(self, request: HttpRequest, queryset: Any) -> None:
@@ -184,7 +184,7 @@ class TrainingRecordAdmin(ActionModelAdmin):
     ) -> Any:
         if obj is not None:
             return obj
-        return actions.do_record_training(**values, actor=request_user(request))
+        return checks.check_record_training(request_user(request), **values)
 
 
 @admin.register(ContractEvent)

@@ -1,12 +1,14 @@
 """REST API for plans, contracts, ledgers, entitlement decisions and training records.
 
-Writes need vendor staff with the matching permission and honour ``Idempotency-Key``;
-customers read their own organization's contracts, balances, ledgers and events.
+Writes go through ``contracts.checks`` (the permission every door asks for, then the
+action) and honour ``Idempotency-Key``; each write view refuses a missing permission
+before it reads the body. Customers read their own organization's contracts, balances,
+ledgers, events (their customer fields) and decisions (``CustomerDecisionOut``).
+Refusals are domain errors, rendered by ``lib.api.exception_handler``.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from typing import Any
 
 from django.db.models import QuerySet
@@ -16,10 +18,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+from retainer.accounts.access import is_vendor_staff
 from retainer.catalog.selectors import offerings_for_product
-from retainer.contracts import actions, selectors
+from retainer.contracts import actions, checks, selectors
 from retainer.contracts.access import (
     access_contract,
     access_decision,
@@ -48,6 +52,7 @@ from retainer.contracts.serializers import (
     ContractEventOut,
     ContractIn,
     ContractOut,
+    CustomerDecisionOut,
     DecisionOut,
     DecisionRecordIn,
     DecisionRequestIn,
@@ -63,17 +68,10 @@ from retainer.contracts.serializers import (
     TrainingIn,
     TrainingOut,
 )
-from retainer.contracts.terms import preset_terms
-from retainer.lib.api import ApiError, domain_errors, require_perm, validated
+from retainer.lib.api import require_perm, validated
 from retainer.lib.auth import request_user
+from retainer.lib.events import Audience
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
-
-# Domain errors that mean "your input is wrong" rather than "the contract's state forbids it".
-BAD_INPUT_CODES = {"unknown_preset", "preset_mismatch", "currency_mismatch"}
-
-
-def contract_errors() -> AbstractContextManager[None]:
-    return domain_errors(actions.ContractError, bad_input=BAD_INPUT_CODES)
 
 
 def _movement(movement: actions.Movement, created: bool = True) -> Response:
@@ -100,22 +98,9 @@ class PlanList(generics.ListAPIView):
     @extend_schema(request=PlanIn, responses={201: PlanOut}, parameters=[IDEMPOTENCY_PARAMETER])
     @idempotent
     def post(self, request: Request) -> Response:
-        require_perm(request.user, "contracts.add_supportplan")
-        values = validated(PlanIn, request.data)
-        with contract_errors():
-            try:
-                terms = preset_terms(values["preset"], **values.get("terms", {}))
-            except KeyError:
-                raise actions.ContractError(
-                    "unknown_preset", f"There is no preset called {values['preset']!r}."
-                ) from None
-            plan = actions.do_create_plan(
-                code=values["code"],
-                name=values["name"],
-                terms=terms,
-                products=values.get("products", []),
-                actor=request_user(request),
-            )
+        actor = request_user(request)
+        checks.authorize_change_plans(actor)
+        plan = checks.check_create_plan(actor, **validated(PlanIn, request.data))
         return Response(PlanOut(plan).data, status=status.HTTP_201_CREATED)
 
 
@@ -134,17 +119,12 @@ class PlanNewVersion(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        require_perm(request.user, "contracts.add_supportplan")
+        actor = request_user(request)
+        checks.authorize_change_plans(actor)
         plan = get_object_or_404(SupportPlan, pk=pk)
-        values = validated(PlanVersionIn, request.data)
-        with contract_errors():
-            new = actions.do_create_plan_version(
-                plan,
-                actor=request_user(request),
-                name=values.get("name"),
-                products=values.get("products"),
-                **values.get("terms", {}),
-            )
+        new = checks.check_create_plan_version(
+            actor, plan, **validated(PlanVersionIn, request.data)
+        )
         return Response(PlanOut(new).data, status=status.HTTP_201_CREATED)
 
 
@@ -166,10 +146,9 @@ class ContractList(generics.ListAPIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        require_perm(request.user, "contracts.add_contract")
-        values = validated(ContractIn, request.data)
-        with contract_errors():
-            contract = actions.do_create_contract(**values, actor=request_user(request))
+        actor = request_user(request)
+        checks.authorize_create_contract(actor)
+        contract = checks.check_create_contract(actor, **validated(ContractIn, request.data))
         return Response(ContractOut(contract).data, status=status.HTTP_201_CREATED)
 
 
@@ -183,10 +162,9 @@ class ContractRenew(APIView):
     @extend_schema(request=None, responses={201: ContractOut}, parameters=[IDEMPOTENCY_PARAMETER])
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        require_perm(request.user, "contracts.change_contract", "contracts.add_contract")
-        contract = access_contract(request_user(request), pk, for_write=True)
-        with contract_errors():
-            renewal = actions.do_renew_contract(contract, actor=request_user(request))
+        actor = request_user(request)
+        checks.authorize_renew_contract(actor)
+        renewal = checks.check_renew_contract(actor, access_contract(actor, pk))
         return Response(ContractOut(renewal).data, status=status.HTTP_201_CREATED)
 
 
@@ -194,13 +172,11 @@ class ContractCancel(APIView):
     @extend_schema(request=CancelIn, responses=ContractOut, parameters=[IDEMPOTENCY_PARAMETER])
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        require_perm(request.user, "contracts.change_contract")
-        contract = access_contract(request_user(request), pk, for_write=True)
+        actor = request_user(request)
+        checks.authorize_change_contract(actor)
+        contract = access_contract(actor, pk)
         values = validated(CancelIn, request.data)
-        with contract_errors():
-            cancelled = actions.do_cancel_contract(
-                contract, reason=values.get("reason", ""), actor=request_user(request)
-            )
+        cancelled = checks.check_cancel_contract(actor, contract, reason=values.get("reason", ""))
         return Response(ContractOut(cancelled).data)
 
 
@@ -210,21 +186,12 @@ class ContractTopUp(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        require_perm(request.user, "contracts.add_ledgerentry")
-        contract = access_contract(request_user(request), pk)
+        actor = request_user(request)
+        checks.authorize_ledger_entry(actor)
+        contract = access_contract(actor, pk)
         values = validated(TopUpIn, request.data)
-        key = values.get("key") or request.headers.get("Idempotency-Key")
-        if not key:
-            raise ApiError("key_required", "Give a key, or send an Idempotency-Key header.")
-        with contract_errors():
-            movement = actions.do_top_up(
-                contract,
-                quantity=values["quantity"],
-                key=f"top-up:{key}",
-                price=values.get("price"),
-                currency=values.get("currency"),
-                actor=request_user(request),
-            )
+        key = values.pop("key", None) or request.headers.get("Idempotency-Key")
+        movement = checks.check_top_up(actor, contract, key=key and f"top-up:{key}", **values)
         return _movement(movement)
 
 
@@ -236,27 +203,14 @@ class ContractConsume(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        require_perm(request.user, "contracts.add_ledgerentry")
-        contract = access_contract(request_user(request), pk)
+        actor = request_user(request)
+        checks.authorize_ledger_entry(actor)
+        contract = access_contract(actor, pk)
         values = validated(ConsumeIn, request.data)
-        source_id = values.get("source_id", "")
-        key = (
-            values.get("key")
-            or (f"{values['source_type']}:{source_id}" if source_id else "")
-            or request.headers.get("Idempotency-Key")
-        )
-        if not key:
-            raise ApiError("key_required", "Give a key, a source_id, or an Idempotency-Key.")
-        with contract_errors():
-            movement = actions.do_consume(
-                contract,
-                quantity=values["quantity"],
-                key=key,
-                source_type=values["source_type"],
-                source_id=source_id,
-                actor=request_user(request),
-            )
-        return _movement(movement)
+        # Without a key or a source id the request's Idempotency-Key makes it exactly-once.
+        if not values.get("key") and not values.get("source_id"):
+            values["key"] = request.headers.get("Idempotency-Key")
+        return _movement(checks.check_consume(actor, contract, **values))
 
 
 class ContractReverse(APIView):
@@ -265,17 +219,11 @@ class ContractReverse(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        require_perm(request.user, "contracts.add_ledgerentry")
-        contract = access_contract(request_user(request), pk)
+        actor = request_user(request)
+        checks.authorize_ledger_entry(actor)
+        contract = access_contract(actor, pk)
         values = validated(ReverseIn, request.data)
-        with contract_errors():
-            movement = actions.do_reverse_entry(
-                contract,
-                reverses_key=values["reverses_key"],
-                reason=values.get("reason", ""),
-                actor=request_user(request),
-            )
-        return _movement(movement)
+        return _movement(checks.check_reverse_entry(actor, contract, **values))
 
 
 class ContractBalance(APIView):
@@ -315,12 +263,15 @@ class ContractEvents(generics.ListAPIView):
         contract = access_contract(request_user(self.request), self.kwargs["pk"])
         return selectors.events_for_contract(contract=contract)
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "audience": _audience(self.request)}
+
 
 # --- Decisions -----------------------------------------------------------------------------
 
 
 def _decide(values: dict[str, Any]) -> tuple[Decision, Any]:
-    return selectors.decide_for(
+    return actions.decide_for(
         contact=values["contact"],
         product=values["product"],
         channel=values["channel"],
@@ -361,13 +312,36 @@ class DecisionPreview(APIView):
         return Response(DecisionOut(_decision_body(decision, values)).data)
 
 
+def _audience(request: Request) -> Audience:
+    return Audience.STAFF if is_vendor_staff(request.user) else Audience.CUSTOMER
+
+
+def _decision_out(
+    request: Request, rows: Any, *, many: bool = False
+) -> BaseSerializer[EntitlementDecision]:
+    """Decisions as their reader may see them: staff everything, customers the allow-list
+    (``CustomerDecisionOut``)."""
+    listed = list(rows) if many else [rows]
+    context = {"request": request, "case_ids": selectors.case_public_ids(listed)}
+    staff = _audience(request) is Audience.STAFF
+    serializer = EntitlementDecisionOut if staff else CustomerDecisionOut
+    return serializer(listed if many else rows, many=many, context=context)
+
+
 class DecisionList(generics.ListAPIView):
+    """Decisions; ``?case=<public id>`` gives the one taken for a case."""
+
     queryset = EntitlementDecision.objects.none()  # the real one depends on the user
     serializer_class = EntitlementDecisionOut
     filterset_class = DecisionFilter
 
     def get_queryset(self) -> QuerySet[EntitlementDecision]:
         return decisions_visible_to(request_user(self.request))
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer[Any]:
+        if args and kwargs.get("many"):
+            return _decision_out(self.request, args[0], many=True)
+        return super().get_serializer(*args, **kwargs)
 
     @extend_schema(
         request=DecisionRecordIn,
@@ -386,13 +360,13 @@ class DecisionList(generics.ListAPIView):
             source_id=values.get("source_id", ""),
             actor=request_user(request),
         )
-        return Response(EntitlementDecisionOut(row).data, status=status.HTTP_201_CREATED)
+        return Response(_decision_out(request, row).data, status=status.HTTP_201_CREATED)
 
 
 class DecisionDetail(APIView):
     @extend_schema(responses=EntitlementDecisionOut)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(EntitlementDecisionOut(access_decision(request_user(request), pk)).data)
+        return Response(_decision_out(request, access_decision(request_user(request), pk)).data)
 
 
 class DecisionOverride(APIView):
@@ -401,17 +375,18 @@ class DecisionOverride(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        require_perm(request.user, "contracts.override_entitlementdecision")
-        decision = access_decision(request_user(request), pk, for_write=True)
+        actor = request_user(request)
+        checks.authorize_override_decision(actor)
+        decision = access_decision(actor, pk)
         values = validated(OverrideIn, request.data)
-        row = actions.do_override_decision(
+        row = checks.check_override_decision(
+            actor,
             decision,
             new_outcome=values["new_outcome"],
             contract=values.get("contract"),
             reason=values["reason"],
-            actor=request_user(request),
         )
-        return Response(EntitlementDecisionOut(row).data)
+        return Response(_decision_out(request, row).data)
 
 
 # --- Training ------------------------------------------------------------------------------
@@ -431,7 +406,7 @@ class TrainingList(generics.ListAPIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        require_perm(request.user, "contracts.add_trainingrecord")
-        values = validated(TrainingIn, request.data)
-        record = actions.do_record_training(**values, actor=request_user(request))
+        actor = request_user(request)
+        checks.authorize_record_training(actor)
+        record = checks.check_record_training(actor, **validated(TrainingIn, request.data))
         return Response(TrainingOut(record).data, status=status.HTTP_201_CREATED)

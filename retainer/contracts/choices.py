@@ -21,6 +21,14 @@ class AllowanceUnit(models.TextChoices):
     NONE = "none", "None (coverage by dates only)"
 
 
+class QuantityUnit(models.TextChoices):
+    """The unit a request states a quantity in; the ledger stores incidents, or minutes."""
+
+    INCIDENTS = "incidents", "Incidents"
+    HOURS = "hours", "Hours"
+    MINUTES = "minutes", "Minutes"
+
+
 class DecrementPoint(models.TextChoices):
     CASE_CREATION = "case_creation", "On case creation"
     CASE_RESOLUTION = "case_resolution", "On case resolution"

@@ -10,7 +10,7 @@ from decimal import Decimal
 from retainer.catalog.models import Product
 from retainer.contracts import actions
 from retainer.contracts.choices import ContractStatus, EntryKind, Preset, SourceType
-from retainer.contracts.models import Contract, LedgerEntry
+from retainer.contracts.models import Contract, LedgerEntry, SupportPlan
 from retainer.contracts.terms import add_months, preset_terms
 from retainer.lib.demo import DemoContext, batched
 
@@ -27,13 +27,26 @@ def _consume(contract: Contract, count: int, quantity: int, prefix: str) -> None
         )
 
 
-def build(ctx: DemoContext) -> None:
-    admin = ctx.objects["admin"]
-    acme, globex = ctx.objects["acme"], ctx.objects["globex"]
+def _products(ctx: DemoContext) -> tuple[Product, Product, Product]:
+    """Ledgerline, Fieldkit and Atlas, from the catalog's demo step."""
     products = {code: product for code, (product, _) in ctx.objects["products"].items()}
-    ledgerline, fieldkit, atlas = products["ledgerline"], products["fieldkit"], products["atlas"]
-    year_start = add_months(ctx.today, -3)
+    return products["ledgerline"], products["fieldkit"], products["atlas"]
 
+
+def build(ctx: DemoContext) -> None:
+    silver, platinum = _plans(ctx)
+    year_start = add_months(ctx.today, -3)
+    _acme(ctx, silver=silver, platinum=platinum, year_start=year_start)
+    _globex(ctx, year_start=year_start)
+    count = _bulk_contracts(ctx, list(_products(ctx)))
+    ctx.log(f"  3 plans (+1 version), {Contract.objects.count()} contracts ({count} bulk)")
+
+
+def _plans(ctx: DemoContext) -> tuple[SupportPlan, SupportPlan]:
+    """Gold hours (and its second version), a silver incident bank, platinum maintenance;
+    returns silver and platinum, which Acme buys."""
+    admin = ctx.objects["admin"]
+    ledgerline, fieldkit, atlas = _products(ctx)
     gold = actions.do_create_plan(
         code="gold-hours",
         name="Gold: 100 hours a year",
@@ -62,9 +75,16 @@ def build(ctx: DemoContext) -> None:
         actor=admin,
     )
     actions.do_create_plan_version(gold, actor=admin, overage_rate=Decimal(150))
+    return silver, platinum
 
-    # Acme: maintenance naming Ada and Bob (healthy, dates only); hours running low;
-    # an exhausted incident bank; an expired warranty.
+
+def _acme(
+    ctx: DemoContext, *, silver: SupportPlan, platinum: SupportPlan, year_start: dt.date
+) -> None:
+    """Maintenance naming Ada and Bob (healthy, dates only); hours running low; an
+    exhausted incident bank; an expired warranty."""
+    admin, acme = ctx.objects["admin"], ctx.objects["acme"]
+    _ledgerline, fieldkit, atlas = _products(ctx)
     actions.do_create_contract(
         organization=acme,
         preset=Preset.MAINTENANCE,
@@ -101,7 +121,11 @@ def build(ctx: DemoContext) -> None:
     )
     actions.do_expire_contract(warranty, actor=admin)
 
-    # Globex (USD): a healthy hour bank with a top-up, pay-as-you-go, a subscription.
+
+def _globex(ctx: DemoContext, *, year_start: dt.date) -> None:
+    """Globex (USD): a healthy hour bank with a top-up, pay-as-you-go, a subscription."""
+    admin, globex = ctx.objects["admin"], ctx.objects["globex"]
+    ledgerline, fieldkit, atlas = _products(ctx)
     usd = {"currency": "USD"}
     hours = actions.do_create_contract(
         organization=globex,
@@ -135,8 +159,6 @@ def build(ctx: DemoContext) -> None:
         completed_on=ctx.today - dt.timedelta(days=30),
         actor=admin,
     )
-    count = _bulk_contracts(ctx, [ledgerline, fieldkit, atlas])
-    ctx.log(f"  3 plans (+1 version), {Contract.objects.count()} contracts ({count} bulk)")
 
 
 # (preset, unit, quantity, policy, price) per scaled contract; states vary by consumption.
@@ -166,7 +188,8 @@ def _bulk_contracts(ctx: DemoContext, products: list[Product]) -> int:
             quantity=quantity,
             exhaustion_policy=policy,
             currency=organization.currency,
-            low_balance_threshold=quantity // 5,
+            # A fifth of the allowance, stated in the bank's unit (hours for hour banks).
+            low_balance_threshold=quantity // 5 // (60 if unit == "hours" else 1),
             low_balance_kind="absolute",
         )
         state = rng.choice(["healthy", "healthy", "low", "exhausted", "expired"])

@@ -5,7 +5,7 @@ organization's contracts with their balances, decide: ``covered``,
 ``covered_billable``, ``warranty``, ``out_of_scope`` or ``not_entitled``. Every
 contract considered is reported with the reason it was or was not chosen.
 
-Order (DESIGN.md, "Which contract covers a case"): among contracts that pass every
+Order (docs/contracts.md describes it for people): among contracts that pass every
 check, warranty first, then prepaid or included allowances (soonest-expiring first,
 those with allowance left before those that would bill overage), then pay-as-you-go.
 """
@@ -244,43 +244,12 @@ def decide(
     Being entitled is checked before scope: an out-of-scope answer (with the matching
     service offering) goes to contacts who hold a contract that would otherwise apply.
     """
-    contact = request.contact
-    if contact.organization_id != request.organization_id:
-        return Decision(
-            Outcome.NOT_ENTITLED,
-            Reason.CONTACT_OTHER_ORGANIZATION,
-            _sentence(Reason.CONTACT_OTHER_ORGANIZATION, None),
-        )
-    if not contact.is_active:
-        return Decision(
-            Outcome.NOT_ENTITLED,
-            Reason.CONTACT_INACTIVE,
-            _sentence(Reason.CONTACT_INACTIVE, None),
-        )
-
-    rejected: list[tuple[ContractFacts, str]] = []
-    eligible: list[ContractFacts] = []
-    for contract in contracts:
-        reason = _rejection(request, contract)
-        if reason is None:
-            eligible.append(contract)
-        else:
-            rejected.append((contract, reason))
-
+    refused = _contact_refusal(request)
+    if refused is not None:
+        return refused
+    eligible, rejected = _partition(request, contracts)
     if not eligible:
-        considered = tuple(Considered(c.id, False, r) for c, r in rejected)
-        if not rejected:
-            return Decision(
-                Outcome.NOT_ENTITLED, Reason.NO_CONTRACT, _sentence(Reason.NO_CONTRACT, None)
-            )
-        furthest, reason = max(rejected, key=lambda item: CHECK_ORDER.index(item[1]))
-        return Decision(
-            Outcome.NOT_ENTITLED,
-            reason,
-            _sentence(reason, furthest),
-            considered=considered,
-        )
-
+        return _not_entitled(rejected)
     eligible.sort(key=_preference)
     chosen = eligible[0]
     considered = tuple(
@@ -288,55 +257,95 @@ def decide(
         + [Considered(c.id, True, Reason.NOT_PREFERRED, _is_billable(c)) for c in eligible[1:]]
         + [Considered(c.id, False, r) for c, r in rejected]
     )
-
     if scope is None and policy is not None:
-        scope = evaluate_scope(
-            policy=policy,
-            releases=list(releases),
-            release=request.release,
-            environment_id=request.environment_id,
-            on=request.on,
-            modified_source=request.modified_source,
-            third_party=request.third_party,
-        )
+        scope = _scope(request, policy, releases)
     if scope is not None and not scope.in_scope:
-        first = scope.findings[0]
-        return Decision(
-            Outcome.OUT_OF_SCOPE,
-            first.code,
-            " ".join(f.message for f in scope.findings)
-            + " This is outside the scope of support; we can offer it as a paid service.",
-            contract_id=None,
-            considered=considered,
-            offering_kind=first.offering_kind,
-            scope_findings=tuple(scope.reason_codes),
-        )
+        return _out_of_scope(scope, considered)
+    return _covered(chosen, considered)
 
-    if chosen.is_warranty:
+
+def _contact_refusal(request: Request) -> Decision | None:
+    """The answer when the contact may not ask at all, whatever the contracts."""
+    contact = request.contact
+    if contact.organization_id != request.organization_id:
+        reason = Reason.CONTACT_OTHER_ORGANIZATION
+    elif not contact.is_active:
+        reason = Reason.CONTACT_INACTIVE
+    else:
+        return None
+    return Decision(Outcome.NOT_ENTITLED, reason, _sentence(reason, None))
+
+
+def _partition(
+    request: Request, contracts: list[ContractFacts] | tuple[ContractFacts, ...]
+) -> tuple[list[ContractFacts], list[tuple[ContractFacts, str]]]:
+    """The contracts that apply, and the others with the first check each fails."""
+    eligible: list[ContractFacts] = []
+    rejected: list[tuple[ContractFacts, str]] = []
+    for contract in contracts:
+        reason = _rejection(request, contract)
+        if reason is None:
+            eligible.append(contract)
+        else:
+            rejected.append((contract, reason))
+    return eligible, rejected
+
+
+def _not_entitled(rejected: list[tuple[ContractFacts, str]]) -> Decision:
+    """No contract applies: the reason is that of the contract that got furthest."""
+    if not rejected:
         return Decision(
-            Outcome.WARRANTY,
-            Reason.CHOSEN,
-            "Your request is covered by warranty.",
-            contract_id=chosen.id,
-            considered=considered,
+            Outcome.NOT_ENTITLED, Reason.NO_CONTRACT, _sentence(Reason.NO_CONTRACT, None)
         )
-    if chosen.is_pay_as_you_go or _is_billable(chosen):
-        sentence = (
-            "Your request is covered on a pay-as-you-go basis and will be billed."
-            if chosen.is_pay_as_you_go
-            else "Your allowance is used up; this request is covered and billed as overage."
-        )
-        return Decision(
-            Outcome.COVERED_BILLABLE,
-            Reason.CHOSEN,
-            sentence,
-            contract_id=chosen.id,
-            considered=considered,
-        )
+    furthest, reason = max(rejected, key=lambda item: CHECK_ORDER.index(item[1]))
     return Decision(
-        Outcome.COVERED,
-        Reason.CHOSEN,
-        "Your request is covered by your support contract.",
-        contract_id=chosen.id,
-        considered=considered,
+        Outcome.NOT_ENTITLED,
+        reason,
+        _sentence(reason, furthest),
+        considered=tuple(Considered(c.id, False, r) for c, r in rejected),
     )
+
+
+def _scope(
+    request: Request,
+    policy: PolicyFacts,
+    releases: list[ReleaseFacts] | tuple[ReleaseFacts, ...],
+) -> ScopeVerdict:
+    return evaluate_scope(
+        policy=policy,
+        releases=list(releases),
+        release=request.release,
+        environment_id=request.environment_id,
+        on=request.on,
+        modified_source=request.modified_source,
+        third_party=request.third_party,
+    )
+
+
+def _out_of_scope(scope: ScopeVerdict, considered: tuple[Considered, ...]) -> Decision:
+    first = scope.findings[0]
+    return Decision(
+        Outcome.OUT_OF_SCOPE,
+        first.code,
+        " ".join(f.message for f in scope.findings)
+        + " This is outside the scope of support; we can offer it as a paid service.",
+        contract_id=None,
+        considered=considered,
+        offering_kind=first.offering_kind,
+        scope_findings=tuple(scope.reason_codes),
+    )
+
+
+def _covered(chosen: ContractFacts, considered: tuple[Considered, ...]) -> Decision:
+    """The answer when ``chosen`` covers the request: warranty, billable, or covered."""
+    if chosen.is_warranty:
+        outcome, sentence = Outcome.WARRANTY, "Your request is covered by warranty."
+    elif chosen.is_pay_as_you_go:
+        outcome = Outcome.COVERED_BILLABLE
+        sentence = "Your request is covered on a pay-as-you-go basis and will be billed."
+    elif _is_billable(chosen):
+        outcome = Outcome.COVERED_BILLABLE
+        sentence = "Your allowance is used up; this request is covered and billed as overage."
+    else:
+        outcome, sentence = Outcome.COVERED, "Your request is covered by your support contract."
+    return Decision(outcome, Reason.CHOSEN, sentence, contract_id=chosen.id, considered=considered)

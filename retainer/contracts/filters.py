@@ -1,6 +1,9 @@
 import django_filters
+from django.db.models import QuerySet
 
+from retainer.contracts.choices import SourceType
 from retainer.contracts.models import Contract, EntitlementDecision, LedgerEntry, SupportPlan
+from retainer.contracts.selectors import case_source_ids
 
 
 class PlanFilter(django_filters.FilterSet):
@@ -24,6 +27,15 @@ class LedgerEntryFilter(django_filters.FilterSet):
 
 
 class DecisionFilter(django_filters.FilterSet):
+    case = django_filters.CharFilter(
+        method="filter_case", label="The public id of the case the decision was taken for"
+    )
+
     class Meta:
         model = EntitlementDecision
         fields = ["organization", "outcome", "source_type", "source_id", "contract"]
+
+    def filter_case(
+        self, queryset: QuerySet[EntitlementDecision], name: str, value: str
+    ) -> QuerySet[EntitlementDecision]:
+        return queryset.filter(source_type=SourceType.CASE, source_id__in=case_source_ids(value))

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django import forms
 
 
 class TopUpForm(forms.Form):
-    quantity = forms.IntegerField(
-        label="Quantity (incidents, or hours)", min_value=1, max_value=100_000
+    quantity = forms.DecimalField(
+        label="Quantity (incidents, or hours)",
+        min_value=Decimal("0.01"),
+        max_value=100_000,
+        max_digits=8,
+        decimal_places=2,
     )
     price = forms.DecimalField(
         label="Price", min_value=0, max_digits=14, decimal_places=2, required=False
@@ -21,4 +26,5 @@ class TopUpForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label="Reason", max_length=500)
+    # Required by ``checks.check_cancel_contract``, the rule of every door.
+    reason = forms.CharField(label="Reason", max_length=500, required=False)

@@ -171,6 +171,11 @@ class LedgerEntry(AppendOnlyModel):
     billable part beyond the balance (never in the balance), priced later by billing at
     ``overage_rate`` (per hour for hour contracts, per incident otherwise) in
     ``currency``. A reversal negates both quantities of the entry it reverses.
+    ``price`` is what a priced top-up costs, in ``currency``.
+
+    ``case`` and ``time_entry`` link the entry to what it was drawn for; the ledger fills
+    them from ``source_type``/``source_id`` when it writes the entry (cases sit above
+    this app, so the links name their models by label).
     """
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="ledger")
@@ -178,11 +183,26 @@ class LedgerEntry(AppendOnlyModel):
     quantity = models.IntegerField()
     overage_quantity = models.IntegerField(default=0)
     overage_rate = AmountField(null=True, blank=True)
+    price = AmountField(null=True, blank=True, validators=[validate_non_negative])
     currency = models.CharField(max_length=3, blank=True)
     balance_after = models.IntegerField()
     key = models.CharField(max_length=255, help_text="Idempotency key, unique per contract.")
     source_type = models.CharField(max_length=20, choices=SourceType.choices)
     source_id = models.CharField(max_length=64, blank=True)
+    case = models.ForeignKey(
+        "cases.Case",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+    )
+    time_entry = models.ForeignKey(
+        "cases.TimeEntry",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+    )
     reason = models.TextField(blank=True)
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"

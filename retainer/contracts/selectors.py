@@ -1,21 +1,22 @@
-"""Reads of plans, contracts and ledgers, and the facts the entitlement decision needs."""
+"""Reads of plans, contracts, ledgers and decisions, and the facts the entitlement decision
+needs (``actions.decide_for`` takes the decision)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db.models import Prefetch, QuerySet, Sum
 
 from retainer.accounts.models import Contact
-from retainer.catalog.models import Environment, Product, Release
-from retainer.catalog.selectors import release_facts, scope_facts_for_product
 from retainer.contracts import entitlement
-from retainer.contracts.choices import AuthorizationPolicy, ContractStatus
+from retainer.contracts.choices import AuthorizationPolicy, ContractStatus, SourceType
 from retainer.contracts.models import (
     Contract,
     ContractEvent,
+    EntitlementDecision,
     LedgerEntry,
     SupportPlan,
     TrainingRecord,
@@ -33,11 +34,32 @@ def contracts_with_relations(contracts: QuerySet[Contract]) -> QuerySet[Contract
 
 
 def ledger_for_contract(*, contract: Contract) -> QuerySet[LedgerEntry]:
-    return LedgerEntry.objects.filter(contract=contract).select_related("actor")
+    return LedgerEntry.objects.filter(contract=contract).select_related("actor", "case")
 
 
 def events_for_contract(*, contract: Contract) -> QuerySet[ContractEvent]:
     return ContractEvent.objects.filter(contract=contract).select_related("actor")
+
+
+def case_public_ids(decisions: Iterable[EntitlementDecision]) -> dict[str, str]:
+    """``{source_id: case public id}`` of the decisions taken for cases (one query).
+
+    Cases sit above this app, so they are read by label, not imported."""
+    ids = {
+        int(d.source_id)
+        for d in decisions
+        if d.source_type == SourceType.CASE and d.source_id.isdigit()
+    }
+    if not ids:
+        return {}
+    cases = apps.get_model("cases", "Case").objects.filter(pk__in=ids)
+    return {str(pk): public_id for pk, public_id in cases.values_list("pk", "public_id")}
+
+
+def case_source_ids(public_id: str) -> list[str]:
+    """The ``source_id`` decisions of the case with ``public_id`` carry (none if unknown)."""
+    cases = apps.get_model("cases", "Case").objects.filter(public_id=public_id)
+    return [str(pk) for pk in cases.values_list("pk", flat=True)]
 
 
 def ledger_sum(*, contract: Contract) -> int:
@@ -164,43 +186,3 @@ def candidate_contracts(*, organization_id: int) -> list[Candidate]:
         )
         for c in contracts
     ]
-
-
-def decide_for(
-    *,
-    contact: Contact,
-    product: Product,
-    channel: str,
-    on: dt.date,
-    release: Release | None = None,
-    environment: Environment | None = None,
-    modified_source: bool = False,
-    third_party: bool = False,
-    candidates: list[Candidate] | None = None,
-) -> tuple[entitlement.Decision, entitlement.Request]:
-    """Load the facts and take the decision; reads only, writes nothing.
-
-    ``candidates`` may be given when the caller loaded them (to keep the rows)."""
-    if candidates is None:
-        candidates = candidate_contracts(organization_id=contact.organization_id)
-    facts = [c.facts for c in candidates]
-    needs_courses = any(c.authorization_policy == AuthorizationPolicy.TRAINED for c in facts)
-    request = entitlement.Request(
-        contact=contact_facts(contact, with_courses=needs_courses),
-        organization_id=contact.organization_id,
-        product_id=product.pk,
-        channel=channel,
-        on=on,
-        release=release_facts(release) if release is not None else None,
-        environment_id=environment.pk if environment is not None else None,
-        modified_source=modified_source,
-        third_party=third_party,
-    )
-    policy, releases = scope_facts_for_product(product)
-    decision = entitlement.decide(
-        request,
-        facts,
-        policy=policy,
-        releases=releases,
-    )
-    return decision, request

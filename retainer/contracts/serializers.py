@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from retainer.accounts.models import Contact, Organization
@@ -21,6 +22,7 @@ from retainer.contracts.choices import (
     ExhaustionPolicy,
     Outcome,
     PriceBasis,
+    QuantityUnit,
     SourceType,
     ThresholdKind,
     Tier,
@@ -33,6 +35,7 @@ from retainer.contracts.models import (
     SupportPlan,
     TrainingRecord,
 )
+from retainer.lib.events import Audience, parse
 from retainer.lib.money import CURRENCY_CHOICES
 
 
@@ -52,7 +55,10 @@ class TermsIn(serializers.Serializer):
     exhaustion_policy = serializers.ChoiceField(choices=ExhaustionPolicy.choices, required=False)
     overage_rate = amount(required=False, help_text="Per hour, or per incident.")
     low_balance_kind = serializers.ChoiceField(choices=ThresholdKind.choices, required=False)
-    low_balance_threshold = serializers.IntegerField(required=False)
+    low_balance_threshold = serializers.IntegerField(
+        required=False,
+        help_text="Incidents, or hours (not minutes) for hour contracts; or a percent.",
+    )
     rollover_cap = serializers.IntegerField(required=False, allow_null=True)
     allowance_expires = serializers.BooleanField(required=False)
     channels = serializers.ListField(
@@ -171,15 +177,35 @@ class CancelIn(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
+def quantity_unit() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=QuantityUnit.choices,
+        required=False,
+        help_text="What quantity counts; default: the ledger's unit (incidents, or minutes).",
+    )
+
+
 class TopUpIn(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=1, help_text="Incidents, or minutes.")
+    quantity = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text="Incidents, or minutes (hours with unit=hours).",
+    )
+    unit = quantity_unit()
     price = amount(required=False, allow_null=True)
     currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, required=False)
     key = serializers.CharField(max_length=255, required=False)
 
 
 class ConsumeIn(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=1, help_text="Incidents, or minutes.")
+    quantity = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text="Incidents, or minutes (hours with unit=hours).",
+    )
+    unit = quantity_unit()
     source_type = serializers.ChoiceField(choices=SourceType.choices)
     source_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
     key = serializers.CharField(
@@ -195,6 +221,12 @@ class ReverseIn(serializers.Serializer):
 
 
 class LedgerEntryOut(serializers.ModelSerializer):
+    case: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="public_id",
+        read_only=True,
+        help_text="The case it was drawn for (its public id), if any.",
+    )
+
     class Meta:
         model = LedgerEntry
         fields = [
@@ -204,11 +236,14 @@ class LedgerEntryOut(serializers.ModelSerializer):
             "quantity",
             "overage_quantity",
             "overage_rate",
+            "price",
             "currency",
             "balance_after",
             "key",
             "source_type",
             "source_id",
+            "case",
+            "time_entry",
             "reason",
             "reverses",
             "actor",
@@ -235,9 +270,20 @@ class BalanceOut(serializers.Serializer):
 
 
 class ContractEventOut(serializers.ModelSerializer):
+    """A history row; ``data`` is what the reader's audience may see of the payload
+    (``context["audience"]``, customers by default)."""
+
+    data = serializers.SerializerMethodField()  # type: ignore[assignment]
+
     class Meta:
         model = ContractEvent
         fields = ["id", "type", "created_at", "actor", "plan", "contract", "decision", "data"]
+
+    def get_data(self, row: ContractEvent) -> dict[str, Any]:
+        event = parse(row)
+        if event is None:
+            return {}
+        return event.visible_to(self.context.get("audience", Audience.CUSTOMER))
 
 
 class DecisionRequestIn(serializers.Serializer):
@@ -287,8 +333,35 @@ class DecisionOut(serializers.Serializer):
     scope_findings = serializers.ListField(child=serializers.CharField())
 
 
+@extend_schema_field({"type": "string", "nullable": True})
+class DecisionCase(serializers.Field):
+    """The public id of the case a decision was taken for (``context["case_ids"]``:
+    ``{source_id: public_id}``), or null."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, row: EntitlementDecision) -> str | None:
+        if row.source_type != SourceType.CASE:
+            return None
+        return self.context.get("case_ids", {}).get(row.source_id)
+
+
+class CustomerDecisionOut(serializers.ModelSerializer):
+    """What a customer may read of a decision: an allow-list. What was considered, the
+    facts, and who overrode it and why are staff-only."""
+
+    outcome = serializers.CharField(source="effective_outcome", read_only=True)
+    case = DecisionCase()
+
+    class Meta:
+        model = EntitlementDecision
+        fields = ["id", "case", "outcome", "reason", "sentence", "decided_on", "created_at"]
+
+
 class EntitlementDecisionOut(serializers.ModelSerializer):
     effective_outcome = serializers.CharField(read_only=True)
+    case = DecisionCase()
 
     class Meta:
         model = EntitlementDecision
@@ -296,6 +369,7 @@ class EntitlementDecisionOut(serializers.ModelSerializer):
             "id",
             "source_type",
             "source_id",
+            "case",
             "organization",
             "contact",
             "product",

@@ -34,7 +34,8 @@ ALL_CHANNELS: tuple[str, ...] = tuple(Channel.values)
 class PlanTerms:
     """Everything a contract needs to know about what was sold.
 
-    Quantities are integers in the allowance unit: incidents, or minutes for hours.
+    Quantities are integers in the allowance unit: incidents, or minutes for hours
+    (except ``low_balance_threshold``, stated in incidents or whole hours).
     ``term_months`` is the term length; ``term_days`` replaces it for warranties
     (N days starting on the purchase date). ``quantity == 0`` with a unit and the
     ``bill`` policy is pay-as-you-go: everything consumed is billable overage.
@@ -49,7 +50,7 @@ class PlanTerms:
     exhaustion_policy: str = ExhaustionPolicy.BLOCK
     overage_rate: Decimal = Decimal(0)  # per hour or per incident
     low_balance_kind: str = ThresholdKind.ABSOLUTE
-    low_balance_threshold: int = 0
+    low_balance_threshold: int = 0  # incidents or hours (not minutes), or a percent
     rollover_cap: int | None = None  # None: unused allowance expires at term end
     allowance_expires: bool = True
     channels: tuple[str, ...] = ALL_CHANNELS
@@ -84,11 +85,19 @@ class PlanTerms:
         )
 
     def low_balance_at(self) -> int | None:
-        """The balance at or below which the low-balance warning fires (None: never)."""
+        """The balance, in the ledger's unit (incidents, or minutes), at or below which the
+        low-balance warning fires (None: never).
+
+        An absolute threshold is stated in the bank's unit as people count it: incidents,
+        or hours for an hour bank (a threshold of 2 on a 40-hour bank warns at 2 hours
+        left, not 2 minutes).
+        """
         if not self.has_allowance or self.low_balance_threshold <= 0:
             return None
         if self.low_balance_kind == ThresholdKind.PERCENT:
             return self.quantity * self.low_balance_threshold // 100
+        if self.unit == AllowanceUnit.HOURS:
+            return self.low_balance_threshold * 60
         return self.low_balance_threshold
 
     def term_end(self, start: dt.date) -> dt.date | None:

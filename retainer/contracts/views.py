@@ -11,12 +11,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from retainer.accounts.views import staff_required
-from retainer.contracts import actions, selectors
+from retainer.contracts import checks, selectors
 from retainer.contracts.access import access_contract, contracts_visible_to
 from retainer.contracts.choices import ContractStatus, Preset
 from retainer.contracts.forms import CancelForm, TopUpForm
 from retainer.contracts.models import Contract
 from retainer.lib.auth import request_user
+from retainer.lib.errors import DomainError, report
 
 
 @require_safe
@@ -60,14 +61,15 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _done(request: HttpRequest, pk: int, message: str) -> HttpResponse:
-    messages.success(request, message)
+def _back(request: HttpRequest, pk: int, message: str | None = None) -> HttpResponse:
+    if message:
+        messages.success(request, message)
     return redirect("contracts:contract_detail", pk=pk)
 
 
-def _refused(request: HttpRequest, pk: int, exc: Exception) -> HttpResponse:
-    detail = getattr(exc, "detail", None) or " ".join(getattr(exc, "messages", [str(exc)]))
-    messages.error(request, detail)
+def _refused(request: HttpRequest, pk: int, exc: DomainError | ValidationError) -> HttpResponse:
+    """Back to the contract with the refusal shown (403 and 404 refusals raise instead)."""
+    report(request, exc)
     return redirect("contracts:contract_detail", pk=pk)
 
 
@@ -75,27 +77,27 @@ def _refused(request: HttpRequest, pk: int, exc: Exception) -> HttpResponse:
 @staff_required
 def contract_top_up(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
-    contract = access_contract(user, pk, for_write=True)
+    contract = access_contract(user, pk)
     form = TopUpForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, pk, ValidationError(form.errors.as_text()))
-    quantity = form.cleaned_data["quantity"] * (60 if contract.unit == "hours" else 1)
     try:
-        actions.do_top_up(contract, quantity=quantity, key=form.cleaned_data["key"],
-                          price=form.cleaned_data["price"], actor=user)  # fmt: skip
-    except (actions.ContractError, ValidationError) as exc:
+        checks.authorize_ledger_entry(user)  # before the form is read: a 403, not its errors
+        if not form.is_valid():
+            raise ValidationError(form.errors.as_data())
+        # The console's form asks in the contract's own unit: hours for hour contracts.
+        checks.check_top_up(user, contract, unit=contract.unit, **form.cleaned_data)
+    except (DomainError, ValidationError) as exc:
         return _refused(request, pk, exc)
-    return _done(request, pk, "Topped up.")
+    return _back(request, pk, "Topped up.")
 
 
 @require_POST
 @staff_required
 def contract_renew(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
-    contract = access_contract(user, pk, for_write=True)
+    contract = access_contract(user, pk)
     try:
-        renewal = actions.do_renew_contract(contract, actor=user)
-    except (actions.ContractError, ValidationError) as exc:
+        renewal = checks.check_renew_contract(user, contract)
+    except (DomainError, ValidationError) as exc:
         return _refused(request, pk, exc)
     messages.success(request, f"Renewed: the new term is contract #{renewal.pk}.")
     return redirect("contracts:contract_detail", pk=renewal.pk)
@@ -105,15 +107,16 @@ def contract_renew(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def contract_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
-    contract = access_contract(user, pk, for_write=True)
+    contract = access_contract(user, pk)
     form = CancelForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, pk, ValidationError("A cancellation needs a reason."))
     try:
-        actions.do_cancel_contract(contract, reason=form.cleaned_data["reason"], actor=user)
-    except (actions.ContractError, ValidationError) as exc:
+        checks.authorize_change_contract(user)  # before the form is read
+        if not form.is_valid():
+            raise ValidationError(form.errors.as_data())
+        checks.check_cancel_contract(user, contract, reason=form.cleaned_data["reason"])
+    except (DomainError, ValidationError) as exc:
         return _refused(request, pk, exc)
-    return _done(request, pk, "Cancelled.")
+    return _back(request, pk, "Cancelled.")
 
 
 @require_safe

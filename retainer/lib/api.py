@@ -6,8 +6,6 @@ validation errors add ``errors`` (field → messages).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
@@ -92,21 +90,6 @@ class Pagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = "-id"
-
-
-@contextmanager
-def domain_errors(
-    error_type: type[Exception], *, bad_input: Collection[str] = ()
-) -> Iterator[None]:
-    """Turn an app's domain error (with ``code`` and ``detail``) into a JSON error:
-    400 when the code means "your input is wrong", 409 when the state forbids it."""
-    try:
-        yield
-    except error_type as exc:
-        code: str = getattr(exc, "code", "conflict")
-        detail: str = getattr(exc, "detail", str(exc))
-        status_code = status.HTTP_400_BAD_REQUEST if code in bad_input else status.HTTP_409_CONFLICT
-        raise ApiError(code, detail, status_code=status_code) from None
 
 
 def validated(

@@ -30,8 +30,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from retainer.lib.api import ApiError
 from retainer.lib.auth import request_user
+from retainer.lib.errors import Conflict, InvalidInput
 from retainer.lib.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -53,7 +53,7 @@ View = TypeVar("View", bound=Callable[..., Response])
 
 def validate_key(raw: str) -> str:
     if not raw or len(raw) > MAX_LENGTH or not raw.isprintable() or raw.strip() != raw:
-        raise ApiError(
+        raise InvalidInput(
             "idempotency_key_invalid",
             f"The {HEADER} header must be 1 to {MAX_LENGTH} printable characters "
             "without leading or trailing spaces.",
@@ -119,10 +119,8 @@ def idempotent(view_method: View) -> View:
 def _replay(user_id: int, key: str, digest: str) -> Response:
     stored = IdempotencyKey.objects.get(user_id=user_id, key=key)
     if stored.fingerprint != digest:
-        raise ApiError(
-            "idempotency_key_reused",
-            f"This {HEADER} was already used for a different request.",
-            status_code=status.HTTP_409_CONFLICT,
+        raise Conflict(
+            "idempotency_key_reused", f"This {HEADER} was already used for a different request."
         )
     response = Response(stored.response_body, status=stored.status_code)
     response["Idempotent-Replayed"] = "true"

@@ -46,7 +46,7 @@ def case(cast) -> Case:
                                            "overage_rate": Decimal(150)},
         actor=cast.admin,
     )  # fmt: skip
-    return case_actions.do_open_case(
+    return case_actions.check_open_case(
         contact=cast.contact, product=product, release=release, subject="Posting job stops",
         description="Error 42 every night.", channel="web", actor=cast.contact.user,
     )  # fmt: skip

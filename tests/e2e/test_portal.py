@@ -113,7 +113,7 @@ def test_an_unnamed_contact_sees_a_clear_refusal_and_the_offer(
 def test_a_contact_replies_with_a_file_and_rates_the_resolved_case(
     cast, desk, page, live_server, login
 ):
-    case = case_actions.do_open_case(
+    case = case_actions.check_open_case(
         contact=cast.contact,
         product=desk["product"],
         release=desk["releases"][-1],
@@ -154,7 +154,7 @@ def test_my_support_shows_the_balance_going_down_after_a_consumption(
     page.get_by_role("link", name="My support").first.click()
     balance = page.locator(".balance-figure").first
     expect(balance).to_contain_text("10 incidents left")
-    case_actions.do_open_case(
+    case_actions.check_open_case(
         contact=cast.contact,
         product=desk["product"],
         release=desk["releases"][-1],

@@ -2,7 +2,9 @@
 
 import pytest
 
+from retainer.accounts.choices import AccountEventType
 from retainer.accounts.models import AccountEvent, Contact, Organization, OrganizationDomain
+from retainer.lib.models import OutboxMessage
 
 
 def counts():
@@ -11,6 +13,18 @@ def counts():
         OrganizationDomain.objects.count(),
         Contact.objects.count(),
         AccountEvent.objects.count(),
+        OutboxMessage.objects.count(),
+    )
+
+
+def rows():
+    """Everything an organization or contact write may touch, as it now stands."""
+    return (
+        list(Organization.objects.values()),
+        list(OrganizationDomain.objects.values()),
+        list(Contact.objects.values()),
+        AccountEvent.objects.count(),
+        OutboxMessage.objects.count(),
     )
 
 
@@ -134,14 +148,79 @@ def test_updating_domains_replaces_them_and_records_the_change(cast):
     )
     assert response.status_code == 200
     assert response.json()["domains"] == ["acme.example"]
-    assert AccountEvent.objects.filter(type="organization_domains_changed").exists()
+    assert AccountEvent.objects.filter(type=AccountEventType.ORGANIZATION_DOMAINS_CHANGED).exists()
+
+
+def test_a_taken_domain_refuses_the_whole_update(cast):
+    before = rows()
+    response = cast.client_for(cast.manager).patch(
+        f"/api/v1/organizations/{cast.acme.pk}/",
+        {"name": "Acme Renamed", "domains": ["acme.test", "globex.test"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["domains"] == [
+        "globex.test: This domain already belongs to an organization."
+    ]
+    assert rows() == before
+
+
+@pytest.mark.parametrize(
+    "payload", [{"is_active": False}, {"name": "X", "created_at": "2020-01-01"}]
+)
+def test_a_field_the_api_does_not_set_is_refused(cast, payload):
+    before = rows()
+    response = cast.client_for(cast.manager).patch(
+        f"/api/v1/organizations/{cast.acme.pk}/", payload, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "field_not_allowed"
+    assert rows() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "payload"),
+    [
+        ("post", "/api/v1/organizations/", {"name": "Initech", "is_active": False}),
+        ("post", "/api/v1/contacts/", {"full_name": "Eve", "email": "e@a.test", "user": 1}),
+        ("patch", "/api/v1/contacts/{contact}/", {"organization": "{globex}"}),
+        ("patch", "/api/v1/contacts/{contact}/", {"is_active": False}),
+        ("post", "/api/v1/contacts/{contact}/deactivate/", {"reason": "left"}),
+    ],
+)
+def test_every_write_refuses_fields_it_does_not_take(cast, method, url, payload):
+    ids = {"contact": cast.contact.pk, "globex": cast.globex.pk}
+    payload = {
+        key: (value.format(**ids) if isinstance(value, str) and "{" in value else value)
+        for key, value in payload.items()
+    }
+    if url == "/api/v1/contacts/":
+        payload["organization"] = cast.acme.pk
+    before = rows()
+    response = getattr(cast.client_for(cast.manager), method)(
+        url.format(**ids), payload, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "field_not_allowed"
+    assert rows() == before
+
+
+def test_a_customer_may_read_but_not_change_their_organization(cast):
+    client = cast.client_for(cast.customer_admin)
+    before = rows()
+    response = client.patch(
+        f"/api/v1/organizations/{cast.acme.pk}/", {"name": "Ours"}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+    assert rows() == before
 
 
 def test_a_customer_admin_deactivates_a_colleague_but_a_member_cannot(cast):
     member = cast.client_for(cast.contact).post(
         f"/api/v1/contacts/{cast.unauthorized.pk}/deactivate/"
     )
-    assert member.status_code == 404
+    assert member.status_code == 403
     admin = cast.client_for(cast.customer_admin).post(
         f"/api/v1/contacts/{cast.unauthorized.pk}/deactivate/"
     )

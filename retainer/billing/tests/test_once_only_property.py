@@ -42,18 +42,23 @@ operations = st.lists(
 
 
 def bill(period: rules.Period, interrupt_after: int | None, monkeypatch) -> None:
-    batches = {"n": 0}
+    """Run billing; with ``interrupt_after`` the batch after that many written batches
+    fails after writing everything, inside its transaction (a kill, as far as the
+    database can tell), and the run stops there."""
+    written = {"n": 0}
+    write_batch = run._write_batch
 
-    def after_batch(billing_run, done):
-        if interrupt_after is not None and batches["n"] >= interrupt_after:
+    def interrupted_write_batch(*args, **kwargs):
+        result = write_batch(*args, **kwargs)
+        if interrupt_after is not None and written["n"] >= interrupt_after:
             raise Interrupted
-        batches["n"] += 1
+        written["n"] += 1
+        return result
 
-    monkeypatch.setattr(run, "after_batch", after_batch)
     billing_run = actions.do_create_run(period=period, actor=None)
-    with contextlib.suppress(Interrupted):
+    with monkeypatch.context() as patch, contextlib.suppress(Interrupted):
+        patch.setattr(run, "_write_batch", interrupted_write_batch)
         run.execute_run(billing_run, batch_organizations=1)
-    monkeypatch.setattr(run, "after_batch", lambda billing_run, done: None)
 
 
 def check_every_item_billed_once() -> None:

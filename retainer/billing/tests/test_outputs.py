@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from retainer.accounts import actions as accounts_actions
 from retainer.billing import actions, exports, pdf
 from retainer.billing.tests.conftest import this_period, url
 
@@ -70,6 +71,35 @@ def test_the_pdf_shows_the_number_lines_and_totals(cast):
     assert "3,703.50 EUR" in text
     assert "703.67 EUR" in text
     assert "4,407.17 EUR" in text
+
+
+def test_the_pdf_shows_a_zero_decimal_currency_without_decimals(cast):
+    tokyo = accounts_actions.do_create_organization(
+        name="Tokyo Trading",
+        domains=["tokyo.test"],
+        time_zone="Asia/Tokyo",
+        currency="JPY",
+        actor=cast.admin,
+    )
+    actions.do_set_billing_profile(tokyo, tax_rate=Decimal("10"), actor=cast.admin)
+    invoice = actions.do_create_invoice(organization=tokyo, period=this_period(), actor=None)
+    actions.do_add_line(
+        invoice,
+        description="Consulting",
+        quantity=Decimal(1),
+        unit_price=Decimal("1234.5"),
+        currency="JPY",
+        actor=cast.billing,
+    )
+    invoice = actions.do_issue_invoice(invoice, actor=cast.billing)
+
+    text = pdf_text(pdf.render_invoice_pdf(invoice))
+
+    # 1234.5 → 1,235 (half-up, no minor unit); 10 % tax of 1,235 = 123.5 → 124; total 1,359.
+    assert "1,235 JPY" in text
+    assert "124 JPY" in text
+    assert "1,359 JPY" in text
+    assert ".00" not in text and "1,234.50" not in text
 
 
 def test_an_image_in_a_line_description_is_never_fetched(cast, listener):

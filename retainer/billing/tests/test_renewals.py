@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from retainer.billing.choices import QuoteStatus
 from retainer.billing.models import RenewalQuote
 from retainer.billing.tests.conftest import invoices, post, run_billing, sell, url
 from retainer.contracts.choices import Preset
@@ -53,7 +54,7 @@ def test_agents_and_customers_cannot_see_or_accept_quotes(cast, product):
         client = cast.client_for(who)
         assert client.get(url("renewal_quote_list")).status_code == 403
         assert post(client, "renewal_quote_accept", quote.pk).status_code == 403
-    assert RenewalQuote.objects.get().status == "open"
+    assert RenewalQuote.objects.get().status == QuoteStatus.OPEN
 
 
 def test_accepting_a_quote_renews_the_contract_and_the_next_run_bills_it(cast, product):
@@ -68,7 +69,7 @@ def test_accepting_a_quote_renews_the_contract_and_the_next_run_bills_it(cast, p
     run_billing(client)
 
     assert accepted.status_code == 200, accepted.json()
-    assert accepted.json()["status"] == "accepted"
+    assert accepted.json()["status"] == QuoteStatus.ACCEPTED
     assert twice.json()["renewal"] == accepted.json()["renewal"]
     renewal = Contract.objects.get(pk=accepted.json()["renewal"])
     assert renewal.previous_id == contract.pk
@@ -78,3 +79,19 @@ def test_accepting_a_quote_renews_the_contract_and_the_next_run_bills_it(cast, p
     assert [(line["contract"], Decimal(line["amount"])) for line in second["lines"]] == [
         (renewal.pk, Decimal(12360))
     ]
+
+
+def test_the_quote_list_shows_quotes_of_every_status_and_filters_by_status(cast, product):
+    ending_soon(cast, product)
+    client = cast.client_for(cast.billing)
+    post(client, "renewal_quote_generate")
+    quote = RenewalQuote.objects.get()
+    post(client, "renewal_quote_accept", quote.pk)
+
+    every = client.get(url("renewal_quote_list")).json()["results"]
+    accepted = client.get(url("renewal_quote_list"), {"status": QuoteStatus.ACCEPTED}).json()
+    still_open = client.get(url("renewal_quote_list"), {"status": QuoteStatus.OPEN}).json()
+
+    assert [(row["id"], row["status"]) for row in every] == [(quote.pk, QuoteStatus.ACCEPTED)]
+    assert [row["id"] for row in accepted["results"]] == [quote.pk]
+    assert still_open["results"] == []

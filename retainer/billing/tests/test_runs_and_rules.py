@@ -7,10 +7,12 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
+import time_machine
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from retainer.billing import rules
+from retainer.billing import actions, rules
+from retainer.billing.choices import InvoiceStatus, RunStatus
 from retainer.billing.models import BillingRun, Invoice
 from retainer.billing.tests.conftest import (
     invoices,
@@ -26,25 +28,82 @@ from retainer.contracts.choices import Preset
 from retainer.contracts.terms import preset_terms
 
 
-def test_a_run_created_without_start_waits_for_the_worker_then_starts(cast, product):
+def test_starting_a_run_through_the_api_queues_it_and_the_worker_bills_it(
+    cast, product, django_capture_on_commit_callbacks
+):
     sell(cast, product, Preset.PAY_AS_YOU_GO, unit="incidents", overage_rate="95")
     open_case(cast, product)
     client = cast.client_for(cast.billing)
 
-    created = post(client, "billing_run_list", period=this_period().label, key="run-1")
+    with django_capture_on_commit_callbacks() as commit:
+        created = post(client, "billing_run_list", period=this_period().label, key="run-1")
     replay = post(client, "billing_run_list", period=this_period().label, key="run-1")
-    started = post(client, "billing_run_start", created.json()["id"])
-    again = post(client, "billing_run_start", created.json()["id"])
+    billed_in_the_request = Invoice.objects.exists()
+    for callback in commit:  # the commit: the job is enqueued and the worker runs it
+        callback()
     status = client.get(url("billing_run_detail", created.json()["id"])).json()
 
     assert created.status_code == 202, created.json()
-    assert created.json()["status"] == "pending"
+    assert created.json()["status"] == RunStatus.PENDING
     assert replay.json() == created.json()
     assert BillingRun.objects.count() == 1
-    assert started.json()["status"] == "succeeded"
-    assert again.json()["items_done"] == started.json()["items_done"] == 1
+    assert not billed_in_the_request
+    assert status["status"] == RunStatus.SUCCEEDED
     assert (status["items_done"], status["items_total"], status["progress_percent"]) == (1, 1, 100)
+    assert status["seconds_left"] == 0
     assert Invoice.objects.count() == 1
+
+
+def test_the_run_shows_its_rate_and_time_left_while_it_runs():
+    start = dt.datetime(2026, 10, 2, 12, tzinfo=dt.UTC)
+    running = BillingRun(
+        period=dt.date(2026, 9, 1),
+        status=RunStatus.RUNNING,
+        items_total=1000,
+        items_done=250,
+        started_at=start,
+        heartbeat_at=start + dt.timedelta(seconds=10),
+    )
+
+    assert (running.progress_percent, running.items_per_second, running.seconds_left) == (
+        25,
+        25.0,
+        30,
+    )
+    assert BillingRun(period=dt.date(2026, 9, 1)).seconds_left is None
+
+
+def test_continuing_a_failed_run_queues_it_again_and_a_succeeded_one_is_left_alone(
+    cast, product, django_capture_on_commit_callbacks
+):
+    sell(cast, product, Preset.PAY_AS_YOU_GO, unit="incidents", overage_rate="95")
+    open_case(cast, product)
+    client = cast.client_for(cast.billing)
+    failed = actions.do_create_run(period=this_period(), actor=cast.billing)
+    BillingRun.objects.filter(pk=failed.pk).update(status=RunStatus.FAILED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        continued = post(client, "billing_run_start", failed.pk)
+    with django_capture_on_commit_callbacks() as again:
+        repeated = post(client, "billing_run_start", failed.pk)
+
+    assert continued.status_code == repeated.status_code == 202
+    assert BillingRun.objects.get(pk=failed.pk).status == RunStatus.SUCCEEDED
+    assert repeated.json()["items_done"] == 1
+    assert again == []  # nothing left to do, nothing queued
+    assert post(client, "billing_run_start", 999999).status_code == 404
+
+
+def test_a_run_whose_worker_is_alive_is_not_continued_twice(cast):
+    billing_run = actions.do_create_run(period=this_period(), actor=cast.billing)
+    BillingRun.objects.filter(pk=billing_run.pk).update(
+        status=RunStatus.RUNNING, heartbeat_at=timezone.now()
+    )
+
+    response = post(cast.client_for(cast.billing), "billing_run_start", billing_run.pk)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "run_in_progress"
 
 
 def test_the_command_prints_progress_and_bills(cast, product):
@@ -59,8 +118,22 @@ def test_the_command_prints_progress_and_bills(cast, product):
     assert "succeeded, 1 invoices, 1 lines, 1 items" in text
 
 
+def test_the_command_can_only_queue_the_run(cast, product, django_capture_on_commit_callbacks):
+    sell(cast, product, Preset.PAY_AS_YOU_GO, unit="incidents", overage_rate="95")
+    open_case(cast, product)
+    out = io.StringIO()
+
+    with django_capture_on_commit_callbacks() as commit:
+        call_command("run_billing", "--period", this_period().label, "--no-wait", stdout=out)
+
+    billing_run = BillingRun.objects.get()
+    assert f"Billing run {billing_run.pk} for {this_period().label} is queued." in out.getvalue()
+    assert billing_run.status == RunStatus.PENDING
+    assert len(commit) >= 1  # the job, enqueued once the command's transaction commits
+
+
 def test_the_command_refuses_a_future_period(cast):
-    with pytest.raises(Exception, match="has not started"):
+    with pytest.raises(CommandError, match="has not started"):
         call_command("run_billing", "--period", "2099-01", stdout=io.StringIO())
     assert not BillingRun.objects.exists()
 
@@ -74,9 +147,9 @@ def test_a_draft_run_leaves_unnumbered_drafts(cast, product):
     (draft,) = invoices(client)
     issued = post(client, "invoice_issue", draft["id"])
 
-    assert (draft["status"], draft["number"]) == ("draft", None)
+    assert (draft["status"], draft["number"]) == (InvoiceStatus.DRAFT, None)
     assert Decimal(draft["total"]) == Decimal(95)
-    assert issued.json()["status"] == "issued"
+    assert issued.json()["status"] == InvoiceStatus.ISSUED
     assert issued.json()["number"].endswith("000001")
 
 
@@ -113,16 +186,14 @@ def test_add_ons_get_their_own_lines_and_are_not_counted_twice(cast, product):
     assert Decimal(invoice["subtotal"]) == contract.price == Decimal(16000)
 
 
+@time_machine.travel(dt.datetime(2026, 3, 20, 12, tzinfo=dt.UTC), tick=False)
 def test_a_prorated_term_starting_mid_month_is_billed_for_its_days(cast, product):
-    today = timezone.localdate()
-    start = today.replace(day=1) + dt.timedelta(days=9)
-    if start > today:
-        start = today.replace(day=1) - dt.timedelta(days=20)
+    start = dt.date(2026, 3, 10)
     contract = contract_actions.do_create_contract(
         organization=cast.acme,
         preset=Preset.SUBSCRIPTION,
         start_date=start,
-        end_date=rules.add_months(start.replace(day=1), 12) - dt.timedelta(days=1),
+        end_date=dt.date(2027, 2, 28),
         covered_products=[product],
         terms={"price_basis": "fixed", "price_amount": "3650", "extra": {"prorate": True}},
         actor=cast.admin,
@@ -133,10 +204,8 @@ def test_a_prorated_term_starting_mid_month_is_billed_for_its_days(cast, product
 
     (invoice,) = invoices(client)
     factor = rules.prorate_factor(contract.plan_terms, contract.start_date, contract.end_date)
-    assert factor < 1
-    assert Decimal(invoice["lines"][0]["amount"]) == rules.line_amount(
-        Decimal(3650) * factor, 1, "EUR"
-    )
+    assert factor == Decimal(356) / Decimal(365)  # 10 March to 28 February of 365 days
+    assert Decimal(invoice["lines"][0]["amount"]) == Decimal(3560)
     assert "pro-rated" in invoice["lines"][0]["description"]
 
 
@@ -213,7 +282,7 @@ def test_each_line_traces_back_to_its_time_entries(cast, product):
 def test_a_run_that_loses_a_race_rolls_its_batch_back_and_collects_again(
     cast, product, monkeypatch
 ):
-    from retainer.billing import actions, run
+    from retainer.billing import run
     from retainer.billing.models import BilledItem
 
     sell(cast, product, Preset.PAY_AS_YOU_GO, unit="incidents", overage_rate="95")
@@ -232,6 +301,6 @@ def test_a_run_that_loses_a_race_rolls_its_batch_back_and_collects_again(
     late = run.execute_run(actions.do_create_run(period=this_period(), actor=None))
 
     assert len(calls) == 2  # the first batch hit the unique key and was collected again
-    assert late.status == "succeeded" and late.items_done == 0
+    assert late.status == RunStatus.SUCCEEDED and late.items_done == 0
     assert BilledItem.objects.count() == 1
     assert Invoice.objects.count() == 1

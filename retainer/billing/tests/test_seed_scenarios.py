@@ -7,11 +7,12 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from retainer.billing.choices import InvoiceStatus, RunStatus
 from retainer.billing.models import BilledItem, Invoice
 from retainer.billing.tests.conftest import invoices, open_case, run_billing, sell
 from retainer.cases import actions as case_actions
 from retainer.contracts import actions as contract_actions
-from retainer.contracts.choices import DecrementPoint, ExhaustionPolicy, Preset
+from retainer.contracts.choices import DecrementPoint, ExhaustionPolicy, Outcome, Preset
 
 
 def amounts(invoice: dict) -> list[tuple[str, Decimal]]:
@@ -34,9 +35,9 @@ def test_fixed_fee_with_120_hours_logged_bills_the_fee_and_20_hours_of_overage(c
 
     run = run_billing(client)
 
-    assert run["status"] == "succeeded"
+    assert run["status"] == RunStatus.SUCCEEDED
     (invoice,) = invoices(client)
-    assert invoice["status"] == "issued"
+    assert invoice["status"] == InvoiceStatus.ISSUED
     assert invoice["number"].startswith("INV-")
     assert amounts(invoice) == [("fee", Decimal("12000")), ("overage", Decimal("3000"))]
     overage = invoice["lines"][1]
@@ -93,7 +94,7 @@ def test_a_bank_of_40_hours_bills_its_price_once_and_its_consumption_nothing(cas
 def test_a_warranty_case_bills_nothing(cast, product):
     sell(cast, product, Preset.WARRANTY, start=timezone.localdate() - dt.timedelta(days=10))
     case = open_case(cast, product)
-    assert case.entitlement == "warranty"
+    assert case.entitlement == Outcome.WARRANTY
     case_actions.do_log_time(case, agent=cast.agent, minutes=90, actor=cast.agent)
     client = cast.client_for(cast.billing)
 

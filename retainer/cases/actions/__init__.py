@@ -1,20 +1,50 @@
-"""Every change to a case. Each action is atomic and writes ``CaseEvent`` rows.
+"""Every change to a case. Each action is atomic and records typed ``CaseEvent`` rows
+(``cases/events.py``) with their outbox messages; ``checks`` holds the one rule per
+operation that every door (console, portal, API) calls.
 
 Ledger movements go through ``retainer.contracts.actions`` with keys derived from
 their source, so a replayed or retried action never consumes twice:
 ``case:<id>:incident:v<n>`` for incidents and ``time-entry:<id>:v<n>`` for time.
 """
 
+from retainer.cases.actions.checks import (
+    authorize_answer_csat,
+    authorize_change_time,
+    authorize_link_defect,
+    authorize_log_time,
+    authorize_open_case,
+    authorize_override_decision,
+    authorize_reply,
+    authorize_transition,
+    authorize_update_case,
+    check_answer_csat,
+    check_delete_time_entry,
+    check_link_defect,
+    check_log_time,
+    check_open_case,
+    check_override_decision,
+    check_reply,
+    check_start_timer,
+    check_stop_timer,
+    check_transition_case,
+    check_update_case,
+    check_update_time_entry,
+    plan_open_case,
+)
 from retainer.cases.actions.clocks import do_scan_sla_clocks
 from retainer.cases.actions.common import (
     CONSUMING_OUTCOMES,
     CSAT_SALT,
     INTAKE_RELATIONS,
-    CaseError,
     lock_case,
-    record_case_event,
 )
-from retainer.cases.actions.conversation import do_add_attachment, do_add_message, do_reply
+from retainer.cases.actions.consumption import consume_incident, credit_incident
+from retainer.cases.actions.conversation import (
+    Reply,
+    do_add_attachment,
+    do_add_message,
+    do_reply,
+)
 from retainer.cases.actions.defects import (
     do_create_defect,
     do_link_defect,
@@ -41,9 +71,32 @@ __all__ = [
     "CONSUMING_OUTCOMES",
     "CSAT_SALT",
     "INTAKE_RELATIONS",
-    "CaseError",
     "IntakePlan",
+    "Reply",
+    "authorize_answer_csat",
+    "authorize_change_time",
+    "authorize_link_defect",
+    "authorize_log_time",
+    "authorize_open_case",
+    "authorize_override_decision",
+    "authorize_reply",
+    "authorize_transition",
+    "authorize_update_case",
     "case_for_csat_token",
+    "check_answer_csat",
+    "check_delete_time_entry",
+    "check_link_defect",
+    "check_log_time",
+    "check_open_case",
+    "check_override_decision",
+    "check_reply",
+    "check_start_timer",
+    "check_stop_timer",
+    "check_transition_case",
+    "check_update_case",
+    "check_update_time_entry",
+    "consume_incident",
+    "credit_incident",
     "csat_token",
     "do_add_attachment",
     "do_add_message",
@@ -64,5 +117,5 @@ __all__ = [
     "do_update_time_entry",
     "lock_case",
     "plan_intake",
-    "record_case_event",
+    "plan_open_case",
 ]

@@ -10,13 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from retainer.accounts.models import User
-from retainer.cases.actions.common import (
-    record_case_event,
-)
-from retainer.cases.choices import (
-    CaseEventType,
-    CaseStatus,
-    ClockKind,
+from retainer.cases.choices import CaseStatus, ClockKind
+from retainer.cases.events import (
+    CaseSlaBreached,
+    CaseSlaMet,
+    CaseSlaPaused,
+    CaseSlaResumed,
+    CaseSlaStarted,
+    CaseSlaWarning,
 )
 from retainer.cases.models import (
     Case,
@@ -29,8 +30,9 @@ from retainer.cases.models import (
 from retainer.cases.selectors import sla_target_for
 from retainer.cases.sla import Pause, calendar_from_row, clock_times
 from retainer.lib.business_hours import Calendar
+from retainer.lib.events import record, record_many
 
-# --- SLA clocks -----------------------------------------------------------------------------
+# Clock events are internal: customers see replies and statuses, not the vendor's targets.
 
 
 def _calendar(case: Case, target: SlaTarget) -> Calendar:
@@ -70,7 +72,13 @@ def start_clocks(
     ``target`` may be given when already known (a new case has no pauses)."""
     clocks = new_clocks(case, kinds, at=at, pauses=pauses, target=target)
     SlaClock.objects.bulk_create(clocks)
-    CaseEvent.objects.bulk_create(clock_started_events(clocks, actor=actor))
+    record_many(
+        CaseEvent,
+        [
+            (event, {"case": case, "actor": actor, "is_internal": True})
+            for event in clock_started_events(clocks)
+        ],
+    )
     return clocks
 
 
@@ -119,17 +127,9 @@ def new_clocks(
     return clocks
 
 
-def clock_started_events(clocks: list[SlaClock], *, actor: User | None) -> list[CaseEvent]:
-    return [
-        CaseEvent(
-            case=clock.case,
-            type=CaseEventType.SLA_STARTED,
-            actor=actor,
-            is_internal=True,
-            data={"clock": clock.kind, "due_at": _iso(clock.due_at)},
-        )
-        for clock in clocks
-    ]
+def clock_started_events(clocks: list[SlaClock]) -> list[CaseSlaStarted]:
+    """The events of newly started clocks, for the caller to record (internal rows)."""
+    return [CaseSlaStarted(clock=clock.kind, due_at=_iso(clock.due_at)) for clock in clocks]
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -142,8 +142,8 @@ def _stop_clocks(case: Case, kinds: Iterable[str], *, at: dt.datetime, actor: Us
         clock.save(update_fields=["stopped_at"])
         met = clock.breached_at is None
         if met:
-            record_case_event(
-                case, CaseEventType.SLA_MET, actor=actor, internal=True, clock=clock.kind
+            record(
+                CaseEvent, CaseSlaMet(clock=clock.kind), case=case, actor=actor, is_internal=True
             )
 
 
@@ -159,13 +159,13 @@ def _pause_clocks(case: Case, *, at: dt.datetime, actor: User | None) -> None:
     if not CasePause.objects.filter(case=case, ended_at__isnull=True).exists():
         CasePause.objects.create(case=case, started_at=at)
         _reschedule_running(case)
-        record_case_event(case, CaseEventType.SLA_PAUSED, actor=actor, internal=True)
+        record(CaseEvent, CaseSlaPaused(), case=case, actor=actor, is_internal=True)
 
 
 def _resume_clocks(case: Case, *, at: dt.datetime, actor: User | None) -> None:
     if CasePause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=at):
         _reschedule_running(case)
-        record_case_event(case, CaseEventType.SLA_RESUMED, actor=actor, internal=True)
+        record(CaseEvent, CaseSlaResumed(), case=case, actor=actor, is_internal=True)
 
 
 def clocks_after_transition(
@@ -216,17 +216,23 @@ def do_scan_sla_clocks(*, now: dt.datetime | None = None) -> dict[str, int]:
     for clock in running.filter(breached_at__isnull=True, due_at__lte=now).select_for_update():
         clock.breached_at = now
         clock.save(update_fields=["breached_at"])
-        record_case_event(
-            clock.case, CaseEventType.SLA_BREACHED, actor=None, internal=True, clock=clock.kind,
-            due_at=_iso(clock.due_at),
-        )  # fmt: skip
+        record(
+            CaseEvent,
+            CaseSlaBreached(clock=clock.kind, due_at=_iso(clock.due_at)),
+            case=clock.case,
+            actor=None,
+            is_internal=True,
+        )
         breached += 1
     for clock in running.filter(warned_at__isnull=True, breached_at__isnull=True, warn_at__lte=now):
         clock.warned_at = now
         clock.save(update_fields=["warned_at"])
-        record_case_event(
-            clock.case, CaseEventType.SLA_WARNING, actor=None, internal=True, clock=clock.kind,
-            due_at=_iso(clock.due_at),
-        )  # fmt: skip
+        record(
+            CaseEvent,
+            CaseSlaWarning(clock=clock.kind, due_at=_iso(clock.due_at)),
+            case=clock.case,
+            actor=None,
+            is_internal=True,
+        )
         warned += 1
     return {"warned": warned, "breached": breached}

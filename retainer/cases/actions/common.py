@@ -1,17 +1,12 @@
-"""What every case action shares: errors, the event writer, the row lock."""
+"""What every case action shares: the row lock, the case's contract, saving a change."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.utils import timezone
 
-from retainer.accounts.models import User
-from retainer.cases.models import (
-    Case,
-    CaseEvent,
-)
+from retainer.cases.models import Case
 from retainer.contracts.choices import Outcome
 from retainer.contracts.models import Contract
 
@@ -26,23 +21,6 @@ INTAKE_RELATIONS = (
     "opened_by",
 )
 CSAT_SALT = "retainer.cases.csat"
-
-
-class CaseError(Exception):
-    """A refused case operation, with a stable code for the API and a sentence for people."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
-def record_case_event(
-    case: Case, type: str, *, actor: User | None, internal: bool = False, **data: Any
-) -> CaseEvent:
-    return CaseEvent.objects.create(
-        case=case, type=type, actor=actor, is_internal=internal, data=data
-    )
 
 
 def touch(case: Case, fields: Iterable[str]) -> None:

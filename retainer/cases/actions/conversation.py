@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -10,25 +11,21 @@ from django.db import transaction
 
 from retainer.accounts.models import User
 from retainer.cases.actions.clocks import clocks_after_message
-from retainer.cases.actions.common import (
-    CaseError,
-    lock_case,
-    record_case_event,
-    touch,
-)
+from retainer.cases.actions.common import lock_case, touch
 from retainer.cases.actions.transitions import do_transition_case
-from retainer.cases.choices import (
-    CaseEventType,
-    CaseStatus,
-)
-from retainer.cases.models import (
-    Case,
-    CaseAttachment,
-    CaseMessage,
-)
+from retainer.cases.choices import CaseStatus
+from retainer.cases.events import CaseAttachmentAdded, CaseNoteAdded, CaseReplied
+from retainer.cases.models import Case, CaseAttachment, CaseEvent, CaseMessage
+from retainer.lib.errors import Conflict
+from retainer.lib.events import record
 from retainer.lib.uploads import Readable, store_upload
 
-# --- Conversation ---------------------------------------------------------------------------
+FINISHED = (CaseStatus.CLOSED, CaseStatus.CANCELLED)
+
+
+def _refuse_if_finished(case: Case) -> None:
+    if case.status in FINISHED:
+        raise Conflict("case_finished", "This case is finished; please open a new case.")
 
 
 @transaction.atomic
@@ -41,18 +38,12 @@ def do_add_message(case: Case, *, author: User, body: str, internal: bool = Fals
     if by_customer and internal:
         raise ValidationError({"internal": "Customers cannot write internal notes."})
     case = lock_case(case)
-    if case.status in (CaseStatus.CLOSED, CaseStatus.CANCELLED):
-        raise CaseError("case_finished", "This case is finished; please open a new case.")
+    _refuse_if_finished(case)
     message = CaseMessage.objects.create(
         case=case, author=author, body=body, is_internal=internal, by_customer=by_customer
     )
-    record_case_event(
-        case,
-        CaseEventType.NOTE_ADDED if internal else CaseEventType.REPLIED,
-        actor=author,
-        internal=internal,
-        message=message.pk,
-    )
+    event = CaseNoteAdded(message=message.pk) if internal else CaseReplied(message=message.pk)
+    record(CaseEvent, event, case=case, actor=author, is_internal=internal)
     clocks_after_message(case, message, actor=author)
     if by_customer and case.status == CaseStatus.WAITING_ON_CUSTOMER:
         do_transition_case(case, CaseStatus.OPEN, actor=author, by_customer=True)
@@ -78,16 +69,15 @@ def do_add_attachment(
 ) -> CaseAttachment:
     """Store an uploaded file on the case under a server-generated name.
 
-    Raises ``UploadRejected`` (too large, empty, type not allowed) or ``CaseError`` (too
+    Raises ``UploadRejected`` (too large, empty, type not allowed) or ``Conflict`` (too
     many files, case finished); nothing is stored then. Customers' files are never internal.
     """
     if not uploaded_by.is_staff and internal:
         raise ValidationError({"internal": "Customers cannot add internal files."})
     case = lock_case(case)
-    if case.status in (CaseStatus.CLOSED, CaseStatus.CANCELLED):
-        raise CaseError("case_finished", "This case is finished; please open a new case.")
+    _refuse_if_finished(case)
     if case.attachments.count() >= settings.RETAINER_ATTACHMENTS_PER_CASE:
-        raise CaseError("too_many_attachments", "This case has reached its number of files.")
+        raise Conflict("too_many_attachments", "This case has reached its number of files.")
     stored = store_upload(
         upload, original_name=name, max_bytes=settings.RETAINER_ATTACHMENT_MAX_BYTES
     )
@@ -104,16 +94,24 @@ def do_add_attachment(
         is_internal=internal,
         uploaded_by=uploaded_by,
     )
-    record_case_event(
-        case,
-        CaseEventType.ATTACHMENT_ADDED,
+    record(
+        CaseEvent,
+        CaseAttachmentAdded(
+            attachment=attachment.pk, file_name=attachment.display_name, size=attachment.size
+        ),
+        case=case,
         actor=uploaded_by,
-        internal=internal,
-        attachment=attachment.pk,
-        name=attachment.display_name,
-        size=attachment.size,
+        is_internal=internal,
     )
     return attachment
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a reply stored: its message (none for a file alone) and its file (if any)."""
+
+    message: CaseMessage | None
+    attachment: CaseAttachment | None
 
 
 @transaction.atomic
@@ -124,14 +122,15 @@ def do_reply(
     body: str,
     internal: bool = False,
     upload: Any = None,
-) -> CaseMessage | None:
+) -> Reply:
     """A reply or note with an optional file, in one transaction: a refused file (too
     large, type not allowed) leaves no message behind either. A file alone is allowed."""
     message = (
         do_add_message(case, author=author, body=body, internal=internal) if body.strip() else None
     )
+    attachment = None
     if upload is not None:
-        do_add_attachment(
+        attachment = do_add_attachment(
             case,
             upload=upload,
             name=upload.name or "file",
@@ -139,4 +138,4 @@ def do_reply(
             internal=internal,
             message=message,
         )
-    return message
+    return Reply(message, attachment)

@@ -9,21 +9,12 @@ from django.db import transaction
 
 from retainer.accounts.models import Contact, User
 from retainer.cases import workflow
-from retainer.cases.actions.common import (
-    lock_case,
-    record_case_event,
-    touch,
-)
-from retainer.cases.choices import (
-    CaseEventType,
-)
-from retainer.cases.models import (
-    Case,
-    Defect,
-)
+from retainer.cases.actions.common import lock_case, touch
+from retainer.cases.choices import DefectStatus
+from retainer.cases.events import CaseDefectLinked, CaseFixAvailable
+from retainer.cases.models import Case, CaseEvent, Defect
 from retainer.catalog.models import Product, Release
-
-# --- Defects --------------------------------------------------------------------------------
+from retainer.lib.events import record, record_many
 
 
 @transaction.atomic
@@ -56,7 +47,7 @@ def do_link_defect(case: Case, defect: Defect, *, actor: User | None) -> Case:
         old = case.defect_id
         case.defect = defect
         touch(case, ["defect"])
-        record_case_event(case, CaseEventType.DEFECT_LINKED, actor=actor, old=old, new=defect.pk)
+        record(CaseEvent, CaseDefectLinked(old=old, new=defect.pk), case=case, actor=actor)
     return case
 
 
@@ -73,16 +64,10 @@ def do_set_defect_fix_release(
             {"fix_release": "The fix release must belong to the defect's product."}
         )
     defect.fix_release = release
-    defect.status = "fixed"
+    defect.status = DefectStatus.FIXED
     defect.save(update_fields=["fix_release", "status"])
-    contacts: dict[int, Contact] = {}
-    for case in defect.cases.filter(status__in=workflow.ACTIVE).select_related("contact"):
-        record_case_event(
-            case,
-            CaseEventType.FIX_AVAILABLE,
-            actor=actor,
-            defect=defect.pk,
-            release=release.version,
-        )
-        contacts[case.contact_id] = case.contact
+    cases = list(defect.cases.filter(status__in=workflow.ACTIVE).select_related("contact"))
+    event = CaseFixAvailable(defect=defect.pk, release=release.version)
+    record_many(CaseEvent, [(event, {"case": case, "actor": actor}) for case in cases])
+    contacts = {case.contact_id: case.contact for case in cases}
     return list(contacts.values())

@@ -9,23 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from retainer.accounts.models import User
-from retainer.cases.actions.common import (
-    CSAT_SALT,
-    CaseError,
-    lock_case,
-    record_case_event,
-)
-from retainer.cases.choices import (
-    CaseEventType,
-    CaseStatus,
-    CsatRating,
-)
-from retainer.cases.models import (
-    Case,
-    CsatResponse,
-)
+from retainer.cases.actions.common import CSAT_SALT, lock_case
+from retainer.cases.choices import CaseStatus, CsatRating
+from retainer.cases.events import CaseCsatAnswered
+from retainer.cases.models import Case, CaseEvent, CsatResponse
+from retainer.lib.errors import Conflict, NotFound
+from retainer.lib.events import record
 
-# --- Satisfaction ---------------------------------------------------------------------------
+INVALID_LINK = "This survey link is invalid or has expired."
 
 
 def csat_token(case: Case) -> str:
@@ -34,18 +25,12 @@ def csat_token(case: Case) -> str:
 
 
 def case_for_csat_token(token: str, *, max_age: dt.timedelta = dt.timedelta(days=60)) -> Case:
+    """The case a survey link names; ``NotFound`` for a forged or expired link."""
     try:
         payload = signing.loads(token, salt=CSAT_SALT, max_age=max_age)
-    except signing.BadSignature:
-        raise CaseError(
-            "invalid_survey_link", "This survey link is invalid or has expired."
-        ) from None
-    try:
         return Case.objects.get(public_id=payload["case"])
-    except Case.DoesNotExist:
-        raise CaseError(
-            "invalid_survey_link", "This survey link is invalid or has expired."
-        ) from None
+    except (signing.BadSignature, Case.DoesNotExist):
+        raise NotFound("invalid_survey_link", INVALID_LINK) from None
 
 
 @transaction.atomic
@@ -56,9 +41,9 @@ def do_answer_csat(
         raise ValidationError({"rating": "Choose good, neutral or bad."})
     case = lock_case(case)
     if case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
-        raise CaseError("case_not_resolved", "The survey opens when the case is resolved.")
+        raise Conflict("case_not_resolved", "The survey opens when the case is resolved.")
     if CsatResponse.objects.filter(case=case).exists():
-        raise CaseError("survey_answered", "This survey was already answered. Thank you!")
+        raise Conflict("survey_answered", "This survey was already answered. Thank you!")
     response = CsatResponse.objects.create(case=case, rating=rating, comment=comment.strip())
-    record_case_event(case, CaseEventType.CSAT_ANSWERED, actor=actor, rating=rating)
+    record(CaseEvent, CaseCsatAnswered(rating=rating), case=case, actor=actor)
     return response

@@ -10,26 +10,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from retainer.accounts.models import User
-from retainer.cases.actions.common import (
-    CONSUMING_OUTCOMES,
-    CaseError,
-    record_case_event,
+from retainer.cases.actions.common import CONSUMING_OUTCOMES
+from retainer.cases.events import (
+    CaseConsumptionRefused,
+    CaseTimeChanged,
+    CaseTimeDeleted,
+    CaseTimeLogged,
 )
-from retainer.cases.choices import (
-    CaseEventType,
-)
-from retainer.cases.models import (
-    Case,
-    RunningTimer,
-    TimeEntry,
-)
+from retainer.cases.models import Case, CaseEvent, RunningTimer, TimeEntry
 from retainer.contracts import actions as contract_actions
-from retainer.contracts.actions import ContractError
 from retainer.contracts.choices import DecrementPoint, SourceType
 from retainer.contracts.models import Contract
+from retainer.lib.errors import Conflict, DomainError
+from retainer.lib.events import record
 from retainer.lib.models import apply_changes
 
-# --- Time -----------------------------------------------------------------------------------
+# Time is the vendor's own business: every time event is an internal row.
 
 
 def _consume_time(entry: TimeEntry, *, actor: User | None) -> None:
@@ -49,14 +45,13 @@ def _consume_time(entry: TimeEntry, *, actor: User | None) -> None:
             source_id=str(entry.pk),
             actor=actor,
         )
-    except ContractError as exc:
-        record_case_event(
-            entry.case,
-            CaseEventType.CONSUMPTION_REFUSED,
+    except DomainError as exc:
+        record(
+            CaseEvent,
+            CaseConsumptionRefused(code=exc.code, detail=exc.detail, entry=entry.pk),
+            case=entry.case,
             actor=actor,
-            internal=True,
-            code=exc.code,
-            entry=entry.pk,
+            is_internal=True,
         )
         return
     entry.covered_minutes = -movement.entry.quantity
@@ -105,17 +100,14 @@ def do_log_time(
     )
     _consume_time(entry, actor=actor)
     entry.save(update_fields=["covered_minutes", "overage_minutes"])
-    record_case_event(
-        case,
-        CaseEventType.TIME_LOGGED,
-        actor=actor,
-        internal=True,
+    logged = CaseTimeLogged(
         entry=entry.pk,
         minutes=minutes,
         billable=billable,
         covered=entry.covered_minutes,
         overage=entry.overage_minutes,
     )
+    record(CaseEvent, logged, case=case, actor=actor, is_internal=True)
     return entry
 
 
@@ -125,7 +117,7 @@ def do_update_time_entry(entry: TimeEntry, *, actor: User | None, **changes: Any
     is reversed and the new version consumed, so the balance follows exactly."""
     entry = TimeEntry.objects.select_for_update().get(pk=entry.pk)
     if entry.is_deleted:
-        raise CaseError("time_entry_deleted", "This time entry was deleted.")
+        raise Conflict("time_entry_deleted", "This time entry was deleted.")
     if "minutes" in changes and changes["minutes"] <= 0:
         raise ValidationError({"minutes": "The duration must be a positive number of minutes."})
     diff = apply_changes(entry, changes, allowed=("minutes", "billable", "note", "work_date"))
@@ -136,13 +128,12 @@ def do_update_time_entry(entry: TimeEntry, *, actor: User | None, **changes: Any
         entry.version += 1
         _consume_time(entry, actor=actor)
     entry.save()
-    record_case_event(
-        entry.case,
-        CaseEventType.TIME_CHANGED,
+    record(
+        CaseEvent,
+        CaseTimeChanged(entry=entry.pk, **diff),
+        case=entry.case,
         actor=actor,
-        internal=True,
-        entry=entry.pk,
-        changes=diff,
+        is_internal=True,
     )
     return entry
 
@@ -156,8 +147,8 @@ def do_delete_time_entry(entry: TimeEntry, *, actor: User | None) -> TimeEntry:
     _reverse_time(entry, actor=actor, reason="time entry deleted")
     entry.is_deleted = True
     entry.save(update_fields=["is_deleted"])
-    record_case_event(
-        entry.case, CaseEventType.TIME_DELETED, actor=actor, internal=True, entry=entry.pk
+    record(
+        CaseEvent, CaseTimeDeleted(entry=entry.pk), case=entry.case, actor=actor, is_internal=True
     )
     return entry
 

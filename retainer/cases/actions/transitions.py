@@ -11,25 +11,21 @@ from django.utils import timezone
 from retainer.accounts.models import Team, User
 from retainer.cases import workflow
 from retainer.cases.actions.clocks import clocks_after_transition
-from retainer.cases.actions.common import (
-    CONSUMING_OUTCOMES,
-    CaseError,
-    decrement_point,
-    lock_case,
-    record_case_event,
-    touch,
+from retainer.cases.actions.common import CONSUMING_OUTCOMES, decrement_point, lock_case, touch
+from retainer.cases.actions.consumption import consume_incident, credit_incident
+from retainer.cases.choices import CaseStatus
+from retainer.cases.events import (
+    CaseAssigned,
+    CaseDecisionOverridden,
+    CaseFieldsChanged,
+    CaseStatusChanged,
 )
-from retainer.cases.actions.intake import consume_incident, credit_incident
-from retainer.cases.choices import (
-    CaseEventType,
-    CaseStatus,
-)
-from retainer.cases.models import (
-    Case,
-)
+from retainer.cases.models import Case, CaseEvent
 from retainer.contracts import actions as contract_actions
 from retainer.contracts.choices import DecrementPoint
 from retainer.contracts.models import Contract
+from retainer.lib.errors import Conflict
+from retainer.lib.events import record
 from retainer.lib.models import apply_changes
 
 
@@ -47,17 +43,14 @@ def do_transition_case(
     creation-mode incidents are credited back on cancel. Never blocked by the balance."""
     case = lock_case(case)
     now = timezone.now()
-    try:
-        workflow.check_transition(
-            case.status,
-            target,
-            by_customer=by_customer,
-            resolved_at=case.resolved_at,
-            now=now,
-            root_cause=root_cause or case.root_cause,
-        )
-    except workflow.TransitionError as exc:
-        raise CaseError(exc.code, exc.detail) from None
+    workflow.check_transition(
+        case.status,
+        target,
+        by_customer=by_customer,
+        resolved_at=case.resolved_at,
+        now=now,
+        root_cause=root_cause or case.root_cause,
+    )
     old = case.status
     case.status = target
     fields = ["status"]
@@ -75,15 +68,18 @@ def do_transition_case(
         case.resolved_at = None
         fields.append("resolved_at")
     touch(case, fields)
-    record_case_event(
-        case,
-        CaseEventType.STATUS_CHANGED,
-        actor=actor,
-        old=old,
-        new=target,
-        root_cause=case.root_cause,
-    )
+    changed = CaseStatusChanged(old=old, new=target, root_cause=case.root_cause)
+    record(CaseEvent, changed, case=case, actor=actor)
     clocks_after_transition(case, old, target, at=now, actor=actor)
+    _ledger_after_transition(case, old, target, point, actor=actor)
+    return case
+
+
+def _ledger_after_transition(
+    case: Case, old: str, target: str, point: str | None, *, actor: User | None
+) -> None:
+    """Resolution-mode incidents are drawn on resolve and credited on reopen;
+    creation-mode ones are credited on cancel."""
     if (
         target == CaseStatus.RESOLVED
         and point == DecrementPoint.CASE_RESOLUTION
@@ -98,7 +94,6 @@ def do_transition_case(
         credit_incident(case, actor=actor, reason="case reopened")
     elif target == CaseStatus.CANCELLED and point == DecrementPoint.CASE_CREATION:
         credit_incident(case, actor=actor, reason="case cancelled")
-    return case
 
 
 AGENT_FIELDS = ("severity", "priority", "type", "category", "tags", "subject", "queue", "assignee")
@@ -121,11 +116,22 @@ def do_update_case(case: Case, *, actor: User | None, **changes: Any) -> Case:
     if diff:
         case.full_clean(exclude=["decision"])
         touch(case, diff.keys())
-        event = (
-            CaseEventType.ASSIGNED if set(diff) == {"assignee"} else CaseEventType.FIELDS_CHANGED
-        )
-        record_case_event(case, event, actor=actor, changes=diff)
+        record(CaseEvent, _update_event(case, diff), case=case, actor=actor)
     return case
+
+
+def _update_event(case: Case, diff: dict[str, dict[str, Any]]) -> CaseAssigned | CaseFieldsChanged:
+    """A change of the assignee alone is an assignment; anything else changes fields."""
+    if set(diff) == {"assignee"}:
+        assignee = case.assignee
+        return CaseAssigned(
+            assignee=assignee.pk if assignee else None,
+            assignee_name=assignee.full_name if assignee else "",
+            previous=diff["assignee"]["old"],
+        )
+    return CaseFieldsChanged(
+        **{("case_type" if field == "type" else field): change for field, change in diff.items()}
+    )
 
 
 @transaction.atomic
@@ -136,13 +142,19 @@ def do_override_case_decision(
     the old contract, consumed on the new one when that one decrements on creation."""
     case = lock_case(case)
     if case.decision is None:
-        raise CaseError("no_decision", "This case has no recorded decision.")
+        raise Conflict("no_decision", "This case has no recorded decision.")
     if contract is not None and contract.organization_id != case.organization_id:
         raise ValidationError({"contract": "The contract belongs to another organization."})
     contract_actions.do_override_decision(
         case.decision, new_outcome=outcome, contract=contract, reason=reason, actor=actor
     )
-    old = {"outcome": case.entitlement, "contract": case.contract_id}
+    overridden = CaseDecisionOverridden(
+        old_outcome=case.entitlement,
+        old_contract=case.contract_id,
+        new_outcome=outcome,
+        new_contract=contract.pk if contract else None,
+        reason=reason,
+    )
     if case.incident_consumed and (
         contract is None or contract.pk != case.contract_id or outcome not in CONSUMING_OUTCOMES
     ):
@@ -150,14 +162,7 @@ def do_override_case_decision(
     case.entitlement = outcome
     case.contract = contract
     touch(case, ["entitlement", "contract"])
-    record_case_event(
-        case,
-        CaseEventType.DECISION_OVERRIDDEN,
-        actor=actor,
-        old=old,
-        new={"outcome": outcome, "contract": contract.pk if contract else None},
-        reason=reason,
-    )
+    record(CaseEvent, overridden, case=case, actor=actor)
     point = decrement_point(case) if outcome in CONSUMING_OUTCOMES else None
     due_now: dict[str, bool] = {
         DecrementPoint.CASE_CREATION: case.status != CaseStatus.CANCELLED,

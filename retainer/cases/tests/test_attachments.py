@@ -21,7 +21,7 @@ def media(settings, tmp_path):
 
 @pytest.fixture
 def case(cast, desk):
-    return actions.do_open_case(
+    return actions.check_open_case(
         contact=cast.contact, product=desk.product, subject="Logs", description="see file",
         channel="web", actor=cast.contact.user,
     )  # fmt: skip

@@ -15,7 +15,7 @@ from retainer.cases.models import Case, RunningTimer, TimeEntry
 
 def opened(cast, desk, who=None, **extra) -> Case:
     contact = who or cast.contact
-    return actions.do_open_case(
+    return actions.check_open_case(
         contact=contact, product=desk.product, subject=extra.pop("subject", "Posting fails"),
         description="It fails.", channel="web", actor=contact.user, **extra,
     )  # fmt: skip
@@ -96,8 +96,8 @@ def test_an_agent_replies_writes_a_note_resolves_and_the_customer_sees_only_the_
     agent = cast.client_for(cast.agent)
     base = f"/console/cases/{case.public_id}"
     agent.post(f"{base}/assign/", {"me": "1"})
-    agent.post(f"{base}/reply/", {"body": "Please try the patch."})
-    agent.post(f"{base}/reply/", {"body": "Customer is on an old JVM", "internal": "on"})
+    agent.post(f"{base}/replies/", {"body": "Please try the patch."})
+    agent.post(f"{base}/replies/", {"body": "Customer is on an old JVM", "internal": "on"})
     agent.post(f"{base}/transition/", {"status": "resolved", "root_cause": "configuration"})
     case.refresh_from_db()
     assert (case.status, case.root_cause, case.assignee) == (
@@ -149,7 +149,7 @@ def test_console_mutations_refuse_get_and_customers(cast, desk, incident_bank):
     base = f"/console/cases/{case.public_id}"
     agent = cast.client_for(cast.agent)
     for action in (
-        "reply",
+        "replies",
         "transition",
         "assign",
         "fields",
@@ -169,7 +169,9 @@ def test_console_forms_need_a_csrf_token(cast, desk, incident_bank):
     case = opened(cast, desk)
     client = Client(enforce_csrf_checks=True)
     client.force_login(cast.agent)
-    assert client.post(f"/console/cases/{case.public_id}/reply/", {"body": "x"}).status_code == 403
+    assert (
+        client.post(f"/console/cases/{case.public_id}/replies/", {"body": "x"}).status_code == 403
+    )
 
 
 @pytest.mark.parametrize(
@@ -214,7 +216,7 @@ def test_a_reply_whose_file_is_refused_leaves_no_reply_behind(
     settings.MEDIA_ROOT = tmp_path
     case = opened(cast, desk)
     response = cast.client_for(cast.agent).post(
-        f"/console/cases/{case.public_id}/reply/",
+        f"/console/cases/{case.public_id}/replies/",
         {
             "body": "See the page",
             "file": SimpleUploadedFile("page.html", b"<html><script>x</script>"),

@@ -148,8 +148,8 @@ def test_a_decision_made_stale_by_a_concurrent_intake_is_taken_again_and_recorde
     first = actions.plan_intake(**fields, actor=cast.contact.user)
     second = actions.plan_intake(**fields, actor=cast.contact.user)
     assert first.decision.outcome == second.decision.outcome == "covered"
-    winner = actions.do_open_case(plan=first, actor=cast.contact.user)
-    loser = actions.do_open_case(plan=second, actor=cast.contact.user)
+    winner = actions.do_open_case(first, actor=cast.contact.user)
+    loser = actions.do_open_case(second, actor=cast.contact.user)
     incident_bank.refresh_from_db()
     assert incident_bank.balance == 0
     assert (winner.entitlement, winner.incident_consumed) == ("covered", True)

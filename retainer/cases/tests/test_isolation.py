@@ -30,7 +30,7 @@ def snapshot():
 
 @pytest.fixture
 def globex_case(cast, desk):
-    return actions.do_open_case(
+    return actions.check_open_case(
         contact=cast.outsider, product=desk.product, subject="Globex issue", description="x",
         channel="web", actor=cast.outsider.user,
     )  # fmt: skip
@@ -68,7 +68,7 @@ def test_acme_people_cannot_read_a_globex_case(cast, globex_case, route):
 
 
 def test_lists_contain_only_the_customers_own_cases(cast, desk, globex_case):
-    actions.do_open_case(
+    actions.check_open_case(
         contact=cast.contact, product=desk.product, subject="Acme issue", description="x",
         channel="web", actor=cast.contact.user,
     )  # fmt: skip
@@ -89,7 +89,7 @@ def test_case_ids_in_urls_are_unguessable(globex_case):
 
 def _fill(cast, desk, n: int) -> None:
     for i in range(n):
-        case = actions.do_open_case(
+        case = actions.check_open_case(
             contact=cast.contact, product=desk.product, subject=f"Case {i}", description="x",
             channel="web", actor=cast.contact.user,
         )  # fmt: skip
@@ -131,7 +131,7 @@ def test_case_detail_and_messages_do_not_grow_with_messages(
 def test_without_sharing_a_contact_sees_only_their_own_cases_everywhere(cast, desk):
     from retainer.accounts.models import Organization
 
-    theirs = actions.do_open_case(
+    theirs = actions.check_open_case(
         contact=cast.customer_admin, product=desk.product, subject="Admin's case", description="x",
         channel="web", actor=cast.customer_admin.user,
     )  # fmt: skip

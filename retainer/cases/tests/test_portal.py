@@ -33,14 +33,15 @@ def media(settings, tmp_path):
 
 def open_case(cast: Cast, desk: Desk, who: Any = None, **fields: Any) -> Case:
     contact = who or cast.contact
-    return actions.do_open_case(
+    assert contact.user is not None
+    return actions.check_open_case(
+        contact.user,
         contact=contact,
         product=desk.product,
         release=fields.pop("release", desk.current),
         subject=fields.pop("subject", "Posting fails"),
         description=fields.pop("description", "Error 42 at night."),
         channel="web",
-        actor=contact.user,
         **fields,
     )
 
@@ -305,7 +306,7 @@ def test_a_reply_with_a_file_is_posted_and_listed_with_a_download_link(cast, des
     client = cast.client_for(cast.contact)
     response = client.post(
         url("case_reply", case),
-        {"body": "Here is the log", "attachment": SimpleUploadedFile("job.log", b"line 1\n")},
+        {"body": "Here is the log", "file": SimpleUploadedFile("job.log", b"line 1\n")},
     )
     assert response.status_code == 302
     message = CaseMessage.objects.get()
@@ -327,7 +328,7 @@ def test_a_refused_file_is_a_form_error_and_leaves_no_reply(
     case = open_case(cast, desk)
     response = cast.client_for(cast.contact).post(
         url("case_reply", case),
-        {"body": "See file", "attachment": SimpleUploadedFile("f.txt", content)},
+        {"body": "See file", "file": SimpleUploadedFile("f.txt", content)},
     )
     assert response.status_code == 400
     assert error in text(response).lower()
@@ -529,7 +530,7 @@ def test_hostile_content_is_inert_on_every_portal_page(cast, desk, hour_bank):
         url("case_reply", target),
         {
             "body": "file",
-            "attachment": SimpleUploadedFile("<img src=x onerror=alert(1)>.txt", b"x"),
+            "file": SimpleUploadedFile("<img src=x onerror=alert(1)>.txt", b"x"),
         },
     )
     actions.do_log_time(target, agent=cast.agent, minutes=5, actor=cast.agent)

@@ -23,13 +23,14 @@ def _declared(serializer_class: type[serializers.ModelSerializer], case: Case) -
 
 def _cases(cast, desk, incident_bank) -> list[Case]:
     def opened(**fields) -> Case:
-        return actions.do_open_case(
-            contact=fields.pop("contact", cast.contact),
+        contact = fields.pop("contact", cast.contact)
+        return actions.check_open_case(
+            contact.user,
+            contact=contact,
             product=desk.product,
             subject="Posting fails",
             description="Error 42.",
             channel="web",
-            actor=cast.contact.user,
             **fields,
         )
 

@@ -36,7 +36,7 @@ def office(db):
 
 def open_on(cast, desk, when):
     with time_machine.travel(when, tick=False):
-        return actions.do_open_case(
+        return actions.check_open_case(
             contact=cast.contact, product=desk.product, subject="Down", description="All down",
             channel="web", severity=2, actor=cast.contact.user,
         )  # fmt: skip

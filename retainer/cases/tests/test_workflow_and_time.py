@@ -58,7 +58,7 @@ def test_resolving_needs_a_root_cause(cast, desk, incident_bank):
         f"/api/v1/cases/{case.public_id}/transition/",
         status="resolved",
     )
-    assert response.status_code == 409
+    assert response.status_code == 400
     assert response.json()["code"] == "root_cause_required"
     case.refresh_from_db()
     assert case.status == "new"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST, require_safe
 from retainer.accounts.views import staff_required
 from retainer.cases import actions, selectors, workflow
 from retainer.cases.access import access_case, attachments_visible_to, messages_visible_to
-from retainer.cases.choices import CaseEventType, SlaState
+from retainer.cases.choices import CaseEventType, CaseStatus, DefectStatus, SlaState
 from retainer.cases.filters import CaseFilter
-from retainer.cases.forms_console import (
+from retainer.cases.forms.console import (
     AssignForm,
     CaseFieldsForm,
     DefectLinkForm,
@@ -29,11 +29,12 @@ from retainer.cases.forms_console import (
     TimerStopForm,
     TransitionForm,
 )
-from retainer.cases.models import Case, Defect, RunningTimer
+from retainer.cases.models import Case, CaseEvent, Defect, RunningTimer
+from retainer.cases.serializers import StaffEventOut
 from retainer.contracts.selectors import balance_summary
 from retainer.lib.auth import request_user
+from retainer.lib.errors import DomainError, report
 from retainer.lib.htmx import is_htmx, without_blanks
-from retainer.lib.uploads import UploadRejected
 
 # Timeline events that duplicate what the timeline already shows as a message.
 MESSAGE_EVENTS = {CaseEventType.REPLIED, CaseEventType.NOTE_ADDED}
@@ -94,22 +95,54 @@ def case_page(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "console/case_page.html", _case_context(case, agent))
 
 
-def _case_context(case: Case, agent: Any, **forms: Any) -> dict[str, Any]:
-    events = [
+def event_summary(event: dict[str, Any]) -> str:
+    """What the staff timeline says after an event's type (``StaffEventOut``'s output)."""
+    data = event["data"]
+    if event["type"] == CaseEventType.DECISION_OVERRIDDEN:
+        return f"{data['old_outcome']} → {data['new_outcome']}: {data['reason']}"
+    if event["type"] == CaseEventType.ASSIGNED:
+        return data["assignee_name"] or "unassigned"
+    if event["type"] in (CaseEventType.FIELDS_CHANGED, CaseEventType.TIME_CHANGED):
+        changed = {k: v for k, v in data.items() if isinstance(v, dict)}
+        return ", ".join(f"{k}: {v['old']} → {v['new']}" for k, v in changed.items())
+    if "sentence" in data:
+        return str(data["sentence"])
+    if "new" in data:
+        return f"{data.get('old') or ''} → {data['new']}"
+    if "clock" in data:
+        return str(data["clock"])
+    return ""
+
+
+def _timeline(case: Case, agent: Any) -> list[tuple[str, Any, Any]]:
+    """Messages and events, oldest first; events as staff read them (``StaffEventOut``)."""
+    rows: list[CaseEvent] = [
         e
         for e in selectors.events_for_case(case=case, include_internal=True)
         if e.type not in MESSAGE_EVENTS
     ]
-    timeline = sorted(
+    labels = dict(CaseEventType.choices)
+    events = [
+        {
+            **event,
+            "label": labels.get(event["type"], event["type"]),
+            "summary": event_summary(event),
+        }
+        for event in StaffEventOut(rows, many=True).data
+    ]
+    return sorted(
         [("message", m.created_at, m) for m in messages_visible_to(agent, case)]
-        + [("event", e.created_at, e) for e in events],
+        + [("event", row.created_at, event) for row, event in zip(rows, events, strict=True)],
         key=lambda item: item[1],
     )
+
+
+def _case_context(case: Case, agent: Any, **forms: Any) -> dict[str, Any]:
     timer = RunningTimer.objects.filter(agent=agent).select_related("case").first()
     contract = case.contract
     return {
         "case": case,
-        "timeline": timeline,
+        "timeline": _timeline(case, agent),
         "attachments": attachments_visible_to(agent, case),
         "clocks": selectors.clock_views(list(case.clocks.all())),
         "time_entries": selectors.time_entries_for_case(case=case),
@@ -119,14 +152,14 @@ def _case_context(case: Case, agent: Any, **forms: Any) -> dict[str, Any]:
             (
                 target,
                 "Reopen"
-                if case.status == "resolved" and target == "open"
+                if case.status == CaseStatus.RESOLVED and target == CaseStatus.OPEN
                 else workflow.ACTION_LABELS[target],
             )
             for target in workflow.allowed_targets(case.status)
         ],
         "timer": timer,
         "defects": Defect.objects.filter(product=case.product).exclude(
-            status__in=["fixed", "wont_fix"]
+            status__in=[DefectStatus.FIXED, DefectStatus.WONT_FIX]
         ),
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "transition_form": TransitionForm(initial={"root_cause": case.root_cause}),
@@ -143,15 +176,24 @@ def _case_context(case: Case, agent: Any, **forms: Any) -> dict[str, Any]:
 
 
 def _case_action(
-    form_class: type | None, action: Callable[[HttpRequest, Case, dict[str, Any]], Any]
+    form_class: type | None,
+    action: Callable[[HttpRequest, Case, dict[str, Any]], str],
+    *,
+    authorize: Callable[[Any], None],
 ) -> Any:
-    """A POST endpoint on a case: validate the form, run the action, report, redirect back."""
+    """A POST endpoint on a case: refuse an actor without the operation's permission
+    (403, before the form is read), validate the form, run the check, report, redirect
+    back to the case page."""
 
     @require_POST
     @staff_required
     def view(request: HttpRequest, public_id: str) -> HttpResponse:
         agent = request_user(request)
-        case = access_case(agent, public_id, for_write=True)
+        try:
+            authorize(agent)
+        except DomainError as exc:
+            raise PermissionDenied(exc.detail) from exc
+        case = access_case(agent, public_id)
         data: dict[str, Any] = {}
         if form_class is not None:
             form = (
@@ -160,33 +202,24 @@ def _case_action(
                 else form_class(request.POST, request.FILES)
             )
             if not form.is_valid():
-                for field, errors in form.errors.items():
-                    messages.error(
-                        request,
-                        f"{field}: {' '.join(errors)}" if field != "__all__" else " ".join(errors),
-                    )
+                report(request, ValidationError(form.errors.as_data()))
                 return redirect("console:case_page", public_id=public_id)
             data = form.cleaned_data
         try:
-            result = action(request, case, data)
-        except actions.CaseError as exc:
-            messages.error(request, exc.detail)
-        except UploadRejected as exc:
-            messages.error(request, exc.detail)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            done = action(request, case, data)
+        except (DomainError, ValidationError) as exc:
+            report(request, exc)
         else:
-            if isinstance(result, str):
-                messages.success(request, result)
+            messages.success(request, done)
         return redirect("console:case_page", public_id=public_id)
 
     return view
 
 
 def _reply(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    actions.do_reply(
+    actions.check_reply(
+        request_user(request),
         case,
-        author=request_user(request),
         body=data["body"],
         internal=data["internal"],
         upload=data.get("file"),
@@ -195,49 +228,49 @@ def _reply(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
 
 
 def _transition(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    actions.do_transition_case(
-        case, data["status"], root_cause=data["root_cause"], actor=request_user(request)
+    actions.check_transition_case(
+        request_user(request), case, status=data["status"], root_cause=data["root_cause"]
     )
     return "Status changed."
 
 
 def _assign(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    assignee = request_user(request) if request.POST.get("me") else data["assignee"]
-    actions.do_update_case(case, assignee=assignee, actor=request_user(request))
+    agent = request_user(request)
+    assignee = agent if request.POST.get("me") else data["assignee"]
+    actions.check_update_case(agent, case, assignee=assignee)
     return f"Assigned to {assignee.full_name}." if assignee else "Unassigned."
 
 
 def _fields(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    actions.do_update_case(
-        case, severity=data["severity"], priority=data["priority"], actor=request_user(request)
+    actions.check_update_case(
+        request_user(request), case, severity=data["severity"], priority=data["priority"]
     )
     return "Case updated."
 
 
 def _defect(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    actions.do_link_defect(case, data["defect"], actor=request_user(request))
+    actions.check_link_defect(request_user(request), case, data["defect"])
     return "Defect linked."
 
 
 def _override(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    agent = request_user(request)
-    if not agent.has_perm("contracts.override_entitlementdecision"):
-        raise ValidationError("You may not override entitlement decisions.")
-    actions.do_override_case_decision(
-        case, outcome=data["outcome"], contract=data["contract"], reason=data["reason"], actor=agent
+    actions.check_override_decision(
+        request_user(request),
+        case,
+        outcome=data["outcome"],
+        contract=data["contract"],
+        reason=data["reason"],
     )
     return "Decision overridden."
 
 
 def _log_time(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    agent = request_user(request)
-    entry = actions.do_log_time(
+    entry = actions.check_log_time(
+        request_user(request),
         case,
-        agent=agent,
         minutes=data["minutes"],
         billable=data["billable"],
         note=data["note"],
-        actor=agent,
     )
     return (
         f"Logged {entry.minutes} minutes "
@@ -246,26 +279,26 @@ def _log_time(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
 
 
 def _timer_start(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    actions.do_start_timer(case, agent=request_user(request))
+    actions.check_start_timer(request_user(request), case)
     return "Timer started."
 
 
 def _timer_stop(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    entry = actions.do_stop_timer(
-        agent=request_user(request), billable=data["billable"], note=data["note"]
+    entry = actions.check_stop_timer(
+        request_user(request), billable=data["billable"], note=data["note"]
     )
     return f"Logged {entry.minutes} minutes." if entry else "No timer was running."
 
 
-case_reply = _case_action(ReplyForm, _reply)
-case_transition = _case_action(TransitionForm, _transition)
-case_assign = _case_action(AssignForm, _assign)
-case_fields = _case_action(CaseFieldsForm, _fields)
-case_defect = _case_action(DefectLinkForm, _defect)
-case_override = _case_action(OverrideForm, _override)
-case_time = _case_action(TimeEntryForm, _log_time)
-case_timer_start = _case_action(None, _timer_start)
-case_timer_stop = _case_action(TimerStopForm, _timer_stop)
+case_reply = _case_action(ReplyForm, _reply, authorize=actions.authorize_reply)
+case_transition = _case_action(TransitionForm, _transition, authorize=actions.authorize_transition)
+case_assign = _case_action(AssignForm, _assign, authorize=actions.authorize_update_case)
+case_fields = _case_action(CaseFieldsForm, _fields, authorize=actions.authorize_update_case)
+case_defect = _case_action(DefectLinkForm, _defect, authorize=actions.authorize_link_defect)
+case_override = _case_action(OverrideForm, _override, authorize=actions.authorize_override_decision)
+case_time = _case_action(TimeEntryForm, _log_time, authorize=actions.authorize_log_time)
+case_timer_start = _case_action(None, _timer_start, authorize=actions.authorize_log_time)
+case_timer_stop = _case_action(TimerStopForm, _timer_stop, authorize=actions.authorize_log_time)
 
 
 @require_safe

@@ -10,28 +10,24 @@ the fragment the full page includes.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from retainer.accounts.models import Contact, User
+from retainer.accounts.models import User
 from retainer.accounts.views import contact_required
 from retainer.cases import actions, workflow
 from retainer.cases.access import access_case, attachments_visible_to, cases_visible_to
 from retainer.cases.choices import CaseEventType, CaseStatus
-from retainer.cases.forms_portal import (
+from retainer.cases.forms.portal import (
     CaseFilterForm,
     CsatForm,
     NewCaseForm,
@@ -39,25 +35,31 @@ from retainer.cases.forms_portal import (
     ReplyForm,
     TransitionForm,
 )
-from retainer.cases.models import Case, CaseMessage, CsatResponse
-from retainer.cases.selectors import case_for_detail, cases_for_list, events_for_case
+from retainer.cases.models import REFERENCE_OFFSET, Case, CaseMessage, CsatResponse
+from retainer.cases.selectors import (
+    ContractUsage,
+    case_for_detail,
+    cases_for_list,
+    contract_usage_for,
+    events_for_case,
+)
+from retainer.cases.serializers import CustomerEventOut
 from retainer.catalog.models import Product, Release, ServiceOffering
 from retainer.catalog.selectors import offerings_for_product
-from retainer.contracts.access import contracts_visible_to
-from retainer.contracts.choices import AllowanceUnit, Channel, ContractStatus, Outcome, SourceType
+from retainer.contracts.actions import decide_for
+from retainer.contracts.choices import AllowanceUnit, Channel, Outcome
 from retainer.contracts.entitlement import Decision
-from retainer.contracts.models import Contract, LedgerEntry
-from retainer.contracts.selectors import decide_for
+from retainer.contracts.models import Contract
 from retainer.lib.auth import request_user
+from retainer.lib.errors import DomainError, add_to_form, report
 from retainer.lib.htmx import is_htmx
 from retainer.lib.sanitize import clean_line
-from retainer.lib.uploads import UploadRejected
 
 CASES_PER_PAGE = 20
 OPEN_STATUSES = workflow.ACTIVE
 CLOSED_STATUSES = workflow.FINISHED
 
-# --- Selectors of the portal (reads only) -------------------------------------------------
+# --- What the portal shows (reads only) ------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -68,36 +70,47 @@ class TimelineItem:
     message: CaseMessage | None = None
 
 
-def _event_text(event_type: str, data: dict[str, Any]) -> str | None:
-    """What a customer reads for an event; None for events they never see."""
-    status = dict(CaseStatus.choices)
+def _label(choices: Any, value: Any) -> str:
+    """A choice's label, or the raw value when it is not (or no longer) a choice."""
+    return str(dict(choices).get(value, value or "?"))
+
+
+def event_text(event: dict[str, Any]) -> str | None:
+    """The sentence a customer reads for one event of ``CustomerEventOut``'s output, or
+    None for types the timeline leaves out. It reads the customer's data only, so it can
+    say nothing the customer may not know."""
+    data = event["data"]
     texts: dict[str, Any] = {
-        CaseEventType.OPENED: lambda: f"Case opened ({Channel(data.get('channel', 'web')).label})",
-        CaseEventType.STATUS_CHANGED: lambda: (
-            f"Status changed from {status.get(data.get('old', ''), '?')} "
-            f"to {status.get(data.get('new', ''), '?')}"
+        CaseEventType.OPENED: lambda: (
+            f"Case opened ({_label(Channel.choices, data.get('channel'))})"
         ),
-        CaseEventType.ATTACHMENT_ADDED: lambda: f"File attached: {data.get('name', '')}",
+        CaseEventType.STATUS_CHANGED: lambda: (
+            f"Status changed from {_label(CaseStatus.choices, data.get('old'))} "
+            f"to {_label(CaseStatus.choices, data.get('new'))}"
+        ),
+        CaseEventType.ATTACHMENT_ADDED: lambda: f"File attached: {data.get('file_name', '')}",
         CaseEventType.INCIDENT_CONSUMED: lambda: "One incident drawn from your contract",
         CaseEventType.INCIDENT_CREDITED: lambda: "The incident was credited back to your contract",
         CaseEventType.FIX_AVAILABLE: lambda: f"A fix is available in release {data.get('release')}",
         CaseEventType.CSAT_ANSWERED: lambda: "Thank you for rating this case",
         CaseEventType.DECISION_OVERRIDDEN: lambda: "Our team reviewed how this case is covered",
     }
-    text = texts.get(event_type)
+    text = texts.get(event["type"])
     return text() if text is not None else None
 
 
 def timeline_for(user: User, case: Case) -> list[TimelineItem]:
-    """Public replies and the events a customer may see, oldest first, in two queries."""
+    """Public replies and the events a customer may see, oldest first, in two queries.
+    Events go through the customer's rendering (``CustomerEventOut``), as on the API."""
     items = [
         TimelineItem(at=m.created_at, kind="message", message=m)
         for m in case.messages.filter(is_internal=False).select_related("author")
     ]
-    for event in events_for_case(case=case, include_internal=False):
-        text = _event_text(event.type, event.data or {})
+    rows = list(events_for_case(case=case, include_internal=False))
+    for row, event in zip(rows, CustomerEventOut(rows, many=True).data, strict=True):
+        text = event_text(event)
         if text is not None:
-            items.append(TimelineItem(at=event.created_at, kind="event", text=text))
+            items.append(TimelineItem(at=row.created_at, kind="event", text=text))
     return sorted(items, key=lambda item: item.at)
 
 
@@ -135,6 +148,8 @@ def format_quantity(unit: str, quantity: int) -> str:
 
 @dataclass
 class ContractView:
+    """One contract of *My support*, formatted for display."""
+
     contract: Contract
     name: str
     balance: str = ""
@@ -147,89 +162,31 @@ class ContractView:
     per_month: list[tuple[str, str]] = field(default_factory=list)
 
 
-def support_overview(user: User, contact: Contact) -> list[ContractView]:
-    """Every contract of the contact's organization with its balance and consumption, from
-    the ledger, in a fixed number of queries whatever the number of cases."""
-    contracts = list(
-        contracts_visible_to(user)
-        .select_related("plan")
-        .prefetch_related(
-            Prefetch("named_contacts", queryset=Contact.objects.only("pk", "full_name"))
-        )
-        .order_by("end_date", "id")
+def contract_view(usage: ContractUsage) -> ContractView:
+    contract, summary = usage.contract, usage.summary
+    unit = contract.unit
+    return ContractView(
+        contract=contract,
+        name=contract.plan.name if contract.plan else contract.get_preset_display(),
+        balance=format_quantity(unit, summary.balance),
+        granted=format_quantity(unit, summary.granted),
+        consumed=format_quantity(unit, summary.consumed),
+        percent_left=max(0, min(100, round(100 * summary.balance / summary.granted)))
+        if summary.granted > 0
+        else 0,
+        low=summary.low_balance_warned
+        or (summary.low_balance_at is not None and summary.balance <= summary.low_balance_at),
+        named_contacts=[c.full_name for c in contract.named_contacts.all()],
+        per_case=[
+            (
+                f"RT-{REFERENCE_OFFSET + case_id}",
+                reverse("portal:case_detail", args=[case.public_id]) if case else "",
+                format_quantity(unit, quantity),
+            )
+            for case, case_id, quantity in usage.per_case
+        ],
+        per_month=[(month, format_quantity(unit, q)) for month, q in usage.per_month],
     )
-    entries = list(
-        LedgerEntry.objects.filter(contract__in=contracts)
-        .only("contract_id", "kind", "quantity", "source_type", "source_id", "created_at")
-        .order_by("created_at", "id")
-    )
-    case_of = _cases_of_entries(entries)
-    visible = {
-        c.pk: c
-        for c in cases_visible_to(user).filter(pk__in=set(case_of.values())).only("pk", "public_id")
-    }
-    zone = timezone.get_current_timezone()
-    views = []
-    for contract in sorted(contracts, key=_contract_order):
-        unit = contract.unit
-        granted = consumed = 0
-        per_case: dict[int, int] = defaultdict(int)
-        per_month: dict[str, int] = defaultdict(int)
-        for entry in (e for e in entries if e.contract_id == contract.pk):
-            if entry.quantity > 0 and entry.kind in ("grant", "top_up", "rollover"):
-                granted += entry.quantity
-            if entry.kind in ("consume", "reverse"):
-                consumed -= entry.quantity
-                per_month[entry.created_at.astimezone(zone).strftime("%Y-%m")] -= entry.quantity
-                case_id = case_of.get((entry.source_type, entry.source_id))
-                if case_id is not None:
-                    per_case[case_id] -= entry.quantity
-        view = ContractView(
-            contract=contract,
-            name=contract.plan.name if contract.plan else contract.get_preset_display(),
-            balance=format_quantity(unit, contract.balance),
-            granted=format_quantity(unit, granted),
-            consumed=format_quantity(unit, consumed),
-            percent_left=max(0, min(100, round(100 * contract.balance / granted)))
-            if granted > 0
-            else 0,
-            low=contract.low_balance_warned
-            or (
-                contract.low_balance_at is not None and contract.balance <= contract.low_balance_at
-            ),
-            named_contacts=[c.full_name for c in contract.named_contacts.all()],
-        )
-        for case_id, quantity in per_case.items():
-            if quantity:
-                case = visible.get(case_id)
-                ref = f"RT-{10000 + case_id}"
-                url = reverse("portal:case_detail", args=[case.public_id]) if case else ""
-                view.per_case.append((ref, url, format_quantity(unit, quantity)))
-        view.per_month = [(m, format_quantity(unit, q)) for m, q in sorted(per_month.items())]
-        views.append(view)
-    return views
-
-
-def _contract_order(contract: Contract) -> tuple[int, dt.date, int]:
-    active = contract.status == ContractStatus.ACTIVE
-    return (0 if active else 1, contract.end_date or dt.date.max, contract.pk)
-
-
-def _cases_of_entries(entries: list[LedgerEntry]) -> dict[tuple[str, str], int]:
-    """Map each ledger source (a case, or a time entry of a case) to its case id."""
-    from retainer.cases.models import TimeEntry
-
-    mapping: dict[tuple[str, str], int] = {}
-    time_ids = set()
-    for entry in entries:
-        if entry.source_type == SourceType.CASE and entry.source_id.isdigit():
-            mapping[(SourceType.CASE, entry.source_id)] = int(entry.source_id)
-        elif entry.source_type == SourceType.TIME_ENTRY and entry.source_id.isdigit():
-            time_ids.add(int(entry.source_id))
-    if time_ids:
-        for pk, case_id in TimeEntry.objects.filter(pk__in=time_ids).values_list("pk", "case_id"):
-            mapping[(SourceType.TIME_ENTRY, str(pk))] = case_id
-    return mapping
 
 
 # --- Views ----------------------------------------------------------------------------------
@@ -257,14 +214,14 @@ def case_new(request: HttpRequest) -> HttpResponse:
     form = NewCaseForm(request.POST or None, initial={"product": request.GET.get("product")})
     if request.method == "POST" and form.is_valid():
         try:
-            case = actions.do_open_case(
+            case = actions.check_open_case(
+                request_user(request),
                 contact=request.contact,  # type: ignore[attr-defined]
                 channel=Channel.WEB,
-                actor=request_user(request),
                 **form.cleaned_data,
             )
-        except ValidationError as exc:
-            _add_errors(form, exc)
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
         else:
             return redirect("portal:case_detail", public_id=case.public_id)
     status = 400 if form.is_bound else 200
@@ -319,18 +276,16 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @contact_required
 def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     """A public reply, optionally with one file; refusals are shown as form errors."""
-    case = access_case(request_user(request), public_id)
+    user = request_user(request)
+    case = access_case(user, public_id, for_write=True)
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            actions.do_reply(
-                case,
-                author=request_user(request),
-                body=form.cleaned_data["body"],
-                upload=form.cleaned_data.get("attachment"),
+            actions.check_reply(
+                user, case, body=form.cleaned_data["body"], upload=form.cleaned_data.get("file")
             )
-        except (ValidationError, actions.CaseError, UploadRejected) as exc:
-            _add_errors(form, exc)
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
         else:
             messages.success(request, "Your reply was sent.")
             return redirect("portal:case_detail", public_id=case.public_id)
@@ -340,13 +295,14 @@ def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 @contact_required
 def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
-    case = access_case(request_user(request), public_id)
+    user = request_user(request)
+    case = access_case(user, public_id, for_write=True)
     form = TransitionForm(request.POST)
     target = form.cleaned_data["status"] if form.is_valid() else ""
     try:
-        actions.do_transition_case(case, target, actor=request_user(request), by_customer=True)
-    except actions.CaseError as exc:
-        messages.error(request, exc.detail)
+        actions.check_transition_case(user, case, status=target)
+    except (DomainError, ValidationError) as exc:
+        report(request, exc)
     else:
         messages.success(request, f"The case is now {CaseStatus(target).label.lower()}.")
     return redirect("portal:case_detail", public_id=case.public_id)
@@ -355,14 +311,15 @@ def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 @contact_required
 def case_csat(request: HttpRequest, public_id: str) -> HttpResponse:
-    case = access_case(request_user(request), public_id)
+    user = request_user(request)
+    case = access_case(user, public_id)
     form = CsatForm(request.POST)
     if not form.is_valid():
         return _render_case(request, case, ReplyForm(), form, status=400)
     try:
-        actions.do_answer_csat(case, actor=request_user(request), **form.cleaned_data)
-    except actions.CaseError as exc:
-        messages.error(request, exc.detail)
+        actions.check_answer_csat(user, case, **form.cleaned_data)
+    except (DomainError, ValidationError) as exc:
+        report(request, exc)
     else:
         messages.success(request, "Thank you for your feedback.")
     return redirect("portal:case_detail", public_id=case.public_id)
@@ -373,15 +330,15 @@ def csat_by_token(request: HttpRequest, token: str) -> HttpResponse:
     """The survey behind the signed link of the resolution e-mail: no sign-in needed."""
     try:
         case = actions.case_for_csat_token(token)
-    except actions.CaseError as exc:
+    except DomainError as exc:
         return render(request, "portal/csat_public.html", {"error": exc.detail}, status=404)
     form = CsatForm(request.POST or None)
     answered = CsatResponse.objects.filter(case=case).exists()
     if request.method == "POST" and not answered and form.is_valid():
         try:
-            actions.do_answer_csat(case, actor=None, **form.cleaned_data)
-        except (ValidationError, actions.CaseError) as exc:
-            _add_errors(form, exc)
+            actions.check_answer_csat(None, case, **form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
         else:
             answered = True
     context = {"case": case, "form": form, "answered": answered}
@@ -392,26 +349,12 @@ def csat_by_token(request: HttpRequest, token: str) -> HttpResponse:
 @contact_required
 def support(request: HttpRequest) -> HttpResponse:
     """My support: every contract of the organization with balance and consumption."""
-    contact = request.contact  # type: ignore[attr-defined]
-    overview = support_overview(request_user(request), contact)
-    return render(request, "portal/support.html", {"contracts": overview, "contact": contact})
+    usages = contract_usage_for(user=request_user(request))
+    context = {"contracts": [contract_view(u) for u in usages], "contact": request.contact}  # type: ignore[attr-defined]
+    return render(request, "portal/support.html", context)
 
 
 # --- Helpers --------------------------------------------------------------------------------
-
-
-def _add_errors(form: Any, exc: Exception) -> None:
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    elif isinstance(exc, UploadRejected):
-        detail = exc.detail
-        if exc.code == UploadRejected.TOO_LARGE:
-            limit = filesizeformat(settings.RETAINER_ATTACHMENT_MAX_BYTES)
-            detail = f"This file is too large: files may be at most {limit}."
-        form.add_error("attachment" if "attachment" in form.fields else None, detail)
-    else:
-        form.add_error(None, getattr(exc, "detail", None) or str(exc))
 
 
 def _for_display(cases: Any) -> None:

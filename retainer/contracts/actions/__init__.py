@@ -1,18 +1,18 @@
 """Every change to plans, contracts, the ledger, decisions and training records.
 
 Each action is atomic and records what happened: ledger movements are their own
-append-only rows; everything else writes a ``ContractEvent``. Functions that lock a
-contract row say so; they take the lock through ``lock_contract`` only.
+append-only rows; everything else writes a typed event (``contracts/events.py``) with
+its outbox message. Functions that lock a contract row say so; they take the lock
+through ``lock_contract`` only. Who may call them from a door is ``contracts/checks.py``.
 """
 
 from retainer.contracts.actions.common import (
     MAX_KEY_LENGTH,
-    ContractError,
     Movement,
     lock_contract,
-    record_contract_event,
 )
 from retainer.contracts.actions.decisions import (
+    decide_for,
     decision_json,
     do_override_decision,
     do_record_decision,
@@ -34,7 +34,9 @@ from retainer.contracts.actions.movements import (
     do_reverse_entry,
     do_top_up,
     existing_entry,
+    grant_term,
     require_active,
+    source_links,
 )
 from retainer.contracts.actions.plans import (
     checked_terms,
@@ -51,7 +53,6 @@ from retainer.contracts.actions.sales import (
 
 __all__ = [
     "MAX_KEY_LENGTH",
-    "ContractError",
     "Movement",
     "allowed_transitions",
     "append_entry",
@@ -60,6 +61,7 @@ __all__ = [
     "checked_terms",
     "consume_locked",
     "contract_terms",
+    "decide_for",
     "decision_json",
     "do_adjust_balance",
     "do_cancel_contract",
@@ -77,8 +79,9 @@ __all__ = [
     "do_top_up",
     "existing_entry",
     "expire_unused",
+    "grant_term",
     "lock_contract",
     "product_prices",
-    "record_contract_event",
     "require_active",
+    "source_links",
 ]

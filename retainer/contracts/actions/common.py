@@ -1,27 +1,12 @@
-"""What every contract action shares: errors, movements, the event writer, the row lock."""
+"""What every contract action shares: movements and the row lock."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from retainer.accounts.models import User
-from retainer.contracts.models import (
-    Contract,
-    ContractEvent,
-    LedgerEntry,
-)
+from retainer.contracts.models import Contract, LedgerEntry
 
 MAX_KEY_LENGTH = 255
-
-
-class ContractError(Exception):
-    """A request that conflicts with the contract's state (e.g. topping up a cancelled one)."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -30,11 +15,6 @@ class Movement:
 
     entry: LedgerEntry
     replayed: bool
-
-
-def record_contract_event(type: str, *, actor: User | None, **refs: Any) -> ContractEvent:
-    data = refs.pop("data", {})
-    return ContractEvent.objects.create(type=type, actor=actor, data=data, **refs)
 
 
 def lock_contract(contract_id: int) -> Contract:

@@ -1,4 +1,4 @@
-"""Training records, recorded entitlement decisions and their overrides."""
+"""Training records, entitlement decisions (taken, recorded) and their overrides."""
 
 from __future__ import annotations
 
@@ -10,17 +10,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from retainer.accounts.models import Contact, User
+from retainer.catalog.models import Environment, Product, Release
+from retainer.catalog.selectors import release_facts, scope_facts_for_product
 from retainer.contracts import entitlement
-from retainer.contracts.actions.common import record_contract_event
-from retainer.contracts.choices import (
-    ContractEventType,
-    Outcome,
-)
+from retainer.contracts.choices import AuthorizationPolicy, Outcome
+from retainer.contracts.events import DecisionOverridden, TrainingRecorded
 from retainer.contracts.models import (
     Contract,
+    ContractEvent,
     EntitlementDecision,
     TrainingRecord,
 )
+from retainer.contracts.selectors import Candidate, candidate_contracts, contact_facts
+from retainer.lib.events import record
 from retainer.lib.models import save_validated
 
 # --- Training, decisions -------------------------------------------------------------------
@@ -32,14 +34,49 @@ def do_record_training(
 ) -> TrainingRecord:
     if completed_on > timezone.now().date():
         raise ValidationError({"completed_on": "A training cannot be completed in the future."})
-    record = TrainingRecord(contact=contact, course=course.strip(), completed_on=completed_on)
-    save_validated(record)
-    record_contract_event(
-        ContractEventType.TRAINING_RECORDED,
-        actor=actor,
-        data={"contact": contact.pk, "course": record.course, "completed_on": str(completed_on)},
+    training = TrainingRecord(contact=contact, course=course.strip(), completed_on=completed_on)
+    save_validated(training)
+    recorded = TrainingRecorded(
+        contact=contact.pk, course=training.course, completed_on=completed_on.isoformat()
     )
-    return record
+    record(ContractEvent, recorded, actor=actor)
+    return training
+
+
+def decide_for(
+    *,
+    contact: Contact,
+    product: Product,
+    channel: str,
+    on: dt.date,
+    release: Release | None = None,
+    environment: Environment | None = None,
+    modified_source: bool = False,
+    third_party: bool = False,
+    candidates: list[Candidate] | None = None,
+) -> tuple[entitlement.Decision, entitlement.Request]:
+    """Load the facts and take the decision; reads only, writes nothing (recording it is
+    ``do_record_decision``).
+
+    ``candidates`` may be given when the caller loaded them (to keep the rows)."""
+    if candidates is None:
+        candidates = candidate_contracts(organization_id=contact.organization_id)
+    facts = [c.facts for c in candidates]
+    needs_courses = any(c.authorization_policy == AuthorizationPolicy.TRAINED for c in facts)
+    request = entitlement.Request(
+        contact=contact_facts(contact, with_courses=needs_courses),
+        organization_id=contact.organization_id,
+        product_id=product.pk,
+        channel=channel,
+        on=on,
+        release=release_facts(release) if release is not None else None,
+        environment_id=environment.pk if environment is not None else None,
+        modified_source=modified_source,
+        third_party=third_party,
+    )
+    policy, releases = scope_facts_for_product(product)
+    decision = entitlement.decide(request, facts, policy=policy, releases=releases)
+    return decision, request
 
 
 def decision_json(decision: entitlement.Decision) -> list[dict[str, Any]]:
@@ -128,15 +165,10 @@ def do_override_decision(
             "overridden_at",
         ]
     )
-    record_contract_event(
-        ContractEventType.DECISION_OVERRIDDEN,
-        actor=actor,
-        decision=row,
-        contract=contract,
-        data={
-            "old": old,
-            "new": {"outcome": new_outcome, "contract": contract.pk if contract else None},
-            "reason": row.override_reason,
-        },
+    overridden = DecisionOverridden(
+        old=old,
+        new={"outcome": new_outcome, "contract": contract.pk if contract else None},
+        reason=row.override_reason,
     )
+    record(ContractEvent, overridden, decision=row, contract=contract, actor=actor)
     return row

@@ -7,22 +7,19 @@ import datetime as dt
 from django.db import transaction
 
 from retainer.accounts.models import User
-from retainer.contracts.actions.common import ContractError, lock_contract, record_contract_event
-from retainer.contracts.actions.movements import append_entry
+from retainer.contracts.actions.common import lock_contract
+from retainer.contracts.actions.movements import append_entry, grant_term
 from retainer.contracts.choices import (
     CONTRACT_TRANSITIONS,
-    ContractEventType,
     ContractStatus,
     EntryKind,
     SourceType,
 )
-from retainer.contracts.models import (
-    Contract,
-    LedgerEntry,
-)
-from retainer.contracts.pricing import (
-    renewal_price,
-)
+from retainer.contracts.events import ContractCancelled, ContractExpired, ContractRenewed
+from retainer.contracts.models import Contract, ContractEvent, LedgerEntry
+from retainer.contracts.pricing import renewal_price
+from retainer.lib.errors import Conflict
+from retainer.lib.events import record
 from retainer.lib.models import save_validated
 
 
@@ -58,9 +55,7 @@ def do_expire_contract(contract: Contract, *, actor: User | None) -> Contract:
         expired = expire_unused(locked, actor=actor, reason="Term ended.")
     locked.status = ContractStatus.EXPIRED
     locked.save(update_fields=["status"])
-    record_contract_event(
-        ContractEventType.CONTRACT_EXPIRED, actor=actor, contract=locked, data={"expired": expired}
-    )
+    record(ContractEvent, ContractExpired(expired=expired), contract=locked, actor=actor)
     return locked
 
 
@@ -71,19 +66,15 @@ def do_cancel_contract(contract: Contract, *, reason: str, actor: User | None) -
     if locked.status == ContractStatus.CANCELLED:
         return locked
     if ContractStatus.CANCELLED not in allowed_transitions(locked.status):
-        raise ContractError(
+        raise Conflict(
             "contract_not_cancellable", f"A {locked.status} contract cannot be cancelled."
         )
     expired = expire_unused(locked, actor=actor, reason=f"Cancelled: {reason}".strip())
     old = locked.status
     locked.status = ContractStatus.CANCELLED
     locked.save(update_fields=["status"])
-    record_contract_event(
-        ContractEventType.CONTRACT_CANCELLED,
-        actor=actor,
-        contract=locked,
-        data={"old": old, "reason": reason, "expired": expired},
-    )
+    cancelled = ContractCancelled(old=old, reason=reason, expired=expired)
+    record(ContractEvent, cancelled, contract=locked, actor=actor)
     return locked
 
 
@@ -104,12 +95,38 @@ def do_renew_contract(contract: Contract, *, actor: User | None) -> Contract:
     if existing is not None:
         return existing
     if ContractStatus.RENEWED not in allowed_transitions(locked.status):
-        raise ContractError(
-            "contract_not_renewable", f"A {locked.status} contract cannot be renewed."
-        )
-    terms = locked.plan_terms
+        raise Conflict("contract_not_renewable", f"A {locked.status} contract cannot be renewed.")
     if locked.end_date is None:
-        raise ContractError("contract_not_renewable", "An open-ended contract is not renewed.")
+        raise Conflict("contract_not_renewable", "An open-ended contract is not renewed.")
+    renewal = _next_term(locked)
+    old_status = locked.status
+    carried = _close_term(locked, renewal, actor=actor)
+    new_locked = lock_contract(renewal.pk)
+    grant_term(new_locked, actor=actor)
+    if carried:
+        append_entry(
+            new_locked,
+            kind=EntryKind.ROLLOVER,
+            quantity=carried,
+            key=f"contract:{locked.pk}:rollover",
+            source_type=SourceType.CONTRACT,
+            source_id=str(locked.pk),
+            reason=f"Rolled over from contract {locked.pk}.",
+            actor=actor,
+        )
+    renewed = ContractRenewed(
+        old_status=old_status, renewal=renewal.pk, price=str(renewal.price), rolled_over=carried
+    )
+    record(ContractEvent, renewed, contract=locked, actor=actor)
+    renewal.refresh_from_db()
+    return renewal
+
+
+def _next_term(locked: Contract) -> Contract:
+    """Save the contract of the term after ``locked``: same terms, products and named
+    contacts, the price with the uplift, the low-balance threshold recomputed."""
+    terms = locked.plan_terms
+    assert locked.end_date is not None  # noqa: S101 - open-ended contracts are refused first
     start = locked.end_date + dt.timedelta(days=1)
     renewal = Contract(
         organization_id=locked.organization_id,
@@ -134,47 +151,17 @@ def do_renew_contract(contract: Contract, *, actor: User | None) -> Contract:
     save_validated(renewal)
     renewal.covered_products.set(locked.covered_products.all())
     renewal.named_contacts.set(locked.named_contacts.all())
+    return renewal
+
+
+def _close_term(locked: Contract, renewal: Contract, *, actor: User | None) -> int:
+    """Mark ``locked`` renewed and expire its unused allowance; return how much of it rolls
+    over to ``renewal`` (at most the plan's rollover cap)."""
+    terms = locked.plan_terms
     unused = max(locked.balance, 0) if terms.has_allowance else 0
-    carried = 0
-    if terms.rollover_cap:
-        carried = min(unused, terms.rollover_cap)
+    carried = min(unused, terms.rollover_cap) if terms.rollover_cap else 0
     if terms.allowance_expires:
         expire_unused(locked, actor=actor, reason=f"Renewed as contract {renewal.pk}.")
-    old_status = locked.status
     locked.status = ContractStatus.RENEWED
     locked.save(update_fields=["status"])
-    new_locked = lock_contract(renewal.pk)
-    if terms.has_allowance and terms.quantity > 0:
-        append_entry(
-            new_locked,
-            kind=EntryKind.GRANT,
-            quantity=terms.quantity,
-            key=f"contract:{renewal.pk}:grant",
-            source_type=SourceType.CONTRACT,
-            source_id=str(renewal.pk),
-            actor=actor,
-        )
-    if carried:
-        append_entry(
-            new_locked,
-            kind=EntryKind.ROLLOVER,
-            quantity=carried,
-            key=f"contract:{locked.pk}:rollover",
-            source_type=SourceType.CONTRACT,
-            source_id=str(locked.pk),
-            reason=f"Rolled over from contract {locked.pk}.",
-            actor=actor,
-        )
-    record_contract_event(
-        ContractEventType.CONTRACT_RENEWED,
-        actor=actor,
-        contract=locked,
-        data={
-            "old_status": old_status,
-            "renewal": renewal.pk,
-            "price": str(renewal.price),
-            "rolled_over": carried,
-        },
-    )
-    renewal.refresh_from_db()
-    return renewal
+    return carried

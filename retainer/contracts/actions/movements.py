@@ -4,29 +4,24 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from retainer.accounts.models import User
 from retainer.contracts import entitlement
-from retainer.contracts.actions.common import (
-    MAX_KEY_LENGTH,
-    ContractError,
-    Movement,
-    lock_contract,
-    record_contract_event,
-)
-from retainer.contracts.choices import (
-    ContractEventType,
-    ContractStatus,
-    EntryKind,
-    SourceType,
+from retainer.contracts.actions.common import MAX_KEY_LENGTH, Movement, lock_contract
+from retainer.contracts.choices import ContractStatus, EntryKind, SourceType
+from retainer.contracts.events import (
+    ContractToppedUp,
+    LedgerAdjusted,
+    LowBalance,
+    NegativeBalance,
 )
 from retainer.contracts.ledger import Exhausted, crosses_low_balance, split_consumption
-from retainer.contracts.models import (
-    Contract,
-    LedgerEntry,
-)
+from retainer.contracts.models import Contract, ContractEvent, LedgerEntry
+from retainer.lib.errors import Conflict, InvalidInput
+from retainer.lib.events import record
 
 # --- The ledger ----------------------------------------------------------------------------
 
@@ -39,6 +34,29 @@ def check_key(key: str) -> str:
     return key
 
 
+def source_links(
+    source_type: str, source_id: str, *, reverses: LedgerEntry | None = None
+) -> tuple[int | None, int | None]:
+    """``(case id, time entry id)`` an entry's source names, for its typed links.
+
+    A case source is the case; a time-entry source is the entry and its case. A source id
+    that names no row (the API takes any string) links nothing. Cases are read by label,
+    not imported: the cases app sits above this one.
+    """
+    if reverses is not None:
+        return reverses.case_id, reverses.time_entry_id
+    if not source_id.isdigit():
+        return None, None
+    if source_type == SourceType.CASE:
+        case = apps.get_model("cases", "Case").objects.filter(pk=int(source_id))
+        return (int(source_id) if case.exists() else None), None
+    if source_type == SourceType.TIME_ENTRY:
+        time_entry = apps.get_model("cases", "TimeEntry").objects.filter(pk=int(source_id))
+        case_id = time_entry.values_list("case_id", flat=True).first()
+        return (case_id, int(source_id)) if case_id is not None else (None, None)
+    return None, None
+
+
 def append_entry(
     locked: Contract,
     *,
@@ -49,31 +67,52 @@ def append_entry(
     source_id: str = "",
     actor: User | None,
     overage_quantity: int = 0,
+    price: Decimal | None = None,
     reason: str = "",
     reverses: LedgerEntry | None = None,
 ) -> LedgerEntry:
     """Write one entry on a contract locked by the caller and update the cached balance
-    in the same transaction; emit the low-balance and negative-balance events."""
-    terms = locked.plan_terms
+    in the same transaction; emit the low-balance and negative-balance events.
+
+    ``price`` is what a top-up costs, in the contract's currency; the entry's ``case`` and
+    ``time_entry`` links are filled from its source here, so callers never pass them.
+    """
     before = locked.balance
     after = before + quantity
+    case_id, time_entry_id = source_links(source_type, source_id, reverses=reverses)
+    priced = bool(overage_quantity) or price is not None
     entry = LedgerEntry.objects.create(
         contract=locked,
         kind=kind,
         quantity=quantity,
         overage_quantity=overage_quantity,
-        overage_rate=terms.overage_rate if overage_quantity else None,
-        currency=locked.currency if overage_quantity else "",
+        overage_rate=locked.plan_terms.overage_rate if overage_quantity else None,
+        price=price,
+        currency=locked.currency if priced else "",
         balance_after=after,
         key=key,
         source_type=source_type,
         source_id=source_id,
+        case_id=case_id,
+        time_entry_id=time_entry_id,
         reason=reason,
         reverses=reverses,
         actor=actor,
     )
     changed = ["balance"]
     locked.balance = after
+    changed += _balance_warnings(locked, entry, before=before, actor=actor)
+    locked.save(update_fields=changed)
+    return entry
+
+
+def _balance_warnings(
+    locked: Contract, entry: LedgerEntry, *, before: int, actor: User | None
+) -> list[str]:
+    """Record the low- and negative-balance events ``entry`` causes and re-arm the warning
+    after a top-up; returns the contract fields it changed."""
+    after = entry.balance_after
+    changed = []
     if crosses_low_balance(
         before=before,
         after=after,
@@ -82,28 +121,40 @@ def append_entry(
     ):
         locked.low_balance_warned = True
         changed.append("low_balance_warned")
-        record_contract_event(
-            ContractEventType.LOW_BALANCE,
-            actor=actor,
-            contract=locked,
-            data={"balance": after, "threshold": locked.low_balance_at, "entry": entry.pk},
-        )
+        warning = LowBalance(balance=after, threshold=locked.low_balance_at, entry=entry.pk)
+        record(ContractEvent, warning, contract=locked, actor=actor)
     elif (
-        kind == EntryKind.TOP_UP
+        entry.kind == EntryKind.TOP_UP
         and locked.low_balance_warned
         and (locked.low_balance_at is None or after > locked.low_balance_at)
     ):
         locked.low_balance_warned = False  # re-armed: the next crossing warns again
         changed.append("low_balance_warned")
     if before >= 0 > after:
-        record_contract_event(
-            ContractEventType.NEGATIVE_BALANCE,
-            actor=actor,
+        record(
+            ContractEvent,
+            NegativeBalance(balance=after, entry=entry.pk),
             contract=locked,
-            data={"balance": after, "entry": entry.pk},
+            actor=actor,
         )
-    locked.save(update_fields=changed)
-    return entry
+    return changed
+
+
+def grant_term(locked: Contract, *, actor: User | None) -> LedgerEntry | None:
+    """Grant a new term's allowance (key ``contract:<id>:grant``) on a contract the caller
+    locked; nothing for terms without an allowance or with a quantity of 0."""
+    terms = locked.plan_terms
+    if not terms.has_allowance or terms.quantity <= 0:
+        return None
+    return append_entry(
+        locked,
+        kind=EntryKind.GRANT,
+        quantity=terms.quantity,
+        key=f"contract:{locked.pk}:grant",
+        source_type=SourceType.CONTRACT,
+        source_id=str(locked.pk),
+        actor=actor,
+    )
 
 
 def existing_entry(contract_id: int, key: str) -> LedgerEntry | None:
@@ -116,7 +167,7 @@ def existing_entry(contract_id: int, key: str) -> LedgerEntry | None:
 
 def require_active(locked: Contract) -> None:
     if locked.status != ContractStatus.ACTIVE:
-        raise ContractError(
+        raise Conflict(
             "contract_not_active",
             f"This contract is {locked.get_status_display().lower()}; "
             "it cannot take new movements.",
@@ -137,7 +188,7 @@ def do_consume(
     Locks the contract row. A replayed key returns the original entry and writes
     nothing. The part beyond the balance is recorded as billable overage with the
     contract's rate (``bill``, and ``block`` when something was left); with ``block``
-    and nothing left, raises ``ContractError("allowance_exhausted")``.
+    and nothing left, raises ``Conflict("allowance_exhausted")``.
     """
     contract_id = contract if isinstance(contract, int) else contract.pk
     with transaction.atomic():
@@ -162,7 +213,7 @@ def consume_locked(
     fresh_key: bool = False,
 ) -> Movement:
     """``do_consume`` on a contract the caller locked (``lock_contract``) in its own
-    transaction. Raises ``ContractError`` before writing anything, so the caller may
+    transaction. Raises a ``DomainError`` before writing anything, so the caller may
     catch it and go on without a savepoint.
 
     ``fresh_key``: the key names a row this transaction inserted, so no entry can carry
@@ -178,15 +229,13 @@ def consume_locked(
     require_active(locked)
     terms = locked.plan_terms
     if not terms.has_allowance:
-        raise ContractError(
-            "no_allowance", "This contract covers by dates only; nothing is consumed."
-        )
+        raise Conflict("no_allowance", "This contract covers by dates only; nothing is consumed.")
     try:
         split = split_consumption(
             balance=locked.balance, quantity=quantity, policy=terms.exhaustion_policy
         )
     except Exhausted:
-        raise ContractError(
+        raise Conflict(
             "allowance_exhausted", entitlement.SENTENCES[entitlement.Reason.EXHAUSTED]
         ) from None
     entry = append_entry(
@@ -224,11 +273,15 @@ def do_reverse_entry(
             return Movement(found, replayed=True)
         original = existing_entry(contract_id, reverses_key)
         if original is None:
-            raise ContractError("entry_not_found", "There is no entry with this key to reverse.")
+            raise InvalidInput(
+                "entry_not_found",
+                "There is no entry with this key to reverse.",
+                field="reverses_key",
+            )
         if original.kind not in (EntryKind.CONSUME, EntryKind.TOP_UP, EntryKind.ADJUST):
-            raise ContractError("not_reversible", f"A {original.kind} entry is not reversed.")
+            raise Conflict("not_reversible", f"A {original.kind} entry is not reversed.")
         if LedgerEntry.objects.filter(reverses=original).exists():
-            raise ContractError("already_reversed", "This entry was already reversed.")
+            raise Conflict("already_reversed", "This entry was already reversed.")
         entry = append_entry(
             locked,
             kind=EntryKind.REVERSE,
@@ -256,7 +309,7 @@ def do_top_up(
     """Add ``quantity`` to an active contract's balance (re-arms the low-balance warning).
 
     Locks the contract row. ``price`` (in the contract's currency) is what billing
-    will invoice for the top-up.
+    will invoice for the top-up; it is stored on the entry (``LedgerEntry.price``).
     """
     check_key(key)
     if quantity <= 0:
@@ -271,31 +324,29 @@ def do_top_up(
             return Movement(found, replayed=True)
         require_active(locked)
         if currency is not None and currency != locked.currency:
-            raise ContractError(
+            raise InvalidInput(
                 "currency_mismatch",
                 f"The contract is in {locked.currency}; a top-up cannot be priced in {currency}.",
+                field="currency",
             )
         if not locked.plan_terms.has_allowance:
-            raise ContractError("no_allowance", "This contract has no allowance to top up.")
+            raise Conflict("no_allowance", "This contract has no allowance to top up.")
         entry = append_entry(
             locked,
             kind=EntryKind.TOP_UP,
             quantity=quantity,
             key=key,
             source_type=SourceType.ADMIN,
+            price=price,
             actor=actor,
         )
-        record_contract_event(
-            ContractEventType.CONTRACT_TOPPED_UP,
-            actor=actor,
-            contract=locked,
-            data={
-                "quantity": quantity,
-                "price": None if price is None else str(price),
-                "currency": locked.currency,
-                "entry": entry.pk,
-            },
+        topped_up = ContractToppedUp(
+            quantity=quantity,
+            price=None if price is None else str(price),
+            currency=locked.currency,
+            entry=entry.pk,
         )
+        record(ContractEvent, topped_up, contract=locked, actor=actor)
         return Movement(entry, replayed=False)
 
 
@@ -323,10 +374,6 @@ def do_adjust_balance(
             reason=reason.strip(),
             actor=actor,
         )
-        record_contract_event(
-            ContractEventType.LEDGER_ADJUSTED,
-            actor=actor,
-            contract=locked,
-            data={"quantity": quantity, "reason": reason.strip(), "entry": entry.pk},
-        )
+        adjusted = LedgerAdjusted(quantity=quantity, reason=reason.strip(), entry=entry.pk)
+        record(ContractEvent, adjusted, contract=locked, actor=actor)
         return Movement(entry, replayed=False)

@@ -10,15 +10,12 @@ from django.db import transaction
 
 from retainer.accounts.models import User
 from retainer.catalog.models import Product
-from retainer.contracts.actions.common import ContractError, record_contract_event
-from retainer.contracts.choices import (
-    TIER_RANK,
-    ContractEventType,
-)
-from retainer.contracts.models import (
-    SupportPlan,
-)
+from retainer.contracts.choices import TIER_RANK
+from retainer.contracts.events import PlanCreated, PlanVersioned
+from retainer.contracts.models import ContractEvent, SupportPlan
 from retainer.contracts.terms import PlanTerms, validate_terms
+from retainer.lib.errors import Conflict
+from retainer.lib.events import record
 from retainer.lib.models import save_validated
 
 # --- Plans ---------------------------------------------------------------------------------
@@ -57,9 +54,7 @@ def do_create_plan(
     plan = _plan_with_terms(terms, code=code, version=1, name=name.strip())
     save_validated(plan)
     plan.products.set(list(products))
-    record_contract_event(
-        ContractEventType.PLAN_CREATED, actor=actor, plan=plan, data={"code": code, "version": 1}
-    )
+    record(ContractEvent, PlanCreated(code=code, version=1), plan=plan, actor=actor)
     return plan
 
 
@@ -76,7 +71,7 @@ def do_create_plan_version(
     keep their snapshot. Only the current version can be superseded."""
     current = SupportPlan.objects.select_for_update().get(pk=plan.pk)
     if not current.is_current:
-        raise ContractError("plan_not_current", "Only the current version of a plan can change.")
+        raise Conflict("plan_not_current", "Only the current version of a plan can change.")
     try:
         terms = checked_terms(current.plan_terms.replace(**term_changes))
     except (ValueError, TypeError, ArithmeticError) as exc:
@@ -96,10 +91,6 @@ def do_create_plan_version(
         for key, old in current.terms.items()
         if terms.to_json().get(key) != old
     }
-    record_contract_event(
-        ContractEventType.PLAN_VERSIONED,
-        actor=actor,
-        plan=new,
-        data={"code": new.code, "version": new.version, "changes": changed},
-    )
+    versioned = PlanVersioned(code=new.code, version=new.version, changes=changed)
+    record(ContractEvent, versioned, plan=new, actor=actor)
     return new

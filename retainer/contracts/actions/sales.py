@@ -12,27 +12,20 @@ from django.db import transaction
 
 from retainer.accounts.models import Contact, Organization, User
 from retainer.catalog.models import Product
-from retainer.contracts.actions.common import ContractError, lock_contract, record_contract_event
-from retainer.contracts.actions.movements import append_entry
+from retainer.contracts.actions.common import lock_contract
+from retainer.contracts.actions.movements import grant_term
 from retainer.contracts.actions.plans import checked_terms
-from retainer.contracts.choices import (
-    AuthorizationPolicy,
-    ContractEventType,
-    ContractStatus,
-    EntryKind,
-    Preset,
-    SourceType,
-)
-from retainer.contracts.models import (
-    Contract,
-    SupportPlan,
-)
+from retainer.contracts.choices import AuthorizationPolicy, ContractStatus, Preset
+from retainer.contracts.events import ContractCreated, NamedContactsChanged
+from retainer.contracts.models import Contract, ContractEvent, SupportPlan
 from retainer.contracts.pricing import (
     CurrencyMismatch,
     ProductPrice,
     contract_price,
 )
 from retainer.contracts.terms import PlanTerms, preset_terms
+from retainer.lib.errors import InvalidInput
+from retainer.lib.events import record
 from retainer.lib.models import save_validated
 
 # --- Contracts -----------------------------------------------------------------------------
@@ -51,11 +44,13 @@ def contract_terms(preset: str, plan: SupportPlan | None, overrides: dict[str, A
     """The terms a new contract is sold on: the plan's (or the preset's defaults) plus
     per-contract overrides."""
     if preset not in Preset.values:
-        raise ContractError("unknown_preset", f"There is no preset called {preset!r}.")
+        raise InvalidInput(
+            "unknown_preset", f"There is no preset called {preset!r}.", field="preset"
+        )
     clean = {key: value for key, value in overrides.items() if value is not None}
     if plan is not None and plan.preset != preset:
-        raise ContractError(
-            "preset_mismatch", f"Plan {plan} is a {plan.preset} plan, not {preset}."
+        raise InvalidInput(
+            "preset_mismatch", f"Plan {plan} is a {plan.preset} plan, not {preset}.", field="plan"
         )
     try:
         terms = plan.plan_terms.replace(**clean) if plan else preset_terms(preset, **clean)
@@ -85,10 +80,50 @@ def do_create_contract(
     """Sell a contract: snapshot the terms, price it, and grant the first term's allowance."""
     snapshot = contract_terms(preset, plan, terms or {})
     products = list(covered_products) or (list(plan.products.all()) if plan else [])
+    contacts = list(named_contacts)
+    contract = _priced_contract(
+        organization,
+        snapshot,
+        products=products,
+        contacts=contacts,
+        start_date=start_date,
+        end_date=end_date,
+        purchase_date=purchase_date,
+        purchase_price=purchase_price,
+        named_engineer=named_engineer,
+        extra_named_contacts=extra_named_contacts,
+    )
+    contract.plan = plan
+    contract.reference = reference
+    save_validated(contract)
+    contract.covered_products.set(products)
+    contract.named_contacts.set(contacts)
+    created = ContractCreated(preset=preset, price=str(contract.price), currency=contract.currency)
+    record(ContractEvent, created, contract=contract, plan=plan, actor=actor)
+    if grant_term(lock_contract(contract.pk), actor=actor) is not None:
+        contract.refresh_from_db()
+    return contract
+
+
+def _priced_contract(
+    organization: Organization,
+    snapshot: PlanTerms,
+    *,
+    products: list[Product],
+    contacts: list[Contact],
+    start_date: dt.date,
+    end_date: dt.date | None,
+    purchase_date: dt.date | None,
+    purchase_price: Decimal | None,
+    named_engineer: bool,
+    extra_named_contacts: int,
+) -> Contract:
+    """The unsaved contract sold on ``snapshot``: its term dates and price, after checking
+    the products, the currency and the named contacts (nothing is written)."""
     if not products:
         raise ValidationError({"covered_products": "A contract covers at least one product."})
     if organization.currency != snapshot.currency and snapshot.price_basis != "included":
-        raise ContractError(
+        raise InvalidInput(
             "currency_mismatch",
             f"The plan is priced in {snapshot.currency}, "
             f"the organization is invoiced in {organization.currency}.",
@@ -96,12 +131,10 @@ def do_create_contract(
     if snapshot.is_warranty:
         purchase_date = purchase_date or start_date
         start_date = purchase_date
-    computed_end = snapshot.term_end(start_date)
     if end_date is None:
-        end_date = computed_end
+        end_date = snapshot.term_end(start_date)
     if end_date is not None and end_date < start_date:
         raise ValidationError({"end_date": "The term cannot end before it starts."})
-    contacts = list(named_contacts)
     check_named_contacts(organization, snapshot, contacts, extra_named_contacts)
     try:
         price = contract_price(
@@ -112,11 +145,10 @@ def do_create_contract(
             extra_named_contacts=extra_named_contacts,
         )
     except CurrencyMismatch as exc:
-        raise ContractError("currency_mismatch", str(exc)) from None
-    contract = Contract(
+        raise InvalidInput("currency_mismatch", str(exc)) from None
+    return Contract(
         organization=organization,
-        plan=plan,
-        preset=preset,
+        preset=snapshot.preset,
         unit=snapshot.unit,
         terms=snapshot.to_json(),
         status=ContractStatus.ACTIVE,
@@ -129,30 +161,7 @@ def do_create_contract(
         named_engineer=named_engineer,
         extra_named_contacts=extra_named_contacts,
         low_balance_at=snapshot.low_balance_at(),
-        reference=reference,
     )
-    save_validated(contract)
-    contract.covered_products.set(products)
-    contract.named_contacts.set(contacts)
-    record_contract_event(
-        ContractEventType.CONTRACT_CREATED,
-        actor=actor,
-        contract=contract,
-        plan=plan,
-        data={"preset": preset, "price": str(price), "currency": contract.currency},
-    )
-    if snapshot.has_allowance and snapshot.quantity > 0:
-        append_entry(
-            lock_contract(contract.pk),
-            kind=EntryKind.GRANT,
-            quantity=snapshot.quantity,
-            key=f"contract:{contract.pk}:grant",
-            source_type=SourceType.CONTRACT,
-            source_id=str(contract.pk),
-            actor=actor,
-        )
-        contract.refresh_from_db()
-    return contract
 
 
 def check_named_contacts(
@@ -183,10 +192,6 @@ def do_set_named_contacts(
     contract.named_contacts.set(contacts)
     after = sorted(c.pk for c in contacts)
     if before != after:
-        record_contract_event(
-            ContractEventType.NAMED_CONTACTS_CHANGED,
-            actor=actor,
-            contract=contract,
-            data={"old": before, "new": after},
-        )
+        changed = NamedContactsChanged(old=before, new=after)
+        record(ContractEvent, changed, contract=contract, actor=actor)
     return contract

@@ -247,6 +247,6 @@ def test_warranty_comes_before_an_allowance_and_payg_comes_last(cast, shop) -> N
     post(staff, "contract_cancel", warranty["id"], reason="sold in error")
     second = _preview(agent, cast, shop, cast.contact, date=TODAY.isoformat())
     assert (second["outcome"], second["contract"]) == ("covered", bank["id"])
-    post(staff, "contract_cancel", bank["id"])
+    post(staff, "contract_cancel", bank["id"], reason="replaced")
     third = _preview(agent, cast, shop, cast.contact, date=TODAY.isoformat())
     assert (third["outcome"], third["contract"]) == ("covered_billable", payg["id"])

@@ -44,7 +44,7 @@ def test_an_agent_cannot_top_up_and_nothing_changes(cast, bank):
     response = cast.client_for(cast.agent).post(
         f"/console/contracts/{bank.pk}/top-up/", {"quantity": 5, "key": "k"}
     )
-    assert response.status_code == 404
+    assert response.status_code == 403
     bank.refresh_from_db()
     assert bank.balance == 10
 

@@ -13,6 +13,7 @@ from django.db.utils import DatabaseError
 from retainer.contracts import actions, selectors
 from retainer.contracts.choices import ContractEventType, EntryKind, Preset, SourceType
 from retainer.contracts.models import AppendOnlyError, ContractEvent, LedgerEntry
+from retainer.lib.errors import DomainError
 
 from .conftest import TODAY
 
@@ -66,7 +67,7 @@ def test_block_refuses_when_nothing_is_left_and_writes_nothing(cast, shop) -> No
     contract = bank(cast, shop, quantity=1)
     consume(contract, 1, "case:1")
     before = LedgerEntry.objects.count()
-    with pytest.raises(actions.ContractError) as error:
+    with pytest.raises(DomainError) as error:
         consume(contract, 1, "case:2")
     assert error.value.code == "allowance_exhausted"
     assert LedgerEntry.objects.count() == before
@@ -87,7 +88,7 @@ def test_a_reversal_credits_back_once(cast, shop) -> None:
     actions.do_reverse_entry(contract, reverses_key="case:1", actor=cast.agent)
     replay = actions.do_reverse_entry(contract, reverses_key="case:1", actor=cast.agent)
     assert replay.replayed
-    with pytest.raises(actions.ContractError):
+    with pytest.raises(DomainError):
         actions.do_reverse_entry(contract, reverses_key="case:1", key="other", actor=None)
     contract.refresh_from_db()
     assert contract.balance == 3 == selectors.ledger_sum(contract=contract)

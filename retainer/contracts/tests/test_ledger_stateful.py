@@ -11,6 +11,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from retainer.contracts import actions, selectors
 from retainer.contracts.choices import ContractStatus, SourceType
 from retainer.contracts.models import Contract, LedgerEntry
+from retainer.lib.errors import DomainError
 
 from .conftest import TODAY
 
@@ -30,7 +31,7 @@ def make_machine(cast, shop, policy):
                     "quantity": 600,
                     "exhaustion_policy": self.policy,
                     "overage_rate": "120",
-                    "low_balance_threshold": 60,
+                    "low_balance_threshold": 1,  # hour
                     "rollover_cap": 120,
                 },
                 actor=None,
@@ -56,7 +57,7 @@ def make_machine(cast, shop, policy):
                     actor=None,
                 )  # fmt: skip
                 self.keys.append(key)
-            except actions.ContractError as exc:
+            except DomainError as exc:
                 assert exc.code in ("allowance_exhausted", "contract_not_active")
 
         @precondition(lambda self: bool(self.keys))
@@ -75,7 +76,7 @@ def make_machine(cast, shop, policy):
         def reverse(self, data: st.DataObject) -> None:
             key = data.draw(st.sampled_from(self.keys))
             if key in self.reversed:
-                with pytest.raises(actions.ContractError):
+                with pytest.raises(DomainError):
                     actions.do_reverse_entry(
                         self.contract, reverses_key=key, key=self._key("again"), actor=None
                     )

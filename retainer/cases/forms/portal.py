@@ -95,11 +95,11 @@ class ReplyForm(forms.Form):
     body = forms.CharField(
         label="Your reply", required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
-    attachment = forms.FileField(label="Attach a file", required=False)
+    file = forms.FileField(label="Attach a file", required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not (data.get("body") or "").strip() and not data.get("attachment"):
+        if not (data.get("body") or "").strip() and not data.get("file"):
             raise forms.ValidationError("Write a reply or attach a file.", code="empty")
         return data
 

@@ -1,0 +1,116 @@
+"""Who may change people, organizations and teams: one rule per operation, whatever the
+door (the API, the admin, a page).
+
+``check_<verb>_<noun>(actor, …)`` refuses an actor without the operation's permission
+(``NotPermitted``, which every interface answers with 403) and then calls the
+``do_*`` action, which validates the whole input before it writes anything. The rule is
+the permission the API asks for; ``authorize_*`` states it alone for a door that must
+refuse before it parses its input, so a refused actor is never told about the body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from retainer.accounts import actions
+from retainer.accounts.access import customer_contact, is_vendor_staff
+from retainer.accounts.models import Contact, Organization, Team, User
+from retainer.lib.errors import NotPermitted
+
+
+def require_staff_permission(actor: Any, *perms: str) -> None:
+    """Refuse unless ``actor`` is active vendor staff holding every one of ``perms``."""
+    if not (is_vendor_staff(actor) and actor.has_perms(perms)):
+        raise NotPermitted("permission_denied", "You do not have permission to do this.")
+
+
+# --- Organizations ---------------------------------------------------------------------------
+
+
+def authorize_create_organization(actor: Any) -> None:
+    require_staff_permission(actor, "accounts.add_organization")
+
+
+def authorize_change_organization(actor: Any) -> None:
+    require_staff_permission(actor, "accounts.change_organization")
+
+
+def check_create_organization(actor: User, **values: Any) -> Organization:
+    authorize_create_organization(actor)
+    return actions.do_create_organization(actor=actor, **values)
+
+
+def check_update_organization(
+    actor: User, organization: Organization, **values: Any
+) -> Organization:
+    """Change fields and (with ``domains``) the domains, all or nothing."""
+    authorize_change_organization(actor)
+    return actions.do_update_organization(organization, actor=actor, **values)
+
+
+def check_set_organization_active(
+    actor: User, organization: Organization, active: bool
+) -> Organization:
+    authorize_change_organization(actor)
+    return actions.do_set_organization_active(organization, active, actor=actor)
+
+
+# --- Contacts --------------------------------------------------------------------------------
+
+
+def authorize_create_contact(actor: Any) -> None:
+    require_staff_permission(actor, "accounts.add_contact")
+
+
+def authorize_manage_contact(actor: Any, contact: Contact) -> None:
+    """Staff with ``accounts.change_contact``, or a customer admin of the contact's own
+    organization."""
+    own = customer_contact(actor)
+    if own is not None and own.is_customer_admin and own.organization_id == contact.organization_id:
+        return
+    require_staff_permission(actor, "accounts.change_contact")
+
+
+def check_create_contact(actor: User, **values: Any) -> Contact:
+    authorize_create_contact(actor)
+    return actions.do_create_contact(actor=actor, **values)
+
+
+def check_update_contact(actor: User, contact: Contact, **values: Any) -> Contact:
+    authorize_manage_contact(actor, contact)
+    return actions.do_update_contact(contact, actor=actor, **values)
+
+
+def check_set_contact_active(actor: User, contact: Contact, active: bool) -> Contact:
+    authorize_manage_contact(actor, contact)
+    return actions.do_set_contact_active(contact, active, actor=actor)
+
+
+# --- Vendor staff and teams ------------------------------------------------------------------
+
+
+def check_create_staff_user(actor: User, **values: Any) -> User:
+    require_staff_permission(actor, "accounts.add_user")
+    return actions.do_create_staff_user(actor=actor, **values)
+
+
+def check_update_staff_user(actor: User, user: User, **values: Any) -> User:
+    require_staff_permission(actor, "accounts.change_user")
+    return actions.do_update_staff_user(user, actor=actor, **values)
+
+
+def check_set_staff_roles(actor: User, user: User, roles: Iterable[str]) -> User:
+    require_staff_permission(actor, "accounts.change_user")
+    return actions.do_set_staff_roles(user, roles, actor=actor)
+
+
+def check_set_user_active(actor: User, user: User, active: bool) -> User:
+    require_staff_permission(actor, "accounts.change_user")
+    return actions.do_set_user_active(user, active, actor=actor)
+
+
+def check_save_team(actor: User, team: Team | None, **values: Any) -> Team:
+    """Create (``team`` is None, ``accounts.add_team``) or change a team."""
+    require_staff_permission(actor, "accounts.add_team" if team is None else "accounts.change_team")
+    return actions.do_save_team(team, actor=actor, **values)

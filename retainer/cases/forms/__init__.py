@@ -1,0 +1,1 @@
+"""Forms of the cases app: the agent console's and the customer portal's."""

@@ -1,0 +1,79 @@
+"""Migration 0003 carries existing data into the new ledger columns and leaves the
+append-only triggers standing (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+
+from retainer.cases import actions as case_actions
+from retainer.contracts import actions
+from retainer.contracts.choices import EntryKind, Preset
+from retainer.contracts.models import Contract, LedgerEntry
+
+from .conftest import TODAY
+
+BEFORE = [("contracts", "0002_ledger_append_only_triggers")]
+AFTER = [("contracts", "0003_ledger_price_and_links")]
+
+
+@pytest.fixture
+def _emptied_append_only_tables(transactional_db: None) -> Iterator[None]:
+    """Empty the append-only tables after the test, triggers lifted: the flush that ends a
+    transactional test deletes rows, and on SQLite the triggers refuse that."""
+    yield
+    tables = ("contracts_ledgerentry", "contracts_contractevent")
+    with connection.cursor() as cursor:
+        for table in tables:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - constant names
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
+            else:
+                cursor.execute(f"DROP TRIGGER {table}_no_delete")
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - constant names
+                cursor.execute(
+                    f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END;"
+                )
+
+
+def _migrate(targets: list[tuple[str, str]]) -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_emptied_append_only_tables")
+def test_0003_fills_prices_and_links_of_existing_entries(cast, shop) -> None:
+    hours = actions.do_create_contract(
+        organization=cast.acme, preset=Preset.BANK, start_date=TODAY,
+        covered_products=[shop.product],
+        terms={"unit": "hours", "quantity": 60, "exhaustion_policy": "bill",
+               "overage_rate": "120", "low_balance_threshold": 2},
+        actor=cast.admin,
+    )  # fmt: skip
+    top_up = actions.do_top_up(hours, quantity=60, key="t", price=Decimal(99), actor=None).entry
+    case = case_actions.check_open_case(
+        cast.contact.user, contact=cast.contact, product=shop.product, subject="Slow",
+        description="Posting is slow.", channel="web",
+    )  # fmt: skip
+    time_entry = case_actions.do_log_time(case, agent=cast.agent, minutes=30, actor=cast.agent)
+    consumed = LedgerEntry.objects.get(contract=hours, kind=EntryKind.CONSUME)
+
+    _migrate(BEFORE)  # the columns go, and their values with them
+    _migrate(AFTER)
+
+    top_up, consumed = (LedgerEntry.objects.get(pk=e.pk) for e in (top_up, consumed))
+    assert (top_up.price, top_up.currency) == (Decimal(99), "EUR")
+    assert (consumed.case_id, consumed.time_entry_id) == (case.pk, time_entry.pk)
+    assert Contract.objects.get(pk=hours.pk).terms["low_balance_threshold"] == 2
+    with pytest.raises(DatabaseError), transaction.atomic():
+        LedgerEntry.objects.filter(pk=top_up.pk).update(reason="rewritten")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        LedgerEntry.objects.filter(pk=top_up.pk).delete()
