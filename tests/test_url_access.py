@@ -102,7 +102,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "accounts:magic_link": each(400, ROLES),
     "accounts:home": {ANON: LOGIN, **each(302, CUSTOMERS + STAFF)},
     "accounts:console_home": STAFF_PAGE,
-    "accounts:organization_detail": STAFF_PAGE,
+    "console:organization_detail": STAFF_PAGE,
     "accounts:portal_home": PORTAL_PAGE,
     "catalog:scope_of_support": PUBLIC,
     "portal:case_list": PORTAL_PAGE,
@@ -672,7 +672,7 @@ def world(cast, settings, tmp_path):
     )
     return {
         "pk": {
-            "accounts:organization_detail": cast.acme.pk,
+            "console:organization_detail": cast.acme.pk,
             "api:organization_detail": cast.acme.pk,
             "api:contact_detail": cast.contact.pk,
             "api:contact_deactivate": cast.contact.pk,

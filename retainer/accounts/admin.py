@@ -10,6 +10,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from retainer.accounts import checks
+from retainer.accounts.access import request_user
 from retainer.accounts.forms import OrganizationAdminForm
 from retainer.accounts.models import (
     AccountEvent,
@@ -20,7 +21,6 @@ from retainer.accounts.models import (
     User,
 )
 from retainer.lib.admin import ActionModelAdmin, EventAdmin
-from retainer.lib.auth import request_user
 from retainer.lib.errors import DomainError, report
 
 

@@ -15,6 +15,7 @@ from retainer.accounts.access import (
     access_organization,
     contacts_visible_to,
     organizations_visible_to,
+    request_user,
 )
 from retainer.accounts.filters import ContactFilter, OrganizationFilter
 from retainer.accounts.models import Contact, Organization
@@ -27,7 +28,6 @@ from retainer.accounts.serializers import (
     OrganizationOut,
 )
 from retainer.lib.api import validated
-from retainer.lib.auth import request_user
 
 
 class OrganizationList(generics.ListAPIView):

@@ -12,6 +12,5 @@ urlpatterns = [
     path("login/link/<str:token>/", views.magic_link, name="magic_link"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("console/", views.console_home, name="console_home"),
-    path("console/organizations/<id:pk>/", views.organization_detail, name="organization_detail"),
     path("portal/", views.portal_home, name="portal_home"),
 ]

@@ -16,11 +16,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from retainer.accounts import actions, selectors
-from retainer.accounts.access import access_organization, customer_contact, is_vendor_staff
+from retainer.accounts.access import (
+    customer_contact,
+    is_vendor_staff,
+)
 from retainer.accounts.demo import demo_logins
 from retainer.accounts.filters import OrganizationFilter
 from retainer.accounts.forms import LoginForm, MagicLinkForm
-from retainer.lib.auth import request_user
 from retainer.lib.errors import InvalidInput, report
 from retainer.lib.htmx import is_htmx
 
@@ -85,26 +87,6 @@ def console_home(request: HttpRequest) -> HttpResponse:
         else "accounts/console_home.html"
     )
     return render(request, template, {"filter": filterset, "page": page})
-
-
-@require_safe
-@staff_required
-def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Organization 360: contacts with their markers, contracts and balances, open cases,
-    consumption per month, warnings and out-of-scope history."""
-    from retainer.cases.selectors import organization_360
-
-    organization = access_organization(request_user(request), pk)
-    return render(
-        request,
-        "accounts/organization_detail.html",
-        {
-            "organization": organization,
-            "contacts": selectors.contacts_for_organization(organization=organization),
-            "events": organization.events.select_related("actor", "contact")[:20],
-            **organization_360(organization=organization),
-        },
-    )
 
 
 @require_safe

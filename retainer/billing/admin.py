@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from retainer.accounts.access import request_user
 from retainer.billing import actions
 from retainer.billing.models import (
     BillingEvent,
@@ -22,7 +23,6 @@ from retainer.billing.models import (
     RenewalQuote,
 )
 from retainer.lib.admin import ActionModelAdmin, EventAdmin, ReadOnlyAdmin
-from retainer.lib.auth import request_user
 
 
 @admin.register(BillingRun)

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from retainer.accounts.access import customer_contact, is_vendor_staff
+from retainer.accounts.access import customer_contact, is_vendor_staff, request_user
 from retainer.accounts.models import Organization
 from retainer.billing import actions, checks, exports, selectors
 from retainer.billing.access import access_invoice, invoices_visible_to
@@ -45,7 +45,6 @@ from retainer.billing.serializers import (
     VoidIn,
 )
 from retainer.lib.api import ApiError, require_perm, validated
-from retainer.lib.auth import request_user
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 
 

@@ -6,9 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from retainer.accounts.access import request_user
 from retainer.accounts.views import contact_required
 from retainer.billing.access import invoices_visible_to
-from retainer.lib.auth import request_user
 
 
 @require_safe

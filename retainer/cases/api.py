@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from retainer.accounts.access import is_vendor_staff
+from retainer.accounts.access import is_vendor_staff, request_user
 from retainer.cases import actions, selectors
 from retainer.cases.access import (
     access_attachment,
@@ -56,7 +56,6 @@ from retainer.cases.serializers import (
 )
 from retainer.contracts.choices import Channel
 from retainer.lib.api import require_perm, validated
-from retainer.lib.auth import request_user
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from retainer.lib.uploads import StoredFile, download_response
 

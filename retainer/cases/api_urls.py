@@ -34,7 +34,5 @@ urlpatterns = [
     path("csat/<str:token>/", api.CsatByToken.as_view(), name="csat_by_token"),
     path("defects/", api.DefectList.as_view(), name="defect_list"),
     path("defects/<id:pk>/", api.DefectDetail.as_view(), name="defect_detail"),
-    path(
-        "defects/<id:pk>/fix-release/", api.DefectFixRelease.as_view(), name="defect_fix_release"
-    ),
+    path("defects/<id:pk>/fix-release/", api.DefectFixRelease.as_view(), name="defect_fix_release"),
 ]

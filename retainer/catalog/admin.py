@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from retainer.accounts.access import request_user
 from retainer.catalog import checks
 from retainer.catalog.models import (
     CatalogEvent,
@@ -15,7 +16,6 @@ from retainer.catalog.models import (
     ServiceOffering,
 )
 from retainer.lib.admin import ActionModelAdmin, EventAdmin
-from retainer.lib.auth import request_user
 
 
 class ReleaseInline(admin.TabularInline):

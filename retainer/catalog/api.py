@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from retainer.accounts.access import request_user
 from retainer.catalog import checks, selectors
 from retainer.catalog.models import Environment, Product, Release, ScopePolicy, ServiceOffering
 from retainer.catalog.serializers import (
@@ -31,7 +32,6 @@ from retainer.catalog.serializers import (
     ScopePolicyOut,
 )
 from retainer.lib.api import validated
-from retainer.lib.auth import request_user
 from retainer.lib.errors import InvalidInput
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from retainer.accounts.access import request_user
 from retainer.contracts import actions, checks
 from retainer.contracts.models import (
     Contract,
@@ -21,7 +22,6 @@ from retainer.contracts.models import (
     TrainingRecord,
 )
 from retainer.lib.admin import ActionModelAdmin, EventAdmin, ReadOnlyAdmin
-from retainer.lib.auth import request_user
 from retainer.lib.errors import DomainError, report
 
 

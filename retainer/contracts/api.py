@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from retainer.accounts.access import is_vendor_staff
+from retainer.accounts.access import is_vendor_staff, request_user
 from retainer.catalog.selectors import offerings_for_product
 from retainer.contracts import actions, checks, selectors
 from retainer.contracts.access import (
@@ -69,7 +69,6 @@ from retainer.contracts.serializers import (
     TrainingOut,
 )
 from retainer.lib.api import require_perm, validated
-from retainer.lib.auth import request_user
 from retainer.lib.events import Audience
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 

@@ -10,13 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from retainer.accounts.access import request_user
 from retainer.accounts.views import staff_required
 from retainer.contracts import checks, selectors
 from retainer.contracts.access import access_contract, contracts_visible_to
 from retainer.contracts.choices import ContractStatus, Preset
 from retainer.contracts.forms import CancelForm, TopUpForm
 from retainer.contracts.models import Contract
-from retainer.lib.auth import request_user
 from retainer.lib.errors import DomainError, report
 
 

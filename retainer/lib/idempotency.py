@@ -23,6 +23,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
@@ -30,7 +31,6 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from retainer.lib.auth import request_user
 from retainer.lib.errors import Conflict, InvalidInput
 from retainer.lib.models import IdempotencyKey
 
@@ -80,7 +80,9 @@ def idempotent(view_method: View) -> View:
         if raw is None:
             return view_method(self, request, *args, **kwargs)
         key = validate_key(raw)
-        user = request_user(request)
+        user = request.user
+        if not user.is_authenticated:  # the view's permission classes answer first
+            raise PermissionDenied
         digest = fingerprint(request)
         if IdempotencyKey.objects.filter(user=user, key=key).exists():
             return _replay(user.pk, key, digest)

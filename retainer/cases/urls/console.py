@@ -5,6 +5,7 @@ from retainer.cases.views import console
 app_name = "console"
 
 urlpatterns = [
+    path("console/organizations/<id:pk>/", console.organization_detail, name="organization_detail"),
     path("console/cases/", console.case_queue, name="case_queue"),
     path("console/cases/next/", console.next_case, name="next_case"),
     path("console/cases/<str:public_id>/", console.case_page, name="case_page"),

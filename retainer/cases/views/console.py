@@ -14,6 +14,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from retainer.accounts import selectors as account_selectors
+from retainer.accounts.access import access_organization, request_user
 from retainer.accounts.views import staff_required
 from retainer.cases import actions, selectors, workflow
 from retainer.cases.access import access_case, attachments_visible_to, messages_visible_to
@@ -32,7 +34,6 @@ from retainer.cases.forms.console import (
 from retainer.cases.models import Case, CaseEvent, Defect, RunningTimer
 from retainer.cases.serializers import StaffEventOut
 from retainer.contracts.selectors import balance_summary
-from retainer.lib.auth import request_user
 from retainer.lib.errors import DomainError, report
 from retainer.lib.htmx import is_htmx, without_blanks
 
@@ -328,3 +329,21 @@ def next_case(request: HttpRequest) -> HttpResponse:
             return redirect("console:case_page", public_id=case.public_id)
     messages.info(request, "No open case is waiting.")
     return redirect(reverse("console:case_queue"))
+
+
+@require_safe
+@staff_required
+def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Organization 360: contacts with their markers, contracts and balances, open cases,
+    consumption per month, warnings and out-of-scope history."""
+    organization = access_organization(request_user(request), pk)
+    return render(
+        request,
+        "console/organization_detail.html",
+        {
+            "organization": organization,
+            "contacts": account_selectors.contacts_for_organization(organization=organization),
+            "events": organization.events.select_related("actor", "contact")[:20],
+            **selectors.organization_360(organization=organization),
+        },
+    )

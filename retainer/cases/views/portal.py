@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from retainer.accounts.access import request_user
 from retainer.accounts.models import User
 from retainer.accounts.views import contact_required
 from retainer.cases import actions, workflow
@@ -50,7 +51,6 @@ from retainer.contracts.actions import decide_for
 from retainer.contracts.choices import AllowanceUnit, Channel, Outcome
 from retainer.contracts.entitlement import Decision
 from retainer.contracts.models import Contract
-from retainer.lib.auth import request_user
 from retainer.lib.errors import DomainError, add_to_form, report
 from retainer.lib.htmx import is_htmx
 from retainer.lib.sanitize import clean_line
