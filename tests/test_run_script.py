@@ -52,6 +52,12 @@ def test_the_first_command_serves_the_demo_with_a_live_worker_and_ctrl_c_stops_b
         for k, v in os.environ.items()
         if k not in ("DATABASE_URL", "REDIS_URL", "RETAINER_JOBS_IMMEDIATE", "RETAINER_MEDIA_DIR")
     }
+    # As a user runs it: from a shell whose PATH has no virtual environment in it.
+    venv_bin = str(ROOT / ".venv" / "bin")
+    environ["PATH"] = os.pathsep.join(
+        part for part in environ.get("PATH", "").split(os.pathsep) if part != venv_bin
+    )
+    environ.pop("VIRTUAL_ENV", None)
     environ.update(RETAINER_VAR_DIR=str(tmp_path / "var"), RETAINER_PORT=str(port))
     log = tmp_path / "run.log"
     # A session of its own, like a terminal's foreground group: Ctrl-C reaches all of it.
@@ -78,7 +84,8 @@ def test_the_first_command_serves_the_demo_with_a_live_worker_and_ctrl_c_stops_b
         assert "admin@northwind.example" in output, "the logins are printed"
         assert "Scheduler" in output, "the worker runs the periodic scheduler"
     finally:
-        os.killpg(process.pid, signal.SIGINT)
+        if _group_alive(process.pid):
+            os.killpg(process.pid, signal.SIGINT)
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
