@@ -43,6 +43,7 @@ def draw_incident(
             source_id=str(case.pk),
             actor=actor,
             fresh_key=new_case,
+            links=(case.pk, None),
         )
     except DomainError as exc:
         # Another case took the last incident between decision and consumption: the case

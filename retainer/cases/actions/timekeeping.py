@@ -44,6 +44,7 @@ def _consume_time(entry: TimeEntry, *, actor: User | None) -> None:
             source_type=SourceType.TIME_ENTRY,
             source_id=str(entry.pk),
             actor=actor,
+            links=(entry.case_id, entry.pk),
         )
     except DomainError as exc:
         record(

@@ -70,16 +70,20 @@ def append_entry(
     price: Decimal | None = None,
     reason: str = "",
     reverses: LedgerEntry | None = None,
+    links: tuple[int | None, int | None] | None = None,
 ) -> LedgerEntry:
     """Write one entry on a contract locked by the caller and update the cached balance
     in the same transaction; emit the low-balance and negative-balance events.
 
-    ``price`` is what a top-up costs, in the contract's currency; the entry's ``case`` and
-    ``time_entry`` links are filled from its source here, so callers never pass them.
+    ``price`` is what a top-up costs, in the contract's currency. ``links`` is the
+    ``(case id, time entry id)`` the entry comes from when the caller knows them (the
+    cases app does); otherwise they are read from its source (``source_links``).
     """
     before = locked.balance
     after = before + quantity
-    case_id, time_entry_id = source_links(source_type, source_id, reverses=reverses)
+    case_id, time_entry_id = (
+        links if links is not None else source_links(source_type, source_id, reverses=reverses)
+    )
     priced = bool(overage_quantity) or price is not None
     entry = LedgerEntry.objects.create(
         contract=locked,
@@ -182,6 +186,7 @@ def do_consume(
     source_type: str,
     source_id: str = "",
     actor: User | None,
+    links: tuple[int | None, int | None] | None = None,
 ) -> Movement:
     """Draw ``quantity`` (incidents, or minutes) from the contract, exactly once per ``key``.
 
@@ -199,6 +204,7 @@ def do_consume(
             source_type=source_type,
             source_id=source_id,
             actor=actor,
+            links=links,
         )
 
 
@@ -211,6 +217,7 @@ def consume_locked(
     source_id: str = "",
     actor: User | None,
     fresh_key: bool = False,
+    links: tuple[int | None, int | None] | None = None,
 ) -> Movement:
     """``do_consume`` on a contract the caller locked (``lock_contract``) in its own
     transaction. Raises a ``DomainError`` before writing anything, so the caller may
@@ -247,6 +254,7 @@ def consume_locked(
         source_type=source_type,
         source_id=source_id,
         actor=actor,
+        links=links,
     )
     return Movement(entry, replayed=False)
 
