@@ -21,7 +21,6 @@ from retainer.contracts.choices import (
     ContractStatus,
     EntryKind,
     Outcome,
-    SourceType,
 )
 from retainer.contracts.ledger import Exhausted, split_consumption
 from retainer.contracts.models import Contract, ContractEvent, LedgerEntry, TrainingRecord
@@ -281,14 +280,13 @@ def contract_usage_for(*, user: User) -> list[ContractUsage]:
     )
     drawings = list(
         LedgerEntry.objects.filter(contract__in=contracts, kind__in=DRAWING_KINDS)
-        .only("contract_id", "quantity", "source_type", "source_id", "created_at")
+        .only("contract_id", "quantity", "case_id", "created_at")
         .order_by("created_at", "id")
     )
-    case_of = _cases_of_entries(drawings)
     visible = {
         case.pk: case
         for case in cases_visible_to(user)
-        .filter(pk__in=set(case_of.values()))
+        .filter(pk__in={e.case_id for e in drawings if e.case_id is not None})
         .only("pk", "public_id")
     }
     zone = timezone.get_current_timezone()
@@ -298,9 +296,8 @@ def contract_usage_for(*, user: User) -> list[ContractUsage]:
         per_month: dict[str, int] = defaultdict(int)
         for entry in (e for e in drawings if e.contract_id == contract.pk):
             per_month[entry.created_at.astimezone(zone).strftime("%Y-%m")] -= entry.quantity
-            case_id = case_of.get((entry.source_type, entry.source_id))
-            if case_id is not None:
-                per_case[case_id] -= entry.quantity
+            if entry.case_id is not None:
+                per_case[entry.case_id] -= entry.quantity
         usages.append(
             ContractUsage(
                 contract=contract,
@@ -315,18 +312,3 @@ def contract_usage_for(*, user: User) -> list[ContractUsage]:
 def _contract_order(contract: Contract) -> tuple[int, dt.date, int]:
     active = contract.status == ContractStatus.ACTIVE
     return (0 if active else 1, contract.end_date or dt.date.max, contract.pk)
-
-
-def _cases_of_entries(entries: list[LedgerEntry]) -> dict[tuple[str, str], int]:
-    """Map each ledger source (a case, or a time entry of a case) to its case id."""
-    mapping: dict[tuple[str, str], int] = {}
-    time_ids = set()
-    for entry in entries:
-        if entry.source_type == SourceType.CASE and entry.source_id.isdigit():
-            mapping[(SourceType.CASE, entry.source_id)] = int(entry.source_id)
-        elif entry.source_type == SourceType.TIME_ENTRY and entry.source_id.isdigit():
-            time_ids.add(int(entry.source_id))
-    if time_ids:
-        for pk, case_id in TimeEntry.objects.filter(pk__in=time_ids).values_list("pk", "case_id"):
-            mapping[(SourceType.TIME_ENTRY, str(pk))] = case_id
-    return mapping

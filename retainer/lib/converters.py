@@ -17,3 +17,13 @@ class IdConverter:
 
     def to_url(self, value: int) -> str:
         return str(int(value))
+
+
+def parse_id(raw: object) -> int | None:
+    """A database id from untrusted input (a query parameter, a form field, a source id):
+    one to eighteen ASCII digits, else ``None``. ``str.isdigit`` is not enough: it takes
+    ``²`` and other digits that ``int`` then refuses or the database cannot hold."""
+    text = str(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
+    if 1 <= len(text) <= 18 and text.isascii() and text.isdigit():
+        return int(text)
+    return None

@@ -9,6 +9,7 @@ from django.urls import reverse_lazy
 
 from retainer.cases.choices import CsatRating, Severity
 from retainer.catalog.models import Environment, Product, Release
+from retainer.lib.converters import parse_id
 from retainer.lib.sanitize import clean_line
 
 
@@ -68,7 +69,7 @@ class NewCaseForm(forms.Form):
 
     def _chosen_product(self) -> int | None:
         raw = self.data.get("product") if self.is_bound else self.initial.get("product")
-        return int(raw) if isinstance(raw, str | int) and str(raw).isdigit() else None
+        return parse_id(raw)
 
 
 class PreviewForm(NewCaseForm):

@@ -51,6 +51,7 @@ from retainer.contracts.actions import decide_for
 from retainer.contracts.choices import AllowanceUnit, Channel, Outcome
 from retainer.contracts.entitlement import Decision
 from retainer.contracts.models import Contract
+from retainer.lib.converters import parse_id
 from retainer.lib.errors import DomainError, add_to_form, report
 from retainer.lib.htmx import is_htmx
 from retainer.lib.sanitize import clean_line
@@ -232,10 +233,10 @@ def case_new(request: HttpRequest) -> HttpResponse:
 @contact_required
 def case_releases(request: HttpRequest) -> HttpResponse:
     """The release options of the chosen product (an HTMX fragment for the form)."""
-    product = request.GET.get("product", "")
+    product = parse_id(request.GET.get("product", ""))
     releases = (
-        Release.objects.filter(product_id=int(product), product__is_active=True).order_by("-order")
-        if product.isdigit()
+        Release.objects.filter(product_id=product, product__is_active=True).order_by("-order")
+        if product is not None
         else Release.objects.none()
     )
     return render(request, "portal/partials/release_options.html", {"releases": releases})

@@ -20,6 +20,7 @@ from retainer.contracts.events import (
 )
 from retainer.contracts.ledger import Exhausted, crosses_low_balance, split_consumption
 from retainer.contracts.models import Contract, ContractEvent, LedgerEntry
+from retainer.lib.converters import parse_id
 from retainer.lib.errors import Conflict, InvalidInput
 from retainer.lib.events import record
 
@@ -45,15 +46,16 @@ def source_links(
     """
     if reverses is not None:
         return reverses.case_id, reverses.time_entry_id
-    if not source_id.isdigit():
+    pk = parse_id(source_id)
+    if pk is None:
         return None, None
     if source_type == SourceType.CASE:
-        case = apps.get_model("cases", "Case").objects.filter(pk=int(source_id))
-        return (int(source_id) if case.exists() else None), None
+        case = apps.get_model("cases", "Case").objects.filter(pk=pk)
+        return (pk if case.exists() else None), None
     if source_type == SourceType.TIME_ENTRY:
-        time_entry = apps.get_model("cases", "TimeEntry").objects.filter(pk=int(source_id))
+        time_entry = apps.get_model("cases", "TimeEntry").objects.filter(pk=pk)
         case_id = time_entry.values_list("case_id", flat=True).first()
-        return (case_id, int(source_id)) if case_id is not None else (None, None)
+        return (case_id, pk) if case_id is not None else (None, None)
     return None, None
 
 
