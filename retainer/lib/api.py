@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, pagination, serializers, status
@@ -55,6 +55,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     Django's validation errors, 404 and 403 all leave as ``{"code", "detail"}``."""
     if isinstance(exc, DomainError):
         exc = ApiError(exc.code, exc.detail, status_code=exc.status)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = ApiError(
+            "too_large",
+            "The request body is larger than the server takes.",
+            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     elif isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             errors = {

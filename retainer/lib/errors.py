@@ -73,6 +73,12 @@ class Conflict(DomainError):
     status = 409
 
 
+class PayloadTooLarge(InvalidInput):
+    """The request is larger than the product takes."""
+
+    status = 413
+
+
 def error_messages(exc: DomainError | ValidationError) -> dict[str, list[str]]:
     """``{field or NON_FIELD_ERRORS: [messages]}`` for a domain or validation error."""
     if isinstance(exc, DomainError):
