@@ -6,7 +6,10 @@ validation errors add ``errors`` (field → messages).
 
 from __future__ import annotations
 
+import base64
+import re
 from typing import Any
+from urllib.parse import parse_qs
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -89,13 +92,52 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+def _is_cursor(encoded: str) -> bool:
+    """Whether ``encoded`` has the shape of a cursor DRF wrote: base64 of a query string
+    of offset (``o``), reverse (``r``) and position (``p``)."""
+    if not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", encoded):
+        return False
+    try:
+        fields = parse_qs(base64.b64decode(encoded, validate=True).decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return bool(fields) and set(fields) <= {"o", "r", "p"}
+
+
 class Pagination(pagination.CursorPagination):
-    """Cursor pagination: stable under inserts and O(page) on any table size."""
+    """Cursor pagination: stable under inserts and O(page) on any table size.
+
+    A ``page_size`` that is not a positive whole number, or a ``cursor`` the API did not
+    give out, is a 400 rather than a silent first page (a client would loop on it);
+    a page size above the maximum is served at the maximum.
+    """
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = "-id"
+
+    def get_page_size(self, request: Any) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 6 and int(raw) > 0):
+            raise ApiError(
+                "invalid_page_size",
+                f"page_size must be a whole number from 1 to {self.max_page_size}.",
+            )
+        return min(int(raw), self.max_page_size)
+
+    def decode_cursor(self, request: Any) -> Any:
+        encoded = request.query_params.get(self.cursor_query_param)
+        # DRF's decoder skips characters outside base64 and reads what is left (for
+        # "%%%": nothing, the first page); a cursor it wrote never has them.
+        if encoded is not None and not _is_cursor(encoded):
+            raise ApiError("invalid_cursor", "This cursor is not one the API gave out.")
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise ApiError("invalid_cursor", "This cursor is not one the API gave out.") from None
 
 
 def validated(

@@ -52,3 +52,28 @@ def test_an_ordinary_body_is_parsed_as_before(cast) -> None:
     )
     assert response.status_code == 200, response.json()
     assert response.json()["name"] == "Acme [EMEA] {2027}"
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ({"page_size": "abc"}, "invalid_page_size"),
+        ({"page_size": "0"}, "invalid_page_size"),
+        ({"page_size": "²"}, "invalid_page_size"),
+        ({"cursor": "%%%"}, "invalid_cursor"),
+        ({"cursor": "bm90IGEgY3Vyc29y"}, "invalid_cursor"),  # base64, but not a cursor
+    ],
+)
+def test_a_bad_page_size_or_cursor_is_a_400_not_the_first_page(cast, query, code) -> None:
+    response = cast.client_for(cast.agent).get("/api/v1/organizations/", query)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == code
+
+
+def test_pages_still_follow_their_cursors_and_large_sizes_are_capped(cast) -> None:
+    client = cast.client_for(cast.agent)
+    first = client.get("/api/v1/organizations/", {"page_size": "1"}).json()
+    assert len(first["results"]) == 1 and first["next"]
+    second = client.get(first["next"]).json()
+    assert second["results"] and second["results"][0]["id"] != first["results"][0]["id"]
+    assert client.get("/api/v1/organizations/", {"page_size": "100000"}).status_code == 200
