@@ -17,6 +17,7 @@ from retainer.billing.models import (
     InvoiceLine,
     RenewalQuote,
 )
+from retainer.lib.api import IntegerField
 from retainer.lib.money import CURRENCY_CHOICES
 
 
@@ -32,7 +33,7 @@ class PeriodField(serializers.CharField):
 
 class RunIn(serializers.Serializer):
     period = PeriodField(help_text="The month to bill, YYYY-MM (organization-local).")
-    organization = serializers.IntegerField(required=False, allow_null=True)
+    organization = IntegerField(required=False, allow_null=True)
     issue = serializers.BooleanField(default=True, help_text="Issue the invoices it creates.")
 
 
@@ -41,9 +42,9 @@ class RunOut(serializers.ModelSerializer):
     estimated time left (``null`` until the first batch is written)."""
 
     period = serializers.DateField(format="%Y-%m")
-    progress_percent = serializers.IntegerField(read_only=True)
+    progress_percent = IntegerField(read_only=True)
     items_per_second = serializers.FloatField(read_only=True, allow_null=True)
-    seconds_left = serializers.IntegerField(read_only=True, allow_null=True)
+    seconds_left = IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = BillingRun
@@ -126,7 +127,7 @@ class InvoiceDetailOut(InvoiceOut):
 
 
 class InvoiceIn(serializers.Serializer):
-    organization = serializers.IntegerField()
+    organization = IntegerField()
     period = PeriodField()
     currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
@@ -155,12 +156,12 @@ class PaidIn(serializers.Serializer):
 
 
 class CreditLineIn(serializers.Serializer):
-    line = serializers.IntegerField()
+    line = IntegerField()
     amount = serializers.DecimalField(max_digits=14, decimal_places=4)
 
 
 class CreditNoteIn(serializers.Serializer):
-    invoice = serializers.IntegerField()
+    invoice = IntegerField()
     reason = serializers.CharField(max_length=2000)
     lines = CreditLineIn(many=True, required=False, help_text="Omit to credit in full.")
 
@@ -215,7 +216,7 @@ class RenewalQuoteOut(serializers.ModelSerializer):
 
 
 class GenerateQuotesIn(serializers.Serializer):
-    within_days = serializers.IntegerField(min_value=1, max_value=366, default=60)
+    within_days = IntegerField(min_value=1, max_value=366, default=60)
 
 
 class BilledItemOut(serializers.ModelSerializer):

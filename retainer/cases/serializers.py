@@ -25,6 +25,7 @@ from retainer.catalog.models import Product, Release
 from retainer.catalog.serializers import CatalogRowField
 from retainer.contracts.choices import Channel, Outcome
 from retainer.contracts.models import Contract
+from retainer.lib.api import IntegerField
 from retainer.lib.events import Audience, parse
 
 _DATETIME = serializers.DateTimeField()
@@ -91,11 +92,11 @@ class CaseCustomerOut(serializers.ModelSerializer):
 
 
 class CaseStaffOut(CaseCustomerOut):
-    organization = serializers.IntegerField(source="organization_id")
-    contract = serializers.IntegerField(source="contract_id", allow_null=True)
-    assignee = serializers.IntegerField(source="assignee_id", allow_null=True)
-    queue = serializers.IntegerField(source="queue_id", allow_null=True)
-    defect = serializers.IntegerField(source="defect_id", allow_null=True)
+    organization = IntegerField(source="organization_id")
+    contract = IntegerField(source="contract_id", allow_null=True)
+    assignee = IntegerField(source="assignee_id", allow_null=True)
+    queue = IntegerField(source="queue_id", allow_null=True)
+    defect = IntegerField(source="defect_id", allow_null=True)
 
     class Meta(CaseCustomerOut.Meta):
         fields = [
@@ -229,7 +230,7 @@ class TimeEntryOut(serializers.ModelSerializer):
 
 
 class TimeEntryIn(serializers.Serializer):
-    minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
+    minutes = IntegerField(min_value=1, max_value=24 * 60)
     billable = serializers.BooleanField(required=False, default=True)
     work_date = serializers.DateField(required=False)
     started_at = serializers.DateTimeField(required=False)
@@ -237,14 +238,14 @@ class TimeEntryIn(serializers.Serializer):
 
 
 class TimeEntryUpdateIn(serializers.Serializer):
-    minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)
+    minutes = IntegerField(min_value=1, max_value=24 * 60, required=False)
     billable = serializers.BooleanField(required=False)
     work_date = serializers.DateField(required=False)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
 class DefectOut(serializers.ModelSerializer):
-    linked_cases = serializers.IntegerField(source="cases.count", read_only=True)
+    linked_cases = IntegerField(source="cases.count", read_only=True)
 
     class Meta:
         model = Defect
@@ -282,7 +283,7 @@ class StaffEventOut(serializers.Serializer):
 
     audience: ClassVar[Audience] = Audience.STAFF
 
-    id = serializers.IntegerField()
+    id = IntegerField()
     type = serializers.CharField()
     actor = serializers.CharField(source="actor.full_name", default=None)
     created_at = serializers.DateTimeField()

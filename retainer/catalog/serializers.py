@@ -8,6 +8,7 @@ from rest_framework import serializers
 from retainer.catalog.choices import EnvironmentKind, OfferingKind, PriceUnit
 from retainer.catalog.models import Environment, Product, Release, ScopePolicy, ServiceOffering
 from retainer.catalog.selectors import catalog
+from retainer.lib.api import IntegerField
 from retainer.lib.money import CURRENCY_CHOICES
 
 _CATALOG_MODELS: dict[str, type[Product | Release | Environment]] = {
@@ -76,7 +77,7 @@ class ReleaseOut(serializers.ModelSerializer):
 
 class ReleaseIn(serializers.Serializer):
     version = serializers.CharField(max_length=40)
-    order = serializers.IntegerField(min_value=0, required=False)
+    order = IntegerField(min_value=0, required=False)
     ga_date = serializers.DateField()
     end_of_support_date = serializers.DateField(required=False, allow_null=True)
 
@@ -109,7 +110,7 @@ class ScopePolicyOut(serializers.ModelSerializer):
 
 
 class ScopePolicyIn(serializers.Serializer):
-    supported_previous_releases = serializers.IntegerField(
+    supported_previous_releases = IntegerField(
         min_value=0, max_value=100, allow_null=True, required=False
     )
     honour_end_of_support_dates = serializers.BooleanField(required=False)
@@ -151,8 +152,8 @@ class OfferingIn(serializers.Serializer):
 
 
 class ScopeCheckIn(serializers.Serializer):
-    release = serializers.IntegerField(required=False)
-    environment = serializers.IntegerField(required=False)
+    release = IntegerField(required=False)
+    environment = IntegerField(required=False)
     date = serializers.DateField(required=False)
     modified_source = serializers.BooleanField(required=False, default=False)
     third_party = serializers.BooleanField(required=False, default=False)
@@ -168,6 +169,6 @@ class ScopeFindingOut(serializers.Serializer):
 class ScopeCheckOut(serializers.Serializer):
     in_scope = serializers.BooleanField()
     date = serializers.DateField()
-    current_release = serializers.IntegerField(allow_null=True)
-    supported_releases = serializers.ListField(child=serializers.IntegerField())
+    current_release = IntegerField(allow_null=True)
+    supported_releases = serializers.ListField(child=IntegerField())
     findings = ScopeFindingOut(many=True)

@@ -35,6 +35,7 @@ from retainer.contracts.models import (
     SupportPlan,
     TrainingRecord,
 )
+from retainer.lib.api import IntegerField
 from retainer.lib.events import Audience, parse
 from retainer.lib.money import CURRENCY_CHOICES
 
@@ -48,18 +49,18 @@ class TermsIn(serializers.Serializer):
 
     tier = serializers.ChoiceField(choices=Tier.choices, required=False, allow_blank=True)
     unit = serializers.ChoiceField(choices=AllowanceUnit.choices, required=False)
-    quantity = serializers.IntegerField(required=False, help_text="Incidents, or minutes.")
-    term_months = serializers.IntegerField(required=False, allow_null=True)
-    term_days = serializers.IntegerField(required=False, allow_null=True)
+    quantity = IntegerField(required=False, help_text="Incidents, or minutes.")
+    term_months = IntegerField(required=False, allow_null=True)
+    term_days = IntegerField(required=False, allow_null=True)
     decrement_point = serializers.ChoiceField(choices=DecrementPoint.choices, required=False)
     exhaustion_policy = serializers.ChoiceField(choices=ExhaustionPolicy.choices, required=False)
     overage_rate = amount(required=False, help_text="Per hour, or per incident.")
     low_balance_kind = serializers.ChoiceField(choices=ThresholdKind.choices, required=False)
-    low_balance_threshold = serializers.IntegerField(
+    low_balance_threshold = IntegerField(
         required=False,
         help_text="Incidents, or hours (not minutes) for hour contracts; or a percent.",
     )
-    rollover_cap = serializers.IntegerField(required=False, allow_null=True)
+    rollover_cap = IntegerField(required=False, allow_null=True)
     allowance_expires = serializers.BooleanField(required=False)
     channels = serializers.ListField(
         child=serializers.ChoiceField(choices=Channel.choices), required=False
@@ -67,7 +68,7 @@ class TermsIn(serializers.Serializer):
     authorization_policy = serializers.ChoiceField(
         choices=AuthorizationPolicy.choices, required=False
     )
-    max_named_contacts = serializers.IntegerField(required=False, allow_null=True)
+    max_named_contacts = IntegerField(required=False, allow_null=True)
     required_course = serializers.CharField(required=False, allow_blank=True, max_length=120)
     price_basis = serializers.ChoiceField(choices=PriceBasis.choices, required=False)
     price_amount = amount(required=False)
@@ -137,7 +138,7 @@ class ContractIn(serializers.Serializer):
         queryset=Contact.objects.filter(is_active=True), many=True, required=False
     )
     named_engineer = serializers.BooleanField(required=False)
-    extra_named_contacts = serializers.IntegerField(required=False, min_value=0)
+    extra_named_contacts = IntegerField(required=False, min_value=0)
     reference = serializers.CharField(required=False, allow_blank=True, max_length=60)
     terms = TermsIn(required=False)
 
@@ -254,19 +255,19 @@ class LedgerEntryOut(serializers.ModelSerializer):
 class MovementOut(serializers.Serializer):
     entry = LedgerEntryOut()
     replayed = serializers.BooleanField()
-    balance = serializers.IntegerField()
+    balance = IntegerField()
 
 
 class BalanceOut(serializers.Serializer):
-    contract = serializers.IntegerField()
+    contract = IntegerField()
     unit = serializers.CharField()
-    balance = serializers.IntegerField()
-    granted = serializers.IntegerField()
-    consumed = serializers.IntegerField()
-    overage = serializers.IntegerField()
-    low_balance_at = serializers.IntegerField(allow_null=True)
+    balance = IntegerField()
+    granted = IntegerField()
+    consumed = IntegerField()
+    overage = IntegerField()
+    low_balance_at = IntegerField(allow_null=True)
     low_balance_warned = serializers.BooleanField()
-    ledger_sum = serializers.IntegerField()
+    ledger_sum = IntegerField()
 
 
 class ContractEventOut(serializers.ModelSerializer):
@@ -307,14 +308,14 @@ class DecisionRecordIn(DecisionRequestIn):
 
 
 class ConsideredOut(serializers.Serializer):
-    contract = serializers.IntegerField()
+    contract = IntegerField()
     eligible = serializers.BooleanField()
     reason = serializers.CharField()
     billable = serializers.BooleanField()
 
 
 class OfferingBrief(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = IntegerField()
     kind = serializers.CharField()
     name = serializers.CharField()
     price = amount()
@@ -326,7 +327,7 @@ class DecisionOut(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     reason = serializers.CharField()
     sentence = serializers.CharField()
-    contract = serializers.IntegerField(allow_null=True)
+    contract = IntegerField(allow_null=True)
     considered = ConsideredOut(many=True)
     offering_kind = serializers.CharField(allow_blank=True)
     offering = OfferingBrief(allow_null=True)

@@ -92,6 +92,21 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+#: The range of the integer columns inputs land in (Django's ``IntegerField``).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+class IntegerField(serializers.IntegerField):
+    """DRF's ``IntegerField``, bounded by default to the integer columns' range: an
+    unbounded one passed 2**70 through to the database driver, which answered 500. Give
+    explicit ``min_value``/``max_value`` where the rule is tighter."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", INT_MIN)
+        kwargs.setdefault("max_value", INT_MAX)
+        super().__init__(**kwargs)
+
+
 def _is_cursor(encoded: str) -> bool:
     """Whether ``encoded`` has the shape of a cursor DRF wrote: base64 of a query string
     of offset (``o``), reverse (``r``) and position (``p``)."""
