@@ -33,7 +33,7 @@ def _serializer_classes() -> list[type[serializers.Serializer]]:
 
 def _integer_fields(cls: type[serializers.Serializer]) -> list[tuple[str, Any]]:
     fields = []
-    for name, field in cls._declared_fields.items():  # type: ignore[attr-defined]
+    for name, field in cls._declared_fields.items():
         inner = field.child if isinstance(field, serializers.ListField) else field
         if isinstance(inner, serializers.IntegerField) and not field.read_only:
             fields.append((f"{cls.__module__}.{cls.__name__}.{name}", inner))
