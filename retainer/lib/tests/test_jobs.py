@@ -131,7 +131,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _environ(var_dir: Path, **extra: str) -> dict[str, str]:
+def worker_environ(var_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a worker process on its own var dir (``extra`` wins)."""
     environ = {
         k: v
         for k, v in os.environ.items()
@@ -141,8 +142,8 @@ def _environ(var_dir: Path, **extra: str) -> dict[str, str]:
         RETAINER_VAR_DIR=str(var_dir),
         RETAINER_JOBS_IMMEDIATE="false",
         DJANGO_SETTINGS_MODULE="retainer.settings",
-        **extra,
     )
+    environ.update(extra)
     return environ
 
 
@@ -164,7 +165,7 @@ def _manage(environ: dict[str, str], *args: str) -> str:
 @pytest.fixture(scope="module")
 def migrated_var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     var_dir = tmp_path_factory.mktemp("jobs") / "var"
-    _manage(_environ(var_dir), "migrate", "--no-input", "-v", "0")
+    _manage(worker_environ(var_dir), "migrate", "--no-input", "-v", "0")
     return var_dir
 
 
@@ -223,7 +224,7 @@ def _run_a_job_through_a_consumer(environ: dict[str, str], tmp_path: Path) -> No
 def test_a_consumer_on_the_embedded_sqlite_queue_runs_an_enqueued_job(
     migrated_var_dir: Path, tmp_path: Path
 ) -> None:
-    environ = _environ(migrated_var_dir)
+    environ = worker_environ(migrated_var_dir)
     _run_a_job_through_a_consumer(environ, tmp_path)
     assert (migrated_var_dir / "jobs.sqlite3").exists()
 
@@ -262,7 +263,7 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 def test_a_consumer_on_redis_runs_an_enqueued_job(
     migrated_var_dir: Path, redis_url: str, tmp_path: Path
 ) -> None:
-    _run_a_job_through_a_consumer(_environ(migrated_var_dir, REDIS_URL=redis_url), tmp_path)
+    _run_a_job_through_a_consumer(worker_environ(migrated_var_dir, REDIS_URL=redis_url), tmp_path)
     # The job went through Redis, not the embedded file.
     keys = redis.Redis.from_url(redis_url).keys("huey.*.retainer*")
     assert keys, "nothing of the queue is in Redis"

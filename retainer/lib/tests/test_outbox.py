@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import sqlite3
 import subprocess
@@ -20,6 +19,7 @@ from retainer.lib import outbox
 from retainer.lib.events import Audience, event_class, parse, record, record_many
 from retainer.lib.models import DeliveryStatus, OutboxDelivery, OutboxMessage
 from retainer.lib.tests.outbox_probe import FAILING, ProbeTicked
+from retainer.lib.tests.test_jobs import worker_environ
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -175,21 +175,6 @@ def test_a_delivery_someone_else_made_is_not_made_again(probe_table: None) -> No
 # --- Once, across a killed worker -------------------------------------------------------------
 
 
-def _environ(var_dir: Path) -> dict[str, str]:
-    environ = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "RETAINER_JOBS_IMMEDIATE", "RETAINER_MEDIA_DIR")
-    }
-    environ.update(
-        RETAINER_VAR_DIR=str(var_dir),
-        RETAINER_JOBS_IMMEDIATE="false",
-        DJANGO_SETTINGS_MODULE="retainer.lib.tests.settings_outbox",
-        OUTBOX_PROBE_SLEEP="0.05",
-    )
-    return environ
-
-
 def _manage(environ: dict[str, str], code: str | None = None, *args: str) -> str:
     command = [
         sys.executable,
@@ -246,7 +231,11 @@ def test_every_message_reaches_its_subscriber_once_across_a_killed_worker(
     tmp_path: Path,
 ) -> None:
     var_dir = tmp_path / "var"
-    environ = _environ(var_dir)
+    environ = worker_environ(
+        var_dir,
+        DJANGO_SETTINGS_MODULE="retainer.lib.tests.settings_outbox",
+        OUTBOX_PROBE_SLEEP="0.05",
+    )
     _manage(environ, None, "migrate", "--no-input", "-v", "0")
     # Writing the events enqueues their dispatch job; no worker runs yet.
     _manage(environ, SETUP)
