@@ -53,6 +53,7 @@ def serve(options: Sequence[str]) -> None:
         "-",
         "--log-level",
         "warning",
+        "--preload",
         *options,
     ]
     os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter, no shell

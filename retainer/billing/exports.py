@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook
-
 from retainer.billing.models import InvoiceLine
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -94,6 +92,8 @@ def to_csv(rows: list[list[Any]]) -> bytes:
 
 
 def to_xlsx(rows: list[list[Any]]) -> bytes:
+    from openpyxl import Workbook  # 9 MB: loaded by the first spreadsheet export only
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Invoice lines")
     sheet.append(HEADER)

@@ -7,9 +7,10 @@ import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from faker import Faker
+if TYPE_CHECKING:
+    from faker import Faker
 
 T = TypeVar("T")
 
@@ -31,6 +32,8 @@ class DemoContext:
 def make_context(
     *, scale: int, today: dt.date, seed: int, log: Callable[[str], None]
 ) -> DemoContext:
+    from faker import Faker  # 14 MB: loaded by the demo builder only, never by a server
+
     faker = Faker("en_US")
     faker.seed_instance(seed)
     return DemoContext(scale=scale, today=today, faker=faker, rng=random.Random(seed), log=log)

@@ -14,14 +14,14 @@ from conftest import ROOT, run_bench
 
 @pytest.mark.slow
 def test_concurrent_intake_stores_and_consumes_every_acknowledged_case_once() -> None:
-    fields = run_bench("intake.py", "--clients", "4", "--seconds", "3")
+    fields = run_bench("intake.py", "--clients", "4", "--seconds", "3", "--hello-seconds", "1")
     assert fields["errors"] == "0"
     assert int(fields["cases_per_s"]) > 0
 
 
 @pytest.mark.slow
 def test_clients_racing_with_the_same_keys_get_one_case_per_key() -> None:
-    fields = run_bench("intake.py", "--clients", "4", "--seconds", "3", "--same-keys")
+    fields = run_bench("intake.py", "--clients", "4", "--seconds", "3", "--hello-seconds", "1", "--same-keys")
     assert fields["errors"] == "0"
 
 
@@ -31,7 +31,7 @@ def test_intake_recovers_from_a_postgresql_restart_without_losing_an_acknowledge
     # A cluster of its own, which the benchmark restarts halfway through the run.
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "intake.py"), "--db", "postgres",
-         "--clients", "4", "--seconds", "6", "--restart-postgres"],
+         "--clients", "4", "--seconds", "6", "--hello-seconds", "1", "--restart-postgres"],
         capture_output=True, text=True, timeout=600, cwd=ROOT, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
