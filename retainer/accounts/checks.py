@@ -114,3 +114,13 @@ def check_save_team(actor: User, team: Team | None, **values: Any) -> Team:
     """Create (``team`` is None, ``accounts.add_team``) or change a team."""
     require_staff_permission(actor, "accounts.add_team" if team is None else "accounts.change_team")
     return actions.do_save_team(team, actor=actor, **values)
+
+
+# --- Preferences ---------------------------------------------------------------------------
+
+
+def check_set_preferences(actor: User, **values: Any) -> User:
+    """A staff member sets their own preferences (no one sets another's)."""
+    if not is_vendor_staff(actor):
+        raise NotPermitted("permission_denied", "Only vendor staff have console preferences.")
+    return actions.do_set_preferences(actor, actor=actor, **values)

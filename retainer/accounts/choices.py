@@ -35,3 +35,5 @@ class AccountEventType(models.TextChoices):
     USER_REACTIVATED = "user_reactivated"
     TEAM_CREATED = "team_created"
     TEAM_UPDATED = "team_updated"
+    SIGN_IN_LOCKED = "sign_in_locked"
+    PREFERENCES_CHANGED = "preferences_changed"

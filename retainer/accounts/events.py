@@ -199,3 +199,35 @@ class TeamUpdated(AccountEventBase):
 
     team_name: str
     members: list[int]
+
+
+# --- Sign-in and preferences (staff-only) ----------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignInLocked(AccountEventBase):
+    """Password sign-in was locked after repeated failures, for an account or an address.
+
+    ``accounts/throttling.py`` records it on the failure that reaches a limit: the
+    account's (the row's ``user``, empty when no account has that name) or the client
+    address's. Locked attempts are refused until a cool-off window passes without any."""
+
+    name = "sign_in.locked"
+    type = AccountEventType.SIGN_IN_LOCKED
+
+    #: ``account`` or ``address``: which limit was reached.
+    locked: str
+    #: The client's IP address.
+    address: str | None
+    #: Failures counted against that limit within the cool-off window.
+    failures: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreferencesChanged(AccountEventBase):
+    """A staff member changed their own preferences (keyboard shortcuts)."""
+
+    name = "user.preferences_changed"
+    type = AccountEventType.PREFERENCES_CHANGED
+
+    changes: Changes

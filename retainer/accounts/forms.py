@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from typing import Any
 
 from django import forms
@@ -9,6 +11,12 @@ from retainer.accounts.actions import (
     organization_domain_errors,
 )
 from retainer.accounts.models import Organization
+from retainer.accounts.shortcuts import (
+    SHORTCUTS,
+    effective_keys,
+    overrides_for,
+    shortcut_key_errors,
+)
 from retainer.lib.timezones import TIME_ZONE_CHOICES
 
 
@@ -67,3 +75,52 @@ class OrganizationAdminForm(forms.ModelForm):
         if owner_error:
             self.add_error("account_owner", owner_error)
         return cleaned
+
+
+class PreferencesForm(forms.Form):
+    """A staff member's keyboard shortcuts: on or off, and one key per shortcut."""
+
+    shortcuts_enabled = forms.BooleanField(
+        label="Use single-key shortcuts in the console",
+        required=False,
+        help_text="Off, no key does anything by itself: useful with speech input, or when "
+        "keys are pressed by accident.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for shortcut in SHORTCUTS:
+            self.fields[f"key_{shortcut.action}"] = forms.CharField(
+                label=shortcut.label,
+                max_length=1,
+                strip=False,
+                help_text=f"Default: {shortcut.key}",
+                widget=forms.TextInput(attrs={"size": 2, "autocomplete": "off"}),
+            )
+
+    @classmethod
+    def for_user(cls, user: Any, data: Any = None) -> PreferencesForm:
+        keys = effective_keys(user.shortcut_keys)
+        initial = {"shortcuts_enabled": user.shortcuts_enabled}
+        initial.update({f"key_{action}": key for action, key in keys.items()})
+        return cls(data, initial=initial)
+
+    def key_fields(self) -> list[Any]:
+        return [self[f"key_{shortcut.action}"] for shortcut in SHORTCUTS]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        keys = {
+            s.action: cleaned[f"key_{s.action}"] for s in SHORTCUTS if f"key_{s.action}" in cleaned
+        }
+        for action, message in shortcut_key_errors(keys).items():
+            self.add_error(f"key_{action}", message)
+        return cleaned
+
+    def values(self) -> dict[str, Any]:
+        """The arguments of ``checks.check_set_preferences``."""
+        keys = {s.action: self.cleaned_data[f"key_{s.action}"] for s in SHORTCUTS}
+        return {
+            "shortcuts_enabled": self.cleaned_data["shortcuts_enabled"],
+            "shortcut_keys": overrides_for(keys),
+        }

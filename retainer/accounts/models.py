@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from retainer.accounts.choices import AccountEventType, ContactRole
+from retainer.accounts.shortcuts import validate_shortcut_keys
 from retainer.lib.money import CurrencyField, validate_currency
 from retainer.lib.timezones import validate_time_zone
 
@@ -58,6 +59,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    shortcuts_enabled = models.BooleanField(
+        "keyboard shortcuts",
+        default=True,
+        help_text="The console's single-key shortcuts; off, no key does anything by itself.",
+    )
+    shortcut_keys = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_shortcut_keys],
+        help_text="The user's own key for a shortcut (accounts/shortcuts.py), by shortcut; "
+        "the others keep their default key.",
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -12,5 +12,6 @@ urlpatterns = [
     path("login/link/<str:token>/", views.magic_link, name="magic_link"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("console/", views.console_home, name="console_home"),
+    path("account/preferences/", views.preferences, name="preferences"),
     path("portal/", views.portal_home, name="portal_home"),
 ]

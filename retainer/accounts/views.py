@@ -6,28 +6,40 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from retainer.accounts import actions, selectors
+from retainer.accounts import actions, checks, selectors
 from retainer.accounts.access import (
     customer_contact,
     is_vendor_staff,
+    request_user,
 )
 from retainer.accounts.demo import demo_logins
 from retainer.accounts.filters import OrganizationFilter
-from retainer.accounts.forms import LoginForm, MagicLinkForm
-from retainer.lib.errors import InvalidInput, report
+from retainer.accounts.forms import LoginForm, MagicLinkForm, PreferencesForm
+from retainer.lib.errors import DomainError, InvalidInput, add_to_form, report
 from retainer.lib.htmx import is_htmx
+
+LOCKED_MESSAGE = (
+    "Too many failed sign-ins for this account or from your network. For your security, "
+    "password sign-in is paused: try again in {minutes} minutes (each new attempt restarts "
+    "the wait), or ask your administrator."
+)
 
 
 class LoginView(auth_views.LoginView):
+    """Password sign-in. After too many failures (``accounts/throttling.py``) the form
+    comes back with status 429 and says so, and the password is not checked."""
+
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
@@ -36,6 +48,38 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["demo_logins"] = demo_logins() if settings.MODE == "demo" else []
         return context
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        if getattr(self.request, "axes_locked_out", False):
+            return locked_login_page(self.request)
+        return super().form_invalid(form)
+
+
+def locked_login_page(request: HttpRequest) -> HttpResponse:
+    """The sign-in form (the address kept, no password check's error) with the lockout
+    message, status 429 and ``Retry-After``."""
+    form = LoginForm(request, initial={"username": request.POST.get("username", "")})
+    cool_off = settings.AXES_COOLOFF_TIME
+    message = LOCKED_MESSAGE.format(minutes=int(cool_off.total_seconds() // 60))
+    context = {
+        "form": form,
+        "locked_message": message,
+        "next": request.POST.get("next", ""),
+        "demo_logins": demo_logins() if settings.MODE == "demo" else [],
+    }
+    response = render(request, "accounts/login.html", context, status=429)
+    response["Retry-After"] = str(int(cool_off.total_seconds()))
+    return response
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: Any = None
+) -> HttpResponse:
+    """``AXES_LOCKOUT_CALLABLE``: the answer to a sign-in the throttle refused, whichever
+    door it came through (the sign-in page has answered already; the admin's gets ours)."""
+    if original_response is not None and original_response.status_code == 429:
+        return original_response
+    return locked_login_page(request)
 
 
 def staff_required(view: Any) -> Any:
@@ -67,8 +111,14 @@ def contact_required(view: Any) -> Any:
 @require_safe
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Send each role to its own home: staff to the console, contacts to the portal."""
-    if is_vendor_staff(request.user):
+    """Send each role to the page it starts its day on: managers (and admins) to the team
+    overview, billing to the invoices, agents to their queue, contacts to the portal."""
+    user = request.user
+    if is_vendor_staff(user):
+        if user.has_perm("accounts.change_team"):
+            return redirect("console:team_overview")
+        if user.has_perm("billing.change_invoice") and not user.has_perm("cases.change_case"):
+            return redirect("billing:invoice_list")
         return redirect("console:case_queue")
     if customer_contact(request.user) is not None:
         return redirect("accounts:portal_home")
@@ -87,6 +137,26 @@ def console_home(request: HttpRequest) -> HttpResponse:
         else "accounts/console_home.html"
     )
     return render(request, template, {"filter": filterset, "page": page})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    """The signed-in staff member's own preferences: keyboard shortcuts on or off, and
+    the key of each."""
+    user = request_user(request)
+    form = PreferencesForm.for_user(user, request.POST if request.method == "POST" else None)
+    if request.method != "POST":
+        return render(request, "accounts/preferences.html", {"form": form})
+    if form.is_valid():
+        try:
+            checks.check_set_preferences(user, **form.values())
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, "Preferences saved.")
+            return redirect("accounts:preferences")
+    return render(request, "accounts/preferences.html", {"form": form}, status=400)
 
 
 @require_safe

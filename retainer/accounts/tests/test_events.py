@@ -32,6 +32,8 @@ SAMPLES: list[Event] = [
     events.UserReactivated(),
     events.TeamCreated(team_name="Tier 1", members=[1, 2]),
     events.TeamUpdated(team_name="Tier 1", members=[2]),
+    events.SignInLocked(locked="account", address="192.0.2.10", failures=5),
+    events.PreferencesChanged(changes={"shortcuts_enabled": {"old": True, "new": False}}),
 ]
 
 

@@ -11,10 +11,18 @@ def test_the_login_page_shows_demo_logins_only_when_demo_users_exist(client, db)
 
 
 def test_each_role_lands_on_its_home_after_signing_in(cast, client):
-    response = client.post("/login/", {"username": "agent@vendor.test", "password": PASSWORD})
-    assert response.status_code == 302
-    assert client.get(response["Location"])["Location"] == "/console/cases/"
-    client.logout()
+    homes = {
+        "agent@vendor.test": "/console/cases/",
+        "billing@vendor.test": "/console/invoices/",
+        "manager@vendor.test": "/console/team/",
+        "admin@vendor.test": "/console/team/",
+    }
+    for email, home in homes.items():
+        response = client.post("/login/", {"username": email, "password": PASSWORD})
+        assert response.status_code == 302
+        assert client.get(response["Location"])["Location"] == home, email
+        assert client.get(home).status_code == 200, email
+        client.logout()
     response = client.post(
         "/login/", {"username": "carl@acme.test", "password": PASSWORD}, follow=True
     )

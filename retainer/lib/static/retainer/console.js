@@ -22,33 +22,56 @@
     body.scrollIntoView({ block: "center" });
   }
 
-  document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
-    var dialog = document.getElementById("shortcuts");
-    switch (event.key) {
-      case "?":
-        if (dialog && !dialog.open) dialog.showModal();
-        break;
-      case "j":
-        click("[data-shortcut=j]") || (window.location.href = "/console/cases/next/");
-        break;
-      case "r":
-        focusReply(false);
-        break;
-      case "n":
-        focusReply(true);
-        break;
-      case "a":
-        click("#assign-me");
-        break;
-      case "t":
-        click("#timer-toggle");
-        break;
-      default:
-        return;
-    }
-    event.preventDefault();
+  // Each user's shortcuts (WCAG 2.1.4): off, or remapped, on their preferences page. The
+  // server renders them in <meta name="retainer-shortcuts" content='{"enabled": …, "keys":
+  // {action: key}}'>; without it (or unreadable) the defaults apply.
+  var DEFAULT_KEYS = { next: "j", reply: "r", note: "n", assign: "a", timer: "t", help: "?" };
+
+  function shortcutSettings() {
+    var meta = document.querySelector('meta[name="retainer-shortcuts"]');
+    var settings = { enabled: true, keys: DEFAULT_KEYS };
+    if (!meta) return settings;
+    try {
+      var parsed = JSON.parse(meta.getAttribute("content"));
+      settings.enabled = parsed.enabled !== false;
+      settings.keys = Object.assign({}, DEFAULT_KEYS, parsed.keys || {});
+    } catch (e) { /* keep the defaults */ }
+    return settings;
+  }
+
+  var ACTIONS = {
+    help: function () {
+      var dialog = document.getElementById("shortcuts");
+      if (dialog && !dialog.open) dialog.showModal();
+    },
+    next: function () {
+      click("[data-shortcut=j]") || (window.location.href = "/console/cases/next/");
+    },
+    reply: function () { focusReply(false); },
+    note: function () { focusReply(true); },
+    assign: function () { click("#assign-me"); },
+    timer: function () { click("#timer-toggle"); }
+  };
+
+  var shortcuts = shortcutSettings();
+  var actionFor = {};
+  Object.keys(shortcuts.keys).forEach(function (action) {
+    actionFor[shortcuts.keys[action]] = action;
+    // Shown keys follow the user's choice: <kbd data-shortcut-key="next">j</kbd>.
+    document.querySelectorAll('[data-shortcut-key="' + action + '"]').forEach(function (el) {
+      el.textContent = shortcuts.keys[action];
+    });
   });
+
+  if (shortcuts.enabled) {
+    document.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+      var action = actionFor[event.key];
+      if (!action || !ACTIONS[action]) return;
+      ACTIONS[action]();
+      event.preventDefault();
+    });
+  }
 
   function human(ms) {
     var negative = ms < 0;
