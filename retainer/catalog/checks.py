@@ -5,7 +5,8 @@ admin).
 model's add (new object) or change permission with ``NotPermitted`` (403 everywhere) and
 then calls the ``do_save_*`` action, which validates the whole input before it writes.
 ``authorize_save`` states the rule alone for a door that must refuse before it parses
-its input.
+its input. Reading the catalog in the console needs ``catalog.view_product``, which every
+staff role holds (``authorize_view``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ def authorize_save(actor: Any, model: type[models.Model], *, creating: bool) -> 
         require_staff_permission(actor, f"catalog.add_{name}", f"catalog.change_{name}")
     else:
         require_staff_permission(actor, f"catalog.{'add' if creating else 'change'}_{name}")
+
+
+def authorize_view(actor: Any) -> None:
+    """Every staff role reads the catalog in the console; customers read only the
+    published scope of support."""
+    require_staff_permission(actor, "catalog.view_product")
 
 
 def check_save_product(actor: User, product: Product | None, **values: Any) -> Product:
@@ -57,3 +64,12 @@ def check_save_offering(
 ) -> ServiceOffering:
     authorize_save(actor, ServiceOffering, creating=offering is None)
     return actions.do_save_offering(offering, actor=actor, **values)
+
+
+def check_set_offering_active(
+    actor: User, offering: ServiceOffering, *, active: bool
+) -> ServiceOffering:
+    """Withdraw an offering (``active=False``: no longer proposed for out-of-scope work nor
+    published) or offer it again; ``catalog.change_serviceoffering`` either way."""
+    authorize_save(actor, ServiceOffering, creating=False)
+    return actions.do_save_offering(offering, actor=actor, is_active=active)

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from retainer.catalog.models import Environment, Product, Release, ScopePolicy, ServiceOffering
 from retainer.catalog.scope import PolicyFacts, ReleaseFacts, ScopeVerdict, evaluate_scope
@@ -127,16 +127,43 @@ def offerings_for_product(
     return offerings.order_by(F("product_id").asc(nulls_last=True), "price")
 
 
+def _with_scope(products: QuerySet[Product]) -> QuerySet[Product]:
+    return products.select_related("scope_policy").prefetch_related(
+        Prefetch("releases", queryset=Release.objects.order_by("-order")),
+        "scope_policy__supported_environments",
+        Prefetch("offerings", queryset=ServiceOffering.objects.filter(is_active=True)),
+    )
+
+
 def products_with_scope() -> QuerySet[Product]:
     """Active products with releases and policy loaded, for the published scope page."""
+    return _with_scope(Product.objects.filter(is_active=True))
+
+
+def product_with_scope(*, pk: int) -> Product:
+    """One product, active or not, loaded as for the published scope page (the console's
+    product page shows what that page says about it)."""
+    return _with_scope(Product.objects.filter(pk=pk)).get()
+
+
+def products_for_console() -> QuerySet[Product]:
+    """Every product with its release count, newest release and scope policy, for the
+    console's list (a fixed number of queries however many products)."""
+    newest = Release.objects.filter(product=OuterRef("pk")).order_by("-order")
     return (
-        Product.objects.filter(is_active=True)
-        .select_related("scope_policy")
-        .prefetch_related(
-            Prefetch("releases", queryset=Release.objects.order_by("-order")),
-            "scope_policy__supported_environments",
-            Prefetch("offerings", queryset=ServiceOffering.objects.filter(is_active=True)),
+        Product.objects.select_related("scope_policy")
+        .annotate(
+            release_count=Count("releases"),
+            newest_version=Subquery(newest.values("version")[:1]),
         )
+        .order_by("name")
+    )
+
+
+def offerings_for_console() -> QuerySet[ServiceOffering]:
+    """Every service offering, active or not, with its product (general ones first)."""
+    return ServiceOffering.objects.select_related("product").order_by(
+        F("product__name").asc(nulls_first=True), "kind", "name"
     )
 
 
