@@ -40,7 +40,12 @@ def decisions_visible_to(user: User) -> QuerySet[EntitlementDecision]:
     contact = customer_contact(user)
     if contact is None:
         return EntitlementDecision.objects.none()
-    return EntitlementDecision.objects.filter(organization_id=contact.organization_id)
+    decisions = EntitlementDecision.objects.filter(organization_id=contact.organization_id)
+    # The same rule as the cases they were taken for: a contact of an organization that
+    # does not share cases sees the decisions of their own requests only.
+    if not contact.is_customer_admin and not contact.organization.share_cases_with_colleagues:
+        decisions = decisions.filter(contact=contact)
+    return decisions
 
 
 def access_decision(

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from retainer.accounts.access import request_user
@@ -22,7 +24,7 @@ from retainer.contracts.models import (
     TrainingRecord,
 )
 from retainer.lib.admin import ActionModelAdmin, EventAdmin, ReadOnlyAdmin
-from retainer.lib.errors import DomainError, report
+from retainer.lib.errors import DomainError, add_to_form, report
 
 
 @admin.register(SupportPlan)
@@ -63,10 +65,40 @@ class LedgerInline(admin.TabularInline):
         return False
 
 
+class ContractAdminForm(forms.ModelForm):
+    """Refuses named contacts over the plan's limit (or of another organization) as a form
+    error, by the rule the action applies (``actions.check_named_contacts``), so saving
+    never meets the refusal half-way."""
+
+    class Meta:
+        model = Contract
+        fields = ("name", "named_contacts", "reference")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        contract = self.instance
+        if "named_contacts" in data and contract.pk is not None:
+            try:
+                actions.check_named_contacts(
+                    contract.organization,
+                    contract.plan_terms,
+                    list(data["named_contacts"]),
+                    contract.extra_named_contacts,
+                )
+            except ValidationError as exc:
+                add_to_form(self, exc)
+        if "name" in data:
+            try:
+                data["name"] = actions.clean_name(data["name"])
+            except ValidationError as exc:
+                add_to_form(self, exc)
+        return data
+
+
 @admin.register(Contract)
 class ContractAdmin(ActionModelAdmin):
     list_display = (
-        "id",
+        "name",
         "organization",
         "preset",
         "status",
@@ -79,7 +111,7 @@ class ContractAdmin(ActionModelAdmin):
         "low_balance_warned",
     )
     list_filter = ("status", "preset", "unit", "low_balance_warned")
-    search_fields = ("organization__name", "reference")
+    search_fields = ("name", "organization__name", "reference")
     list_select_related = ("organization",)
     inlines = [LedgerInline]
     readonly_fields = (
@@ -102,9 +134,10 @@ class ContractAdmin(ActionModelAdmin):
         "previous",
         "created_at",
     )
-    fields = (*readonly_fields, "named_contacts", "reference")
+    fields = ("name", *readonly_fields, "named_contacts", "reference")
     filter_horizontal = ("named_contacts",)
     actions = ["renew", "expire"]
+    form = ContractAdminForm
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # sold through the API, which prices and grants in one action
@@ -112,8 +145,11 @@ class ContractAdmin(ActionModelAdmin):
     def save_with_action(
         self, request: HttpRequest, obj: Any, values: dict[str, Any], change: bool
     ) -> Any:
+        user = request_user(request)
+        if "name" in values:
+            obj = checks.check_rename_contract(user, obj, name=values["name"])
         if "named_contacts" in values:
-            checks.check_set_named_contacts(request_user(request), obj, values["named_contacts"])
+            checks.check_set_named_contacts(user, obj, values["named_contacts"])
         return obj
 
     @admin.action(description="Renew selected contracts", permissions=["change"])

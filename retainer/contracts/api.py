@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -68,7 +68,7 @@ from retainer.contracts.serializers import (
     TrainingIn,
     TrainingOut,
 )
-from retainer.lib.api import require_perm, validated
+from retainer.lib.api import by_audience, require_perm, validated
 from retainer.lib.events import Audience
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 
@@ -180,8 +180,32 @@ class ContractCancel(APIView):
 
 
 class ContractTopUp(APIView):
+    """POST a top-up, exactly once per key: the ``Idempotency-Key`` header or the body's
+    ``key`` (the ledger key is ``top-up:<key>``)."""
+
     @extend_schema(
-        request=TopUpIn, responses={201: MovementOut}, parameters=[IDEMPOTENCY_PARAMETER]
+        request=TopUpIn,
+        responses={
+            201: OpenApiResponse(MovementOut, description="The new ledger entry."),
+            200: OpenApiResponse(
+                MovementOut,
+                description=(
+                    "A `key` already used on this contract: the original entry, "
+                    "`replayed: true`, nothing moved."
+                ),
+            ),
+        },
+        parameters=[IDEMPOTENCY_PARAMETER],
+        description=(
+            "Adds allowance (incidents, or minutes; `unit=hours` for hours), priced with "
+            "`price`/`currency` when it is sold. Exactly once per key: with an "
+            "`Idempotency-Key` header a replay of the same request returns the stored "
+            "response (same status and body, header `Idempotent-Replayed: true`) and the "
+            "same header with a different body is a 409 `idempotency_key_reused`; the "
+            "body's `key` (or the header, when `key` is absent) is also the ledger key "
+            "`top-up:<key>`, so the same key sent again in another request moves nothing "
+            "and answers 200 with the original entry and `replayed: true`."
+        ),
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
@@ -327,6 +351,9 @@ def _decision_out(
     return serializer(listed if many else rows, many=many, context=context)
 
 
+@extend_schema_view(
+    get=extend_schema(responses=by_audience(EntitlementDecisionOut, CustomerDecisionOut))
+)
 class DecisionList(generics.ListAPIView):
     """Decisions; ``?case=<public id>`` gives the one taken for a case."""
 
@@ -363,7 +390,7 @@ class DecisionList(generics.ListAPIView):
 
 
 class DecisionDetail(APIView):
-    @extend_schema(responses=EntitlementDecisionOut)
+    @extend_schema(responses=by_audience(EntitlementDecisionOut, CustomerDecisionOut))
     def get(self, request: Request, pk: int) -> Response:
         return Response(_decision_out(request, access_decision(request_user(request), pk)).data)
 

@@ -77,6 +77,31 @@ def authorize_change_plans(actor: Any) -> None:
     require_staff_permission(actor, "contracts.add_supportplan")
 
 
+# The terms a door may state in the plan's own unit (incidents, or hours for hour plans).
+PLAN_QUANTITIES = ("quantity", "rollover_cap")
+
+
+def plan_quantities(terms: dict[str, Any], unit: str) -> dict[str, Any]:
+    """``terms`` with its quantities (``PLAN_QUANTITIES``) stated in the plan's unit as
+    people count it turned into the unit the terms store: whole minutes for an hour plan
+    (2.5 hours is 150 minutes), whole incidents otherwise. The low-balance threshold is
+    already stated in the bank's unit and is left as it is."""
+    out = dict(terms)
+    for name in PLAN_QUANTITIES:
+        value = terms.get(name)
+        if value is None:
+            continue
+        try:
+            exact = Decimal(value) * (60 if unit == AllowanceUnit.HOURS else 1)
+        except (InvalidOperation, TypeError, ValueError):
+            raise ValidationError({name: "Enter a number."}) from None
+        if exact != exact.to_integral_value():
+            whole = "minute" if unit == AllowanceUnit.HOURS else "incident"
+            raise ValidationError({name: f"Give a whole number of {whole}s."})
+        out[name] = int(exact)
+    return out
+
+
 def check_create_plan(
     actor: User,
     *,
@@ -85,11 +110,22 @@ def check_create_plan(
     preset: str,
     terms: dict[str, Any] | None = None,
     products: Iterable[Product] = (),
+    in_plan_unit: bool = False,
 ) -> SupportPlan:
-    """A new plan on ``preset``'s default terms with ``terms`` applied."""
+    """A new plan on ``preset``'s default terms with ``terms`` applied.
+
+    ``in_plan_unit``: the door states ``quantity`` and ``rollover_cap`` in the plan's unit
+    (hours for an hour plan, see ``plan_quantities``); otherwise in the stored unit
+    (minutes for hours), as the API does."""
     authorize_change_plans(actor)
+    terms = dict(terms or {})
+    if SupportPlan.objects.filter(code=code).exists():
+        raise ValidationError({"code": "A plan with this code exists: change it by a new version."})
     try:
-        plan_terms = preset_terms(preset, **(terms or {}))
+        if in_plan_unit:
+            unit = terms.get("unit") or preset_terms(preset).unit
+            terms = plan_quantities(terms, unit)
+        plan_terms = preset_terms(preset, **terms)
     except KeyError:
         raise InvalidInput(
             "unknown_preset", f"There is no preset called {preset!r}.", field="preset"
@@ -108,11 +144,15 @@ def check_create_plan_version(
     name: str | None = None,
     products: Iterable[Product] | None = None,
     terms: dict[str, Any] | None = None,
+    in_plan_unit: bool = False,
 ) -> SupportPlan:
+    """The next version of ``plan`` with ``terms`` changed (``in_plan_unit`` as for
+    ``check_create_plan``)."""
     authorize_change_plans(actor)
-    return actions.do_create_plan_version(
-        plan, actor=actor, name=name, products=products, **(terms or {})
-    )
+    terms = dict(terms or {})
+    if in_plan_unit:
+        terms = plan_quantities(terms, terms.get("unit") or plan.unit)
+    return actions.do_create_plan_version(plan, actor=actor, name=name, products=products, **terms)
 
 
 # --- Contracts -----------------------------------------------------------------------------
@@ -137,9 +177,15 @@ def check_create_contract(actor: User, **values: Any) -> Contract:
     return actions.do_create_contract(actor=actor, **values)
 
 
-def check_renew_contract(actor: User, contract: Contract) -> Contract:
+def check_renew_contract(actor: User, contract: Contract, *, name: str = "") -> Contract:
+    """Renew; the new term is named like a new contract unless ``name`` is given."""
     authorize_renew_contract(actor)
-    return actions.do_renew_contract(contract, actor=actor)
+    return actions.do_renew_contract(contract, actor=actor, name=name)
+
+
+def check_rename_contract(actor: User, contract: Contract, *, name: str) -> Contract:
+    authorize_change_contract(actor)
+    return actions.do_rename_contract(contract, name=name, actor=actor)
 
 
 def check_cancel_contract(actor: User, contract: Contract, *, reason: str) -> Contract:
@@ -153,8 +199,27 @@ def check_cancel_contract(actor: User, contract: Contract, *, reason: str) -> Co
 def check_set_named_contacts(
     actor: User, contract: Contract, contacts: Iterable[Contact]
 ) -> Contract:
+    """Name exactly ``contacts`` (of the contract's organization, at most the plan's limit
+    plus ``extra_named_contacts``: ``actions.check_named_contacts``)."""
     authorize_change_contract(actor)
     return actions.do_set_named_contacts(contract, contacts, actor=actor)
+
+
+def check_add_named_contact(actor: User, contract: Contract, contact: Contact) -> Contract:
+    """Name one more contact on the contract (an active contact of its organization)."""
+    authorize_change_contract(actor)
+    if not contact.is_active:
+        raise ValidationError({"contact": "An inactive contact cannot be named."})
+    named = list(contract.named_contacts.all())
+    if contact in named:
+        return contract
+    return check_set_named_contacts(actor, contract, [*named, contact])
+
+
+def check_remove_named_contact(actor: User, contract: Contract, contact: Contact) -> Contract:
+    authorize_change_contract(actor)
+    remaining = [c for c in contract.named_contacts.all() if c.pk != contact.pk]
+    return check_set_named_contacts(actor, contract, remaining)
 
 
 # --- The ledger ----------------------------------------------------------------------------

@@ -80,6 +80,15 @@ class Preset(models.TextChoices):
     PAY_AS_YOU_GO = "payg", "Pay-as-you-go"
 
 
+# What a contract is called when its name is generated and it has no plan: the bank preset
+# says which unit it counts ("Hour bank", "Incident bank").
+PRESET_NAMES: dict[tuple[str, str], str] = {
+    (Preset.BANK, AllowanceUnit.HOURS): "Hour bank",
+    (Preset.BANK, AllowanceUnit.INCIDENTS): "Incident bank",
+    (Preset.BANK, AllowanceUnit.NONE): "Bank",
+}
+
+
 class ContractStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     ACTIVE = "active", "Active"
@@ -137,6 +146,7 @@ class ContractEventType(models.TextChoices):
     CONTRACT_CANCELLED = "contract_cancelled"
     CONTRACT_EXPIRED = "contract_expired"
     CONTRACT_TOPPED_UP = "contract_topped_up"
+    CONTRACT_RENAMED = "contract_renamed"
     NAMED_CONTACTS_CHANGED = "named_contacts_changed"
     LEDGER_ADJUSTED = "ledger_adjusted"
     LOW_BALANCE = "low_balance"

@@ -196,14 +196,18 @@ def _bulk_contracts(ctx: DemoContext, products: list[Product]) -> int:
         used = {"healthy": quantity // 4, "low": quantity * 9 // 10}.get(state, quantity)
         expired = state == "expired" or preset == Preset.WARRANTY
         end = terms.term_end(start)
+        begins = start if not expired else add_months(start, -12)
         contracts.append(
             Contract(
                 organization=organization,
+                name=actions.contract_name(
+                    organization.name, plan_name=None, preset=preset, unit=unit, start=begins
+                ),
                 preset=preset,
                 unit=unit,
                 terms=terms.to_json(),
                 status=ContractStatus.EXPIRED if expired else ContractStatus.ACTIVE,
-                start_date=start if not expired else add_months(start, -12),
+                start_date=begins,
                 end_date=end if not expired or end is None else add_months(end, -12),
                 price=Decimal(price),
                 currency=organization.currency,

@@ -120,6 +120,18 @@ class ContractToppedUp(ContractEventBase):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ContractRenamed(ContractEventBase):
+    """The contract's name changed."""
+
+    name = "contract.renamed"
+    type = ContractEventType.CONTRACT_RENAMED
+    customer_fields = frozenset({"old", "new"})
+
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class NamedContactsChanged(ContractEventBase):
     """The contacts named on the contract changed (contact ids, sorted)."""
 

@@ -48,6 +48,9 @@ class AppendOnlyModel(models.Model):
         raise AppendOnlyError(f"{type(self).__name__} rows are never deleted.")
 
 
+NAME_MAX_LENGTH = 200
+
+
 class SupportPlan(models.Model):
     """One version of a plan the vendor sells. A version is never edited once created:
     changing a plan creates the next version, and contracts keep their own snapshot."""
@@ -103,6 +106,10 @@ class Contract(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="contracts"
     )
+    name = models.CharField(
+        max_length=NAME_MAX_LENGTH,
+        help_text="What people call it, e.g. “Globex — Gold 2027” (generated when not given).",
+    )
     plan = models.ForeignKey(
         SupportPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="contracts"
     )
@@ -150,9 +157,7 @@ class Contract(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.get_preset_display()} #{self.pk} ({self.organization_id and self.organization})"
-        )
+        return self.name or f"{self.get_preset_display()} {self.start_date:%Y}"
 
     @property
     def plan_terms(self) -> PlanTerms:

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.http import Http404
 
 from retainer.accounts.models import Contact
 from retainer.contracts import entitlement
@@ -25,6 +26,27 @@ from retainer.contracts.models import (
 
 def plans_current() -> QuerySet[SupportPlan]:
     return SupportPlan.objects.filter(is_current=True).prefetch_related("products")
+
+
+def plan_for_edit(*, pk: int) -> SupportPlan:
+    """The plan version ``pk`` with its products (404 when there is none)."""
+    try:
+        return SupportPlan.objects.prefetch_related("products").get(pk=pk)
+    except SupportPlan.DoesNotExist:
+        raise Http404 from None
+
+
+def named_contacts_for_contract(*, contract: Contract) -> list[Contact]:
+    return list(contract.named_contacts.order_by("full_name"))
+
+
+def named_contacts_limit(*, contract: Contract) -> int | None:
+    """How many contacts the contract may name (None: no limit, or not a named-contacts
+    plan): the plan's maximum plus the contract's extra named contacts."""
+    terms = contract.plan_terms
+    if terms.authorization_policy != AuthorizationPolicy.NAMED or terms.max_named_contacts is None:
+        return None
+    return terms.max_named_contacts + contract.extra_named_contacts
 
 
 def contracts_with_relations(contracts: QuerySet[Contract]) -> QuerySet[Contract]:
@@ -79,23 +101,49 @@ class BalanceSummary:
     low_balance_warned: bool
 
 
+GRANTING_KINDS = ("grant", "top_up", "rollover")
+CONSUMING_KINDS = ("consume", "reverse")
+
+
 def balance_summary(*, contract: Contract) -> BalanceSummary:
-    totals = {"granted": 0, "consumed": 0, "overage": 0}
-    for kind, quantity, overage in LedgerEntry.objects.filter(contract=contract).values_list(
-        "kind", "quantity", "overage_quantity"
-    ):
-        if quantity > 0 and kind in ("grant", "top_up", "rollover"):
-            totals["granted"] += quantity
-        if kind in ("consume", "reverse"):
-            totals["consumed"] -= quantity
-        totals["overage"] += overage
-    return BalanceSummary(
-        unit=contract.unit,
-        balance=contract.balance,
-        low_balance_at=contract.low_balance_at,
-        low_balance_warned=contract.low_balance_warned,
-        **totals,
+    """One contract's balance and what was granted, consumed and billed as overage
+    (incidents, or minutes). For many contracts use ``balance_summaries``."""
+    return balance_summaries(contracts=[contract])[contract.pk]
+
+
+def balance_summaries(*, contracts: Iterable[Contract]) -> dict[int, BalanceSummary]:
+    """``{contract id: BalanceSummary}`` of every contract in ``contracts``, in one query
+    whatever their number (a grouped sum over their ledgers). Who may see the contracts
+    is the caller's question; the balance is the cached ``Contract.balance``."""
+    contracts = list(contracts)
+    totals = (
+        {
+            row["contract_id"]: row
+            for row in LedgerEntry.objects.filter(contract__in=[c.pk for c in contracts])
+            .values("contract_id")
+            .annotate(
+                granted=Sum("quantity", filter=Q(kind__in=GRANTING_KINDS, quantity__gt=0)),
+                consumed=Sum("quantity", filter=Q(kind__in=CONSUMING_KINDS)),
+                overage=Sum("overage_quantity"),
+            )
+            .order_by()
+        }
+        if contracts
+        else {}
     )
+    summaries = {}
+    for contract in contracts:
+        row = totals.get(contract.pk, {})
+        summaries[contract.pk] = BalanceSummary(
+            unit=contract.unit,
+            balance=contract.balance,
+            granted=int(row.get("granted") or 0),
+            consumed=-int(row.get("consumed") or 0),
+            overage=int(row.get("overage") or 0),
+            low_balance_at=contract.low_balance_at,
+            low_balance_warned=contract.low_balance_warned,
+        )
+    return summaries
 
 
 def contact_facts(contact: Contact, *, with_courses: bool = True) -> entitlement.ContactFacts:

@@ -28,6 +28,7 @@ from retainer.contracts.choices import (
     Tier,
 )
 from retainer.contracts.models import (
+    NAME_MAX_LENGTH,
     Contract,
     ContractEvent,
     EntitlementDecision,
@@ -140,6 +141,12 @@ class ContractIn(serializers.Serializer):
     named_engineer = serializers.BooleanField(required=False)
     extra_named_contacts = IntegerField(required=False, min_value=0)
     reference = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=NAME_MAX_LENGTH,
+        help_text="Empty: “<organization> — <plan or kind> <start year>”.",
+    )
     terms = TermsIn(required=False)
 
 
@@ -148,6 +155,7 @@ class ContractOut(serializers.ModelSerializer):
         model = Contract
         fields = [
             "id",
+            "name",
             "organization",
             "plan",
             "preset",
@@ -225,6 +233,7 @@ class LedgerEntryOut(serializers.ModelSerializer):
     case: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="public_id",
         read_only=True,
+        allow_null=True,
         help_text="The case it was drawn for (its public id), if any.",
     )
 

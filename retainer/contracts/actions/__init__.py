@@ -45,8 +45,11 @@ from retainer.contracts.actions.plans import (
 )
 from retainer.contracts.actions.sales import (
     check_named_contacts,
+    clean_name,
+    contract_name,
     contract_terms,
     do_create_contract,
+    do_rename_contract,
     do_set_named_contacts,
     product_prices,
 )
@@ -59,7 +62,9 @@ __all__ = [
     "check_key",
     "check_named_contacts",
     "checked_terms",
+    "clean_name",
     "consume_locked",
+    "contract_name",
     "contract_terms",
     "decide_for",
     "decision_json",
@@ -73,6 +78,7 @@ __all__ = [
     "do_override_decision",
     "do_record_decision",
     "do_record_training",
+    "do_rename_contract",
     "do_renew_contract",
     "do_reverse_entry",
     "do_set_named_contacts",

@@ -9,6 +9,7 @@ from django.db import transaction
 from retainer.accounts.models import User
 from retainer.contracts.actions.common import lock_contract
 from retainer.contracts.actions.movements import append_entry, grant_term
+from retainer.contracts.actions.sales import clean_name, contract_name
 from retainer.contracts.choices import (
     CONTRACT_TRANSITIONS,
     ContractStatus,
@@ -83,12 +84,13 @@ def allowed_transitions(status: str) -> set[str]:
 
 
 @transaction.atomic
-def do_renew_contract(contract: Contract, *, actor: User | None) -> Contract:
+def do_renew_contract(contract: Contract, *, actor: User | None, name: str = "") -> Contract:
     """Start the next term on the same terms with the annual uplift applied.
 
     Locks the contract row. Unused allowance of the old term expires, and up to the
     plan's rollover cap comes back on the new term as a ``rollover`` entry. Renewing
-    twice returns the renewal already made.
+    twice returns the renewal already made. Without a ``name`` the new term is named
+    like a new contract, for its own start year (``contract_name``).
     """
     locked = lock_contract(contract.pk)
     existing = Contract.objects.filter(previous=locked).first()
@@ -98,7 +100,7 @@ def do_renew_contract(contract: Contract, *, actor: User | None) -> Contract:
         raise Conflict("contract_not_renewable", f"A {locked.status} contract cannot be renewed.")
     if locked.end_date is None:
         raise Conflict("contract_not_renewable", "An open-ended contract is not renewed.")
-    renewal = _next_term(locked)
+    renewal = _next_term(locked, name=name)
     old_status = locked.status
     carried = _close_term(locked, renewal, actor=actor)
     new_locked = lock_contract(renewal.pk)
@@ -122,14 +124,24 @@ def do_renew_contract(contract: Contract, *, actor: User | None) -> Contract:
     return renewal
 
 
-def _next_term(locked: Contract) -> Contract:
+def _next_term(locked: Contract, *, name: str) -> Contract:
     """Save the contract of the term after ``locked``: same terms, products and named
     contacts, the price with the uplift, the low-balance threshold recomputed."""
     terms = locked.plan_terms
     assert locked.end_date is not None  # noqa: S101 - open-ended contracts are refused first
     start = locked.end_date + dt.timedelta(days=1)
+    plan_name = locked.plan.name if locked.plan is not None else None
     renewal = Contract(
         organization_id=locked.organization_id,
+        name=clean_name(name)
+        if name.strip()
+        else contract_name(
+            locked.organization.name,
+            plan_name=plan_name,
+            preset=locked.preset,
+            unit=locked.unit,
+            start=start,
+        ),
         plan_id=locked.plan_id,
         preset=locked.preset,
         unit=locked.unit,

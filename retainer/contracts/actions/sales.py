@@ -15,9 +15,9 @@ from retainer.catalog.models import Product
 from retainer.contracts.actions.common import lock_contract
 from retainer.contracts.actions.movements import grant_term
 from retainer.contracts.actions.plans import checked_terms
-from retainer.contracts.choices import AuthorizationPolicy, ContractStatus, Preset
-from retainer.contracts.events import ContractCreated, NamedContactsChanged
-from retainer.contracts.models import Contract, ContractEvent, SupportPlan
+from retainer.contracts.choices import PRESET_NAMES, AuthorizationPolicy, ContractStatus, Preset
+from retainer.contracts.events import ContractCreated, ContractRenamed, NamedContactsChanged
+from retainer.contracts.models import NAME_MAX_LENGTH, Contract, ContractEvent, SupportPlan
 from retainer.contracts.pricing import (
     CurrencyMismatch,
     ProductPrice,
@@ -29,6 +29,28 @@ from retainer.lib.events import record
 from retainer.lib.models import save_validated
 
 # --- Contracts -----------------------------------------------------------------------------
+
+
+def contract_name(
+    organization_name: str, *, plan_name: str | None, preset: str, unit: str, start: dt.date
+) -> str:
+    """The name a contract gets when none is given: "<organization> — <plan name, or what
+    the preset sells> <start year>", e.g. "Globex — Gold 2027" or "Acme — Hour bank 2026".
+
+    Migration ``0004_contract_name`` names the contracts sold before names existed the
+    same way."""
+    label = plan_name or PRESET_NAMES.get((preset, unit)) or Preset(preset).label
+    return f"{organization_name} — {label} {start.year}"[:NAME_MAX_LENGTH]
+
+
+def clean_name(name: str) -> str:
+    """A contract name as given, or a ``ValidationError`` when it is empty or too long."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": "A contract needs a name."})
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError({"name": f"A name is at most {NAME_MAX_LENGTH} characters."})
+    return name
 
 
 def product_prices(products: Iterable[Product]) -> list[ProductPrice]:
@@ -75,9 +97,13 @@ def do_create_contract(
     extra_named_contacts: int = 0,
     reference: str = "",
     terms: dict[str, Any] | None = None,
+    name: str = "",
     actor: User | None,
 ) -> Contract:
-    """Sell a contract: snapshot the terms, price it, and grant the first term's allowance."""
+    """Sell a contract: snapshot the terms, price it, and grant the first term's allowance.
+
+    Without a ``name`` the contract is named after its organization, plan (or preset) and
+    start year (``contract_name``)."""
     snapshot = contract_terms(preset, plan, terms or {})
     products = list(covered_products) or (list(plan.products.all()) if plan else [])
     contacts = list(named_contacts)
@@ -95,6 +121,7 @@ def do_create_contract(
     )
     contract.plan = plan
     contract.reference = reference
+    contract.name = clean_name(name) if name.strip() else _generated_name(contract, plan)
     save_validated(contract)
     contract.covered_products.set(products)
     contract.named_contacts.set(contacts)
@@ -103,6 +130,31 @@ def do_create_contract(
     if grant_term(lock_contract(contract.pk), actor=actor) is not None:
         contract.refresh_from_db()
     return contract
+
+
+def _generated_name(contract: Contract, plan: SupportPlan | None) -> str:
+    return contract_name(
+        contract.organization.name,
+        plan_name=plan.name if plan else None,
+        preset=contract.preset,
+        unit=contract.unit,
+        start=contract.start_date,
+    )
+
+
+@transaction.atomic
+def do_rename_contract(contract: Contract, *, name: str, actor: User | None) -> Contract:
+    """Give the contract another name (recorded as ``contract.renamed``; the same name
+    again changes nothing)."""
+    new = clean_name(name)
+    locked = lock_contract(contract.pk)  # only the name is written: never a stale balance
+    old = locked.name
+    if new == old:
+        return locked
+    locked.name = new
+    save_validated(locked, update_fields=["name"])
+    record(ContractEvent, ContractRenamed(old=old, new=new), contract=locked, actor=actor)
+    return locked
 
 
 def _priced_contract(

@@ -22,10 +22,7 @@ def bank(cast, shop) -> Contract:
 
 def test_the_list_and_detail_show_the_ledger(cast, bank):
     client = cast.client_for(cast.agent)
-    assert (
-        f"Bank (prepaid hours or incidents) #{bank.pk}"
-        in client.get("/console/contracts/").content.decode()
-    )
+    assert "Acme — Incident bank 2026" in client.get("/console/contracts/").content.decode()
     page = client.get(f"/console/contracts/{bank.pk}/").content.decode()
     assert "Grant" in page and "10 incidents" in page
 

@@ -27,6 +27,7 @@ SAMPLES: list[Event] = [
     events.ContractCancelled(old="active", reason="Customer left", expired=3),
     events.ContractExpired(expired=4),
     events.ContractToppedUp(quantity=600, price="1500", currency="EUR", entry=11),
+    events.ContractRenamed(old="Acme — Incident bank 2026", new="Acme — Gold 2026"),
     events.NamedContactsChanged(old=[1, 2], new=[2, 3]),
     events.LedgerAdjusted(quantity=-2, reason="Counted twice", entry=12),
     events.LowBalance(balance=2, threshold=2, entry=13),

@@ -42,3 +42,54 @@ def test_a_40_hour_bank_warns_at_2_hours_left(cast, shop) -> None:
     assert not warnings.exists()  # 3:00 left
     actions.do_consume(bank, quantity=61, key="b", source_type="admin", actor=None)
     assert warnings.get().data["balance"] == 119  # 1:59 left
+
+
+def _sell_from_the_console(cast, shop, unit: str, quantity: str) -> int:
+    """A plan made in the console with a threshold of 2 (in the bank's unit), and a
+    contract sold on it; returns the contract's low-balance point in ledger units."""
+    from retainer.contracts.models import Contract, SupportPlan
+
+    from .test_console_plans import plan_form
+
+    client = cast.client_for(cast.billing)
+    form = plan_form(
+        Preset.BANK, unit=unit, quantity=quantity, low_balance_kind="absolute",
+        low_balance_threshold=2, products=[shop.product.pk],
+    )  # fmt: skip
+    assert client.post("/console/plans/new/", form).status_code == 302
+    plan = SupportPlan.objects.get(code="gold")
+    sale = {"organization": cast.acme.pk, "plan": plan.pk, "start_date": TODAY.isoformat()}
+    assert client.post("/console/contracts/new/", sale).status_code == 302
+    point = Contract.objects.get().low_balance_at
+    assert point is not None
+    return point
+
+
+def test_a_threshold_of_2_on_a_40_hour_plan_from_the_form_is_2_hours(cast, shop) -> None:
+    assert _sell_from_the_console(cast, shop, "hours", "40") == 120  # was 2 minutes
+
+
+def test_a_threshold_of_2_on_an_incident_plan_from_the_form_is_2_incidents(cast, shop) -> None:
+    assert _sell_from_the_console(cast, shop, "incidents", "10") == 2
+
+
+def test_the_api_states_an_hour_threshold_in_hours(cast, shop) -> None:
+    from .helpers import create_contract
+
+    body = create_contract(
+        cast.client_for(cast.billing), organization=cast.acme.pk, preset="bank",
+        start_date="2026-03-01", covered_products=[shop.product.pk],
+        terms={"unit": "hours", "quantity": 2400, "low_balance_threshold": 2},
+    )  # fmt: skip
+    assert body["terms"]["low_balance_threshold"] == 2
+    assert body["low_balance_at"] == 120  # ledger minutes: 2:00 left
+
+
+def test_the_contract_page_states_the_threshold_in_the_banks_unit(cast, shop) -> None:
+    hours = actions.do_create_contract(
+        organization=cast.acme, preset=Preset.BANK, start_date=TODAY,
+        covered_products=[shop.product], actor=None,
+        terms={"unit": "hours", "quantity": 40 * 60, "low_balance_threshold": 2},
+    )  # fmt: skip
+    page = cast.client_for(cast.agent).get(f"/console/contracts/{hours.pk}/").content.decode()
+    assert "2:00 h left" in page

@@ -14,6 +14,7 @@ from retainer.cases import actions as case_actions
 from retainer.contracts import actions
 from retainer.contracts.choices import EntryKind, Preset
 from retainer.contracts.models import Contract, LedgerEntry
+from retainer.contracts.terms import preset_terms
 
 from .conftest import TODAY
 
@@ -24,8 +25,10 @@ AFTER = [("contracts", "0003_ledger_price_and_links")]
 @pytest.fixture
 def _emptied_append_only_tables(transactional_db: None) -> Iterator[None]:
     """Empty the append-only tables after the test, triggers lifted: the flush that ends a
-    transactional test deletes rows, and on SQLite the triggers refuse that."""
+    transactional test deletes rows, and on SQLite the triggers refuse that. The schema
+    goes back to the latest migration first (a test may leave it at an older one)."""
     yield
+    _migrate_to_latest()
     tables = ("contracts_ledgerentry", "contracts_contractevent")
     with connection.cursor() as cursor:
         for table in tables:
@@ -40,6 +43,12 @@ def _emptied_append_only_tables(transactional_db: None) -> Iterator[None]:
                     f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
                     f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END;"
                 )
+
+
+def _migrate_to_latest() -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def _migrate(targets: list[tuple[str, str]]) -> None:
@@ -72,8 +81,36 @@ def test_0003_fills_prices_and_links_of_existing_entries(cast, shop) -> None:
     top_up, consumed = (LedgerEntry.objects.get(pk=e.pk) for e in (top_up, consumed))
     assert (top_up.price, top_up.currency) == (Decimal(99), "EUR")
     assert (consumed.case_id, consumed.time_entry_id) == (case.pk, time_entry.pk)
-    assert Contract.objects.get(pk=hours.pk).terms["low_balance_threshold"] == 2
+    terms = Contract.objects.values_list("terms", flat=True).get(pk=hours.pk)
+    assert terms["low_balance_threshold"] == 2
     with pytest.raises(DatabaseError), transaction.atomic():
         LedgerEntry.objects.filter(pk=top_up.pk).update(reason="rewritten")
     with pytest.raises(DatabaseError), transaction.atomic():
         LedgerEntry.objects.filter(pk=top_up.pk).delete()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_emptied_append_only_tables")
+def test_0004_names_existing_contracts_and_0005_moves_old_hour_thresholds(cast, shop) -> None:
+    plan = actions.do_create_plan(
+        code="gold", name="Gold", terms=preset_terms(Preset.BANK), actor=None
+    )
+    on_plan = actions.do_create_contract(
+        organization=cast.globex, preset=Preset.BANK, plan=plan, start_date=TODAY,
+        terms={"currency": "USD"}, covered_products=[shop.product], actor=None,
+    )  # fmt: skip
+    hours = actions.do_create_contract(
+        organization=cast.acme, preset=Preset.BANK, start_date=TODAY,
+        covered_products=[shop.product], actor=None,
+        terms={"unit": "hours", "quantity": 40 * 60, "low_balance_threshold": 2},
+    )  # fmt: skip
+    # Sold while the threshold was read in minutes: the 40-hour bank warned at 0:02 left.
+    Contract.objects.filter(pk=hours.pk).update(low_balance_at=2)
+
+    _migrate(AFTER)  # before names
+    _migrate_to_latest()
+
+    assert Contract.objects.get(pk=on_plan.pk).name == "Globex — Gold 2026"
+    migrated = Contract.objects.get(pk=hours.pk)
+    assert migrated.name == "Acme — Hour bank 2026"
+    assert migrated.low_balance_at == 120  # 2:00 left, as the terms say
