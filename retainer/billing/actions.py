@@ -94,6 +94,7 @@ def do_set_billing_profile(
     tax_label: str = "VAT",
     tax_id: str = "",
     billing_email: str = "",
+    billing_address: str = "",
     actor: User | None,
 ) -> BillingProfile:
     """Create or change the organization's billing profile; applies to invoices issued
@@ -105,6 +106,7 @@ def do_set_billing_profile(
     profile.tax_label = tax_label.strip() or "VAT"
     profile.tax_id = tax_id.strip()
     profile.billing_email = billing_email.strip()
+    profile.billing_address = billing_address.strip()
     profile.updated_at = timezone.now()
     profile.full_clean()
     profile.save()

@@ -204,3 +204,22 @@ def check_accept_renewal_quote(actor: User | None, quote_id: int) -> RenewalQuot
     if quote is None:
         raise NotFound("not_found", f"There is no renewal quote {quote_id}.")
     return actions.do_accept_renewal_quote(quote, actor=actor)
+
+
+# --- Reads (the console's pages; the API asks for the same permissions) --------------------
+
+VIEW_RUNS = ("billing.view_billingrun",)
+VIEW_INVOICES = ("billing.view_invoice",)
+VIEW_QUOTES = ("billing.view_renewalquote",)
+
+
+def authorize_view_billing_runs(actor: User | None) -> None:
+    _require(actor, VIEW_RUNS)
+
+
+def authorize_view_invoices(actor: User | None) -> None:
+    _require(actor, VIEW_INVOICES)
+
+
+def authorize_view_renewal_quotes(actor: User | None) -> None:
+    _require(actor, VIEW_QUOTES)

@@ -74,7 +74,13 @@ def _ending_soon(ctx: DemoContext) -> None:
 def build(ctx: DemoContext) -> None:
     admin = ctx.objects["admin"]
     acme, globex = ctx.objects["acme"], ctx.objects["globex"]
-    actions.do_set_billing_profile(acme, tax_rate=Decimal(19), tax_id="DE123456789", actor=admin)
+    actions.do_set_billing_profile(
+        acme,
+        tax_rate=Decimal(19),
+        tax_id="DE123456789",
+        billing_address="Acme GmbH\nAccounts payable\nHafenstraße 12\n20457 Hamburg\nGermany",
+        actor=admin,
+    )
     actions.do_set_billing_profile(globex, tax_rate=Decimal(0), tax_label="Sales tax", actor=admin)
     this_month = period_of(ctx.today)
     periods = [period_of(add_months(this_month.start, -n)) for n in (3, 2, 1)]

@@ -35,7 +35,8 @@ class ImmutableError(Exception):
 
 
 class BillingProfile(models.Model):
-    """How one organization is invoiced: its tax rate (percent) and label."""
+    """How one organization is invoiced: its tax rate (percent) and label, its tax number
+    and the billing address printed on its invoices."""
 
     organization = models.OneToOneField(
         Organization, on_delete=models.PROTECT, related_name="billing_profile"
@@ -45,6 +46,9 @@ class BillingProfile(models.Model):
     )
     tax_label = models.CharField(max_length=40, default="VAT")
     tax_id = models.CharField(max_length=60, blank=True, help_text="The customer's tax number.")
+    billing_address = models.TextField(
+        blank=True, max_length=500, help_text="Printed on invoices as written, line by line."
+    )
     billing_email = models.EmailField(blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 

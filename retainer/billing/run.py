@@ -161,6 +161,7 @@ def _fee_lines(
 ) -> None:
     rows = _fee_contracts(org_ids, period).values_list(
         "pk",
+        "name",
         "organization_id",
         "preset",
         "terms",
@@ -172,7 +173,7 @@ def _fee_lines(
         "extra_named_contacts",
     )
     seen: set[int] = set()
-    for pk, org_id, preset, terms_json, price, currency, start, end, engineer, extra in rows:
+    for pk, name, org_id, preset, terms_json, price, currency, start, end, engineer, extra in rows:
         if pk in seen:  # the due filter may join a contract twice
             continue
         seen.add(pk)
@@ -188,9 +189,9 @@ def _fee_lines(
         note = "" if factor == 1 else f" (pro-rated × {factor.quantize(Decimal('0.0001'))})"
         target = lines[(org_id, currency)]
         parts = [
-            ("fee", ItemKind.FEE, f"{PRESET_LABELS.get(preset, preset)} contract #{pk}, {term}"),
-            ("named-engineer", ItemKind.ADDON, f"Named support engineer, contract #{pk}"),
-            ("extra-contacts", ItemKind.ADDON, f"Extra named contacts × {extra}, contract #{pk}"),
+            ("fee", ItemKind.FEE, f"{PRESET_LABELS.get(preset, preset)}: {name}, {term}"),
+            ("named-engineer", ItemKind.ADDON, f"Named support engineer: {name}"),
+            ("extra-contacts", ItemKind.ADDON, f"Extra named contacts × {extra}: {name}"),
         ]
         for (suffix, kind, text), amount in zip(
             parts, (split.base, split.named_engineer, split.extra_contacts), strict=True
