@@ -85,6 +85,7 @@ class CaseEventType(models.TextChoices):
     SLA_MET = "sla_met"
     SLA_PAUSED = "sla_paused"
     SLA_RESUMED = "sla_resumed"
+    SLA_ACTION_TAKEN = "sla_action_taken"
 
 
 class ClockKind(models.TextChoices):
@@ -101,3 +102,12 @@ class SlaState(models.TextChoices):
     BREACHED = "breached", "Breached"
     PAUSED = "paused", "Paused"
     MET = "met", "Met"
+
+
+class SlaAction(models.TextChoices):
+    """What happens to a case when one of its clocks warns or breaches (per target)."""
+
+    NONE = "none", "Nothing (the event only)"
+    NOTIFY_ASSIGNEE = "notify_assignee", "E-mail the assignee"
+    ESCALATE = "escalate", "Move to the escalation team"
+    RAISE_PRIORITY = "raise_priority", "Raise the priority one step"

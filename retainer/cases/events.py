@@ -390,3 +390,18 @@ class CaseSlaResumed(CaseEventBase):
 
     name = "case.sla_resumed"
     type = CaseEventType.SLA_RESUMED
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseSlaActionTaken(CaseEventBase):
+    """A clock's warning or breach did what its target says; ``detail`` is the outcome.
+
+    ``moment`` is ``warning`` or ``breached``, ``action`` an ``SlaAction``."""
+
+    name = "case.sla_action_taken"
+    type = CaseEventType.SLA_ACTION_TAKEN
+
+    clock: str
+    moment: str  # "warning" or "breached"
+    action: str
+    detail: str

@@ -24,6 +24,7 @@ from retainer.cases.choices import (
     Priority,
     RootCause,
     Severity,
+    SlaAction,
 )
 from retainer.catalog.models import Environment, Product, Release
 from retainer.contracts.choices import Channel, Outcome
@@ -314,6 +315,16 @@ class SlaTarget(models.Model):
     warning_percent = models.PositiveSmallIntegerField(
         default=80, help_text="Warn when this share of the target has elapsed."
     )
+    # What the SLA scan does to the case when one of its clocks warns or breaches.
+    warning_action = models.CharField(
+        max_length=20, choices=SlaAction.choices, default=SlaAction.NONE
+    )
+    breach_action = models.CharField(
+        max_length=20, choices=SlaAction.choices, default=SlaAction.NONE
+    )
+    escalation_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["plan_id", "severity"]
@@ -337,6 +348,11 @@ class SlaTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan or 'Default'} · severity {self.severity}"
+
+    def clean(self) -> None:
+        escalates = SlaAction.ESCALATE in (self.warning_action, self.breach_action)
+        if escalates and self.escalation_team_id is None:
+            raise ValidationError({"escalation_team": "Choose the team to escalate to."})
 
 
 class SlaClock(models.Model):

@@ -118,3 +118,26 @@ def generation_triggers(name: str, tables: list[str]) -> migrations.RunPython:
         )
 
     return migrations.RunPython(create, drop)
+
+
+def reinstall_generation_triggers(
+    name: str, tables: list[str], *, backwards: bool = False
+) -> migrations.RunPython:
+    """A migration operation that installs ``tables``' triggers again, after operations
+    that may have dropped them: SQLite rebuilds a table to add a column with a foreign key
+    or to change one, and the rebuilt table has no triggers. Put one at the end of the
+    migration, and one with ``backwards=True`` at its start for when it is unapplied."""
+
+    def reinstall(apps: object, schema_editor: object) -> None:
+        vendor = schema_editor.connection.vendor  # type: ignore[attr-defined]
+        for table in tables:
+            drop, create = _statements(vendor, name, table)[1], _statements(vendor, name, table)[0]
+            for sql in [*drop, *create]:
+                schema_editor.execute(sql, params=None)  # type: ignore[attr-defined]
+
+    noop = migrations.RunPython.noop
+    return (
+        migrations.RunPython(noop, reinstall)
+        if backwards
+        else migrations.RunPython(reinstall, noop)
+    )

@@ -52,6 +52,7 @@ from retainer.cases.actions.defects import (
 )
 from retainer.cases.actions.intake import IntakePlan, do_open_case, plan_intake
 from retainer.cases.actions.satisfaction import case_for_csat_token, csat_token, do_answer_csat
+from retainer.cases.actions.settings import *  # noqa: F403  (SLA settings, defects: its __all__)
 from retainer.cases.actions.timekeeping import (
     do_delete_time_entry,
     do_log_time,

@@ -206,10 +206,14 @@ def clocks_after_message(case: Case, message: CaseMessage, *, actor: User | None
 
 @transaction.atomic
 def do_scan_sla_clocks(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Record one warning and one breach event per clock that has reached them.
+    """Record one warning and one breach event per clock that has reached them, and do
+    what the clock's target says for it (``do_take_sla_action``).
 
     Idempotent: a clock warns once and breaches once, however often the scan runs.
     """
+    # Imported here: the settings module uses ``do_update_case``, whose module imports this one.
+    from retainer.cases.actions.settings import do_take_sla_action
+
     now = now or timezone.now()
     warned = breached = 0
     running = SlaClock.objects.filter(stopped_at__isnull=True).select_related("case")
@@ -223,6 +227,7 @@ def do_scan_sla_clocks(*, now: dt.datetime | None = None) -> dict[str, int]:
             actor=None,
             is_internal=True,
         )
+        do_take_sla_action(clock, moment="breached")
         breached += 1
     for clock in running.filter(warned_at__isnull=True, breached_at__isnull=True, warn_at__lte=now):
         clock.warned_at = now
@@ -234,5 +239,6 @@ def do_scan_sla_clocks(*, now: dt.datetime | None = None) -> dict[str, int]:
             actor=None,
             is_internal=True,
         )
+        do_take_sla_action(clock, moment="warning")
         warned += 1
     return {"warned": warned, "breached": breached}
