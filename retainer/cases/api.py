@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -55,16 +55,19 @@ from retainer.cases.serializers import (
     TransitionIn,
 )
 from retainer.contracts.choices import Channel
-from retainer.lib.api import require_perm, validated
+from retainer.lib.api import by_audience, require_perm, validated
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from retainer.lib.uploads import StoredFile, download_response
 
 
 def case_out(user: Any, case: Case) -> dict[str, Any]:
+    """One case's answer (detail, create, changes): an out-of-scope decision carries its
+    offered service (``decision.offering``, the decision preview's ``OfferingBrief``)."""
     serializer = CaseStaffOut if is_vendor_staff(user) else CaseCustomerOut
-    return dict(serializer(case).data)
+    return dict(serializer(case, context={"with_offering": True}).data)
 
 
+@extend_schema_view(get=extend_schema(responses=by_audience(CaseStaffOut, CaseCustomerOut)))
 class CaseList(generics.ListAPIView):
     queryset = Case.objects.none()  # per user, in get_queryset
     filterset_class = CaseFilter
@@ -78,7 +81,9 @@ class CaseList(generics.ListAPIView):
         ).select_related("decision")
 
     @extend_schema(
-        request=CaseCreateStaffIn, responses={201: CaseStaffOut}, parameters=[IDEMPOTENCY_PARAMETER]
+        request=CaseCreateStaffIn,
+        responses={201: by_audience(CaseStaffOut, CaseCustomerOut)},
+        parameters=[IDEMPOTENCY_PARAMETER],
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -101,7 +106,7 @@ class CaseList(generics.ListAPIView):
 
 
 class CaseDetail(APIView):
-    @extend_schema(responses=CaseStaffOut)
+    @extend_schema(responses=by_audience(CaseStaffOut, CaseCustomerOut))
     def get(self, request: Request, public_id: str) -> Response:
         user = request_user(request)
         return Response(case_out(user, access_case(user, public_id)))
@@ -117,7 +122,7 @@ class CaseDetail(APIView):
 
 
 class CaseTransition(APIView):
-    @extend_schema(request=TransitionIn, responses=CaseStaffOut)
+    @extend_schema(request=TransitionIn, responses=by_audience(CaseStaffOut, CaseCustomerOut))
     def post(self, request: Request, public_id: str) -> Response:
         user = request_user(request)
         case = access_case(user, public_id, for_write=True)
@@ -150,7 +155,7 @@ class CaseEvents(APIView):
     """The case's timeline. Customers get ``CustomerEventOut``: no internal row, and of
     each event only its type's ``customer_fields``."""
 
-    @extend_schema(responses=StaffEventOut(many=True))
+    @extend_schema(responses=by_audience(StaffEventOut, CustomerEventOut, many=True))
     def get(self, request: Request, public_id: str) -> Response:
         user = request_user(request)
         case = access_case(user, public_id)
@@ -161,7 +166,7 @@ class CaseEvents(APIView):
 
 
 class CaseMessages(APIView):
-    @extend_schema(responses=MessageStaffOut(many=True))
+    @extend_schema(responses=by_audience(MessageStaffOut, MessageOut, many=True))
     def get(self, request: Request, public_id: str) -> Response:
         user = request_user(request)
         case = access_case(user, public_id)
@@ -169,7 +174,9 @@ class CaseMessages(APIView):
         return Response(serializer(messages_visible_to(user, case), many=True).data)
 
     @extend_schema(
-        request=MessageIn, responses={201: MessageStaffOut}, parameters=[IDEMPOTENCY_PARAMETER]
+        request=MessageIn,
+        responses={201: by_audience(MessageStaffOut, MessageOut)},
+        parameters=[IDEMPOTENCY_PARAMETER],
     )
     @idempotent
     def post(self, request: Request, public_id: str) -> Response:
@@ -186,7 +193,7 @@ class CaseAttachments(APIView):
 
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(responses=AttachmentStaffOut(many=True))
+    @extend_schema(responses=by_audience(AttachmentStaffOut, AttachmentOut, many=True))
     def get(self, request: Request, public_id: str) -> Response:
         user = request_user(request)
         case = access_case(user, public_id)
@@ -194,7 +201,8 @@ class CaseAttachments(APIView):
         return Response(serializer(attachments_visible_to(user, case), many=True).data)
 
     @extend_schema(
-        request={"multipart/form-data": AttachmentIn}, responses={201: AttachmentStaffOut}
+        request={"multipart/form-data": AttachmentIn},
+        responses={201: by_audience(AttachmentStaffOut, AttachmentOut)},
     )
     def post(self, request: Request, public_id: str) -> Response:
         user = request_user(request)
@@ -334,7 +342,8 @@ class CaseCsat(APIView):
 
 
 class CsatByToken(APIView):
-    """The survey through the signed link in the resolution e-mail: no sign-in needed."""
+    """The survey through a signed token (``actions.csat_token``, valid 60 days): no
+    sign-in needed. No channel sends the token to customers yet."""
 
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []

@@ -1,30 +1,55 @@
+"""Reads of the cases app shared by several callers: the console's queues and pages, the
+portal's *My support*, the decision preview, what overage a customer is billed, and the
+console's search."""
+
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from retainer.accounts.access import contacts_visible_to, organizations_visible_to
 from retainer.accounts.models import Contact, Organization, User
 from retainer.cases import workflow
 from retainer.cases.access import cases_visible_to
 from retainer.cases.choices import CaseStatus, ClockKind, SlaState
-from retainer.cases.models import Case, CaseEvent, SlaClock, SlaTarget, TimeEntry
+from retainer.cases.models import (
+    REFERENCE_OFFSET,
+    Case,
+    CaseEvent,
+    CaseMessage,
+    SlaClock,
+    SlaTarget,
+    TimeEntry,
+)
+from retainer.catalog.models import Environment, Product, Release, ServiceOffering
+from retainer.catalog.selectors import offerings_for_product
 from retainer.contracts.access import contracts_visible_to
+from retainer.contracts.actions import decide_for
 from retainer.contracts.choices import (
     AllowanceUnit,
     ContractEventType,
     ContractStatus,
     EntryKind,
+    ExhaustionPolicy,
     Outcome,
 )
+from retainer.contracts.entitlement import Decision
 from retainer.contracts.ledger import Exhausted, split_consumption
 from retainer.contracts.models import Contract, ContractEvent, LedgerEntry, TrainingRecord
-from retainer.contracts.selectors import BalanceSummary, balance_summary, contracts_with_relations
+from retainer.contracts.selectors import (
+    BalanceSummary,
+    balance_summaries,
+    contracts_with_relations,
+)
 from retainer.lib.snapshots import Snapshot
 
 #: Ledger entries that draw on an allowance (a reversal gives a drawing back).
@@ -154,6 +179,24 @@ class ClockView:
     label: str
     due_at: dt.datetime | None
     state: str  # one of SlaState
+    countdown: str = ""  # "in 2 h 5 min", "overdue by 3 h 10 min" (console.js says the same)
+
+
+def duration_text(minutes: int) -> str:
+    """Whole minutes as people say them: "1 minute", "45 minutes", "3 h 10 min"."""
+    minutes = abs(minutes)
+    if minutes < 60:
+        return f"{minutes} minute{'' if minutes == 1 else 's'}"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def countdown_text(due_at: dt.datetime, *, now: dt.datetime) -> str:
+    """How far a due time is: "in 25 minutes", or "overdue by 3 h 10 min" once passed."""
+    seconds = (due_at - now).total_seconds()
+    if seconds < 0:
+        return f"overdue by {duration_text(int(-seconds // 60))}"
+    return f"in {duration_text(int(seconds // 60))}"
 
 
 def clock_views(clocks: list[SlaClock], *, now: dt.datetime | None = None) -> list[ClockView]:
@@ -170,7 +213,11 @@ def clock_views(clocks: list[SlaClock], *, now: dt.datetime | None = None) -> li
             state = SlaState.WARNING
         else:
             state = SlaState.RUNNING
-        views.append(ClockView(clock.kind, ClockKind(clock.kind).label, clock.due_at, state))
+        running = clock.stopped_at is None and clock.due_at is not None
+        countdown = countdown_text(clock.due_at, now=now) if running and clock.due_at else ""
+        views.append(
+            ClockView(clock.kind, ClockKind(clock.kind).label, clock.due_at, state, countdown)
+        )
     return views
 
 
@@ -265,6 +312,7 @@ class ContractUsage:
     summary: BalanceSummary
     per_case: list[tuple[Case | None, int, int]]  # (the case if visible, case id, quantity)
     per_month: list[tuple[str, int]]
+    billable: Billable
 
 
 def contract_usage_for(*, user: User) -> list[ContractUsage]:
@@ -280,7 +328,9 @@ def contract_usage_for(*, user: User) -> list[ContractUsage]:
     )
     drawings = list(
         LedgerEntry.objects.filter(contract__in=contracts, kind__in=DRAWING_KINDS)
-        .only("contract_id", "quantity", "case_id", "created_at")
+        .only(
+            "contract_id", "quantity", "overage_quantity", "overage_rate", "case_id", "created_at"
+        )
         .order_by("created_at", "id")
     )
     visible = {
@@ -290,20 +340,23 @@ def contract_usage_for(*, user: User) -> list[ContractUsage]:
         .only("pk", "public_id")
     }
     zone = timezone.get_current_timezone()
+    summaries = balance_summaries(contracts=contracts)
     usages = []
     for contract in contracts:
         per_case: dict[int, int] = defaultdict(int)
         per_month: dict[str, int] = defaultdict(int)
-        for entry in (e for e in drawings if e.contract_id == contract.pk):
+        own = [e for e in drawings if e.contract_id == contract.pk]
+        for entry in own:
             per_month[entry.created_at.astimezone(zone).strftime("%Y-%m")] -= entry.quantity
             if entry.case_id is not None:
                 per_case[entry.case_id] -= entry.quantity
         usages.append(
             ContractUsage(
                 contract=contract,
-                summary=balance_summary(contract=contract),
+                summary=summaries[contract.pk],
                 per_case=[(visible.get(pk), pk, qty) for pk, qty in per_case.items() if qty],
                 per_month=sorted(per_month.items()),
+                billable=billable_for(contract=contract, entries=own),
             )
         )
     return usages
@@ -312,3 +365,163 @@ def contract_usage_for(*, user: User) -> list[ContractUsage]:
 def _contract_order(contract: Contract) -> tuple[int, dt.date, int]:
     active = contract.status == ContractStatus.ACTIVE
     return (0 if active else 1, contract.end_date or dt.date.max, contract.pk)
+
+
+# --- Overage: what the customer is billed beyond the allowance --------------------------------
+
+
+@dataclass(frozen=True)
+class Billable:
+    """What is billed beyond a contract's allowance, for the contract or for one case.
+
+    ``quantity`` is the overage recorded so far, net of reversals, in the contract's unit
+    (minutes for hours, incidents); ``amount`` prices it at each ledger entry's own rate
+    in ``currency``, unrounded (billing rounds once, per invoice line). ``billing_now``
+    says that further work is billed: the allowance is used up under the "bill" policy,
+    or the contract is pay-as-you-go; then at ``rate`` per hour or per incident.
+    """
+
+    unit: str
+    quantity: int
+    amount: Decimal
+    rate: Decimal
+    currency: str
+    billing_now: bool
+
+    @property
+    def shown(self) -> bool:
+        """Whether the customer must be told: work is billed now, or was already."""
+        return self.billing_now or self.quantity > 0
+
+
+def billing_now(contract: Contract) -> bool:
+    """Whether further consumption on ``contract`` is billed as overage."""
+    terms = contract.plan_terms
+    return (
+        contract.unit != AllowanceUnit.NONE
+        and contract.status == ContractStatus.ACTIVE
+        and terms.exhaustion_policy == ExhaustionPolicy.BILL
+        and (contract.balance <= 0 or terms.quantity == 0)
+    )
+
+
+def billable_for(*, contract: Contract, entries: Iterable[LedgerEntry]) -> Billable:
+    """The overage of ``entries`` (the contract's drawings, or one case's), priced at
+    their recorded rates; the entries need ``overage_quantity`` and ``overage_rate``."""
+    quantity, amount = 0, Decimal(0)
+    for entry in entries:
+        quantity += entry.overage_quantity
+        amount += entry.overage_quantity * (entry.overage_rate or Decimal(0))
+    if contract.unit == AllowanceUnit.HOURS:
+        amount /= 60  # rates are per hour, quantities in minutes
+    return Billable(
+        unit=contract.unit,
+        quantity=quantity,
+        amount=amount,
+        rate=contract.plan_terms.overage_rate,
+        currency=contract.currency,
+        billing_now=billing_now(contract),
+    )
+
+
+def billable_for_case(*, case: Case) -> Billable | None:
+    """What the case costs beyond its contract's allowance so far (one query), or None
+    when no contract draws for it. A case that draws while the allowance bills is
+    billable however it was decided at intake."""
+    contract = case.contract
+    if contract is None or case.entitlement not in (Outcome.COVERED, Outcome.COVERED_BILLABLE):
+        return None
+    entries = LedgerEntry.objects.filter(case=case, contract=contract, kind__in=DRAWING_KINDS).only(
+        "overage_quantity", "overage_rate"
+    )
+    return billable_for(contract=contract, entries=entries)
+
+
+# --- The decision preview (portal and console) ------------------------------------------------
+
+
+def offering_for_decision(*, product: Product, decision: Any) -> ServiceOffering | None:
+    """The priced service quoted for an out-of-scope decision (recorded or previewed)."""
+    if decision is None or decision.outcome != Outcome.OUT_OF_SCOPE:
+        return None
+    return offerings_for_product(product=product, kind=decision.offering_kind or None).first()
+
+
+def preview_decision(
+    *,
+    contact: Contact,
+    product: Product,
+    channel: str,
+    release: Release | None = None,
+    environment: Environment | None = None,
+    modified_source: bool = False,
+    third_party: bool = False,
+) -> tuple[Decision, ServiceOffering | None]:
+    """The decision a new case would get today and the service offered when it is out of
+    scope; taken with ``decide_for``, so nothing is written."""
+    decision, _ = decide_for(
+        contact=contact,
+        product=product,
+        channel=channel,
+        on=timezone.localdate(),
+        release=release,
+        environment=environment,
+        modified_source=modified_source,
+        third_party=third_party,
+    )
+    return decision, offering_for_decision(product=product, decision=decision)
+
+
+# --- Search across every queue (the console) ---------------------------------------------------
+
+SEARCH_LIMIT = 20
+_REFERENCE = re.compile(r"(?i)(?:RT-)?(\d{1,12})")
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """What a search found, each group newest or by name, at most ``SEARCH_LIMIT`` each."""
+
+    query: str
+    cases: list[Case]
+    organizations: list[Organization]
+    contacts: list[Contact]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.cases or self.organizations or self.contacts)
+
+
+def organizations_matching(*, user: User, q: str, limit: int = SEARCH_LIMIT) -> list[Organization]:
+    """Active organizations whose name contains ``q``, by name (none for an empty ``q``)."""
+    q = q.strip()
+    if not q:
+        return []
+    found = organizations_visible_to(user).filter(name__icontains=q, is_active=True)
+    return list(found.order_by("name", "pk")[:limit])
+
+
+def search_everything(*, user: User, q: str, limit: int = SEARCH_LIMIT) -> SearchResults:
+    """Cases by reference, subject, description, message body (notes too: staff search),
+    organization name and contact name or e-mail; organizations by name; contacts by name
+    or e-mail. Plain substring matching, newest cases first; ranked full-text search can
+    replace this function without touching its callers."""
+    q = q.strip()
+    if not q:
+        return SearchResults(q, [], [], [])
+    words = Q(subject__icontains=q) | Q(description__icontains=q)
+    words |= Q(organization__name__icontains=q)
+    words |= Q(contact__full_name__icontains=q) | Q(contact__email__icontains=q)
+    words |= Q(pk__in=CaseMessage.objects.filter(body__icontains=q).values("case_id"))
+    reference = _REFERENCE.fullmatch(q)
+    if reference:
+        words |= Q(pk=int(reference.group(1)) - REFERENCE_OFFSET)
+    cases = cases_for_list(cases_visible_to(user).filter(words)).order_by("-id")[:limit]
+    organizations = organizations_visible_to(user).filter(name__icontains=q).order_by("name")
+    contacts = (
+        contacts_visible_to(user)
+        .filter(Q(full_name__icontains=q) | Q(email__icontains=q))
+        .select_related("organization")
+        .order_by("full_name", "pk")[:limit]
+    )
+    return SearchResults(q, list(cases), list(organizations[:limit]), list(contacts))

@@ -21,10 +21,12 @@ from retainer.cases.models import (
     Defect,
     TimeEntry,
 )
+from retainer.cases.selectors import offering_for_decision
 from retainer.catalog.models import Product, Release
 from retainer.catalog.serializers import CatalogRowField
 from retainer.contracts.choices import Channel, Outcome
 from retainer.contracts.models import Contract
+from retainer.contracts.serializers import OfferingBrief
 from retainer.lib.api import IntegerField
 from retainer.lib.events import Audience, parse
 
@@ -83,12 +85,22 @@ class CaseCustomerOut(serializers.ModelSerializer):
         decision = obj.decision
         if decision is None:
             return None
-        return {
+        data: dict[str, Any] = {
             "outcome": decision.effective_outcome,
             "reason": decision.reason,
             "sentence": decision.sentence,
             "offering_kind": decision.offering_kind,
         }
+        if self.context.get("with_offering"):
+            # The priced service an out-of-scope answer offers, as the decision preview
+            # gives it; one case's answer only (a list would read it once per row).
+            offering = (
+                offering_for_decision(product=obj.product, decision=decision)
+                if decision.outcome == Outcome.OUT_OF_SCOPE
+                else None
+            )
+            data["offering"] = OfferingBrief(offering).data if offering is not None else None
+        return data
 
 
 class CaseStaffOut(CaseCustomerOut):

@@ -118,7 +118,7 @@ def test_keyboard_shortcuts_drive_the_case_page(cast, case, page: Any, live_serv
     page.keyboard.press("t")
     expect(page.get_by_text("Timer running since")).to_be_visible()
     page.keyboard.press("t")
-    expect(page.get_by_text("Logged 1 minutes.")).to_be_visible()
+    expect(page.get_by_text("Logged 1 minute.")).to_be_visible()
     page.goto(f"{live_server.url}/console/cases/?view=active")
     page.keyboard.press("j")
     page.wait_for_url(f"**/console/cases/{case.public_id}/")

@@ -82,7 +82,7 @@ def test_a_contact_sees_the_decision_before_submitting_and_after(
     choose_product_and_release(page, "1.0")
     expect(preview).to_contain_text("Out of scope")
     expect(preview).to_contain_text("Backport a fix")
-    expect(preview).to_contain_text("2400.00 EUR")
+    expect(preview).to_contain_text("€2,400.00")
 
     page.get_by_label("Release").select_option(label="5.0")
     expect(preview).to_contain_text("Your request is covered by your support contract.")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from django import forms
+from typing import Any
 
-from retainer.accounts.models import User
+from django import forms
+from django.urls import reverse
+
+from retainer.accounts.models import Contact, User
 from retainer.cases.choices import CaseStatus, Priority, RootCause, Severity
+from retainer.cases.forms import portal
 from retainer.cases.models import Defect
-from retainer.contracts.choices import Outcome
+from retainer.contracts.choices import Channel, Outcome
 from retainer.contracts.models import Contract
 
 
@@ -68,3 +72,51 @@ class TimeEntryForm(forms.Form):
 class TimerStopForm(forms.Form):
     billable = forms.BooleanField(label="Billable", required=False)
     note = forms.CharField(label="Note", max_length=500, required=False)
+
+
+def _contact_label(contact: Contact) -> str:
+    """Name and address: two contacts of one organization may share a name."""
+    return f"{contact.full_name} · {contact.email}"
+
+
+class NewCaseForm(portal.NewCaseForm):
+    """A case an agent opens for a contact of the chosen organization (a phone call, an
+    e-mail): the portal's fields, plus the contact, the channel and the priority."""
+
+    contact = forms.ModelChoiceField(
+        label="Contact", queryset=Contact.objects.none(), empty_label="Choose the contact"
+    )
+    channel = forms.ChoiceField(
+        label="Channel",
+        choices=[(c, Channel(c).label) for c in (Channel.PHONE, Channel.EMAIL, Channel.WEB)],
+        initial=Channel.PHONE,
+    )
+    priority = forms.ChoiceField(
+        label="Priority", choices=Priority.choices, initial=Priority.NORMAL
+    )
+
+    field_order = ["contact", "channel", "product", "release", "environment", "severity"]
+
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        contacts = self.fields["contact"]
+        assert isinstance(contacts, forms.ModelChoiceField)  # noqa: S101 - narrows the type
+        contacts.queryset = Contact.objects.filter(
+            organization_id=organization_id, is_active=True
+        ).order_by("full_name", "pk")
+        contacts.label_from_instance = _contact_label  # type: ignore[method-assign,assignment]
+        # The release options come from the console's fragment (the portal's is for contacts).
+        self.fields["product"].widget.attrs["hx-get"] = reverse("console:case_releases")
+
+
+class PreviewForm(NewCaseForm):
+    """The console's decision preview: the contact and the product are needed, the rest
+    as in the portal's preview."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        portal.relax_for_preview(self)
+        self.fields["priority"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        return portal.drop_foreign_release(super().clean() or {})

@@ -72,24 +72,43 @@ class NewCaseForm(forms.Form):
         return parse_id(raw)
 
 
+#: What the entitlement decision reads of a new case (the rest is the case's content).
+PREVIEW_FIELDS = ("product", "release", "environment", "modified_source", "third_party")
+
+
+def preview_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The cleaned values ``selectors.preview_decision`` takes."""
+    return {name: data.get(name) for name in PREVIEW_FIELDS}
+
+
+def relax_for_preview(form: forms.Form) -> None:
+    """Turn a new-case form into its preview's: only the product (and, in the console,
+    the contact) is needed, and any release is accepted here, since a release of another
+    product (the product just changed) is dropped by ``drop_foreign_release``."""
+    for name in ("subject", "description", "severity"):
+        form.fields[name].required = False
+    releases = form.fields["release"]
+    assert isinstance(releases, forms.ModelChoiceField)  # noqa: S101 - narrows the type
+    releases.queryset = Release.objects.all()
+
+
+def drop_foreign_release(data: dict[str, Any]) -> dict[str, Any]:
+    release, product = data.get("release"), data.get("product")
+    if release is not None and (product is None or release.product_id != product.pk):
+        data["release"] = None
+    return data
+
+
 class PreviewForm(NewCaseForm):
     """The same fields for the decision preview: only the product is needed, and a release
     of another product (the product just changed) is ignored rather than an error."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("subject", "description", "severity"):
-            self.fields[name].required = False
-        releases = self.fields["release"]
-        assert isinstance(releases, forms.ModelChoiceField)  # noqa: S101 - narrows the type
-        releases.queryset = Release.objects.all()
+        relax_for_preview(self)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        release, product = data.get("release"), data.get("product")
-        if release is not None and (product is None or release.product_id != product.pk):
-            data["release"] = None
-        return data
+        return drop_foreign_release(super().clean() or {})
 
 
 class ReplyForm(forms.Form):

@@ -228,3 +228,64 @@ def test_a_reply_whose_file_is_refused_leaves_no_reply_behind(
         or "type" in response.content.decode().lower()
     )
     assert not CaseMessage.objects.filter(case=case).exists()
+
+
+# --- What the case page says ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def office(db):
+    from retainer.cases.models import BusinessCalendar, SlaTarget
+
+    calendar = BusinessCalendar.objects.create(
+        name="Berlin office",
+        time_zone="Europe/Berlin",
+        hours={str(day): [["09:00", "18:00"]] for day in range(5)},
+    )
+    return SlaTarget.objects.create(
+        severity=2, calendar=calendar, first_response_minutes=4 * 60, resolution_minutes=45 * 60
+    )
+
+
+def test_a_breached_clock_says_how_long_it_is_overdue(cast, desk, incident_bank, office):
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    monday = dt.datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    with time_machine.travel(monday, tick=False):
+        case = opened(cast, desk, severity=2)  # first response due at 13:00
+    with time_machine.travel(monday + dt.timedelta(hours=7, minutes=10), tick=False):
+        client = cast.client_for(cast.agent)
+        page = client.get(f"/console/cases/{case.public_id}/").content.decode()
+        queue = client.get("/console/cases/?view=active").content.decode()
+    assert "(overdue by 3 h 10 min)" in page and "0 minutes" not in page
+    assert "overdue by 3 h 10 min" in queue
+
+
+def test_the_timeline_speaks_in_sentences_with_the_staff_wording_and_timer_notes(
+    cast, desk, incident_bank, office
+):
+    case = opened(cast, desk, severity=2)
+    client = cast.client_for(cast.agent)
+    base = f"/console/cases/{case.public_id}"
+    client.post(f"{base}/timer/start/")
+    response = client.post(f"{base}/timer/stop/", {"note": "Read the night logs"}, follow=True)
+    page = response.content.decode()
+    assert "Logged 1 minute." in page  # a timer stopped at once logs one minute
+    timeline = page.split('id="timeline-title"')[1].split("</ol>")[0]
+    assert "SLA started" in timeline and "Sla Started" not in timeline
+    assert "First response, due" in timeline
+    assert "1 minute, not billable: “Read the night logs”" in timeline
+    assert f"Covered by contract #{incident_bank.pk}." in timeline
+    assert "Your request is covered" not in timeline  # the customer's wording stays theirs
+    entitlement = page.split("<h2>Entitlement</h2>")[1].split("</section>")[0]
+    assert f"Covered by contract #{incident_bank.pk}." in entitlement
+
+
+def test_the_console_case_page_shows_overage_billed_on_the_case(cast, desk, hour_bank):
+    case = opened(cast, desk)
+    actions.do_log_time(case, agent=cast.agent, minutes=90, actor=cast.agent)
+    page = cast.client_for(cast.agent).get(f"/console/cases/{case.public_id}/").content.decode()
+    assert "Work is billed as overage at €120.00 per hour." in page
+    assert "Overage on this case so far: 0:30 h (€60.00)." in page

@@ -175,7 +175,7 @@ def test_the_preview_of_an_old_release_is_out_of_scope_with_the_offer_and_price(
     before = row_counts()
     response = preview(client, desk, release=desk.old.pk)
     assert "out of scope" in text(response).lower()
-    assert "Backport" in text(response) and "2400.00 EUR" in text(response)
+    assert "Backport" in text(response) and "€2,400.00" in text(response)
     assert row_counts() == before
 
 
@@ -233,7 +233,7 @@ def test_opening_a_case_records_the_decision_and_shows_it(cast, desk, incident_b
 def test_an_out_of_scope_case_shows_the_offer_on_its_page(cast, desk, incident_bank):
     case = open_case(cast, desk, release=desk.old)
     page = text(cast.client_for(cast.contact).get(url("case_detail", case)))
-    assert "Out of scope" in page and "2400.00 EUR" in page
+    assert "Out of scope" in page and "€2,400.00" in page
 
 
 def test_an_invalid_new_case_shows_errors_and_stores_nothing(cast, desk, incident_bank):
@@ -438,7 +438,7 @@ def test_my_support_shows_each_contract_with_balance_and_consumption(cast, desk,
     assert "0:15 h" in page  # 60 minutes granted, 45 used
     assert "1:00 h" in page and "0:45 h" in page
     assert case.reference in page
-    assert "120.00 EUR per hour" in page  # the organization's own overage rate
+    assert "€120.00 per hour" in page  # the organization's own overage rate
 
 
 def test_my_support_shows_the_low_balance_warning(cast, desk, incident_bank):
@@ -551,3 +551,42 @@ def test_hostile_content_is_inert_on_every_portal_page(cast, desk, hour_bank):
         assert active_content(user_visible_content(html)) == [], page
     preview_html = text(preview(client, desk, subject=PAYLOADS[0], description=PAYLOADS[2]))
     assert active_content(user_visible_content(preview_html)) == []
+
+
+# --- Overage is said plainly ---------------------------------------------------------------------
+
+
+def test_my_support_and_the_case_say_work_is_billable_with_rate_and_overage_so_far(
+    cast, desk, hour_bank
+):
+    """60 minutes in the bank, 90 logged: the case was covered at intake, yet 30 minutes
+    are billed as overage at 120/h; the customer must read that, not just "0:00 left"."""
+    case = open_case(cast, desk)
+    actions.do_log_time(case, agent=cast.agent, minutes=90, actor=cast.agent)
+    client = cast.client_for(cast.contact)
+    support = text(client.get(url("support")))
+    assert "Work is billable." in support
+    assert "billed as overage at €120.00 per hour" in support
+    assert "Overage so far: 0:30 h (€60.00)" in support
+    page = text(client.get(url("case_detail", case)))
+    assert "Work on this case is billable." in page
+    assert "€120.00 per hour" in page and "Overage on this case so far: 0:30 h (€60.00)" in page
+    assert ">Covered<" not in page and ">Billable<" in page
+
+
+def test_a_case_within_the_allowance_says_nothing_about_billing(cast, desk, hour_bank):
+    case = open_case(cast, desk)
+    actions.do_log_time(case, agent=cast.agent, minutes=30, actor=cast.agent)
+    client = cast.client_for(cast.contact)
+    assert "billable" not in text(client.get(url("case_detail", case))).lower()
+    assert "Work is billable" not in text(client.get(url("support")))
+
+
+def test_the_customer_timeline_shows_the_customer_wording_of_the_decision(
+    cast, desk, incident_bank
+):
+    case = open_case(cast, desk)
+    page = text(cast.client_for(cast.contact).get(url("case_detail", case)))
+    conversation = page.split('id="conversation-heading"')[1]
+    assert "Your request is covered by your support contract." in conversation
+    assert f"contract #{incident_bank.pk}" not in page

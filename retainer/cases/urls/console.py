@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from retainer.cases.views import console
+from retainer.cases.views import console, reports
 
 app_name = "console"
 
@@ -8,6 +8,13 @@ urlpatterns = [
     path("console/organizations/<id:pk>/", console.organization_detail, name="organization_detail"),
     path("console/cases/", console.case_queue, name="case_queue"),
     path("console/cases/next/", console.next_case, name="next_case"),
+    # Before ``<str:public_id>``: "new" would otherwise be read as a case's id.
+    path("console/cases/new/", console.case_new, name="case_new"),
+    path("console/cases/new/preview/", console.case_preview, name="case_preview"),
+    path("console/cases/new/releases/", console.case_releases, name="case_releases"),
+    path("console/search/", reports.search, name="search"),
+    path("console/csat/", reports.csat_report, name="csat_report"),
+    path("console/team/", reports.team_overview, name="team_overview"),
     path("console/cases/<str:public_id>/", console.case_page, name="case_page"),
     path("console/cases/<str:public_id>/replies/", console.case_reply, name="case_reply"),
     path(
@@ -23,4 +30,5 @@ urlpatterns = [
         "console/cases/<str:public_id>/timer/start/", console.case_timer_start, name="timer_start"
     ),
     path("console/cases/<str:public_id>/timer/stop/", console.case_timer_stop, name="timer_stop"),
+    path("", include("retainer.cases.urls.config")),  # SLA settings and defects, same namespace
 ]

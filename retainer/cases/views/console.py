@@ -9,15 +9,16 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from retainer.accounts import selectors as account_selectors
 from retainer.accounts.access import access_organization, request_user
+from retainer.accounts.models import Organization
 from retainer.accounts.views import staff_required
-from retainer.cases import actions, selectors, workflow
+from retainer.cases import actions, selectors, wording, workflow
 from retainer.cases.access import access_case, attachments_visible_to, messages_visible_to
 from retainer.cases.choices import CaseEventType, CaseStatus, DefectStatus, SlaState
 from retainer.cases.filters import CaseFilter
@@ -25,16 +26,23 @@ from retainer.cases.forms.console import (
     AssignForm,
     CaseFieldsForm,
     DefectLinkForm,
+    NewCaseForm,
     OverrideForm,
+    PreviewForm,
     ReplyForm,
     TimeEntryForm,
     TimerStopForm,
     TransitionForm,
 )
+from retainer.cases.forms.portal import preview_fields
 from retainer.cases.models import Case, CaseEvent, Defect, RunningTimer
 from retainer.cases.serializers import StaffEventOut
+from retainer.cases.wording import minutes_text
+from retainer.catalog.models import Release
+from retainer.contracts.choices import Outcome
 from retainer.contracts.selectors import balance_summary
-from retainer.lib.errors import DomainError, report
+from retainer.lib.converters import parse_id
+from retainer.lib.errors import DomainError, add_to_form, report
 from retainer.lib.htmx import is_htmx, without_blanks
 
 # Timeline events that duplicate what the timeline already shows as a message.
@@ -96,38 +104,21 @@ def case_page(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "console/case_page.html", _case_context(case, agent))
 
 
-def event_summary(event: dict[str, Any]) -> str:
-    """What the staff timeline says after an event's type (``StaffEventOut``'s output)."""
-    data = event["data"]
-    if event["type"] == CaseEventType.DECISION_OVERRIDDEN:
-        return f"{data['old_outcome']} → {data['new_outcome']}: {data['reason']}"
-    if event["type"] == CaseEventType.ASSIGNED:
-        return data["assignee_name"] or "unassigned"
-    if event["type"] in (CaseEventType.FIELDS_CHANGED, CaseEventType.TIME_CHANGED):
-        changed = {k: v for k, v in data.items() if isinstance(v, dict)}
-        return ", ".join(f"{k}: {v['old']} → {v['new']}" for k, v in changed.items())
-    if "sentence" in data:
-        return str(data["sentence"])
-    if "new" in data:
-        return f"{data.get('old') or ''} → {data['new']}"
-    if "clock" in data:
-        return str(data["clock"])
-    return ""
-
-
-def _timeline(case: Case, agent: Any) -> list[tuple[str, Any, Any]]:
-    """Messages and events, oldest first; events as staff read them (``StaffEventOut``)."""
+def _timeline(case: Case, agent: Any, notes: dict[int, str]) -> list[tuple[str, Any, Any]]:
+    """Messages and events, oldest first; events as staff read them (``StaffEventOut``),
+    in sentences (``cases.wording``), time logged with its entry's note (``notes``)."""
     rows: list[CaseEvent] = [
         e
         for e in selectors.events_for_case(case=case, include_internal=True)
         if e.type not in MESSAGE_EVENTS
     ]
-    labels = dict(CaseEventType.choices)
     events = [
         {
             **event,
-            "label": labels.get(event["type"], event["type"]),
-            "summary": event_summary(event),
+            "label": wording.EVENT_LABELS.get(event["type"], event["type"]),
+            "summary": wording.event_summary(
+                event["type"], event["data"], note=notes.get(event["data"].get("entry"), "")
+            ),
         }
         for event in StaffEventOut(rows, many=True).data
     ]
@@ -141,14 +132,25 @@ def _timeline(case: Case, agent: Any) -> list[tuple[str, Any, Any]]:
 def _case_context(case: Case, agent: Any, **forms: Any) -> dict[str, Any]:
     timer = RunningTimer.objects.filter(agent=agent).select_related("case").first()
     contract = case.contract
+    entries = list(selectors.time_entries_for_case(case=case))
+    decision = case.decision
     return {
         "case": case,
-        "timeline": _timeline(case, agent),
+        "timeline": _timeline(case, agent, {e.pk: e.note for e in entries}),
+        "staff_decision": wording.staff_decision_text(
+            outcome=decision.effective_outcome,
+            reason=decision.reason,
+            contract=case.contract_id,
+            offering_kind=decision.offering_kind,
+        )
+        if decision is not None
+        else "",
         "attachments": attachments_visible_to(agent, case),
         "clocks": selectors.clock_views(list(case.clocks.all())),
-        "time_entries": selectors.time_entries_for_case(case=case),
+        "time_entries": entries,
         "time_totals": selectors.time_totals_for_case(case=case),
         "balance": balance_summary(contract=contract) if contract else None,
+        "billable": selectors.billable_for_case(case=case),
         "targets": [
             (
                 target,
@@ -274,7 +276,7 @@ def _log_time(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
         note=data["note"],
     )
     return (
-        f"Logged {entry.minutes} minutes "
+        f"Logged {minutes_text(entry.minutes)} "
         f"({entry.covered_minutes} covered, {entry.overage_minutes} overage)."
     )
 
@@ -288,7 +290,7 @@ def _timer_stop(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
     entry = actions.check_stop_timer(
         request_user(request), billable=data["billable"], note=data["note"]
     )
-    return f"Logged {entry.minutes} minutes." if entry else "No timer was running."
+    return f"Logged {minutes_text(entry.minutes)}." if entry else "No timer was running."
 
 
 case_reply = _case_action(ReplyForm, _reply, authorize=actions.authorize_reply)
@@ -347,3 +349,100 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **selectors.organization_360(organization=organization),
         },
     )
+
+
+# --- Opening a case for a contact (a phone call) --------------------------------------------
+
+#: The permission the console's decision preview asks, as the API's ``decision_preview``.
+PREVIEW_DECISION = "contracts.view_contract"
+
+
+def _refuse_unless(authorize: Callable[[Any], Any], agent: Any) -> None:
+    """403 before any input is read when the check's ``authorize_*`` refuses."""
+    try:
+        authorize(agent)
+    except DomainError as exc:
+        raise PermissionDenied(exc.detail) from exc
+
+
+def _organization(request: HttpRequest) -> Organization | None:
+    """The organization the new case is for (``organization`` in the query or the form)."""
+    raw = request.POST.get("organization") or request.GET.get("organization") or ""
+    pk = parse_id(raw)
+    if pk is None:
+        return None
+    try:
+        return access_organization(request_user(request), pk)
+    except Http404:
+        return None
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def case_new(request: HttpRequest) -> HttpResponse:
+    """Open a case for a contact: first the organization (found by name), then the form
+    with the live decision preview; ``check_open_case`` as on every door."""
+    agent = request_user(request)
+    _refuse_unless(actions.authorize_open_case, agent)
+    organization = _organization(request)
+    if organization is None:
+        find = request.GET.get("find", "").strip()
+        found = selectors.organizations_matching(user=agent, q=find)
+        status = 400 if request.method == "POST" else 200
+        return render(
+            request, "console/case_new.html", {"find": find, "found": found}, status=status
+        )
+    form = NewCaseForm(request.POST or None, organization_id=organization.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = actions.check_open_case(agent, **form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, f"{case.reference} opened for {case.contact.full_name}.")
+            return redirect("console:case_page", public_id=case.public_id)
+    context: dict[str, Any] = {"organization": organization, "form": form}
+    return render(request, "console/case_new.html", context, status=400 if form.is_bound else 200)
+
+
+@require_POST
+@staff_required
+def case_preview(request: HttpRequest) -> HttpResponse:
+    """The decision the new case would get, taken as the portal's preview takes it
+    (``selectors.preview_decision``: nothing is written), in staff words."""
+    agent = request_user(request)
+    if not agent.has_perm(PREVIEW_DECISION):
+        raise PermissionDenied
+    organization = _organization(request)
+    form = PreviewForm(request.POST, organization_id=organization.pk if organization else 0)
+    context: dict[str, Any] = {"decision": None}
+    if form.is_valid():
+        data = form.cleaned_data
+        decision, offer = selectors.preview_decision(
+            contact=data["contact"], channel=data["channel"], **preview_fields(data)
+        )
+        context = {
+            "decision": decision,
+            "offer": offer,
+            "outcome_label": Outcome(decision.outcome).label,
+            "staff_text": wording.staff_decision_text(
+                outcome=decision.outcome,
+                reason=decision.reason,
+                contract=decision.contract_id,
+                offering_kind=decision.offering_kind,
+            ),
+        }
+    return render(request, "console/partials/decision_preview.html", context)
+
+
+@require_safe
+@staff_required
+def case_releases(request: HttpRequest) -> HttpResponse:
+    """The release options of the chosen product (an HTMX fragment of the new-case form)."""
+    product = parse_id(request.GET.get("product", ""))
+    releases = (
+        Release.objects.filter(product_id=product, product__is_active=True).order_by("-order")
+        if product is not None
+        else Release.objects.none()
+    )
+    return render(request, "portal/partials/release_options.html", {"releases": releases})

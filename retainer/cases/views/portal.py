@@ -19,7 +19,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from retainer.accounts.access import request_user
@@ -35,19 +34,22 @@ from retainer.cases.forms.portal import (
     PreviewForm,
     ReplyForm,
     TransitionForm,
+    preview_fields,
 )
 from retainer.cases.models import REFERENCE_OFFSET, Case, CaseMessage, CsatResponse
 from retainer.cases.selectors import (
+    Billable,
     ContractUsage,
+    billable_for_case,
     case_for_detail,
     cases_for_list,
     contract_usage_for,
     events_for_case,
+    offering_for_decision,
+    preview_decision,
 )
 from retainer.cases.serializers import CustomerEventOut
-from retainer.catalog.models import Product, Release, ServiceOffering
-from retainer.catalog.selectors import offerings_for_product
-from retainer.contracts.actions import decide_for
+from retainer.catalog.models import Release
 from retainer.contracts.choices import AllowanceUnit, Channel, Outcome
 from retainer.contracts.entitlement import Decision
 from retainer.contracts.models import Contract
@@ -90,7 +92,12 @@ def event_text(event: dict[str, Any]) -> str | None:
             f"to {_label(CaseStatus.choices, data.get('new'))}"
         ),
         CaseEventType.ATTACHMENT_ADDED: lambda: f"File attached: {data.get('file_name', '')}",
-        CaseEventType.INCIDENT_CONSUMED: lambda: "One incident drawn from your contract",
+        CaseEventType.DECISION_RECORDED: lambda: str(data.get("sentence") or ""),
+        CaseEventType.INCIDENT_CONSUMED: lambda: (
+            "One incident billed as overage"
+            if data.get("overage")
+            else "One incident drawn from your contract"
+        ),
         CaseEventType.INCIDENT_CREDITED: lambda: "The incident was credited back to your contract",
         CaseEventType.FIX_AVAILABLE: lambda: f"A fix is available in release {data.get('release')}",
         CaseEventType.CSAT_ANSWERED: lambda: "Thank you for rating this case",
@@ -113,13 +120,6 @@ def timeline_for(user: User, case: Case) -> list[TimelineItem]:
         if text is not None:
             items.append(TimelineItem(at=row.created_at, kind="event", text=text))
     return sorted(items, key=lambda item: item.at)
-
-
-def offer_for(*, product: Product, decision: Any) -> ServiceOffering | None:
-    """The service offering quoted for an out-of-scope decision (recorded or previewed)."""
-    if decision is None or decision.outcome != Outcome.OUT_OF_SCOPE:
-        return None
-    return offerings_for_product(product=product, kind=decision.offering_kind or None).first()
 
 
 TRANSITION_LABELS: dict[str, str] = {
@@ -161,6 +161,8 @@ class ContractView:
     named_contacts: list[str] = field(default_factory=list)
     per_case: list[tuple[str, str, str]] = field(default_factory=list)  # (ref, url, qty)
     per_month: list[tuple[str, str]] = field(default_factory=list)
+    billable: Billable | None = None  # shown when work is (or was) billed as overage
+    overage: str = ""  # the overage so far, formatted like the balance
 
 
 def contract_view(usage: ContractUsage) -> ContractView:
@@ -168,7 +170,7 @@ def contract_view(usage: ContractUsage) -> ContractView:
     unit = contract.unit
     return ContractView(
         contract=contract,
-        name=contract.plan.name if contract.plan else contract.get_preset_display(),
+        name=contract.name,
         balance=format_quantity(unit, summary.balance),
         granted=format_quantity(unit, summary.granted),
         consumed=format_quantity(unit, summary.consumed),
@@ -187,6 +189,8 @@ def contract_view(usage: ContractUsage) -> ContractView:
             for case, case_id, quantity in usage.per_case
         ],
         per_month=[(month, format_quantity(unit, q)) for month, q in usage.per_month],
+        billable=usage.billable if usage.billable.shown else None,
+        overage=format_quantity(unit, usage.billable.quantity),
     )
 
 
@@ -250,18 +254,11 @@ def case_preview(request: HttpRequest) -> HttpResponse:
     decision: Decision | None = None
     offer = None
     if form.is_valid():
-        data = form.cleaned_data
-        decision, _ = decide_for(
+        decision, offer = preview_decision(
             contact=request.contact,  # type: ignore[attr-defined]
-            product=data["product"],
             channel=Channel.WEB,
-            on=timezone.localdate(),
-            release=data["release"],
-            environment=data["environment"],
-            modified_source=data["modified_source"],
-            third_party=data["third_party"],
+            **preview_fields(form.cleaned_data),
         )
-        offer = offer_for(product=data["product"], decision=decision)
     context = {"decision": decision, "offer": offer, "outcome_label": _outcome_label(decision)}
     return render(request, "portal/partials/decision_preview.html", context)
 
@@ -376,6 +373,7 @@ def _render_case(
     case = case_for_detail(case)
     _for_display([case])
     csat = CsatResponse.objects.filter(case=case).first()
+    billable = billable_for_case(case=case)
     context = {
         "case": case,
         "timeline": timeline_for(user, case),
@@ -386,8 +384,12 @@ def _render_case(
         "csat": csat,
         "show_csat": csat is None and case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED),
         "can_reply": case.status not in (CaseStatus.CLOSED, CaseStatus.CANCELLED),
-        "offer": offer_for(product=case.product, decision=case.decision)
+        "offer": offering_for_decision(product=case.product, decision=case.decision)
         if case.entitlement == Outcome.OUT_OF_SCOPE
         else None,
+        "billable": billable,
+        "outcome_label": "Billable"
+        if billable is not None and billable.shown
+        else case.get_entitlement_display(),
     }
     return render(request, "portal/case_detail.html", context, status=status)
