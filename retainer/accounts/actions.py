@@ -37,7 +37,13 @@ from retainer.lib.errors import Conflict, DomainError, InvalidInput
 from retainer.lib.events import record, record_many
 from retainer.lib.models import apply_changes
 
-ORGANIZATION_FIELDS = ("name", "time_zone", "currency", "account_owner")
+ORGANIZATION_FIELDS = (
+    "name",
+    "time_zone",
+    "currency",
+    "account_owner",
+    "share_cases_with_colleagues",
+)
 CONTACT_FIELDS = ("full_name", "email", "phone", "role")
 STAFF_FIELDS = ("full_name", "email")
 
@@ -524,3 +530,37 @@ def _usable_link(token: str, *, lock: bool) -> MagicLinkToken:
             "This sign-in link has expired: links work for 15 minutes. Request a new one below.",
         )
     return row
+
+
+# --- Password sign-in throttling --------------------------------------------------------------
+
+
+@transaction.atomic
+def do_record_sign_in_lockout(
+    *, username: str | None, address: str | None, locked: str, failures: int
+) -> AccountEvent:
+    """Record that password sign-in was locked (``accounts/throttling.py`` calls it on the
+    failure that reaches a limit). ``username`` is the name that was tried: the event
+    points at its account when there is one, and never stores a name without an account
+    (people type their password in the wrong box)."""
+    user = User.objects.filter(email__iexact=username).first() if username else None
+    event = events.SignInLocked(locked=locked, address=address, failures=failures)
+    return record(AccountEvent, event, actor=None, user=user)
+
+
+# --- Preferences ---------------------------------------------------------------------------
+
+PREFERENCE_FIELDS = ("shortcuts_enabled", "shortcut_keys")
+
+
+@transaction.atomic
+def do_set_preferences(user: User, *, actor: User | None, **changes: Any) -> User:
+    """Set a user's preferences (``PREFERENCE_FIELDS``): whether the console's keyboard
+    shortcuts are on, and the keys that differ from the defaults (``accounts/shortcuts.py``
+    validates them through the model)."""
+    diff = apply_changes(user, changes, allowed=PREFERENCE_FIELDS)
+    if diff:
+        user.full_clean()
+        user.save(update_fields=list(diff))
+        record(AccountEvent, events.PreferencesChanged(changes=diff), actor=actor, user=user)
+    return user

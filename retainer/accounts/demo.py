@@ -22,6 +22,7 @@ DEMO_LOGINS = [
     ("Billing", f"billing@{VENDOR_DOMAIN}"),
     ("Customer admin (Acme)", "ada@acme.example"),
     ("Customer contact (Acme)", "bob@acme.example"),
+    ("Customer contact (Initech, cases not shared)", "peter@initech.example"),
 ]
 
 STAFF = [
@@ -140,7 +141,43 @@ def _named_customers(staff: list[User]) -> dict[str, Organization | Contact]:
         role=ContactRole.ADMIN,
         portal_password=DEMO_PASSWORD,
     )
-    return {"acme": acme, "globex": globex, "ada": ada, "bob": bob, "carol": carol, "hank": hank}
+    return {
+        "acme": acme,
+        "globex": globex,
+        "ada": ada,
+        "bob": bob,
+        "carol": carol,
+        "hank": hank,
+        **_initech(admin, owner=staff[1]),
+    }
+
+
+def _initech(admin: User, *, owner: User) -> dict[str, Organization | Contact]:
+    """An organization that does not share cases among colleagues: Peter and Milton each
+    see only their own cases, in the portal and through the API."""
+    initech = actions.do_create_organization(
+        name="Initech",
+        domains=["initech.example"],
+        time_zone="America/New_York",
+        currency="USD",
+        account_owner=owner,
+        actor=admin,
+    )
+    actions.do_update_organization(initech, share_cases_with_colleagues=False, actor=admin)
+    peter, milton = (
+        actions.do_create_contact(
+            organization=initech,
+            full_name=name,
+            email=email,
+            portal_password=DEMO_PASSWORD,
+            actor=admin,
+        )
+        for name, email in (
+            ("Peter Gibbons", "peter@initech.example"),
+            ("Milton Waddams", "milton@initech.example"),
+        )
+    )
+    return {"initech": initech, "peter": peter, "milton": milton}
 
 
 def _slug(name: str) -> str:
@@ -149,8 +186,8 @@ def _slug(name: str) -> str:
 
 def _bulk_customers(ctx: DemoContext, owners: list[User]) -> None:
     """With the named cast: 40 organizations and 200 contacts per unit of scale."""
-    count = 40 * ctx.scale - 2
-    extra = (200 * ctx.scale - 5) - 5 * count  # organizations that get a sixth contact
+    count = 40 * ctx.scale - 3  # Acme, Globex and Initech are named
+    extra = (200 * ctx.scale - 7) - 5 * count  # organizations that get a sixth contact
     faker, rng = ctx.faker, ctx.rng
     password = make_password(DEMO_PASSWORD)  # one hash for all: hashing per user would take hours
     start = Organization.objects.count()
@@ -197,5 +234,5 @@ def _bulk_customers(ctx: DemoContext, owners: list[User]) -> None:
         Contact.objects.bulk_create(contact_batch)
     ctx.objects["organizations"] = organizations
     ctx.log(
-        f"  {count + 2} organizations, {len(contacts) + 5} contacts, {Team.objects.count()} teams"
+        f"  {count + 3} organizations, {len(contacts) + 7} contacts, {Team.objects.count()} teams"
     )

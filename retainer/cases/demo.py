@@ -12,18 +12,11 @@ from typing import Any
 import time_machine
 from django.utils import timezone
 
-from retainer.accounts.models import Contact, User
+from retainer.accounts.models import Contact, Team, User
 from retainer.cases import actions
-from retainer.cases.choices import CaseStatus, CaseType, CsatRating, RootCause
+from retainer.cases.choices import CaseStatus, CaseType, CsatRating, RootCause, SlaAction
 from retainer.cases.events import CaseOpened
-from retainer.cases.models import (
-    BusinessCalendar,
-    Case,
-    CaseEvent,
-    CsatResponse,
-    SlaTarget,
-    TimeEntry,
-)
+from retainer.cases.models import Case, CaseEvent, CsatResponse, TimeEntry
 from retainer.contracts.choices import Channel, Outcome, SourceType
 from retainer.contracts.models import EntitlementDecision, SupportPlan
 from retainer.lib.demo import DemoContext, batched
@@ -52,29 +45,53 @@ SUBJECTS = [
 
 
 def _sla(ctx: DemoContext) -> None:
-    office = BusinessCalendar.objects.create(
+    """Calendars and targets set as a manager sets them on the console's SLA settings page
+    (the same actions), so intake starts the named cases' clocks the ordinary way. Sev-1
+    e-mails the assignee on warning and moves to the Escalations team on breach; sev-2
+    raises the priority on breach."""
+    admin = ctx.objects["admin"]
+    office = actions.do_save_calendar(
+        None,
         name="Office hours (customer's time zone)",
         time_zone="UTC",
         use_customer_time_zone=True,
         hours=WEEKDAYS_9_TO_18,
         holidays=[f"{ctx.today.year}-12-25", f"{ctx.today.year + 1}-01-01"],
+        actor=admin,
     )
-    always = BusinessCalendar.objects.create(name="24×7", time_zone="UTC", always_open=True)
+    always = actions.do_save_calendar(None, name="24×7", always_open=True, actor=admin)
+    escalations = Team.objects.filter(name="Escalations").first()
     for severity, (first, nxt, resolution) in DEFAULT_TARGETS.items():
-        SlaTarget.objects.create(
-            severity=severity, calendar=office, first_response_minutes=first,
+        actions.do_save_sla_target(
+            None, severity=severity, calendar=office, first_response_minutes=first,
             next_response_minutes=nxt, resolution_minutes=resolution,
+            **_reactions(severity, escalations), actor=admin,
         )  # fmt: skip
     for plan in SupportPlan.objects.filter(code="gold-hours"):
         for severity, (first, nxt, resolution) in GOLD_TARGETS.items():
-            SlaTarget.objects.create(
-                plan=plan, severity=severity, calendar=always if severity == 1 else office,
-                first_response_minutes=first, next_response_minutes=nxt, resolution_minutes=resolution,
+            actions.do_save_sla_target(
+                None, plan=plan, severity=severity, calendar=always if severity == 1 else office,
+                first_response_minutes=first, next_response_minutes=nxt,
+                resolution_minutes=resolution, **_reactions(severity, escalations), actor=admin,
             )  # fmt: skip
 
 
+def _reactions(severity: int, escalations: Team | None) -> dict[str, Any]:
+    """What a warning and a breach do, by severity (see ``_sla``)."""
+    if severity == 1 and escalations is not None:
+        return {
+            "warning_action": SlaAction.NOTIFY_ASSIGNEE,
+            "breach_action": SlaAction.ESCALATE,
+            "escalation_team": escalations,
+        }
+    if severity == 2:
+        return {"breach_action": SlaAction.RAISE_PRIORITY}
+    return {}
+
+
 def _named_cases(ctx: DemoContext) -> int:
-    """Cases of Acme and Globex, opened and worked through the actions at past times."""
+    """Cases of Acme, Globex and Initech, opened and worked through the actions at past
+    times."""
     objects = ctx.objects
     agents = objects["agents"]
     products = objects["products"]
@@ -94,6 +111,9 @@ def _named_cases(ctx: DemoContext) -> int:
         {"who": "hank", "product": atlas, "release": atlas_releases[-1], "severity": 2, "days": 9, "flow": "resolved", "minutes": 120, "csat": CsatRating.BAD},
         {"who": "hank", "product": fieldkit, "release": fieldkit_releases[-1], "severity": 3, "days": 5, "flow": "open", "minutes": 60},
         {"who": "hank", "product": ledgerline, "release": ledgerline_releases[-1], "severity": 2, "days": 0, "flow": "new"},
+        # Initech does not share cases: Peter and Milton each see only their own.
+        {"who": "peter", "product": atlas, "release": atlas_releases[-1], "severity": 3, "days": 7, "flow": "open"},
+        {"who": "milton", "product": fieldkit, "release": fieldkit_releases[-1], "severity": 2, "days": 3, "flow": "new"},
     ]  # fmt: skip
     defect = actions.do_create_defect(
         product=atlas, title="Gateway drops idle keep-alive connections",

@@ -1,19 +1,26 @@
-"""REST API conventions shared by every app: error bodies and pagination.
+"""REST API conventions shared by every app: error bodies, bounded inputs and pagination.
 
 Every error response is JSON with a stable machine ``code`` and a human ``detail``;
-validation errors add ``errors`` (field → messages).
+validation errors add ``errors`` (field → messages). That holds for the refusals of the
+views (:func:`exception_handler`), for what Django answers itself under ``/api/`` (an
+unknown path, an uncaught exception: :class:`JsonErrorsMiddleware`), and the schema
+documents it on every operation (:func:`document_errors`).
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from typing import Any
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any, TypeGuard
 from urllib.parse import parse_qs
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.core.validators import MaxLengthValidator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -92,6 +99,177 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+#: The ``code`` of an error Django answered itself under ``/api/``, by status.
+STATUS_CODES = {
+    400: "bad_request",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    500: "server_error",
+}
+
+
+def error_response(status_code: int, detail: str | None = None) -> JsonResponse:
+    """A bare ``{"code", "detail"}`` response for ``status_code``."""
+    code = STATUS_CODES.get(status_code, "error")
+    try:
+        phrase = HTTPStatus(status_code).phrase
+    except ValueError:
+        phrase = "Error"
+    return JsonResponse({"code": code, "detail": detail or f"{phrase}."}, status=status_code)
+
+
+class JsonErrorsMiddleware:
+    """Under ``/api/``, an error Django answers itself (no URL matches, an uncaught
+    exception's 500, a refused host) leaves in the API's JSON error shape rather than
+    as an HTML page. The headers the other middleware set are kept."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        content_type = response.get("Content-Type", "")
+        if (
+            response.status_code < 400
+            or not request.path.startswith("/api/")
+            or content_type.startswith("application/json")
+        ):
+            return response
+        replaced = error_response(response.status_code)
+        for header, value in response.headers.items():
+            if header.lower() not in ("content-type", "content-length"):
+                replaced.headers.setdefault(header, value)
+        return replaced
+
+
+#: The error body, as the schema documents it.
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "Every error: a stable machine `code` (snake_case) and a human `detail`; a "
+        "validation error adds `errors`, field name → list of messages (nested objects "
+        "for nested fields, `non_field_errors` for the request as a whole)."
+    ),
+    "properties": {
+        "code": {"type": "string", "example": "invalid"},
+        "detail": {"type": "string", "example": "subject: This field is required."},
+        "errors": {"type": "object", "additionalProperties": {}},
+    },
+    "required": ["code", "detail"],
+}
+
+_WRITES = ("post", "put", "patch", "delete")
+
+
+def _error_statuses(method: str, operation: Mapping[str, Any]) -> dict[int, str]:
+    """The refusals an operation can answer, by what it takes."""
+    parameters = operation.get("parameters", [])
+    statuses = {
+        403: "Not signed in, or not permitted to do this.",
+        # Also a route only staff may know of, asked by a customer.
+        404: "No such object, or not one this user may see.",
+    }
+    if "requestBody" in operation or any(p.get("in") in ("query", "header") for p in parameters):
+        statuses[400] = "The request is not valid (`errors` says which field)."
+    if method in _WRITES:
+        statuses[409] = "The object's current state (or a reused Idempotency-Key) forbids it."
+    if "requestBody" in operation:
+        statuses[413] = "The body is larger than the server takes."
+        statuses[415] = "The body's media type is not one the operation takes."
+    return statuses
+
+
+#: The components of :func:`by_audience`, documented as ``anyOf`` their two views.
+_AUDIENCE_COMPONENTS: set[str] = set()
+
+
+def by_audience(
+    staff: type[serializers.Serializer],
+    customer: type[serializers.Serializer],
+    *,
+    many: bool | None = None,
+) -> PolymorphicProxySerializer:
+    """The documented response of an endpoint that answers vendor staff with ``staff``
+    and customer contacts with ``customer``, for ``@extend_schema``. The schema says
+    ``anyOf`` the two (not ``oneOf``: the customer view is a subset of the staff one, so a
+    staff body is a valid customer body too)."""
+    name = staff.__name__.removesuffix("Out").replace("Staff", "") + "ByAudience"
+    _AUDIENCE_COMPONENTS.add(name)
+    return PolymorphicProxySerializer(
+        component_name=name,
+        serializers=[staff, customer],
+        resource_type_field_name=None,
+        many=many,
+    )
+
+
+def document_errors(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: the ``Error`` component, and on every
+    operation the error statuses it can answer, with that body; the components of
+    :func:`by_audience` as ``anyOf``."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = ERROR_SCHEMA
+    for name in _AUDIENCE_COMPONENTS & set(components):
+        if "oneOf" in components[name]:
+            components[name]["anyOf"] = components[name].pop("oneOf")
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for item in result.get("paths", {}).values():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for code, description in sorted(_error_statuses(method, operation).items()):
+                operation["responses"].setdefault(
+                    str(code), {"description": description, "content": body}
+                )
+    return result
+
+
+#: The longest text a client may send where a field declares no bound of its own:
+#: descriptions, message bodies, notes (subjects and names are bounded by their columns).
+TEXT_MAX_LENGTH = 50_000
+#: The bound of one-line titles (a case's subject).
+SUBJECT_MAX_LENGTH = 200
+
+
+class TextField(serializers.CharField):
+    """DRF's ``CharField`` for free text, bounded by default to ``TEXT_MAX_LENGTH``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", TEXT_MAX_LENGTH)
+        super().__init__(**kwargs)
+
+
+def is_free_text(field: Any) -> TypeGuard[serializers.CharField]:
+    """Whether a serializer field takes text and keeps it text (not a field that parses
+    its string into something else, like a billing period)."""
+    return (
+        isinstance(field, serializers.CharField)
+        and not field.read_only
+        and type(field).to_internal_value is serializers.CharField.to_internal_value
+    )
+
+
+def _bound_text(fields: Mapping[str, Any]) -> None:
+    """Give every writable text field without a ``max_length`` the default bound: a
+    1 MB description is a 400, whatever the serializer forgot to say."""
+    for field in fields.values():
+        inner = (
+            field.child
+            if isinstance(field, (serializers.ListField, serializers.ListSerializer))
+            else field
+        )
+        if isinstance(inner, serializers.Serializer):
+            _bound_text(inner.fields)
+        elif is_free_text(inner) and inner.max_length is None:
+            inner.max_length = TEXT_MAX_LENGTH
+            message = inner.error_messages["max_length"].format(max_length=TEXT_MAX_LENGTH)
+            inner.validators.append(MaxLengthValidator(TEXT_MAX_LENGTH, message=message))
+
+
 #: The range of the integer columns inputs land in (Django's ``IntegerField``).
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
@@ -166,9 +344,11 @@ def validated(
 
     Fields the serializer does not accept are refused (400 ``field_not_allowed``) rather
     than silently dropped, so a client that tries to set what it may not learns so and
-    nothing is written.
+    nothing is written. Text fields without a bound of their own take at most
+    ``TEXT_MAX_LENGTH`` characters.
     """
     serializer = serializer_class(data=data, partial=partial)
+    _bound_text(serializer.fields)
     if refuse_unknown:
         unknown = sorted(set(getattr(data, "keys", dict)()) - set(serializer.fields))
         if unknown:
