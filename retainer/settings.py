@@ -6,6 +6,7 @@ and ``RETAINER_MODE=production`` (``SECRET_KEY`` and ``ALLOWED_HOSTS`` required)
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
@@ -44,12 +45,14 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
     "django_htmx",
     "django_tasks",
     "huey.contrib.djhuey",
+    "axes",
     "retainer.lib",
     "retainer.accounts",
     "retainer.catalog",
@@ -64,6 +67,8 @@ AUTHENTICATION_BACKENDS = ["retainer.accounts.backends.AccountBackend"]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Errors Django answers itself under /api/ leave in the API's JSON shape.
+    "retainer.lib.api.JsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -72,7 +77,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "retainer.lib.middleware.SecurityHeadersMiddleware",
+    # Last: turns a sign-in refused by the throttle into the sign-in page's answer (429).
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Forms render through the project's templates, so retainer/templates/django/forms/ overrides
+# Django's field and form layouts for every form (accessibility: docs/accessibility.md).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 ROOT_URLCONF = "retainer.urls"
 WSGI_APPLICATION = "retainer.wsgi.application"
@@ -145,13 +156,37 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2 (Django's default parameters) hashes new passwords and verifies in about a fifth
+# of PBKDF2's time; PBKDF2 and scrypt hashes still verify and become Argon2 at the next
+# sign-in (docs/accounts.md).
 PASSWORD_HASHERS = env.items(
     "RETAINER_PASSWORD_HASHERS",
     [
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
         "django.contrib.auth.hashers.ScryptPasswordHasher",
     ],
 )
+
+# Password sign-in throttling (django-axes, counted in the database: retainer/accounts/
+# throttling.py, docs/accounts.md). Within the cool-off window, counted from the last
+# failure, an account is locked after AXES_FAILURE_LIMIT failures and a client address
+# after RETAINER_SIGN_IN_ADDRESS_LIMIT; every refused attempt restarts the window.
+AXES_HANDLER = "retainer.accounts.throttling.SignInThrottle"
+AXES_FAILURE_LIMIT = env.integer("RETAINER_SIGN_IN_ACCOUNT_LIMIT", 5, min_value=1)
+RETAINER_SIGN_IN_ADDRESS_LIMIT = env.integer("RETAINER_SIGN_IN_ADDRESS_LIMIT", 20, min_value=1)
+AXES_COOLOFF_TIME = dt.timedelta(
+    minutes=env.integer("RETAINER_SIGN_IN_COOLOFF_MINUTES", 15, min_value=1)
+)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "retainer.accounts.throttling.sign_in_name"
+AXES_CLIENT_IP_CALLABLE = "retainer.accounts.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "retainer.accounts.views.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Successful sign-ins are on the user (last_login); no second log row per sign-in.
+AXES_DISABLE_ACCESS_LOG = True
+RETAINER_BEHIND_PROXY = env.boolean("RETAINER_BEHIND_PROXY", False)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -166,6 +201,12 @@ RETAINER_VENDOR_LOGO = env.string(
     "RETAINER_VENDOR_LOGO",
     str(BASE_DIR / "retainer" / "billing" / "static" / "billing" / "logo.svg"),
 )
+# The payment block of every invoice PDF (an empty IBAN leaves the block out).
+RETAINER_VENDOR_BANK_NAME = env.string("RETAINER_VENDOR_BANK_NAME", "Example Bank AG")
+RETAINER_VENDOR_BANK_IBAN = env.string("RETAINER_VENDOR_BANK_IBAN", "DE89 3704 0044 0532 0130 00")
+RETAINER_VENDOR_BANK_BIC = env.string("RETAINER_VENDOR_BANK_BIC", "COBADEFFXXX")
+# Load the PDF renderer and its fonts when a web or job worker starts (docs/billing.md).
+RETAINER_PDF_WARM_UP = env.boolean("RETAINER_PDF_WARM_UP", True)
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -222,10 +263,26 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Retainer API",
-    "DESCRIPTION": "Organizations, contacts, catalog and entitlements of a Retainer instance.",
+    "DESCRIPTION": (
+        "Organizations and contacts, the catalog, plans, contracts, their ledgers and "
+        "entitlement decisions, cases, and billing of a Retainer instance. Sign in with the "
+        "web session (the `sessionid` cookie; writes send the `csrftoken` cookie's value as "
+        "`X-CSRFToken`). Staff reach every organization with their role's permissions; a "
+        "customer contact reaches their own organization (their own cases only when it does "
+        "not share cases), and gets the smaller customer shape where the answer has two. "
+        "Every error is `{code, detail}` (validation errors add `errors`, field → messages). "
+        "Writes that create or move something take an `Idempotency-Key` header: a replay "
+        "returns the stored response with `Idempotent-Replayed: true`. Free text is at "
+        "most 50,000 characters, a body at most 5 MiB. Guide: docs/api.md."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents its error statuses with the one error body (lib/api.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "retainer.lib.api.document_errors",
+    ],
     # Every choice set gets its own schema name (several share field names like "status").
     "ENUM_NAME_OVERRIDES": {
         "ContactRoleEnum": "retainer.accounts.choices.ContactRole",
@@ -272,6 +329,10 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # Configured here, the job consumer adds no handler of its own (no doubled lines).
         "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Its start banner would open every command's output; lockouts still log.
+        "axes.apps": {"level": "WARNING"},
+        # One INFO line per layout step of every PDF.
+        "weasyprint": {"level": "WARNING"},
     },
 }
 

@@ -90,6 +90,12 @@ API_POST_ONLY = {ANON: 403, **each(405, CUSTOMERS + STAFF)}
 API_STAFF_ONLY = {ANON: 403, **each(404, CUSTOMERS), **each(200, STAFF)}
 API_STAFF_LIST = {ANON: 403, **each(403, CUSTOMERS), **each(200, STAFF)}
 BILLING_LIST = {ANON: 403, **each(403, [*CUSTOMERS, AGENT]), **each(200, [BILLING, MANAGER, ADMIN])}
+BILLING_PAGE = {
+    ANON: LOGIN,
+    **each(404, CUSTOMERS),
+    AGENT: 403,
+    **each(200, [BILLING, MANAGER, ADMIN]),
+}
 
 # URL name -> expected status per role for a GET. Names without a namespace are top level.
 EXPECTED: dict[str, dict[str, int | str]] = {
@@ -102,9 +108,31 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "accounts:magic_link": each(400, ROLES),
     "accounts:home": {ANON: LOGIN, **each(302, CUSTOMERS + STAFF)},
     "accounts:console_home": STAFF_PAGE,
+    "accounts:preferences": STAFF_PAGE,
     "console:organization_detail": STAFF_PAGE,
     "accounts:portal_home": PORTAL_PAGE,
     "catalog:scope_of_support": PUBLIC,
+    "catalog:product_list": STAFF_PAGE,
+    "catalog:product_detail": STAFF_PAGE,
+    "catalog:offering_list": STAFF_PAGE,
+    **{  # the catalog's forms: only the roles that may write it see them
+        f"catalog:{name}": {
+            ANON: LOGIN,
+            **each(404, CUSTOMERS),
+            **each(403, [AGENT, BILLING]),
+            **each(200, [MANAGER, ADMIN]),
+        }
+        for name in (
+            "product_new",
+            "product_edit",
+            "release_new",
+            "release_edit",
+            "scope_policy_edit",
+            "offering_new",
+            "offering_edit",
+        )
+    },
+    "catalog:offering_active": each(405, ROLES),
     "portal:case_list": PORTAL_PAGE,
     "portal:case_new": PORTAL_PAGE,
     "portal:case_releases": PORTAL_PAGE,
@@ -141,6 +169,42 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "console:next_case": {ANON: LOGIN, **each(404, CUSTOMERS), **each(302, STAFF)},
     "console:case_page": STAFF_PAGE,
     "console:time_preview": STAFF_PAGE,
+    "console:case_new": {  # the form only for those who may open a case
+        ANON: LOGIN,
+        **each(404, CUSTOMERS),
+        BILLING: 403,
+        **each(200, [AGENT, MANAGER, ADMIN]),
+    },
+    "console:case_preview": each(405, ROLES),
+    "console:case_releases": STAFF_PAGE,
+    "console:search": STAFF_PAGE,
+    "console:csat_report": STAFF_PAGE,
+    "console:team_overview": {  # those who manage teams: accounts.change_team
+        ANON: LOGIN,
+        **each(404, CUSTOMERS),
+        **each(403, [AGENT, BILLING]),
+        **each(200, [MANAGER, ADMIN]),
+    },
+    "console:sla_settings": STAFF_PAGE,
+    **{  # SLA forms: only the roles that may change the SLA settings see them
+        f"console:{name}": {
+            ANON: LOGIN,
+            **each(404, CUSTOMERS),
+            **each(403, [AGENT, BILLING]),
+            **each(200, [MANAGER, ADMIN]),
+        }
+        for name in ("calendar_new", "calendar_edit", "sla_target_new", "sla_target_edit")
+    },
+    "console:defect_list": STAFF_PAGE,
+    "console:defect_detail": STAFF_PAGE,
+    "console:defect_new": {
+        ANON: LOGIN,
+        **each(404, CUSTOMERS),
+        BILLING: 403,
+        **each(200, [AGENT, MANAGER, ADMIN]),
+    },
+    "console:defect_fix": each(405, ROLES),
+    "console:defect_link": each(405, ROLES),
     **{
         f"console:{name}": each(405, ROLES)
         for name in (
@@ -158,6 +222,17 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "contracts:contract_list": STAFF_PAGE,
     "contracts:contract_detail": STAFF_PAGE,
     "contracts:plan_list": STAFF_PAGE,
+    **{  # the plan and sale forms: only the roles that may create plans or contracts
+        f"contracts:{name}": {
+            ANON: LOGIN,
+            **each(404, CUSTOMERS),
+            AGENT: 403,
+            **each(200, [BILLING, MANAGER, ADMIN]),
+        }
+        for name in ("plan_new", "plan_edit", "contract_new")
+    },
+    "contracts:contract_named_contacts": STAFF_PAGE,
+    "contracts:contract_rename": each(405, ROLES),
     "contracts:contract_top_up": each(405, ROLES),
     "contracts:contract_renew": each(405, ROLES),
     "contracts:contract_cancel": each(405, ROLES),
@@ -214,6 +289,34 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api:renewal_quote_generate": API_POST_ONLY,
     "api:renewal_quote_accept": API_POST_ONLY,
     "billing:portal_invoice_list": PORTAL_PAGE,
+    **dict.fromkeys(
+        [
+            f"billing:{name}"
+            for name in (
+                "run_list",
+                "run_detail",
+                "invoice_list",
+                "invoice_detail",
+                "invoice_export_csv",
+                "invoice_export_xlsx",
+                "quote_list",
+            )
+        ],
+        BILLING_PAGE,
+    ),
+    **{
+        f"billing:{name}": each(405, ROLES)
+        for name in (
+            "run_start",
+            "run_continue",
+            "invoice_issue",
+            "invoice_void",
+            "invoice_paid",
+            "invoice_credit",
+            "quote_generate",
+            "quote_accept",
+        )
+    },
     "operations:home": {
         ANON: LOGIN,
         **each(404, CUSTOMERS),
@@ -255,6 +358,7 @@ LOG_TIME = STAFF_WRITE  # cases.add_timeentry (typed, or from the timer)
 CHANGE_TIME = STAFF_WRITE  # cases.change_timeentry
 ADD_DEFECT = STAFF_WRITE  # cases.add_defect
 CHANGE_DEFECT = STAFF_WRITE  # cases.change_defect
+SLA_SETTINGS = MANAGER_WRITE  # cases.add_/change_businesscalendar, cases.add_/change_slatarget
 CSAT = CUSTOMER_WRITE  # the survey, answered by the requester's organization
 OVERRIDE = OVERRIDERS  # contracts.override_entitlementdecision
 RECORD_DECISION = OVERRIDERS  # contracts.add_entitlementdecision
@@ -274,6 +378,10 @@ MANAGE_CONTACT = STAFF_WRITE | {CUSTOMER_ADMIN}  # accounts.change_contact, or t
 BILL = BILLING_WRITE  # billing.add_* / billing.change_*
 OPERATE: Roles = frozenset({ADMIN})  # lib.change_outboxdelivery: retry failed work
 ACCEPT_QUOTE = BILLING_WRITE  # billing.change_renewalquote + contracts.change_contract
+START_RUN = BILL  # billing.add_billingrun: start or continue a run
+CHANGE_INVOICE = BILL  # billing.change_invoice: issue, void, mark paid
+CREDIT = BILL  # billing.add_creditnote
+GENERATE_QUOTES = BILL  # billing.add_renewalquote
 
 # The permissions each operation needs: the ones the API checks for it. Its staff roles
 # above are exactly the holders of these permissions (pinned by a test below).
@@ -287,6 +395,15 @@ PERMISSIONS: dict[str, tuple[Roles, tuple[str, ...]]] = {
     "CHANGE_TIME": (CHANGE_TIME, ("cases.change_timeentry",)),
     "ADD_DEFECT": (ADD_DEFECT, ("cases.add_defect",)),
     "CHANGE_DEFECT": (CHANGE_DEFECT, ("cases.change_defect",)),
+    "SLA_SETTINGS": (
+        SLA_SETTINGS,
+        (
+            "cases.add_businesscalendar",
+            "cases.change_businesscalendar",
+            "cases.add_slatarget",
+            "cases.change_slatarget",
+        ),
+    ),
     "OVERRIDE": (OVERRIDE, ("contracts.override_entitlementdecision",)),
     "RECORD_DECISION": (RECORD_DECISION, ("contracts.add_entitlementdecision",)),
     "PREVIEW_DECISION": (PREVIEW_DECISION, ("contracts.view_contract",)),
@@ -304,6 +421,10 @@ PERMISSIONS: dict[str, tuple[Roles, tuple[str, ...]]] = {
     "MANAGE_CONTACT": (MANAGE_CONTACT, ("accounts.change_contact",)),
     "BILL": (BILL, ("billing.add_invoice", "billing.change_invoice")),
     "ACCEPT_QUOTE": (ACCEPT_QUOTE, ("billing.change_renewalquote", "contracts.change_contract")),
+    "START_RUN": (START_RUN, ("billing.add_billingrun",)),
+    "CHANGE_INVOICE": (CHANGE_INVOICE, ("billing.change_invoice",)),
+    "CREDIT": (CREDIT, ("billing.add_creditnote",)),
+    "GENERATE_QUOTES": (GENERATE_QUOTES, ("billing.add_renewalquote",)),
     "OPERATE": (OPERATE, ("lib.change_outboxdelivery",)),
 }
 
@@ -315,6 +436,7 @@ WRITES: dict[str, dict[str, Roles]] = {
     "accounts:logout": {POST: EVERYONE},
     "accounts:magic_link_request": {POST: EVERYONE},
     "accounts:magic_link": {POST: EVERYONE},
+    "accounts:preferences": {POST: CONSOLE},  # each staff member's own preferences
     "portal:csat": {POST: EVERYONE},
     "api:csat_by_token": {POST: EVERYONE},
     # The portal.
@@ -333,9 +455,31 @@ WRITES: dict[str, dict[str, Roles]] = {
     "console:case_time": {POST: LOG_TIME & CONSOLE},
     "console:timer_start": {POST: LOG_TIME & CONSOLE},
     "console:timer_stop": {POST: LOG_TIME & CONSOLE},
+    "console:case_new": {POST: OPEN_CASE & CONSOLE},
+    "console:case_preview": {POST: PREVIEW_DECISION & CONSOLE},  # writes nothing
+    "console:calendar_new": {POST: SLA_SETTINGS & CONSOLE},
+    "console:calendar_edit": {POST: SLA_SETTINGS & CONSOLE},
+    "console:sla_target_new": {POST: SLA_SETTINGS & CONSOLE},
+    "console:sla_target_edit": {POST: SLA_SETTINGS & CONSOLE},
+    "console:defect_new": {POST: ADD_DEFECT & CONSOLE},
+    "console:defect_fix": {POST: CHANGE_DEFECT & CONSOLE},
+    "console:defect_link": {POST: LINK_DEFECT & CONSOLE},
     "contracts:contract_top_up": {POST: TOP_UP & CONSOLE},
     "contracts:contract_renew": {POST: RENEW & CONSOLE},
     "contracts:contract_cancel": {POST: CANCEL & CONSOLE},
+    "contracts:contract_rename": {POST: CANCEL & CONSOLE},  # contracts.change_contract
+    "contracts:contract_named_contacts": {POST: CANCEL & CONSOLE},  # contracts.change_contract
+    "contracts:contract_new": {POST: ADD_CONTRACT & CONSOLE},
+    "contracts:plan_new": {POST: ADD_PLAN & CONSOLE},
+    "contracts:plan_edit": {POST: ADD_PLAN & CONSOLE},
+    "catalog:product_new": {POST: CATALOG & CONSOLE},
+    "catalog:product_edit": {POST: CATALOG & CONSOLE},
+    "catalog:release_new": {POST: CATALOG & CONSOLE},
+    "catalog:release_edit": {POST: CATALOG & CONSOLE},
+    "catalog:scope_policy_edit": {POST: CATALOG & CONSOLE},
+    "catalog:offering_new": {POST: CATALOG & CONSOLE},
+    "catalog:offering_edit": {POST: CATALOG & CONSOLE},
+    "catalog:offering_active": {POST: CATALOG & CONSOLE},
     # The API: organizations and contacts.
     "api:organization_list": {POST: ADD_ORGANIZATION},
     "api:organization_detail": {PATCH: CHANGE_ORGANIZATION},
@@ -391,6 +535,15 @@ WRITES: dict[str, dict[str, Roles]] = {
     "api:credit_note_list": {POST: BILL},
     "api:renewal_quote_generate": {POST: BILL},
     "api:renewal_quote_accept": {POST: ACCEPT_QUOTE},
+    # The billing console.
+    "billing:run_start": {POST: START_RUN & CONSOLE},
+    "billing:run_continue": {POST: START_RUN & CONSOLE},
+    "billing:invoice_issue": {POST: CHANGE_INVOICE & CONSOLE},
+    "billing:invoice_void": {POST: CHANGE_INVOICE & CONSOLE},
+    "billing:invoice_paid": {POST: CHANGE_INVOICE & CONSOLE},
+    "billing:invoice_credit": {POST: CREDIT & CONSOLE},
+    "billing:quote_generate": {POST: GENERATE_QUOTES & CONSOLE},
+    "billing:quote_accept": {POST: ACCEPT_QUOTE & CONSOLE},
     # Operations.
     "operations:job_retry": {POST: OPERATE},
     "operations:delivery_retry": {POST: OPERATE},
@@ -399,7 +552,12 @@ WRITES: dict[str, dict[str, Roles]] = {
 # One operation, several doors: each door lets through the same roles of its audience, and
 # checks the same permissions.
 SAME_OPERATION: dict[str, list[tuple[str, str]]] = {
-    "OPEN_CASE": [("portal:case_new", POST), ("api:case_list", POST)],
+    "OPEN_CASE": [
+        ("portal:case_new", POST),
+        ("console:case_new", POST),
+        ("api:case_list", POST),
+    ],
+    "PREVIEW_DECISION": [("console:case_preview", POST), ("api:decision_preview", POST)],
     "EDIT_CASE": [
         ("console:case_assign", POST),
         ("console:case_fields", POST),
@@ -416,7 +574,13 @@ SAME_OPERATION: dict[str, list[tuple[str, str]]] = {
         ("portal:case_transition", POST),
         ("api:case_transition", POST),
     ],
-    "LINK_DEFECT": [("console:case_defect", POST), ("api:case_defect_link", POST)],
+    "LINK_DEFECT": [
+        ("console:case_defect", POST),
+        ("console:defect_link", POST),
+        ("api:case_defect_link", POST),
+    ],
+    "ADD_DEFECT": [("console:defect_new", POST), ("api:defect_list", POST)],
+    "CHANGE_DEFECT": [("console:defect_fix", POST), ("api:defect_fix_release", POST)],
     "OVERRIDE": [
         ("console:case_override", POST),
         ("api:case_override", POST),
@@ -432,6 +596,30 @@ SAME_OPERATION: dict[str, list[tuple[str, str]]] = {
     "TOP_UP": [("contracts:contract_top_up", POST), ("api:contract_top_up", POST)],
     "RENEW": [("contracts:contract_renew", POST), ("api:contract_renew", POST)],
     "CANCEL": [("contracts:contract_cancel", POST), ("api:contract_cancel", POST)],
+    "ADD_CONTRACT": [("contracts:contract_new", POST), ("api:contract_list", POST)],
+    "ADD_PLAN": [
+        ("contracts:plan_new", POST),
+        ("contracts:plan_edit", POST),
+        ("api:plan_list", POST),
+        ("api:plan_new_version", POST),
+    ],
+    "START_RUN": [
+        ("billing:run_start", POST),
+        ("billing:run_continue", POST),
+        ("api:billing_run_list", POST),
+        ("api:billing_run_start", POST),
+    ],
+    "CHANGE_INVOICE": [
+        ("billing:invoice_issue", POST),
+        ("billing:invoice_void", POST),
+        ("billing:invoice_paid", POST),
+        ("api:invoice_issue", POST),
+        ("api:invoice_void", POST),
+        ("api:invoice_paid", POST),
+    ],
+    "CREDIT": [("billing:invoice_credit", POST), ("api:credit_note_list", POST)],
+    "GENERATE_QUOTES": [("billing:quote_generate", POST), ("api:renewal_quote_generate", POST)],
+    "ACCEPT_QUOTE": [("billing:quote_accept", POST), ("api:renewal_quote_accept", POST)],
 }
 
 # Requests that need no input, so an empty body does what they say (for the roles let
@@ -448,6 +636,9 @@ EMPTY_BODY_WRITES: set[tuple[str, str]] = {
     ("api:billing_run_start", POST),
     ("api:invoice_paid", POST),  # paid now, without a reference
     ("api:renewal_quote_accept", POST),
+    ("billing:run_continue", POST),  # queues the pending run again
+    ("billing:invoice_paid", POST),  # paid now, without a reference
+    ("billing:quote_accept", POST),
 }
 
 
@@ -670,6 +861,15 @@ def world(cast, settings, tmp_path):
     (quote,) = billing_actions.do_generate_renewal_quotes(
         today=dt.date(2025, 12, 1), actor=cast.billing
     )
+    calendar = case_actions.do_save_calendar(None, name="Office", actor=cast.admin)
+    target = case_actions.do_save_sla_target(
+        None,
+        severity=2,
+        calendar=calendar,
+        first_response_minutes=60,
+        resolution_minutes=480,
+        actor=cast.admin,
+    )
     return {
         "pk": {
             "console:organization_detail": cast.acme.pk,
@@ -681,18 +881,39 @@ def world(cast, settings, tmp_path):
             "api:release_detail": release.pk,
             "api:environment_detail": environment.pk,
             "api:offering_detail": offering.pk,
+            "catalog:product_detail": product.pk,
+            "catalog:product_edit": product.pk,
+            "catalog:release_edit": release.pk,
+            "catalog:offering_edit": offering.pk,
+            "catalog:offering_active": offering.pk,
             "api:case_time_entry_detail": entry.pk,
             "api:defect_detail": defect.pk,
             "api:case_attachment_download": attachment.pk,
             "api:defect_fix_release": defect.pk,
+            "console:defect_detail": defect.pk,
+            "console:defect_fix": defect.pk,
+            "console:defect_link": defect.pk,
+            "console:calendar_edit": calendar.pk,
+            "console:sla_target_edit": target.pk,
             "api:decision_detail": case.decision_id,
             "api:decision_override": case.decision_id,
             "api:plan_detail": plan.pk,
             "api:plan_new_version": plan.pk,
+            "contracts:plan_edit": plan.pk,
             "api:billing_run_detail": billing_run.pk,
             "api:billing_run_start": billing_run.pk,
             "api:credit_note_detail": credit_note.pk,
             "api:renewal_quote_accept": quote.pk,
+            "billing:run_detail": billing_run.pk,
+            "billing:run_continue": billing_run.pk,
+            "billing:quote_accept": quote.pk,
+            **dict.fromkeys(
+                [
+                    f"billing:invoice_{view}"
+                    for view in ("detail", "issue", "void", "paid", "credit")
+                ],
+                invoice.pk,
+            ),
             "operations:delivery_retry": 1,  # likewise: no such delivery
             **dict.fromkeys(
                 [
@@ -719,7 +940,10 @@ def world(cast, settings, tmp_path):
                 contract.pk,
             ),
             **dict.fromkeys(
-                [f"contracts:contract_{view}" for view in ("detail", "top_up", "renew", "cancel")],
+                [
+                    f"contracts:contract_{view}"
+                    for view in ("detail", "top_up", "renew", "cancel", "rename", "named_contacts")
+                ],
                 contract.pk,
             ),
         },

@@ -21,7 +21,9 @@ def test_concurrent_intake_stores_and_consumes_every_acknowledged_case_once() ->
 
 @pytest.mark.slow
 def test_clients_racing_with_the_same_keys_get_one_case_per_key() -> None:
-    fields = run_bench("intake.py", "--clients", "4", "--seconds", "3", "--hello-seconds", "1", "--same-keys")
+    fields = run_bench(
+        "intake.py", "--clients", "4", "--seconds", "3", "--hello-seconds", "1", "--same-keys"
+    )
     assert fields["errors"] == "0"
 
 
