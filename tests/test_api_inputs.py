@@ -15,7 +15,7 @@ from django import forms
 from django.apps import apps
 from rest_framework import serializers
 
-from retainer.lib.api import INT_MAX, TEXT_MAX_LENGTH, is_free_text
+from retainer.lib.api import INT_MAX, SUBJECT_MAX_LENGTH, TEXT_MAX_LENGTH, is_free_text
 
 
 def _serializer_classes() -> list[type[serializers.Serializer]]:
@@ -68,23 +68,6 @@ def test_an_integer_beyond_the_column_is_a_field_error(cast) -> None:
     assert str(INT_MAX) in str(errors)
 
 
-# Writable text fields without a max_length of their own. ``lib.api.validated`` bounds them
-# to TEXT_MAX_LENGTH already (the API refuses a longer text); each still owes its own bound
-# so the schema shows it. Remove an entry once its field declares ``max_length``.
-PENDING_SERIALIZER_BOUNDS = {
-    "retainer.accounts.serializers.ContactIn.email",  # serializers.py:70, max_length=254
-    "retainer.accounts.serializers.ContactUpdateIn.email",  # serializers.py:77, 254
-    "retainer.catalog.serializers.ProductIn.description",  # serializers.py:65, TextField
-    "retainer.catalog.serializers.ScopePolicyIn.notes",  # serializers.py:122, TextField
-    "retainer.catalog.serializers.OfferingIn.description",  # serializers.py:144, TextField
-    "retainer.cases.serializers.CaseCreateIn.description",  # serializers.py:150, TextField
-    "retainer.cases.serializers.CaseCreateStaffIn.description",  # inherits the above
-    "retainer.cases.serializers.CaseOverrideIn.reason",  # serializers.py:192, TextField
-    "retainer.cases.serializers.MessageIn.body",  # serializers.py:209, TextField
-    "retainer.cases.serializers.DefectIn.description",  # serializers.py:275, TextField
-}
-
-
 def _text_fields(prefix: str, fields: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     """Writable text fields, through nested serializers and lists."""
     for name, field in fields.items():
@@ -102,25 +85,21 @@ def _text_fields(prefix: str, fields: Mapping[str, Any]) -> Iterator[tuple[str, 
 def test_every_text_an_api_client_sends_has_a_maximum_length() -> None:
     inputs = [cls for cls in _serializer_classes() if cls.__name__.endswith("In")]
     assert len(inputs) > 20, "the input serializers were not found"
-    unbounded = {
+    unbounded = sorted(
         name
         for cls in inputs
         for name, field in _text_fields(f"{cls.__module__}.{cls.__name__}", cls().fields)
         if field.max_length is None
-    }
-    assert not unbounded - PENDING_SERIALIZER_BOUNDS, (
-        f"text inputs without max_length: {sorted(unbounded - PENDING_SERIALIZER_BOUNDS)}"
     )
-    assert not PENDING_SERIALIZER_BOUNDS - unbounded, (
-        f"bounded now, remove from PENDING_SERIALIZER_BOUNDS: "
-        f"{sorted(PENDING_SERIALIZER_BOUNDS - unbounded)}"
-    )
+    # ``lib.api.validated`` would still cap these at TEXT_MAX_LENGTH, but the schema shows
+    # only a bound the field declares: each declares its own (see ``lib.limits``).
+    assert not unbounded, f"text inputs without max_length: {unbounded}"
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("field", ["description", "subject"])
 def test_a_text_beyond_its_bound_is_a_400_in_the_error_shape(cast, field: str) -> None:
-    bound = TEXT_MAX_LENGTH if field == "description" else 200
+    bound = TEXT_MAX_LENGTH if field == "description" else SUBJECT_MAX_LENGTH
     body = {"subject": "Posting fails", "description": "Fails.", "product": 1}
     body[field] = "é" * (bound + 1)
     response = cast.client_for(cast.contact).post(
@@ -155,28 +134,6 @@ def _form_modules() -> Iterator[ModuleType]:
             yield import_module(f"{module.__name__}.{info.name}")
 
 
-# Form text fields without a max_length. Remove an entry once its field declares one
-# (50,000 for descriptions, bodies and notes; see docs/api.md).
-PENDING_FORM_BOUNDS = {
-    "retainer.accounts.forms.LoginForm.password",  # forms.py:23 (hashed: bound it)
-    "retainer.accounts.forms.OrganizationAdminForm.domain_list",  # forms.py:40
-    "retainer.catalog.forms.OfferingForm.description",  # forms.py:109
-    "retainer.catalog.forms.ProductForm.description",  # forms.py:52
-    "retainer.catalog.forms.ScopePolicyForm.notes",  # forms.py:82
-    "retainer.cases.forms.console.NewCaseForm.description",  # forms/console.py:77
-    "retainer.cases.forms.console.OverrideForm.reason",  # forms/console.py:50
-    "retainer.cases.forms.console.PreviewForm.description",  # forms/console.py:106
-    "retainer.cases.forms.console.ReplyForm.body",  # forms/console.py:18
-    "retainer.cases.forms.defects.DefectForm.description",  # forms/defects.py:34
-    "retainer.cases.forms.portal.NewCaseForm.description",  # forms/portal.py:16
-    "retainer.cases.forms.portal.PreviewForm.description",  # forms/portal.py:102
-    "retainer.cases.forms.portal.ReplyForm.body",  # forms/portal.py:114
-    *(f"retainer.cases.forms.sla.CalendarForm.{day}" for day in (  # forms/sla.py:69
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "holidays",
-    )),
-}  # fmt: skip
-
-
 def test_every_text_a_form_takes_has_a_maximum_length() -> None:
     classes = [
         cls
@@ -185,18 +142,14 @@ def test_every_text_a_form_takes_has_a_maximum_length() -> None:
         if issubclass(cls, forms.BaseForm) and cls.__module__ == module.__name__
     ]
     assert len(classes) > 10, "the forms were not found"
-    unbounded = {
+    unbounded = sorted(
         f"{cls.__module__}.{cls.__name__}.{name}"
         for cls in classes
         for name, field in getattr(cls, "base_fields", {}).items()
         if isinstance(field, forms.CharField) and field.max_length is None and not field.disabled
-    }
-    assert not unbounded - PENDING_FORM_BOUNDS, (
-        f"form text fields without max_length: {sorted(unbounded - PENDING_FORM_BOUNDS)}"
     )
-    assert not PENDING_FORM_BOUNDS - unbounded, (
-        f"bounded now, remove from PENDING_FORM_BOUNDS: {sorted(PENDING_FORM_BOUNDS - unbounded)}"
-    )
+    # 50,000 for descriptions, bodies, notes and reasons; see ``lib.limits`` and docs/api.md.
+    assert not unbounded, f"form text fields without max_length: {unbounded}"
 
 
 # --- One error shape --------------------------------------------------------------------

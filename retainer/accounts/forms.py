@@ -17,12 +17,23 @@ from retainer.accounts.shortcuts import (
     overrides_for,
     shortcut_key_errors,
 )
+from retainer.lib.limits import EMAIL_MAX_LENGTH, LIST_MAX_LENGTH, PASSWORD_MAX_LENGTH
 from retainer.lib.timezones import TIME_ZONE_CHOICES
 
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
-        label="E-mail", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+        label="E-mail",
+        max_length=EMAIL_MAX_LENGTH,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+    # Bounded: a password is hashed on every attempt, and a too-long one is refused before
+    # ``authenticate`` runs (see ``lib.limits.PASSWORD_MAX_LENGTH``).
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
 
@@ -32,7 +43,7 @@ class MagicLinkForm(forms.Form):
 
     email = forms.EmailField(
         label="Address for the link",
-        max_length=254,
+        max_length=EMAIL_MAX_LENGTH,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "id": "id_link_email"}),
     )
 
@@ -44,6 +55,7 @@ class OrganizationAdminForm(forms.ModelForm):
     domain_list = forms.CharField(
         label="Domains",
         required=False,
+        max_length=LIST_MAX_LENGTH,
         help_text="E-mail domains of this customer, separated by commas.",
     )
 

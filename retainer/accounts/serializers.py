@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from retainer.accounts.choices import ContactRole
 from retainer.accounts.models import Contact, Organization, User
+from retainer.lib.limits import EMAIL_MAX_LENGTH
 from retainer.lib.money import CURRENCY_CHOICES
 from retainer.lib.timezones import TIME_ZONE_CHOICES
 
@@ -67,13 +68,13 @@ class ContactIn(serializers.Serializer):
         queryset=Organization.objects.filter(is_active=True)
     )
     full_name = serializers.CharField(max_length=200)
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=ContactRole.choices, required=False)
 
 
 class ContactUpdateIn(serializers.Serializer):
     full_name = serializers.CharField(max_length=200, required=False)
-    email = serializers.EmailField(required=False)
+    email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH, required=False)
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=ContactRole.choices, required=False)

@@ -29,6 +29,7 @@ from retainer.contracts.models import Contract
 from retainer.contracts.serializers import OfferingBrief
 from retainer.lib.api import IntegerField
 from retainer.lib.events import Audience, parse
+from retainer.lib.limits import SUBJECT_MAX_LENGTH, TEXT_MAX_LENGTH
 
 _DATETIME = serializers.DateTimeField()
 
@@ -150,8 +151,8 @@ class CaseCreateIn(serializers.Serializer):
     product = CatalogRowField("products")
     release = CatalogRowField("releases", required=False, allow_null=True)
     environment = CatalogRowField("environments", required=False, allow_null=True)
-    subject = serializers.CharField(max_length=200)
-    description = serializers.CharField()
+    subject = serializers.CharField(max_length=SUBJECT_MAX_LENGTH)
+    description = serializers.CharField(max_length=TEXT_MAX_LENGTH)
     type = serializers.ChoiceField(choices=CaseType.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     modified_source = serializers.BooleanField(required=False, default=False)
@@ -167,7 +168,7 @@ class CaseCreateStaffIn(CaseCreateIn):
 
 
 class CaseUpdateIn(serializers.Serializer):
-    subject = serializers.CharField(max_length=200, required=False)
+    subject = serializers.CharField(max_length=SUBJECT_MAX_LENGTH, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     type = serializers.ChoiceField(choices=CaseType.choices, required=False)
@@ -193,7 +194,7 @@ class CaseOverrideIn(serializers.Serializer):
     contract = serializers.PrimaryKeyRelatedField(
         queryset=Contract.objects.all(), required=False, allow_null=True
     )
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 
 class MessageOut(serializers.ModelSerializer):
@@ -210,7 +211,7 @@ class MessageStaffOut(MessageOut):
 
 
 class MessageIn(serializers.Serializer):
-    body = serializers.CharField()
+    body = serializers.CharField(max_length=TEXT_MAX_LENGTH)
     internal = serializers.BooleanField(required=False, default=False)
 
 
@@ -275,8 +276,10 @@ class DefectOut(serializers.ModelSerializer):
 
 class DefectIn(serializers.Serializer):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
+    title = serializers.CharField(max_length=SUBJECT_MAX_LENGTH)
+    description = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True
+    )
     affected_releases = serializers.PrimaryKeyRelatedField(
         queryset=Release.objects.all(), many=True, required=False
     )

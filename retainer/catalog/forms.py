@@ -11,6 +11,7 @@ from django import forms
 
 from retainer.catalog.choices import OfferingKind, PriceUnit
 from retainer.catalog.models import Environment, Product
+from retainer.lib.limits import TEXT_MAX_LENGTH
 from retainer.lib.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, CURRENCY_CHOICES
 from retainer.lib.sanitize import clean_line, strip_invisible_controls
 
@@ -34,9 +35,11 @@ class LineField(forms.CharField):
 
 
 class TextField(forms.CharField):
-    """Published free text (a description, notes): bidi and zero-width controls removed."""
+    """Published free text (a description, notes): bidi and zero-width controls removed,
+    at most ``TEXT_MAX_LENGTH`` characters."""
 
     def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", TEXT_MAX_LENGTH)
         super().__init__(required=False, widget=forms.Textarea, **kwargs)
 
     def to_python(self, value: Any) -> str:

@@ -9,6 +9,7 @@ from retainer.catalog.choices import EnvironmentKind, OfferingKind, PriceUnit
 from retainer.catalog.models import Environment, Product, Release, ScopePolicy, ServiceOffering
 from retainer.catalog.selectors import catalog
 from retainer.lib.api import IntegerField
+from retainer.lib.limits import TEXT_MAX_LENGTH
 from retainer.lib.money import CURRENCY_CHOICES
 
 _CATALOG_MODELS: dict[str, type[Product | Release | Environment]] = {
@@ -62,7 +63,9 @@ class ProductOut(serializers.ModelSerializer):
 class ProductIn(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     code = serializers.RegexField(r"^[a-z0-9][a-z0-9-]{0,39}$", max_length=40)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True
+    )
     list_price = money_field(required=False)
     net_price = money_field(required=False)
     currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, required=False)
@@ -119,7 +122,7 @@ class ScopePolicyIn(serializers.Serializer):
     )
     modified_source_supported = serializers.BooleanField(required=False)
     third_party_supported = serializers.BooleanField(required=False)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True)
 
 
 class OfferingOut(serializers.ModelSerializer):
@@ -141,7 +144,9 @@ class OfferingOut(serializers.ModelSerializer):
 class OfferingIn(serializers.Serializer):
     kind = serializers.ChoiceField(choices=OfferingKind.choices)
     name = serializers.CharField(max_length=120)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True
+    )
     product = serializers.PrimaryKeyRelatedField(
         queryset=Product.objects.all(), required=False, allow_null=True
     )

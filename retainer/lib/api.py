@@ -27,6 +27,11 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from retainer.lib.errors import DomainError
 
+# The bounds live in ``lib.limits`` (no imports: forms use them too); re-exported here,
+# where the API's code and its tests have always read them.
+from retainer.lib.limits import SUBJECT_MAX_LENGTH as SUBJECT_MAX_LENGTH
+from retainer.lib.limits import TEXT_MAX_LENGTH as TEXT_MAX_LENGTH
+
 
 class ApiError(exceptions.APIException):
     """A domain error raised by an API view with its own code and status."""
@@ -226,13 +231,6 @@ def document_errors(
                     str(code), {"description": description, "content": body}
                 )
     return result
-
-
-#: The longest text a client may send where a field declares no bound of its own:
-#: descriptions, message bodies, notes (subjects and names are bounded by their columns).
-TEXT_MAX_LENGTH = 50_000
-#: The bound of one-line titles (a case's subject).
-SUBJECT_MAX_LENGTH = 200
 
 
 class TextField(serializers.CharField):

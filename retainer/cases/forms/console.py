@@ -13,10 +13,13 @@ from retainer.cases.forms import portal
 from retainer.cases.models import Defect
 from retainer.contracts.choices import Channel, Outcome
 from retainer.contracts.models import Contract
+from retainer.lib.limits import TEXT_MAX_LENGTH
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 5}))
+    body = forms.CharField(
+        label="Message", max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 5})
+    )
     internal = forms.BooleanField(
         label="Internal note (the customer does not see it)", required=False
     )
@@ -53,7 +56,9 @@ class OverrideForm(forms.Form):
         label="Contract", queryset=Contract.objects.none(), required=False
     )
     reason = forms.CharField(
-        label="Reason (kept in the history)", widget=forms.Textarea(attrs={"rows": 2})
+        label="Reason (kept in the history)",
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args: object, organization_id: int, **kwargs: object) -> None:

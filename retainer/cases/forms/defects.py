@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from retainer.cases.choices import DefectStatus
 from retainer.cases.models import REFERENCE_OFFSET, Defect
 from retainer.catalog.models import Product, Release
+from retainer.lib.limits import SUBJECT_MAX_LENGTH, TEXT_MAX_LENGTH
 from retainer.lib.sanitize import clean_line, strip_invisible_controls
 
 REFERENCE = re.compile(r"(?i)\s*RT-(\d{1,12})\s*")
@@ -42,9 +43,12 @@ class DefectFilterForm(forms.Form):
 
 class DefectForm(forms.Form):
     product = forms.ModelChoiceField(label="Product", queryset=Product.objects.order_by("name"))
-    title = forms.CharField(label="Title", max_length=200)
+    title = forms.CharField(label="Title", max_length=SUBJECT_MAX_LENGTH)
     description = forms.CharField(
-        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 5})
+        label="Description",
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
     )
     affected_releases = ReleasesField(
         label="Affected releases",
@@ -54,7 +58,7 @@ class DefectForm(forms.Form):
     )
 
     def clean_title(self) -> str:
-        return clean_line(self.cleaned_data["title"], max_length=200)
+        return clean_line(self.cleaned_data["title"], max_length=SUBJECT_MAX_LENGTH)
 
     def clean_description(self) -> str:
         return strip_invisible_controls(self.cleaned_data["description"])

@@ -10,6 +10,7 @@ from django.urls import reverse_lazy
 from retainer.cases.choices import CsatRating, Severity
 from retainer.catalog.models import Environment, Product, Release
 from retainer.lib.converters import parse_id
+from retainer.lib.limits import SUBJECT_MAX_LENGTH, TEXT_MAX_LENGTH
 from retainer.lib.sanitize import clean_line
 
 
@@ -41,8 +42,10 @@ class NewCaseForm(forms.Form):
         empty_label="Not sure / not listed",
     )
     severity = forms.TypedChoiceField(choices=Severity.choices, coerce=int, initial=Severity.MEDIUM)
-    subject = forms.CharField(max_length=200)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
+    subject = forms.CharField(max_length=SUBJECT_MAX_LENGTH)
+    description = forms.CharField(
+        max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 6})
+    )
     modified_source = forms.BooleanField(
         required=False, label="We run a modified version of the source code"
     )
@@ -65,7 +68,7 @@ class NewCaseForm(forms.Form):
 
     def clean_subject(self) -> str:
         """One line, without control, bidi or zero-width characters."""
-        return clean_line(self.cleaned_data.get("subject") or "", max_length=200)
+        return clean_line(self.cleaned_data.get("subject") or "", max_length=SUBJECT_MAX_LENGTH)
 
     def _chosen_product(self) -> int | None:
         raw = self.data.get("product") if self.is_bound else self.initial.get("product")
@@ -113,7 +116,10 @@ class PreviewForm(NewCaseForm):
 
 class ReplyForm(forms.Form):
     body = forms.CharField(
-        label="Your reply", required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label="Your reply",
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     file = forms.FileField(label="Attach a file", required=False)
 

@@ -19,6 +19,7 @@ from retainer.accounts.models import Team
 from retainer.cases.choices import Severity, SlaAction
 from retainer.cases.models import BusinessCalendar, SlaTarget
 from retainer.contracts.models import SupportPlan
+from retainer.lib.limits import LINE_MAX_LENGTH, LIST_MAX_LENGTH
 from retainer.lib.sanitize import clean_line
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -78,16 +79,19 @@ class CalendarForm(forms.Form):
         label="Read the hours in the customer's time zone", required=False
     )
     always_open = forms.BooleanField(label="24×7 (the clock always runs)", required=False)
-    monday = forms.CharField(label="Monday", required=False, help_text=_HOURS_HELP)
-    tuesday = forms.CharField(label="Tuesday", required=False)
-    wednesday = forms.CharField(label="Wednesday", required=False)
-    thursday = forms.CharField(label="Thursday", required=False)
-    friday = forms.CharField(label="Friday", required=False)
-    saturday = forms.CharField(label="Saturday", required=False)
-    sunday = forms.CharField(label="Sunday", required=False)
+    monday = forms.CharField(
+        label="Monday", required=False, max_length=LINE_MAX_LENGTH, help_text=_HOURS_HELP
+    )
+    tuesday = forms.CharField(label="Tuesday", required=False, max_length=LINE_MAX_LENGTH)
+    wednesday = forms.CharField(label="Wednesday", required=False, max_length=LINE_MAX_LENGTH)
+    thursday = forms.CharField(label="Thursday", required=False, max_length=LINE_MAX_LENGTH)
+    friday = forms.CharField(label="Friday", required=False, max_length=LINE_MAX_LENGTH)
+    saturday = forms.CharField(label="Saturday", required=False, max_length=LINE_MAX_LENGTH)
+    sunday = forms.CharField(label="Sunday", required=False, max_length=LINE_MAX_LENGTH)
     holidays = forms.CharField(
         label="Holidays",
         required=False,
+        max_length=LIST_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Local dates the clock does not run, one a line: 2026-12-25.",
     )

@@ -21,6 +21,7 @@ from retainer.cases.models import Case, CaseAttachment, CaseMessage, CsatRespons
 from retainer.cases.tests.conftest import Desk, make_contract
 from retainer.contracts import actions as contract_actions
 from retainer.contracts.choices import Preset
+from retainer.lib.limits import TEXT_MAX_LENGTH
 from retainer.lib.tests.hostile import FILENAMES, PAYLOADS, active_content
 
 
@@ -240,6 +241,25 @@ def test_an_invalid_new_case_shows_errors_and_stores_nothing(cast, desk, inciden
     response = cast.client_for(cast.contact).post(url("case_new"), {"product": desk.product.pk})
     assert response.status_code == 400
     assert "This field is required." in text(response)
+    assert not Case.objects.exists()
+
+
+def test_a_one_megabyte_description_is_a_form_error_and_stores_nothing(cast, desk, incident_bank):
+    response = cast.client_for(cast.contact).post(
+        url("case_new"),
+        {
+            "product": desk.product.pk,
+            "release": desk.current.pk,
+            "severity": 2,
+            "subject": "Posting fails",
+            "description": "x" * 1_000_000,
+        },
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert list(errors) == ["description"]
+    assert f"at most {TEXT_MAX_LENGTH} characters" in errors["description"][0]
+    assert f"at most {TEXT_MAX_LENGTH} characters" in text(response)
     assert not Case.objects.exists()
 
 
