@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from retainer.accounts.access import customer_contact, is_vendor_staff
-from retainer.accounts.models import User
+from retainer.accounts.models import Contact, User
 from retainer.contracts.models import Contract, EntitlementDecision
 
 
@@ -34,6 +34,15 @@ def access_contract(user: User, contract_id: int, *, for_write: bool = False) ->
         raise Http404 from None
 
 
+def own_requests_only(user: User) -> Contact | None:
+    """The contact, when ``user`` sees only what they asked for themselves: a contact who is
+    not the customer admin, of an organization that does not share cases among colleagues."""
+    contact = None if is_vendor_staff(user) else customer_contact(user)
+    if contact is None or contact.is_customer_admin:
+        return None
+    return None if contact.organization.share_cases_with_colleagues else contact
+
+
 def decisions_visible_to(user: User) -> QuerySet[EntitlementDecision]:
     if is_vendor_staff(user):
         return EntitlementDecision.objects.all()
@@ -41,9 +50,8 @@ def decisions_visible_to(user: User) -> QuerySet[EntitlementDecision]:
     if contact is None:
         return EntitlementDecision.objects.none()
     decisions = EntitlementDecision.objects.filter(organization_id=contact.organization_id)
-    # The same rule as the cases they were taken for: a contact of an organization that
-    # does not share cases sees the decisions of their own requests only.
-    if not contact.is_customer_admin and not contact.organization.share_cases_with_colleagues:
+    # The same rule as the cases they were taken for.
+    if own_requests_only(user) is not None:
         decisions = decisions.filter(contact=contact)
     return decisions
 

@@ -29,6 +29,7 @@ from retainer.contracts.access import (
     access_decision,
     contracts_visible_to,
     decisions_visible_to,
+    own_requests_only,
 )
 from retainer.contracts.entitlement import Decision
 from retainer.contracts.filters import (
@@ -273,6 +274,10 @@ class ContractLedger(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[LedgerEntry]:
         contract = access_contract(request_user(self.request), self.kwargs["pk"])
         return selectors.ledger_for_contract(contract=contract)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        contact = own_requests_only(request_user(self.request))
+        return {**super().get_serializer_context(), "own_requests_of": contact and contact.pk}
 
 
 class ContractEvents(generics.ListAPIView):

@@ -234,7 +234,10 @@ class LedgerEntryOut(serializers.ModelSerializer):
         slug_field="public_id",
         read_only=True,
         allow_null=True,
-        help_text="The case it was drawn for (its public id), if any.",
+        help_text=(
+            "The case it was drawn for (its public id), if any; null as well for a "
+            "colleague's case when the organization does not share cases."
+        ),
     )
 
     class Meta:
@@ -259,6 +262,14 @@ class LedgerEntryOut(serializers.ModelSerializer):
             "actor",
             "created_at",
         ]
+
+    def to_representation(self, instance: LedgerEntry) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        contact_id = self.context.get("own_requests_of")
+        case = instance.case
+        if contact_id is not None and case is not None and case.contact_id != contact_id:
+            data["case"] = None  # a colleague's case this contact may not know of
+        return data
 
 
 class MovementOut(serializers.Serializer):

@@ -144,3 +144,34 @@ def test_without_sharing_a_contact_sees_only_their_own_cases_everywhere(cast, de
         cast.client_for(cast.customer_admin).get(f"/api/v1/cases/{theirs.public_id}/").status_code
         == 200
     )
+
+
+def test_without_sharing_a_contact_sees_neither_decisions_nor_ledger_links_of_colleagues(
+    cast, desk, incident_bank
+):
+    from retainer.accounts.models import Organization
+
+    theirs = actions.check_open_case(
+        contact=cast.customer_admin, product=desk.product, subject="Admin's case", description="x",
+        channel="web", actor=cast.customer_admin.user,
+    )  # fmt: skip
+    mine = actions.check_open_case(
+        contact=cast.contact, product=desk.product, subject="My case", description="x",
+        channel="web", actor=cast.contact.user,
+    )  # fmt: skip
+    Organization.objects.filter(pk=cast.acme.pk).update(share_cases_with_colleagues=False)
+    contact = cast.client_for(cast.contact)
+    decisions = contact.get("/api/v1/decisions/").json()["results"]
+    assert [d["case"] for d in decisions] == [mine.public_id]
+    assert contact.get(f"/api/v1/decisions/?case={theirs.public_id}").json()["results"] == []
+    ledger = contact.get(f"/api/v1/contracts/{incident_bank.pk}/ledger/").json()["results"]
+    linked = {entry["case"] for entry in ledger}
+    assert mine.public_id in linked
+    assert theirs.public_id not in linked
+    # The customer admin, and any contact once the organization shares, see both.
+    admin = cast.client_for(cast.customer_admin)
+    linked = {
+        e["case"]
+        for e in admin.get(f"/api/v1/contracts/{incident_bank.pk}/ledger/").json()["results"]
+    }
+    assert {mine.public_id, theirs.public_id} <= linked
