@@ -45,7 +45,7 @@
       if (dialog && !dialog.open) dialog.showModal();
     },
     next: function () {
-      click("[data-shortcut=j]") || (window.location.href = "/console/cases/next/");
+      click("[data-shortcut=next]") || (window.location.href = "/console/cases/next/");
     },
     reply: function () { focusReply(false); },
     note: function () { focusReply(true); },
@@ -57,10 +57,17 @@
   var actionFor = {};
   Object.keys(shortcuts.keys).forEach(function (action) {
     actionFor[shortcuts.keys[action]] = action;
-    // Shown keys follow the user's choice: <kbd data-shortcut-key="next">j</kbd>.
-    document.querySelectorAll('[data-shortcut-key="' + action + '"]').forEach(function (el) {
-      el.textContent = shortcuts.keys[action];
-    });
+  });
+
+  // Shown keys follow the user's choice: <kbd data-shortcut-key="next">j</kbd> prints the
+  // user's key for "next"; with shortcuts off no key does anything, so no hint is shown.
+  document.querySelectorAll("[data-shortcut-key]").forEach(function (el) {
+    var key = shortcuts.keys[el.getAttribute("data-shortcut-key")];
+    if (!shortcuts.enabled || !key) {
+      el.hidden = true;
+      return;
+    }
+    el.textContent = key;
   });
 
   if (shortcuts.enabled) {
