@@ -6,8 +6,9 @@ Builds a demo database in a temporary ``RETAINER_VAR_DIR`` (``migrate`` + ``buil
 ``collectstatic``),
 serves it with ``runserver`` on a free 127.0.0.1 port, signs in through the login form with
 Debian's Chromium (as the browser tests do) and saves one PNG per entry of ``SHOTS`` at
-1280×900. To add a page, append a ``Shot``: who signs in, which path, the file name, and
-optionally a ``prepare(page)`` hook that fills in or clicks what the picture should show.
+1280×900, and for the pages of ``PHONE`` one more at 375×812 (``…-phone.png``). To add a
+page, append a ``Shot``: who signs in, which path, the file name, and optionally a
+``prepare(page)`` hook that fills in or clicks what the picture should show.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from retainer.lib.demo import DEMO_PASSWORD  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 900}
+PHONE_VIEWPORT = {"width": 375, "height": 812}
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Shot:
     filename: str
     prepare: Callable[[Any], None] | None = None
     full_page: bool = False
+    viewport: dict[str, int] | None = None
 
 
 def _preview_a_covered_case(page: Any) -> None:
@@ -54,6 +57,21 @@ def _preview_a_covered_case(page: Any) -> None:
     )
     page.locator("#decision-preview .verdict").wait_for()
     page.wait_for_load_state("networkidle")
+
+
+def _open_first(pattern: str) -> Callable[[Any], None]:
+    """Open the first link of the page whose address matches ``pattern`` (a regex)."""
+
+    def prepare(page: Any) -> None:
+        href = page.evaluate(
+            "(p) => [...document.querySelectorAll('main a')].map(a => a.getAttribute('href'))"
+            ".find(h => new RegExp(p).test(h))",
+            pattern,
+        )
+        page.goto(page.url.split("/console/")[0] + href)
+        page.wait_for_load_state("networkidle")
+
+    return prepare
 
 
 def _open_a_worked_case(page: Any) -> None:
@@ -74,7 +92,50 @@ SHOTS: list[Shot] = [
     Shot("bob@acme.example", "/portal/support/", "portal-my-support.png"),
     Shot("bob@acme.example", "/portal/cases/new/", "portal-open-case.png", _preview_a_covered_case),
     Shot(None, "/scope-of-support/", "scope-of-support.png"),
+    Shot("manager@northwind.example", "/console/team/", "console-team.png"),
+    Shot("agent@northwind.example", "/console/cases/new/", "console-new-case.png"),
+    Shot("agent@northwind.example", "/console/search/?q=posting", "console-search.png"),
+    Shot("manager@northwind.example", "/console/csat/", "console-csat.png"),
+    Shot("billing@northwind.example", "/console/invoices/", "console-invoices.png"),
+    Shot(
+        "billing@northwind.example",
+        "/console/invoices/",
+        "console-invoice.png",
+        _open_first(r"^/console/invoices/\d+/$"),
+    ),
+    Shot("billing@northwind.example", "/console/billing/runs/", "console-billing-runs.png"),
+    Shot("billing@northwind.example", "/console/billing/renewal-quotes/", "console-quotes.png"),
+    Shot("billing@northwind.example", "/console/plans/", "console-plans.png"),
+    Shot("billing@northwind.example", "/console/plans/new/", "console-plan-new.png"),
+    Shot("billing@northwind.example", "/console/contracts/new/", "console-contract-new.png"),
+    Shot(
+        "billing@northwind.example",
+        "/console/contracts/",
+        "console-contract.png",
+        _open_first(r"^/console/contracts/\d+/$"),
+    ),
+    Shot("manager@northwind.example", "/console/sla/", "console-sla.png"),
+    Shot("agent@northwind.example", "/console/defects/", "console-defects.png"),
+    Shot("manager@northwind.example", "/console/catalog/products/", "console-catalog.png"),
+    Shot(
+        "manager@northwind.example",
+        "/console/catalog/service-offerings/",
+        "console-offerings.png",
+    ),
+    Shot("admin@northwind.example", "/console/operations/", "console-operations.png"),
+    Shot("agent@northwind.example", "/account/preferences/", "console-preferences.png"),
+    Shot("bob@acme.example", "/portal/invoices/", "portal-invoices.png"),
+    Shot("agent@northwind.example", "/console/no-such-page/", "error-404.png"),
 ]
+
+# Every page is also taken at a phone's width, but the error page.
+PHONE = {shot.filename for shot in SHOTS} - {"error-404.png"}
+SHOTS += [
+    Shot(s.login, s.path, s.filename.replace(".png", "-phone.png"), s.prepare, s.full_page,
+         PHONE_VIEWPORT)
+    for s in SHOTS
+    if s.filename in PHONE
+]  # fmt: skip
 
 
 def free_port() -> int:
@@ -107,7 +168,7 @@ def take(shots: list[Shot], url: str, out: Path) -> None:
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
         for shot in shots:
-            context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+            context = browser.new_context(viewport=shot.viewport or VIEWPORT)  # type: ignore[arg-type]
             page = context.new_page()
             page.on(
                 "console", lambda m: print(f"  {m.type}: {m.text}") if m.type == "error" else None

@@ -222,6 +222,7 @@ def _top_up_lines(
         _top_up_entries(list(orgs), before).values_list(
             "pk",
             "contract_id",
+            "contract__name",
             "contract__organization_id",
             "contract__currency",
             "contract__unit",
@@ -230,7 +231,7 @@ def _top_up_lines(
         )
     )
     count = 0
-    for pk, contract_id, org_id, currency, unit, quantity, price in rows:
+    for pk, contract_id, name, org_id, currency, unit, quantity, price in rows:
         if price is None:
             continue  # a top-up without a price is not billable
         amount = Decimal(price).quantize(rules.QUANTITY_PLACES)
@@ -242,7 +243,7 @@ def _top_up_lines(
         lines[(org_id, currency)].append(
             LineDraft(
                 kind=ItemKind.TOP_UP,
-                description=f"Top-up of {shown} on contract #{contract_id}",
+                description=f"Top-up of {shown}: {name}",
                 unit=LineUnit.EACH,
                 unit_price=amount,
                 contract_id=contract_id,
@@ -264,6 +265,7 @@ def _usage_lines(
     rows = _overage_entries(list(orgs), before).values_list(
         "pk",
         "contract_id",
+        "contract__name",
         "contract__organization_id",
         "contract__preset",
         "contract__unit",
@@ -274,7 +276,7 @@ def _usage_lines(
     )
     groups: dict[tuple[int, str, int, str, Decimal], LineDraft] = {}
     cases: dict[tuple[int, str, int, str, Decimal], set[int | None]] = defaultdict(set)
-    for pk, contract_id, org_id, preset, unit, qty, rate, currency, case_id in rows:
+    for pk, contract_id, name, org_id, preset, unit, qty, rate, currency, case_id in rows:
         kind: str = ItemKind.PAYG if preset == Preset.PAY_AS_YOU_GO else ItemKind.OVERAGE
         rate = rate or Decimal(0)
         group = (org_id, currency, contract_id, kind, rate)
@@ -285,7 +287,7 @@ def _usage_lines(
             what = "hours" if hours else "incidents"
             draft = groups[group] = LineDraft(
                 kind=kind,
-                description=f"{label} {what} on contract #{contract_id}",
+                description=f"{label} {what}: {name}",
                 unit=LineUnit.HOUR if hours else LineUnit.INCIDENT,
                 unit_price=rate,
                 contract_id=contract_id,
