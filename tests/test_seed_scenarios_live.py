@@ -1,8 +1,7 @@
 """The seed scenarios through the public API of a fresh run, as an integrator meets it.
 
-``python -m retainer demo`` builds a new instance in a temporary ``RETAINER_VAR_DIR``,
-then ``python -m retainer worker`` and ``python -m retainer serve`` start beside each
-other as ``scripts/run.sh`` starts them. Everything after that is HTTP: a staff session
+``scripts/run.sh``, the README's first command, builds a new instance in a temporary
+``RETAINER_VAR_DIR`` and starts the server with its worker. Everything after that is HTTP: a staff session
 opens a covered case (its incident leaves the ledger) and an out-of-scope one (its
 answer offers the priced service), and queues a billing run that the default worker
 finishes without any other command; a contact of Initech, whose organization does not
@@ -17,7 +16,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -120,38 +118,26 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh demo served with its worker, as ``scripts/run.sh`` runs it; the base URL."""
+    """A fresh demo started by ``scripts/run.sh``, the README's first command, with its
+    worker; the base URL once the worker reports alive."""
     tmp = tmp_path_factory.mktemp("live")
     port = _free_port()
-    environ = _environment(tmp / "var", port)
     log = tmp / "run.log"
-    command = [sys.executable, "-m", "retainer"]
-    subprocess.run(
-        [*command, "demo", "--quiet"],
+    # A session of its own, like a terminal's foreground group: Ctrl-C reaches all of it.
+    process = subprocess.Popen(
+        ["/bin/bash", "scripts/run.sh"],
         cwd=ROOT,
-        env=environ,
-        stdout=log.open("ab"),
+        env=_environment(tmp / "var", port),
+        stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
-        check=True,
-        timeout=600,
+        start_new_session=True,
     )
-    processes = [
-        subprocess.Popen(
-            [*command, role],
-            cwd=ROOT,
-            env=environ,
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        for role in ("worker", "serve")
-    ]
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         worker: dict[str, Any] = {}
         while not worker.get("alive"):
-            assert all(p.poll() is None for p in processes), log.read_text()
+            assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.5)
             status, body = _get(f"{base}/healthz")
@@ -159,8 +145,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 worker = json.loads(body)["worker"]
         yield base
     finally:
-        for process in processes:
-            _stop(process)
+        _stop(process)
 
 
 @pytest.fixture(scope="module")
