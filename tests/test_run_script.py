@@ -43,22 +43,24 @@ def _group_alive(pgid: int) -> bool:
     os.environ.get("RETAINER_TEST_DB") == "postgres",
     reason="the first command runs the embedded default (SQLite); the SQLite pass runs it",
 )
-def test_the_first_command_serves_the_demo_with_a_live_worker_and_ctrl_c_stops_both(
-    tmp_path: Path,
-) -> None:
-    port = _free_port()
-    environ = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "RETAINER_JOBS_IMMEDIATE", "RETAINER_MEDIA_DIR")
-    }
-    # As a user runs it: from a shell whose PATH has no virtual environment in it.
+def first_run_environment(var_dir: Path, port: int) -> dict[str, str]:
+    """The environment of a user's first ``scripts/run.sh``: the embedded defaults, none of
+    the test run's settings, and a shell whose PATH has no virtual environment in it."""
+    skip = ("DATABASE_URL", "REDIS_URL", "RETAINER_JOBS_IMMEDIATE", "RETAINER_MEDIA_DIR")
+    environ = {k: v for k, v in os.environ.items() if k not in skip and k != "VIRTUAL_ENV"}
     venv_bin = str(ROOT / ".venv" / "bin")
     environ["PATH"] = os.pathsep.join(
         part for part in environ.get("PATH", "").split(os.pathsep) if part != venv_bin
     )
-    environ.pop("VIRTUAL_ENV", None)
-    environ.update(RETAINER_VAR_DIR=str(tmp_path / "var"), RETAINER_PORT=str(port))
+    environ.update(RETAINER_VAR_DIR=str(var_dir), RETAINER_PORT=str(port))
+    return environ
+
+
+def test_the_first_command_serves_the_demo_with_a_live_worker_and_ctrl_c_stops_both(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    environ = first_run_environment(tmp_path / "var", port)
     log = tmp_path / "run.log"
     # A session of its own, like a terminal's foreground group: Ctrl-C reaches all of it.
     process = subprocess.Popen(

@@ -22,12 +22,11 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.test_run_script import ROOT, _free_port, _get, _group_alive
+from tests.test_run_script import ROOT, _free_port, _get, _group_alive, first_run_environment
 
 pytestmark = [
     pytest.mark.slow,
@@ -98,14 +97,6 @@ class Browser:
         return self
 
 
-def _environment(var_dir: Path, port: int) -> dict[str, str]:
-    """The environment of a first run: the embedded defaults, nothing of the test run's."""
-    skip = ("DATABASE_URL", "REDIS_URL", "RETAINER_JOBS_IMMEDIATE", "RETAINER_MEDIA_DIR")
-    environ = {k: v for k, v in os.environ.items() if k not in skip}
-    environ.update(RETAINER_VAR_DIR=str(var_dir), RETAINER_PORT=str(port))
-    return environ
-
-
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if _group_alive(process.pid):
         os.killpg(process.pid, signal.SIGINT)
@@ -127,7 +118,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process = subprocess.Popen(
         ["/bin/bash", "scripts/run.sh"],
         cwd=ROOT,
-        env=_environment(tmp / "var", port),
+        env=first_run_environment(tmp / "var", port),
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
