@@ -172,3 +172,11 @@ def general_offerings() -> QuerySet[ServiceOffering]:
     return ServiceOffering.objects.filter(is_active=True, product__isnull=True).order_by(
         "kind", "name"
     )
+
+
+def releases_to_choose(*, product_id: int | None) -> QuerySet[Release]:
+    """The releases a new case may name for a product, newest first; none for an inactive
+    or unknown product."""
+    if product_id is None:
+        return Release.objects.none()
+    return Release.objects.filter(product_id=product_id, product__is_active=True).order_by("-order")

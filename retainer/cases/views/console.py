@@ -38,7 +38,7 @@ from retainer.cases.forms.portal import preview_fields
 from retainer.cases.models import Case, CaseEvent, Defect, RunningTimer
 from retainer.cases.serializers import StaffEventOut
 from retainer.cases.wording import minutes_text
-from retainer.catalog.models import Release
+from retainer.catalog.selectors import releases_to_choose
 from retainer.contracts.choices import Outcome
 from retainer.contracts.selectors import balance_summary
 from retainer.lib.converters import parse_id
@@ -440,9 +440,5 @@ def case_preview(request: HttpRequest) -> HttpResponse:
 def case_releases(request: HttpRequest) -> HttpResponse:
     """The release options of the chosen product (an HTMX fragment of the new-case form)."""
     product = parse_id(request.GET.get("product", ""))
-    releases = (
-        Release.objects.filter(product_id=product, product__is_active=True).order_by("-order")
-        if product is not None
-        else Release.objects.none()
-    )
+    releases = releases_to_choose(product_id=product)
     return render(request, "portal/partials/release_options.html", {"releases": releases})

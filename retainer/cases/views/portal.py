@@ -49,7 +49,7 @@ from retainer.cases.selectors import (
     preview_decision,
 )
 from retainer.cases.serializers import CustomerEventOut
-from retainer.catalog.models import Release
+from retainer.catalog.selectors import releases_to_choose
 from retainer.contracts.choices import AllowanceUnit, Channel, Outcome
 from retainer.contracts.entitlement import Decision
 from retainer.contracts.models import Contract
@@ -238,11 +238,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
 def case_releases(request: HttpRequest) -> HttpResponse:
     """The release options of the chosen product (an HTMX fragment for the form)."""
     product = parse_id(request.GET.get("product", ""))
-    releases = (
-        Release.objects.filter(product_id=product, product__is_active=True).order_by("-order")
-        if product is not None
-        else Release.objects.none()
-    )
+    releases = releases_to_choose(product_id=product)
     return render(request, "portal/partials/release_options.html", {"releases": releases})
 
 
