@@ -59,6 +59,10 @@ INSTALLED_APPS = [
     "retainer.contracts",
     "retainer.cases",
     "retainer.billing",
+    "retainer.kb",
+    "retainer.mail",
+    "retainer.success",
+    "retainer.metrics",
     "retainer.project",
 ]
 

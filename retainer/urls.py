@@ -10,6 +10,10 @@ api_patterns = [
     path("", include("retainer.contracts.api_urls")),
     path("", include("retainer.cases.api_urls")),
     path("", include("retainer.billing.api_urls")),
+    path("", include("retainer.kb.api_urls")),
+    path("", include("retainer.mail.api_urls")),
+    path("", include("retainer.success.api_urls")),
+    path("", include("retainer.metrics.api_urls")),
 ]
 
 urlpatterns = [
@@ -24,5 +28,9 @@ urlpatterns = [
     path("", include("retainer.cases.urls.console")),
     path("", include("retainer.contracts.urls")),
     path("", include("retainer.billing.urls")),
+    path("", include("retainer.kb.urls")),
+    path("", include("retainer.mail.urls")),
+    path("", include("retainer.success.urls")),
+    path("", include("retainer.metrics.urls")),
     path("", include("retainer.lib.urls")),
 ]

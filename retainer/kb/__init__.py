@@ -1,0 +1,1 @@
+"""The knowledge base: articles, their revisions, search and self-help deflection."""

@@ -1,0 +1,1 @@
+"""The e-mail channel: mailboxes, inbound messages into cases, outbound notifications."""

@@ -1,0 +1,1 @@
+"""Metrics and dashboards: one definition per figure, roll-ups, drill-down and export."""
