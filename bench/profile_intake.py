@@ -8,7 +8,8 @@ Django's test client, then opens cases through ``POST /api/v1/cases/`` (with the
 and response cycle, the middleware, the decision, the ledger, the SLA clocks, the events
 and their outbox rows). Prints the CPU time and SQL statements per case beside the same
 figures for the hello view, then the functions with the most cumulative time. Prints,
-last: ``profile cases=… cpu_ms_per_case=… hello_cpu_ms=… ratio=… statements_per_case=…``
+last: ``profile cases=… cpu_ms_per_case=… hello_cpu_ms=… ratio=… statements_per_case=…
+bytes_per_case=…`` (what this process wrote to storage per case).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from intake import PASSWORD, SEED
-from web import PYTHON, ROOT
+from web import PYTHON, ROOT, written_bytes
 
 
 def setup(tmp: Path) -> tuple[int, int]:
@@ -56,6 +57,8 @@ def main() -> int:
     )
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--statements", action="store_true", help="print one create's SQL")
+    parser.add_argument("--save", metavar="FILE", help="also write the profile (pstats format)")
     args = parser.parse_args()
     product, release = setup(Path(tempfile.mkdtemp(prefix="retainer-profile-")))
 
@@ -92,6 +95,8 @@ def main() -> int:
 
     with connection.execute_wrapper(count):
         create(-1)
+    if args.statements:
+        print("\n".join(f"{n:2} {sql[:300]}" for n, sql in enumerate(statements, 1)))
     profile = cProfile.Profile()
     started = time.process_time()
     profile.enable()
@@ -99,18 +104,23 @@ def main() -> int:
         create(n)
     profile.disable()
     case_ms = (time.process_time() - started) * 1000 / args.cases
+    if args.save:
+        profile.dump_stats(args.save)
     text = io.StringIO()
     stats = pstats.Stats(profile, stream=text).strip_dirs().sort_stats("cumulative")
     stats.print_stats(args.top)
     print(text.getvalue())
     print("(times under the profiler; the figures below are measured without it)")
+    written = written_bytes([os.getpid()])
     started = time.process_time()
     for n in range(args.cases):
         create(n)
     case_ms = (time.process_time() - started) * 1000 / args.cases
+    per_case = (written_bytes([os.getpid()]) - written) // args.cases
     print(
         f"profile cases={args.cases} cpu_ms_per_case={case_ms:.1f} hello_cpu_ms={hello_ms:.2f} "
-        f"ratio={case_ms / hello_ms:.0f} statements_per_case={len(statements)}"
+        f"ratio={case_ms / hello_ms:.0f} statements_per_case={len(statements)} "
+        f"bytes_per_case={per_case}"
     )
     return 0
 

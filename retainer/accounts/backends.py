@@ -9,6 +9,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 from retainer.accounts.models import User
+from retainer.lib import compiled
 
 
 class AccountBackend(AxesStandaloneBackend, ModelBackend):
@@ -39,7 +40,13 @@ class AccountBackend(AxesStandaloneBackend, ModelBackend):
         """The user with a customer's contact and organization in the same query: every
         portal page and API call of a customer needs them."""
         try:
-            user = User.objects.select_related("contact__organization").get(pk=user_id)
-        except User.DoesNotExist:
+            user = _WITH_CONTACT.first(int(user_id))
+        except (TypeError, ValueError):
             return None
-        return user if self.user_can_authenticate(user) else None
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
+# Read on every signed-in request: compiled once (``lib/compiled.py``).
+_WITH_CONTACT = compiled.Select[User](
+    lambda pk: User.objects.select_related("contact__organization").filter(pk=pk)
+)

@@ -22,6 +22,7 @@ from retainer.contracts.models import (
     SupportPlan,
     TrainingRecord,
 )
+from retainer.lib import compiled
 
 
 def plans_current() -> QuerySet[SupportPlan]:
@@ -198,24 +199,35 @@ class Candidate:
     facts: entitlement.ContractFacts
 
 
+# Read on every intake: compiled once (``lib/compiled.py``).
+_CANDIDATES = compiled.Select[Contract](
+    lambda organization_id: (
+        Contract.objects.filter(organization_id=organization_id)
+        .exclude(status=ContractStatus.RENEWED)
+        .order_by("id")
+    )
+)
+_COVERED_PRODUCTS = compiled.Select[tuple[int, int]](
+    lambda organization_id: (
+        Contract.covered_products.through.objects.filter(contract__organization_id=organization_id)
+        .exclude(contract__status=ContractStatus.RENEWED)
+        .values_list("contract_id", "product_id")
+    )
+)
+
+
 def candidate_contracts(*, organization_id: int) -> list[Candidate]:
     """Every contract of the organization except terms already superseded by a renewal.
 
     Runs on every intake, so it reads the link tables directly, and the named contacts
     only when a contract limits who may open cases.
     """
-    contracts = list(
-        Contract.objects.filter(organization_id=organization_id)
-        .exclude(status=ContractStatus.RENEWED)
-        .order_by("id")
-    )
+    contracts = _CANDIDATES.all(organization_id)
     if not contracts:
         return []
     ids = [c.pk for c in contracts]
     products: dict[int, set[int]] = defaultdict(set)
-    for contract_id, product_id in Contract.covered_products.through.objects.filter(
-        contract_id__in=ids
-    ).values_list("contract_id", "product_id"):
+    for contract_id, product_id in _COVERED_PRODUCTS.all(organization_id):
         products[contract_id].add(product_id)
     named: dict[int, set[int]] = defaultdict(set)
     if any(c.plan_terms.authorization_policy == AuthorizationPolicy.NAMED for c in contracts):

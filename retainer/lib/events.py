@@ -35,6 +35,8 @@ from typing import Any, ClassVar, Self, TypeVar
 from django.db import models, transaction
 from django.utils import timezone
 
+from retainer.lib import compiled
+
 M = TypeVar("M", bound=models.Model)
 
 
@@ -157,7 +159,7 @@ def record_many(model: type[M], items: Sequence[tuple[Event, Mapping[str, Any]]]
     ]
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Events are recorded inside the action's transaction.")
-    model._default_manager.bulk_create(rows)
+    compiled.insert_many(rows)
     outbox.publish(
         [
             outbox.Publication(

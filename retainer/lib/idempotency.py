@@ -31,6 +31,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from retainer.lib import compiled
 from retainer.lib.errors import Conflict, InvalidInput
 from retainer.lib.models import IdempotencyKey
 
@@ -49,6 +50,13 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 View = TypeVar("View", bound=Callable[..., Response])
+
+# On every write with a key: compiled once (``lib/compiled.py``).
+_KEY_USED = compiled.Select[int](
+    lambda user_id, key: IdempotencyKey.objects.filter(user_id=user_id, key=key).values_list(
+        "pk", flat=True
+    )
+)
 
 
 def validate_key(raw: str) -> str:
@@ -84,7 +92,7 @@ def idempotent(view_method: View) -> View:
         if not user.is_authenticated:  # the view's permission classes answer first
             raise PermissionDenied
         digest = fingerprint(request)
-        if IdempotencyKey.objects.filter(user=user, key=key).exists():
+        if _KEY_USED.first(user.pk, key) is not None:
             return _replay(user.pk, key, digest)
         prepare = getattr(self, f"prepare_{view_method.__name__}", None)
         if prepare is not None:
@@ -100,14 +108,16 @@ def idempotent(view_method: View) -> View:
                 # Written last, with the response, in the transaction of the effects: a
                 # concurrent request with the same key fails here (the unique row) and
                 # rolls back everything it did.
-                IdempotencyKey.objects.create(
-                    user=user,
-                    key=key,
-                    fingerprint=digest,
-                    method=request.method or "",
-                    path=request.path[:500],
-                    status_code=response.status_code,
-                    response_body=json.loads(JSONRenderer().render(response.data) or b"null"),
+                compiled.insert(
+                    IdempotencyKey(
+                        user=user,
+                        key=key,
+                        fingerprint=digest,
+                        method=request.method or "",
+                        path=request.path[:500],
+                        status_code=response.status_code,
+                        response_body=json.loads(JSONRenderer().render(response.data) or b"null"),
+                    )
                 )
         except IntegrityError:
             if not IdempotencyKey.objects.filter(user=user, key=key).exists():

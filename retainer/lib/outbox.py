@@ -33,6 +33,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from retainer.lib import compiled
 from retainer.lib.models import DeliveryStatus, OutboxDelivery, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ def publish(publications: list[Publication]) -> None:
                 dispatched_at=None if subscribed else pub.occurred_at,
             )
         )
-    OutboxMessage.objects.bulk_create(rows)
+    compiled.insert_many(rows)
     if pending:
         _dispatch_after_commit()
 

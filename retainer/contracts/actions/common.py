@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import transaction
+
 from retainer.contracts.models import Contract, LedgerEntry
+from retainer.lib import compiled
 
 MAX_KEY_LENGTH = 255
 
@@ -24,4 +27,15 @@ def lock_contract(contract_id: int) -> Contract:
     transaction with ``BEGIN IMMEDIATE``, which already holds the database write lock.
     Must be called inside ``transaction.atomic()``.
     """
-    return Contract.objects.select_for_update().get(pk=contract_id)
+    if transaction.get_autocommit():
+        raise transaction.TransactionManagementError("lock_contract needs a transaction.")
+    locked = _LOCKED.first(contract_id)
+    if locked is None:
+        raise Contract.DoesNotExist(f"No contract {contract_id}.")
+    return locked
+
+
+# Taken on every consumption: compiled once (``lib/compiled.py``).
+_LOCKED = compiled.Select[Contract](
+    lambda contract_id: Contract.objects.select_for_update().filter(pk=contract_id)
+)

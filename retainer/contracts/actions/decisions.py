@@ -22,6 +22,7 @@ from retainer.contracts.models import (
     TrainingRecord,
 )
 from retainer.contracts.selectors import Candidate, candidate_contracts, contact_facts
+from retainer.lib import compiled
 from retainer.lib.events import record
 from retainer.lib.models import save_validated
 
@@ -104,7 +105,7 @@ def do_record_decision(
     The row is its own record (who, when, what was considered); no contract event
     repeats it, so a contract's history is not one line per case.
     """
-    return EntitlementDecision.objects.create(
+    decision_row = EntitlementDecision(
         source_type=source_type,
         source_id=source_id,
         organization_id=request.organization_id,
@@ -127,6 +128,7 @@ def do_record_decision(
         },
         created_by=actor,
     )
+    return compiled.insert(decision_row)  # one per intake: compiled once
 
 
 @transaction.atomic

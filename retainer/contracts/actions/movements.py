@@ -20,6 +20,7 @@ from retainer.contracts.events import (
 )
 from retainer.contracts.ledger import Exhausted, crosses_low_balance, split_consumption
 from retainer.contracts.models import Contract, ContractEvent, LedgerEntry
+from retainer.lib import compiled
 from retainer.lib.converters import parse_id
 from retainer.lib.errors import Conflict, InvalidInput
 from retainer.lib.events import record
@@ -87,7 +88,7 @@ def append_entry(
         links if links is not None else source_links(source_type, source_id, reverses=reverses)
     )
     priced = bool(overage_quantity) or price is not None
-    entry = LedgerEntry.objects.create(
+    entry = LedgerEntry(
         contract=locked,
         kind=kind,
         quantity=quantity,
@@ -105,10 +106,11 @@ def append_entry(
         reverses=reverses,
         actor=actor,
     )
+    compiled.insert(entry)  # the hottest write: one statement, compiled once
     changed = ["balance"]
     locked.balance = after
     changed += _balance_warnings(locked, entry, before=before, actor=actor)
-    locked.save(update_fields=changed)
+    compiled.update(locked, changed)
     return entry
 
 
