@@ -183,7 +183,10 @@ class LedgerEntry(AppendOnlyModel):
     this app, so the links name their models by label).
     """
 
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="ledger")
+    # Led by the (contract, key) unique index.
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="ledger", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=EntryKind.choices)
     quantity = models.IntegerField()
     overage_quantity = models.IntegerField(default=0)
@@ -213,7 +216,7 @@ class LedgerEntry(AppendOnlyModel):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
     actor = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -277,11 +280,13 @@ class EntitlementDecision(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="entitlement_decisions"
     )
+    # One row per intake: the links nobody looks decisions up by have no index (a
+    # contact, product or user is deactivated, never deleted).
     contact = models.ForeignKey(
-        Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     product = models.ForeignKey(
-        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     channel = models.CharField(max_length=10)
     decided_on = models.DateField()
@@ -296,15 +301,15 @@ class EntitlementDecision(models.Model):
     facts = models.JSONField(default=dict)
     override_outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     override_contract = models.ForeignKey(
-        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     override_reason = models.TextField(blank=True)
     overridden_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     overridden_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -65,8 +65,8 @@ class IdempotencyKey(models.Model):
     rolls back, and replays.
     """
 
-    user = models.ForeignKey(
-        "accounts.User", on_delete=models.CASCADE, related_name="idempotency_keys"
+    user = models.ForeignKey(  # led by the (user, key) unique index
+        "accounts.User", on_delete=models.CASCADE, related_name="idempotency_keys", db_index=False
     )
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
