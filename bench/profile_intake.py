@@ -4,7 +4,8 @@
     python bench/profile_intake.py --cases 1000 --top 40
 
 Seeds the same data as ``intake.py`` in a temporary database, signs one contact in with
-Django's test client, then opens cases through ``POST /api/v1/cases/`` (with the request
+Django's test client, then opens cases through ``POST /api/v1/cases/`` (or the portal's
+form with ``--form``; with the request
 and response cycle, the middleware, the decision, the ledger, the SLA clocks, the events
 and their outbox rows). Prints the CPU time and SQL statements per case beside the same
 figures for the hello view, then the functions with the most cumulative time. Prints,
@@ -57,6 +58,7 @@ def main() -> int:
     )
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--form", action="store_true", help="the portal's form, not the API")
     parser.add_argument("--statements", action="store_true", help="print one create's SQL")
     parser.add_argument("--save", metavar="FILE", help="also write the profile (pstats format)")
     args = parser.parse_args()
@@ -75,8 +77,13 @@ def main() -> int:
     def create(n: int) -> None:
         body = {"product": product, "release": release, "subject": f"Profiled case {n}",
                 "description": "load", "severity": 3}  # fmt: skip
-        response = client.post("/api/v1/cases/", body, content_type="application/json",
-                               headers={"Idempotency-Key": str(uuid.uuid4())})  # fmt: skip
+        if args.form:
+            response = client.post("/portal/cases/new/", body)
+            if response.status_code == 302:
+                return
+        else:
+            response = client.post("/api/v1/cases/", body, content_type="application/json",
+                                   headers={"Idempotency-Key": str(uuid.uuid4())})  # fmt: skip
         if response.status_code != 201:
             raise RuntimeError(f"{response.status_code}: {response.content[:300]!r}")
 

@@ -21,4 +21,4 @@ def drop_indexes(indexes: dict[str, tuple[str, str]]) -> migrations.RunSQL:
         f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column});"
         for name, (table, column) in indexes.items()
     ]
-    return migrations.RunSQL(drop, reverse_sql=create)
+    return migrations.RunSQL(tuple(drop), reverse_sql=tuple(create))
