@@ -1,5 +1,22 @@
-from django.urls import URLPattern, URLResolver
+"""Pages of the knowledge base: the console (``/console/kb/…``, staff) and the public
+help centre (``/help/``)."""
+
+from django.urls import path
+
+from retainer.kb import views
 
 app_name = "kb"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    path("console/kb/articles/", views.article_list, name="article_list"),
+    path("console/kb/articles/new/", views.article_new, name="article_new"),
+    path("console/kb/articles/<id:pk>/", views.article_detail, name="article_detail"),
+    path("console/kb/articles/<id:pk>/edit/", views.article_edit, name="article_edit"),
+    path("console/kb/articles/<id:pk>/publish/", views.article_publish, name="article_publish"),
+    path("console/kb/articles/<id:pk>/archive/", views.article_archive, name="article_archive"),
+    path("console/kb/articles/<id:pk>/diff/", views.article_diff, name="article_diff"),
+    path("console/kb/categories/", views.category_list, name="category_list"),
+    path("console/kb/categories/<id:pk>/edit/", views.category_edit, name="category_edit"),
+    path("help/", views.help_home, name="help_home"),
+    path("help/<slug:slug>/", views.help_article, name="help_article"),
+]

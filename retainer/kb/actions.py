@@ -1,0 +1,163 @@
+"""Every change to the knowledge base. Each action runs in one transaction, validates
+before it writes (``save_validated``) and records its typed event (``kb/events.py``).
+Every create and every edit of an article's text writes an ``ArticleRevision``. Who may
+call which action, and how raw input becomes arguments, is ``kb/checks.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from retainer.accounts.models import User
+from retainer.kb import events
+from retainer.kb.choices import ArticleStatus
+from retainer.kb.models import SLUG_MAX_LENGTH, Article, ArticleRevision, Category, KbEvent
+from retainer.lib.events import record
+from retainer.lib.models import apply_changes, save_validated
+
+ARTICLE_FIELDS = (
+    "title",
+    "summary",
+    "body",
+    "tags",
+    "category",
+    "product",
+    "release_from",
+    "release_to",
+    "visibility",
+    "plan_tiers",
+)
+TEXT_FIELDS = frozenset({"title", "summary", "body"})
+CATEGORY_FIELDS = ("name", "description", "position")
+
+
+def unique_slug(title: str) -> str:
+    """A slug for a new article: its title's, with ``-2``, ``-3`` … when taken."""
+    base = slugify(title)[: SLUG_MAX_LENGTH - 8].strip("-") or "article"
+    taken = set(Article.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _write_revision(article: Article, *, author: User) -> ArticleRevision:
+    number = (
+        article.revisions.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
+    revision = ArticleRevision(
+        article=article,
+        number=number,
+        title=article.title,
+        summary=article.summary,
+        body=article.body,
+        author=author,
+    )
+    save_validated(revision)
+    return revision
+
+
+@transaction.atomic
+def do_create_article(*, values: Mapping[str, Any], author: User) -> Article:
+    """A new draft written by ``author`` with its first revision. ``values`` are
+    ``ARTICLE_FIELDS``; the slug is made from the title once and kept."""
+    article = Article(author=author, status=ArticleStatus.DRAFT)
+    apply_changes(article, values, allowed=ARTICLE_FIELDS)
+    article.slug = unique_slug(article.title)
+    save_validated(article)
+    revision = _write_revision(article, author=author)
+    record(
+        KbEvent,
+        events.ArticleCreated(
+            title=article.title, visibility=article.visibility, revision=revision.number
+        ),
+        actor=author,
+        article=article,
+    )
+    return article
+
+
+@transaction.atomic
+def do_edit_article(article: Article, *, values: Mapping[str, Any], actor: User) -> Article:
+    """Change ``values`` (``ARTICLE_FIELDS``) of ``article``; a change of its text writes
+    a revision by ``actor``. Nothing changed: nothing written."""
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    diff = apply_changes(article, values, allowed=ARTICLE_FIELDS)
+    if not diff:
+        return article
+    article.updated_at = timezone.now()
+    save_validated(article)
+    revision = _write_revision(article, author=actor) if TEXT_FIELDS & set(diff) else None
+    # The text itself lives in the revision; the event says which fields changed.
+    changes = {
+        name: ({"old": None, "new": None} if name in TEXT_FIELDS else change)
+        for name, change in diff.items()
+    }
+    record(
+        KbEvent,
+        events.ArticleEdited(
+            title=article.title,
+            changes=changes,
+            revision=revision.number if revision else None,
+        ),
+        actor=actor,
+        article=article,
+    )
+    return article
+
+
+@transaction.atomic
+def do_publish_article(article: Article, *, actor: User) -> Article:
+    """Publish ``article`` (a draft, or an archived one again); ``actor`` is recorded as
+    its reviewer. The caller checked it may move there and is complete."""
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    now = timezone.now()
+    article.status = ArticleStatus.PUBLISHED
+    article.reviewer = actor
+    article.reviewed_at = now
+    article.published_at = article.published_at or now
+    article.updated_at = now
+    save_validated(article)
+    record(
+        KbEvent,
+        events.ArticlePublished(title=article.title, visibility=article.visibility),
+        actor=actor,
+        article=article,
+    )
+    return article
+
+
+@transaction.atomic
+def do_archive_article(article: Article, *, actor: User) -> Article:
+    """Archive ``article``: only staff read it from now on."""
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    article.status = ArticleStatus.ARCHIVED
+    article.updated_at = timezone.now()
+    save_validated(article)
+    record(KbEvent, events.ArticleArchived(title=article.title), actor=actor, article=article)
+    return article
+
+
+@transaction.atomic
+def do_save_category(
+    category: Category | None, *, values: Mapping[str, Any], actor: User
+) -> Category:
+    """Create (``category`` None) or change a category."""
+    created = category is None
+    category = category or Category()
+    diff = apply_changes(category, values, allowed=CATEGORY_FIELDS)
+    if not (diff or created):
+        return category
+    save_validated(category)
+    record(
+        KbEvent,
+        events.CategorySaved(category_name=category.name, created=created, changes=diff),
+        actor=actor,
+        category=category,
+    )
+    return category

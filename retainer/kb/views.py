@@ -1,0 +1,273 @@
+"""The knowledge base's pages: the console (articles with their revisions and diffs,
+categories) for staff, and the public help centre (``/help/``) for everyone.
+
+Console mutations are POSTs that redirect back with a message; a form refused by its
+check is shown again with the errors beside the fields (status 400). The help centre
+reads only through ``kb.access.articles_readable_by`` and ``kb.search.search_articles``:
+an article a visitor may not read is a 404, exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from retainer.accounts.access import request_user
+from retainer.accounts.views import staff_required
+from retainer.kb import checks, selectors
+from retainer.kb.access import (
+    access_article_by_slug,
+    access_staff_article,
+    articles_readable_by,
+    articles_visible_to,
+)
+from retainer.kb.forms import ArticleFilterForm, ArticleForm, CategoryForm, HelpSearchForm
+from retainer.kb.models import Article, ArticleRevision, Category, KbEvent
+from retainer.kb.search import search_articles
+from retainer.lib.errors import DomainError, NotPermitted, add_to_form, report
+from retainer.lib.sanitize import clean_line
+
+HELP_LIST_LIMIT = 200
+
+
+def _require(authorize: Callable[..., None], *args: Any) -> None:
+    """Run an ``authorize_*`` rule of ``checks``: a refusal is the 403 page."""
+    try:
+        authorize(*args)
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.detail) from exc
+
+
+def _filtered(request: HttpRequest, form: ArticleFilterForm) -> Any:
+    articles = articles_visible_to(request_user(request))
+    if not form.is_valid():
+        return articles, ""
+    values = form.cleaned_data
+    for name in ("status", "visibility", "product", "category"):
+        if values.get(name):
+            articles = articles.filter(**{name: values[name]})
+    return articles, values.get("q", "").strip()
+
+
+@require_safe
+@staff_required
+def article_list(request: HttpRequest) -> HttpResponse:
+    """Every article in any status, filtered by status, visibility, product, category
+    and text (ranked by the one search function when text is given)."""
+    user = request_user(request)
+    _require(checks.authorize_view, user)
+    form = ArticleFilterForm(request.GET)
+    articles, q = _filtered(request, form)
+    hits = (
+        search_articles(user, q, include_unpublished=True, within=articles, limit=50) if q else None
+    )
+    page = None
+    if hits is None:
+        listed = selectors.articles_for_list(articles).order_by("-updated_at", "-id")
+        page = Paginator(listed, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "hits": hits, "query": query.urlencode()}
+    return render(request, "kb/article_list.html", context, status=200 if form.is_valid() else 400)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def article_new(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    _require(checks.authorize_create_article, user)
+    form = ArticleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            article = checks.check_create_article(user, **form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, "Draft saved.")
+            return redirect("kb:article_detail", pk=article.pk)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "kb/article_form.html", {"form": form, "article": None}, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Drafts: ``kb.change_article``; published or archived: also ``kb.publish_article``."""
+    user = request_user(request)
+    article = access_staff_article(user, pk)
+    _require(checks.authorize_edit_article, user, article)
+    form = ArticleForm(request.POST or None, initial=ArticleForm.initial_for(article))
+    if request.method == "POST" and form.is_valid():
+        try:
+            checks.check_edit_article(user, article, **form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, "Article saved.")
+            return redirect("kb:article_detail", pk=article.pk)
+    status = 400 if form.is_bound and form.errors else 200
+    context = {"form": form, "article": article}
+    return render(request, "kb/article_form.html", context, status=status)
+
+
+@require_safe
+@staff_required
+def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    _require(checks.authorize_view, user)
+    article = selectors.article_with_relations(pk=access_staff_article(user, pk).pk)
+    context = {
+        "article": article,
+        "revisions": list(selectors.revisions_for_article(article=article)[:100]),
+        "events": KbEvent.objects.filter(article=article).select_related("actor")[:50],
+    }
+    return render(request, "kb/article_detail.html", context)
+
+
+def _move(request: HttpRequest, pk: int, check: Callable[..., Article], done: str) -> HttpResponse:
+    user = request_user(request)
+    article = access_staff_article(user, pk)
+    try:
+        check(user, article)
+    except (DomainError, ValidationError) as exc:
+        report(request, exc)
+    else:
+        messages.success(request, done)
+    return redirect("kb:article_detail", pk=article.pk)
+
+
+@require_POST
+@staff_required
+def article_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    return _move(request, pk, checks.check_publish_article, "Published.")
+
+
+@require_POST
+@staff_required
+def article_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    return _move(request, pk, checks.check_archive_article, "Archived.")
+
+
+def _revision(revisions: list[ArticleRevision], raw: str | None, default: int) -> ArticleRevision:
+    by_number = {r.number: r for r in revisions}
+    number = int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 9 else default
+    if number not in by_number:
+        raise Http404
+    return by_number[number]
+
+
+@require_safe
+@staff_required
+def article_diff(request: HttpRequest, pk: int) -> HttpResponse:
+    """Two revisions side by side as a line diff (``?from=1&to=3``; by default the
+    latest against the one before)."""
+    user = request_user(request)
+    _require(checks.authorize_view, user)
+    article = access_staff_article(user, pk)
+    revisions = list(selectors.revisions_for_article(article=article))
+    if not revisions:
+        raise Http404
+    latest = revisions[0].number
+    new = _revision(revisions, request.GET.get("to"), latest)
+    old = _revision(revisions, request.GET.get("from"), max(new.number - 1, 1))
+    context = {
+        "article": article,
+        "old": old,
+        "new": new,
+        "lines": selectors.diff_revisions(old, new),
+        "revisions": revisions,
+    }
+    return render(request, "kb/article_diff.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def category_list(request: HttpRequest) -> HttpResponse:
+    """The categories; POST adds one (``kb.add_category`` and ``kb.change_category``)."""
+    user = request_user(request)
+    # The same permissions as the API's POST: adding needs no read permission of its own.
+    _require(
+        checks.authorize_categories if request.method == "POST" else checks.authorize_view, user
+    )
+    form = CategoryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            checks.check_save_category(user, None, **form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, "Category added.")
+            return redirect("kb:category_list")
+    categories = selectors.categories_with_counts(Article.objects.all())
+    others = Category.objects.exclude(pk__in=[c.pk for c in categories])
+    context = {"categories": [*categories, *others], "form": form}
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "kb/category_list.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def category_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    _require(checks.authorize_categories, user)
+    category = Category.objects.filter(pk=pk).first()
+    if category is None:
+        raise Http404
+    initial = {"name": category.name, "description": category.description}
+    form = CategoryForm(request.POST or None, initial={**initial, "position": category.position})
+    if request.method == "POST" and form.is_valid():
+        try:
+            checks.check_save_category(user, category, **form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, "Category saved.")
+            return redirect("kb:category_list")
+    status = 400 if form.is_bound and form.errors else 200
+    context = {"form": form, "category": category}
+    return render(request, "kb/category_form.html", context, status=status)
+
+
+# --- The help centre -------------------------------------------------------------------------
+
+
+@require_safe
+def help_home(request: HttpRequest) -> HttpResponse:
+    """Categories and the articles the visitor may read; with ``?q=`` the search results
+    (one search function, access applied before ranking); ``?category=<id>`` narrows."""
+    readable = articles_readable_by(request.user)
+    form = HelpSearchForm(request.GET)
+    q = clean_line(form.cleaned_data["q"]) if form.is_valid() else ""
+    category = request.GET.get("category", "")
+    if category.isascii() and category.isdigit() and len(category) < 10:
+        readable = readable.filter(category_id=int(category))
+    hits = None
+    if q:
+        try:
+            hits = search_articles(request.user, q, limit=20, within=readable)
+        except DomainError as exc:
+            add_to_form(form, exc)
+    context = {
+        "form": form,
+        "q": q,
+        "hits": hits,
+        "categories": selectors.categories_with_counts(articles_readable_by(request.user)),
+        "articles": selectors.articles_for_list(readable).order_by("category__position", "title")[
+            :HELP_LIST_LIMIT
+        ],
+        "category": category,
+    }
+    return render(request, "kb/help_home.html", context, status=400 if form.errors else 200)
+
+
+@require_safe
+def help_article(request: HttpRequest, slug: str) -> HttpResponse:
+    article = access_article_by_slug(request.user, slug)
+    return render(request, "kb/help_article.html", {"article": article})
