@@ -94,3 +94,21 @@ def bill_previous_month_task() -> int:
 
     last_month = period_of(timezone.localdate() - dt.timedelta(days=1))
     return check_start_billing_run(None, period=last_month).pk
+
+
+@db_periodic_task(crontab(minute="*"))
+def poll_mailboxes_task() -> int:
+    """Every minute: take new messages from the spool mailboxes and process any message
+    left unprocessed (docs/mail.md)."""
+    from retainer.mail.polling import poll_mailboxes
+
+    return poll_mailboxes()
+
+
+@db_periodic_task(crontab(minute="*"))
+def send_mail_task() -> int:
+    """Every minute: send queued e-mails that are due (retries after back-off, and those
+    whose job was lost)."""
+    from retainer.mail.actions import send_due_mail
+
+    return send_due_mail()

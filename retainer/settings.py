@@ -229,6 +229,33 @@ RETAINER_ATTACHMENTS_PER_CASE = env.integer("RETAINER_ATTACHMENTS_PER_CASE", 100
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- E-mail (docs/mail.md) ------------------------------------------------------------------
+# SMTP when EMAIL_HOST is set; otherwise every e-mail is written as a file under var/mail/sent,
+# so the demo never reaches for a real server.
+EMAIL_HOST = env.string("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.integer("EMAIL_PORT", 25, min_value=1, max_value=65535)
+EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env.boolean("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 30, min_value=1)
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if env.optional_string("EMAIL_HOST")
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail" / "sent"
+DEFAULT_FROM_EMAIL = env.string(
+    "RETAINER_MAIL_FROM", "Retainer Support <support@retainer.localhost>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+RETAINER_BASE_URL = env.string("RETAINER_BASE_URL", "http://127.0.0.1:8000")
+RETAINER_MAIL_MAX_BYTES = env.integer(
+    "RETAINER_MAIL_MAX_BYTES", 25 * 1024 * 1024, min_value=64 * 1024, max_value=1024**3
+)
+RETAINER_MAIL_RATE_PER_HOUR = env.integer("RETAINER_MAIL_RATE_PER_HOUR", 30, min_value=1)
+RETAINER_MAIL_SPOOL_DIR = VAR_DIR / "mail" / "spool"
+
 # --- Security -------------------------------------------------------------------------------
 SESSION_ENGINE = "retainer.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
@@ -320,6 +347,11 @@ SPECTACULAR_SETTINGS = {
         "LineUnitEnum": "retainer.billing.choices.LineUnit",
         "QuoteStatusEnum": "retainer.billing.choices.QuoteStatus",
         "RunStatusEnum": "retainer.billing.choices.RunStatus",
+        "LeadSourceEnum": "retainer.success.choices.LeadSource",
+        "LeadStatusEnum": "retainer.success.choices.LeadStatus",
+        "StageKindEnum": "retainer.success.choices.StageKind",
+        "OpportunityStatusEnum": "retainer.success.choices.OpportunityStatus",
+        "InteractionKindEnum": "retainer.success.choices.InteractionKind",
     },
 }
 

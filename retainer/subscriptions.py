@@ -11,4 +11,12 @@ from __future__ import annotations
 
 from retainer.lib.outbox import Subscriber
 
-SUBSCRIBERS: tuple[Subscriber, ...] = ()
+SUBSCRIBERS: tuple[Subscriber, ...] = (
+    # E-mail to the requester: acknowledgement (cases opened by e-mail), agent replies
+    # (public ones only), resolved with the survey link (docs/mail.md).
+    Subscriber(
+        "mail.case_notifications",
+        "retainer.mail.notifications.handle",
+        ("case.decision_recorded", "case.replied", "case.status_changed"),
+    ),
+)

@@ -1,5 +1,17 @@
-from django.urls import URLPattern, URLResolver
+"""The console's Mail page (``/console/mail/…``, staff)."""
+
+from django.urls import path
+
+from retainer.mail import views
 
 app_name = "mail"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    path("console/mail/", views.inbound_list, name="inbound_list"),
+    path("console/mail/inbound/<id:pk>/", views.inbound_detail, name="inbound_detail"),
+    path("console/mail/inbound/<id:pk>/case/", views.inbound_open_case, name="inbound_open_case"),
+    path("console/mail/inbound/<id:pk>/attach/", views.inbound_attach, name="inbound_attach"),
+    path("console/mail/inbound/<id:pk>/reject/", views.inbound_reject, name="inbound_reject"),
+    path("console/mail/outbound/", views.outbound_list, name="outbound_list"),
+    path("console/mail/outbound/<id:pk>/retry/", views.outbound_retry, name="outbound_retry"),
+]

@@ -1,0 +1,53 @@
+"""States, kinds and event types of the e-mail channel."""
+
+from django.db import models
+
+
+class MailboxKind(models.TextChoices):
+    PIPE = "pipe", "MTA pipe (receive_mail)"
+    SPOOL = "spool", "Spool folder"
+    IMAP = "imap", "IMAP (polled)"
+
+
+class InboundStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    REJECTED = "rejected", "Rejected"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+
+
+class InboundOutcome(models.TextChoices):
+    """What processing did with a message (the row's ``outcome``)."""
+
+    NONE = "", "—"
+    NEW_CASE = "new_case", "Opened a case"
+    REPLY = "reply", "Added a reply"
+    BOUNCE = "bounce", "Recorded a bounce"
+    ATTACHED = "attached", "Attached to a case by staff"
+
+
+class OutboundStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SUPPRESSED = "suppressed", "Not sent (address bouncing)"
+
+
+class OutboundKind(models.TextChoices):
+    ACKNOWLEDGEMENT = "acknowledgement", "Case acknowledged"
+    AGENT_REPLY = "agent_reply", "Agent reply"
+    RESOLVED = "resolved", "Case resolved"
+    REJECTION = "rejection", "Message not accepted"
+
+
+class MailEventType(models.TextChoices):
+    MAILBOX_SAVED = "mailbox_saved", "Mailbox saved"
+    INBOUND_RECEIVED = "inbound_received", "Message received"
+    INBOUND_PROCESSED = "inbound_processed", "Message processed"
+    INBOUND_REVIEWED = "inbound_reviewed", "Message reviewed"
+    ADDRESS_BOUNCED = "address_bounced", "Address bounced"
+    OUTBOUND_QUEUED = "outbound_queued", "Message queued"
+    OUTBOUND_SENT = "outbound_sent", "Message sent"
+    OUTBOUND_FAILED = "outbound_failed", "Message failed"
+    OUTBOUND_RETRIED = "outbound_retried", "Message retried"

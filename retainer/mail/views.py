@@ -1,0 +1,146 @@
+"""The console's Mail page: mailboxes, inbound messages (with the review queue) and the
+mail outbox with delivery status. Decisions are POSTs that redirect back with a message;
+a refusal is shown as a message (403 and 404 refusals raise)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from retainer.accounts.access import request_user
+from retainer.accounts.views import staff_required
+from retainer.lib.errors import DomainError, report
+from retainer.mail import checks
+from retainer.mail.access import (
+    access_inbound,
+    access_outbound,
+    inbound_visible_to,
+    outbound_visible_to,
+)
+from retainer.mail.choices import InboundStatus, OutboundStatus
+from retainer.mail.forms import AttachForm, OpenCaseForm, RejectForm
+from retainer.mail.models import Mailbox
+from retainer.mail.parsing import parse
+
+
+def _may_view(request: HttpRequest) -> None:
+    if not request_user(request).has_perm("mail.view_inboundmessage"):
+        raise PermissionDenied
+
+
+@require_safe
+@staff_required
+def inbound_list(request: HttpRequest) -> HttpResponse:
+    """Mailboxes and inbound messages; ``?status=needs_review`` is the review queue."""
+    _may_view(request)
+    rows = inbound_visible_to(request_user(request))
+    status, q = request.GET.get("status", ""), request.GET.get("q", "").strip()
+    if status in InboundStatus.values:
+        rows = rows.filter(status=status)
+    if q:
+        rows = rows.filter(Q(sender__icontains=q) | Q(subject__icontains=q))
+    page = Paginator(rows.defer("raw"), 25).get_page(request.GET.get("page"))
+    mailboxes = Mailbox.objects.select_related("product").annotate(messages=Count("inbound"))
+    waiting = inbound_visible_to(request_user(request)).filter(status=InboundStatus.NEEDS_REVIEW)
+    context = {
+        "page": page,
+        "status": status,
+        "q": q,
+        "statuses": InboundStatus.choices,
+        "mailboxes": mailboxes,
+        "waiting": waiting.count(),
+    }
+    return render(request, "mail/inbound_list.html", context)
+
+
+@require_safe
+@staff_required
+def inbound_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _may_view(request)
+    inbound = access_inbound(request_user(request), pk)
+    parsed = parse(bytes(inbound.raw))
+    context = {
+        "inbound": inbound,
+        "parsed": parsed,
+        "reviewable": inbound.status in (InboundStatus.NEEDS_REVIEW, InboundStatus.REJECTED),
+        "open_form": OpenCaseForm(initial={"contact_email": inbound.sender}),
+        "attach_form": AttachForm(),
+        "reject_form": RejectForm(),
+        "answers": inbound.answers.all(),
+    }
+    return render(request, "mail/inbound_detail.html", context)
+
+
+def _decide(
+    request: HttpRequest, pk: int, form_class: type, decide: object, done: str
+) -> HttpResponse:
+    user = request_user(request)
+    inbound = access_inbound(user, pk)
+    form = form_class(request.POST)
+    try:
+        checks.authorize_review(user)  # before the form is read
+        if not form.is_valid():
+            raise ValidationError(form.errors.as_data())
+        decide(user, inbound, **form.cleaned_data)  # type: ignore[operator]
+    except (DomainError, ValidationError) as exc:
+        report(request, exc)
+    else:
+        messages.success(request, done)
+    return redirect("mail:inbound_detail", pk=pk)
+
+
+@require_POST
+@staff_required
+def inbound_open_case(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, OpenCaseForm, checks.check_review_open_case, "Case opened.")
+
+
+@require_POST
+@staff_required
+def inbound_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(
+        request,
+        pk,
+        AttachForm,
+        checks.check_review_attach,
+        "Added to the case as an internal note.",
+    )
+
+
+@require_POST
+@staff_required
+def inbound_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, RejectForm, checks.check_review_reject, "Message rejected.")
+
+
+@require_safe
+@staff_required
+def outbound_list(request: HttpRequest) -> HttpResponse:
+    """The mail outbox: every e-mail with its delivery status."""
+    _may_view(request)
+    rows = outbound_visible_to(request_user(request))
+    status = request.GET.get("status", "")
+    if status in OutboundStatus.values:
+        rows = rows.filter(status=status)
+    page = Paginator(rows.defer("text", "html"), 25).get_page(request.GET.get("page"))
+    context = {"page": page, "status": status, "statuses": OutboundStatus.choices}
+    return render(request, "mail/outbound_list.html", context)
+
+
+@require_POST
+@staff_required
+def outbound_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    outbound = access_outbound(user, pk)
+    try:
+        checks.check_retry_outbound(user, outbound)
+    except DomainError as exc:
+        report(request, exc)
+    else:
+        messages.success(request, "Queued again.")
+    return redirect("mail:outbound_list")
