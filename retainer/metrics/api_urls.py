@@ -1,3 +1,8 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from retainer.metrics import api
+
+urlpatterns = [
+    path("metrics/revenue/", api.MetricsRevenue.as_view(), name="metrics_revenue"),
+    path("metrics/support/", api.MetricsSupport.as_view(), name="metrics_support"),
+]

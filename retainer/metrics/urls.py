@@ -1,5 +1,17 @@
-from django.urls import URLPattern, URLResolver
+"""The metrics dashboards in the console (``/console/metrics/…``, staff with the
+metrics permissions)."""
+
+from django.urls import path
+
+from retainer.metrics import views
 
 app_name = "metrics"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    path("console/metrics/", views.overview, name="overview"),
+    path("console/metrics/revenue/", views.revenue, name="revenue"),
+    path("console/metrics/support/", views.support, name="support"),
+    path("console/metrics/drill-down/", views.drill_down, name="drill_down"),
+    path("console/metrics/export.csv", views.export_csv, name="export_csv"),
+    path("console/metrics/export.xlsx", views.export_xlsx, name="export_xlsx"),
+]
