@@ -1,3 +1,30 @@
-from django.urls import URLPattern, URLResolver
+"""API routes of sales and customer success, under ``/api/v1/`` (namespace ``api``)."""
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.urls import URLPattern, URLResolver, path
+
+from retainer.success import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("leads/", api.LeadList.as_view(), name="lead_list"),
+    path("leads/<id:pk>/", api.LeadDetail.as_view(), name="lead_detail"),
+    path("leads/<id:pk>/convert/", api.LeadConvert.as_view(), name="lead_convert"),
+    path("pipeline-stages/", api.StageList.as_view(), name="pipeline_stage_list"),
+    path("pipeline-stages/<id:pk>/", api.StageDetail.as_view(), name="pipeline_stage_detail"),
+    path("opportunities/", api.OpportunityList.as_view(), name="opportunity_list"),
+    path("opportunities/<id:pk>/", api.OpportunityDetail.as_view(), name="opportunity_detail"),
+    path("opportunities/<id:pk>/stage/", api.OpportunityMove.as_view(), name="opportunity_move"),
+    path("opportunities/<id:pk>/win/", api.OpportunityWin.as_view(), name="opportunity_win"),
+    path("opportunities/<id:pk>/lose/", api.OpportunityLose.as_view(), name="opportunity_lose"),
+    path("interactions/", api.InteractionList.as_view(), name="interaction_list"),
+    path("onboarding-plans/", api.OnboardingPlanList.as_view(), name="onboarding_plan_list"),
+    path(
+        "onboarding-plans/<id:pk>/",
+        api.OnboardingPlanDetail.as_view(),
+        name="onboarding_plan_detail",
+    ),
+    path(
+        "onboarding-steps/<id:pk>/done/",
+        api.OnboardingStepDone.as_view(),
+        name="onboarding_step_done",
+    ),
+]

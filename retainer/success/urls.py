@@ -1,5 +1,37 @@
-from django.urls import URLPattern, URLResolver
+"""Console pages of sales and customer success, under ``/console/success/``."""
+
+from django.urls import URLPattern, URLResolver, path
+
+from retainer.success import views
 
 app_name = "success"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+P = "console/success/"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path(f"{P}leads/", views.lead_list, name="lead_list"),
+    path(f"{P}leads/new/", views.lead_new, name="lead_new"),
+    path(f"{P}leads/<id:pk>/", views.lead_detail, name="lead_detail"),
+    path(f"{P}leads/<id:pk>/convert/", views.lead_convert, name="lead_convert"),
+    path(f"{P}leads/<id:pk>/interactions/", views.lead_interaction, name="lead_interaction"),
+    path(f"{P}opportunities/", views.opportunity_list, name="opportunity_list"),
+    path(f"{P}opportunities/board/", views.opportunity_board, name="opportunity_board"),
+    path(f"{P}opportunities/new/", views.opportunity_new, name="opportunity_new"),
+    path(f"{P}opportunities/<id:pk>/", views.opportunity_detail, name="opportunity_detail"),
+    path(f"{P}opportunities/<id:pk>/edit/", views.opportunity_edit, name="opportunity_edit"),
+    path(f"{P}opportunities/<id:pk>/stage/", views.opportunity_move, name="opportunity_move"),
+    path(f"{P}opportunities/<id:pk>/win/", views.opportunity_win, name="opportunity_win"),
+    path(f"{P}opportunities/<id:pk>/lose/", views.opportunity_lose, name="opportunity_lose"),
+    path(
+        f"{P}opportunities/<id:pk>/interactions/",
+        views.opportunity_interaction,
+        name="opportunity_interaction",
+    ),
+    path(f"{P}organizations/<id:pk>/", views.organization_success, name="organization_success"),
+    path(
+        f"{P}organizations/<id:pk>/interactions/",
+        views.organization_interaction,
+        name="organization_interaction",
+    ),
+    path(f"{P}onboarding-steps/<id:pk>/done/", views.step_done, name="step_done"),
+]

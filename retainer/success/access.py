@@ -1,0 +1,81 @@
+"""What a user may see of sales and onboarding: vendor staff holding the app's view
+permissions (every staff role), never a customer contact. A customer, or an object that
+does not exist, is a 404 alike."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+from retainer.accounts.access import is_vendor_staff
+from retainer.success.models import (
+    Interaction,
+    Lead,
+    OnboardingPlan,
+    OnboardingStep,
+    Opportunity,
+    Stage,
+)
+
+M = TypeVar("M", bound=Model)
+
+
+def _visible(user: Any, model: type[M]) -> QuerySet[M]:
+    meta = model._meta
+    if is_vendor_staff(user) and user.has_perm(f"{meta.app_label}.view_{meta.model_name}"):
+        return model._default_manager.all()
+    return model._default_manager.none()
+
+
+def _access(user: Any, model: type[M], pk: int) -> M:
+    try:
+        return _visible(user, model).get(pk=pk)
+    except model.DoesNotExist:  # type: ignore[attr-defined]
+        raise Http404 from None
+
+
+def leads_visible_to(user: Any) -> QuerySet[Lead]:
+    return _visible(user, Lead)
+
+
+def opportunities_visible_to(user: Any) -> QuerySet[Opportunity]:
+    return _visible(user, Opportunity)
+
+
+def interactions_visible_to(user: Any) -> QuerySet[Interaction]:
+    return _visible(user, Interaction)
+
+
+def onboarding_plans_visible_to(user: Any) -> QuerySet[OnboardingPlan]:
+    return _visible(user, OnboardingPlan)
+
+
+def stages_visible_to(user: Any) -> QuerySet[Stage]:
+    return _visible(user, Stage)
+
+
+def access_lead(user: Any, pk: int) -> Lead:
+    return _access(user, Lead, pk)
+
+
+def access_opportunity(user: Any, pk: int) -> Opportunity:
+    return _access(user, Opportunity, pk)
+
+
+def access_onboarding_plan(user: Any, pk: int) -> OnboardingPlan:
+    return _access(user, OnboardingPlan, pk)
+
+
+def access_onboarding_step(user: Any, pk: int) -> OnboardingStep:
+    try:
+        return OnboardingStep.objects.select_related("plan").get(
+            pk=pk, plan__in=_visible(user, OnboardingPlan)
+        )
+    except OnboardingStep.DoesNotExist:
+        raise Http404 from None
+
+
+def access_stage(user: Any, pk: int) -> Stage:
+    return _access(user, Stage, pk)

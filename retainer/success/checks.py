@@ -1,0 +1,171 @@
+"""Who may change leads, the pipeline, interactions and onboarding: one rule per
+operation, whatever the door (console page, API).
+
+``check_<verb>_<noun>(actor, …)`` refuses an actor without the operation's permissions
+(``NotPermitted``, 403 on every door, before any input is read: the ``authorize_*``
+functions state the rule alone for doors that must refuse before parsing), then calls
+the ``do_*`` action, which validates everything before it writes.
+
+There is no sales role: managers and admins hold ``success.*``, agents and billing
+``success.view_*`` (``accounts/roles.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from retainer.accounts.checks import require_staff_permission
+from retainer.accounts.models import Contact, Organization, Team, User
+from retainer.success import actions
+from retainer.success.models import (
+    Interaction,
+    Lead,
+    OnboardingStep,
+    OnboardingTemplate,
+    Opportunity,
+    Stage,
+)
+
+#: Converting a lead creates the organization, the contact and an opportunity.
+CONVERT_PERMISSIONS = (
+    "success.change_lead",
+    "success.add_opportunity",
+    "accounts.add_organization",
+    "accounts.add_contact",
+)
+#: Winning sells the contract and starts the onboarding plan.
+WIN_PERMISSIONS = (
+    "success.change_opportunity",
+    "contracts.add_contract",
+    "success.add_onboardingplan",
+)
+
+
+def authorize_view(actor: Any) -> None:
+    require_staff_permission(actor, "success.view_opportunity")
+
+
+def authorize_create_lead(actor: Any) -> None:
+    require_staff_permission(actor, "success.add_lead")
+
+
+def authorize_change_lead(actor: Any) -> None:
+    require_staff_permission(actor, "success.change_lead")
+
+
+def authorize_convert_lead(actor: Any) -> None:
+    require_staff_permission(actor, *CONVERT_PERMISSIONS)
+
+
+def authorize_create_opportunity(actor: Any) -> None:
+    require_staff_permission(actor, "success.add_opportunity")
+
+
+def authorize_change_opportunity(actor: Any) -> None:
+    """Edit, move between stages, lose."""
+    require_staff_permission(actor, "success.change_opportunity")
+
+
+def authorize_win_opportunity(actor: Any) -> None:
+    require_staff_permission(actor, *WIN_PERMISSIONS)
+
+
+def authorize_log_interaction(actor: Any) -> None:
+    require_staff_permission(actor, "success.add_interaction")
+
+
+def authorize_change_onboarding(actor: Any) -> None:
+    require_staff_permission(actor, "success.change_onboardingplan")
+
+
+def authorize_save_stage(actor: Any, stage: Stage | None) -> None:
+    require_staff_permission(
+        actor, "success.add_stage" if stage is None else "success.change_stage"
+    )
+
+
+# --- Leads ---------------------------------------------------------------------------------
+
+
+def check_create_lead(actor: User, **values: Any) -> Lead:
+    authorize_create_lead(actor)
+    return actions.do_create_lead(actor=actor, **values)
+
+
+def check_update_lead(actor: User, lead: Lead, **changes: Any) -> Lead:
+    authorize_change_lead(actor)
+    return actions.do_update_lead(lead, actor=actor, **changes)
+
+
+def check_convert_lead(
+    actor: User, lead: Lead, *, open_opportunity: bool = True
+) -> tuple[Organization, Contact, Opportunity | None]:
+    """Convert once, into the existing organization when there is one (the owner of the
+    e-mail's domain, or the one organization of that name)."""
+    authorize_convert_lead(actor)
+    return actions.do_convert_lead(lead, open_opportunity=open_opportunity, actor=actor)
+
+
+# --- Stages and opportunities ----------------------------------------------------------------
+
+
+def check_save_stage(actor: User, stage: Stage | None, **values: Any) -> Stage:
+    """Create or change a stage; a probability outside 0–100 is refused beside the field."""
+    authorize_save_stage(actor, stage)
+    return actions.do_save_stage(stage, actor=actor, **values)
+
+
+def check_create_opportunity(actor: User, **values: Any) -> Opportunity:
+    authorize_create_opportunity(actor)
+    return actions.do_create_opportunity(actor=actor, **values)
+
+
+def check_update_opportunity(actor: User, opportunity: Opportunity, **changes: Any) -> Opportunity:
+    authorize_change_opportunity(actor)
+    return actions.do_update_opportunity(opportunity, actor=actor, **changes)
+
+
+def check_move_opportunity(actor: User, opportunity: Opportunity, *, stage: Stage) -> Opportunity:
+    authorize_change_opportunity(actor)
+    return actions.do_move_opportunity(opportunity, stage=stage, actor=actor)
+
+
+def check_lose_opportunity(actor: User, opportunity: Opportunity, *, reason: str) -> Opportunity:
+    authorize_change_opportunity(actor)
+    return actions.do_lose_opportunity(opportunity, reason=reason, actor=actor)
+
+
+def check_win_opportunity(
+    actor: User,
+    opportunity: Opportunity,
+    *,
+    success_owner: User,
+    team: Team,
+    template: OnboardingTemplate | None = None,
+    start_date: dt.date | None = None,
+) -> Opportunity:
+    """Win and hand over: needs the right to sell contracts too, since it sells one."""
+    authorize_win_opportunity(actor)
+    return actions.do_win_opportunity(
+        opportunity,
+        success_owner=success_owner,
+        team=team,
+        template=template,
+        start_date=start_date,
+        actor=actor,
+    )
+
+
+# --- Interactions and onboarding -------------------------------------------------------------
+
+
+def check_log_interaction(actor: User, **values: Any) -> Interaction:
+    """Log an interaction; its author is always the actor."""
+    authorize_log_interaction(actor)
+    return actions.do_log_interaction(author=actor, **values)
+
+
+def check_set_step_done(actor: User, step: OnboardingStep, *, done: bool) -> OnboardingStep:
+    authorize_change_onboarding(actor)
+    return actions.do_set_step_done(step, done=done, actor=actor)

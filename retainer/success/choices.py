@@ -1,0 +1,58 @@
+"""States, kinds and event types of leads, opportunities, interactions and onboarding."""
+
+from django.db import models
+
+
+class LeadSource(models.TextChoices):
+    WEB = "web", "Web form"
+    REFERRAL = "referral", "Referral"
+    EVENT = "event", "Event"
+    PARTNER = "partner", "Partner"
+    OUTBOUND = "outbound", "Outbound"
+    OTHER = "other", "Other"
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    QUALIFIED = "qualified", "Qualified"
+    DISQUALIFIED = "disqualified", "Disqualified"
+    CONVERTED = "converted", "Converted"
+
+
+class StageKind(models.TextChoices):
+    """Where a stage sits: open stages are the pipeline a deal moves through; an
+    opportunity reaches the won or lost stage only by being won or lost."""
+
+    OPEN = "open", "Pipeline"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class OpportunityStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class InteractionKind(models.TextChoices):
+    CALL = "call", "Call"
+    MEETING = "meeting", "Meeting"
+    EMAIL = "email", "E-mail"
+    NOTE = "note", "Note"
+
+
+class SuccessEventType(models.TextChoices):
+    LEAD_CREATED = "lead_created"
+    LEAD_UPDATED = "lead_updated"
+    LEAD_CONVERTED = "lead_converted"
+    OPPORTUNITY_CREATED = "opportunity_created"
+    OPPORTUNITY_UPDATED = "opportunity_updated"
+    OPPORTUNITY_MOVED = "opportunity_moved"
+    OPPORTUNITY_WON = "opportunity_won"
+    OPPORTUNITY_LOST = "opportunity_lost"
+    INTERACTION_LOGGED = "interaction_logged"
+    STAGE_SAVED = "stage_saved"
+    ONBOARDING_PLAN_CREATED = "onboarding_plan_created"
+    ONBOARDING_STEP_DONE = "onboarding_step_done"
+    ONBOARDING_STEP_UNDONE = "onboarding_step_undone"

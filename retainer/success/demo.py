@@ -1,0 +1,179 @@
+"""The sales step of the demo: a dozen leads in every state, a pipeline with deals in each
+stage, one lost and one won deal whose handoff (contract, success owner, team,
+onboarding under way) went through the real actions, and interactions on the
+timelines. A few dozen actions: it costs well under a second."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from retainer.accounts.choices import Role
+from retainer.accounts.models import Contact, Team, User
+from retainer.contracts.models import SupportPlan
+from retainer.lib.demo import DemoContext
+from retainer.success import actions
+from retainer.success.choices import InteractionKind, LeadSource, LeadStatus
+from retainer.success.models import Lead, Opportunity, Stage
+
+LEADS = [
+    # company, contact, source, status (new prospects: converting them would create
+    # organizations the demo's customer base does not count)
+    ("Initrode", "Bill Lumbergh", LeadSource.EVENT, LeadStatus.QUALIFIED),
+    ("Soylent", "Sol Roth", LeadSource.WEB, LeadStatus.NEW),
+    ("Cyberdyne", "Miles Dyson", LeadSource.OUTBOUND, LeadStatus.CONTACTED),
+    ("Tyrell", "Eldon Tyrell", LeadSource.PARTNER, LeadStatus.CONTACTED),
+    ("Wonka", "Willy Wonka", LeadSource.WEB, LeadStatus.NEW),
+    ("Stark Logistics", "Pepper Potts", LeadSource.EVENT, LeadStatus.QUALIFIED),
+    ("Oscorp", "Norman Osborn", LeadSource.OUTBOUND, LeadStatus.DISQUALIFIED),
+    ("Gringotts", "Griphook", LeadSource.REFERRAL, LeadStatus.NEW),
+    ("Monarch", "Ishiro Serizawa", LeadSource.WEB, LeadStatus.CONTACTED),
+    ("Wayne Freight", "Lucius Fox", LeadSource.PARTNER, LeadStatus.DISQUALIFIED),
+    ("Duff Brewing", "Duffman", LeadSource.OTHER, LeadStatus.NEW),
+]
+
+
+def build(ctx: DemoContext) -> None:
+    manager = (
+        User.objects.filter(groups__name=Role.MANAGER, is_active=True).first()
+        or (ctx.objects["admin"])
+    )
+    for row in LEADS:
+        _lead(ctx, row, manager)
+    plan = SupportPlan.objects.get(code="platinum-maintenance", is_current=True)
+    known = _customer_leads(ctx, manager, currency=plan.currency)
+    won = _won_deal(ctx, known[0], plan, manager)
+    _pipeline(ctx, *known[1:], plan=plan, manager=manager)
+    ctx.log(
+        f"  {Lead.objects.count()} leads, {Opportunity.objects.count()} opportunities "
+        f"(won: {won.name})"
+    )
+
+
+def _lead(ctx: DemoContext, row: tuple[str, str, str, str], owner: User) -> Lead:
+    company, name, source, status = row
+    slug = company.split()[0].lower()
+    return actions.do_create_lead(
+        company=company,
+        contact_name=name,
+        email=f"{name.split()[0].lower()}@{slug}.example",
+        source=source,
+        status=status,
+        owner=owner,
+        notes=f"Asked about support for {ctx.rng.choice(['Ledgerline', 'Fieldkit', 'Atlas'])}.",
+        actor=owner,
+    )
+
+
+def _customer_leads(ctx: DemoContext, owner: User, *, currency: str) -> list[Lead]:
+    """Three leads from people already known as contacts of demo customers (invoiced in
+    ``currency``): converting them links the organization and the contact, and types
+    nothing again."""
+    contacts = (
+        Contact.objects.filter(organization__currency=currency, organization__is_active=True)
+        .exclude(organization__in=[ctx.objects["acme"], ctx.objects["globex"]])
+        .select_related("organization")
+        .order_by("organization_id", "id")
+    )
+    leads, seen = [], set()
+    for contact in contacts[:200]:
+        if contact.organization_id in seen:
+            continue
+        seen.add(contact.organization_id)
+        leads.append(
+            actions.do_create_lead(
+                company=contact.organization.name,
+                contact_name=contact.full_name,
+                email=contact.email,
+                phone=contact.phone,
+                source=LeadSource.REFERRAL,
+                status=LeadStatus.QUALIFIED,
+                currency=currency,
+                owner=owner,
+                notes="An existing customer asking for more support.",
+                actor=owner,
+            )
+        )
+        if len(leads) == 3:
+            break
+    return leads
+
+
+def _won_deal(ctx: DemoContext, lead: Lead, plan: SupportPlan, manager: User) -> Opportunity:
+    """Converted into its (existing) organization, moved through the pipeline, won and
+    handed over; the kickoff is done."""
+    _organization, contact, opportunity = actions.do_convert_lead(lead, actor=manager)
+    assert opportunity is not None  # noqa: S101 - the conversion opened it
+    opportunity = actions.do_update_opportunity(
+        opportunity,
+        amount=Decimal(9000),
+        plan=plan,
+        expected_close_date=ctx.today,
+        expected_outcomes=["Month-end close in one day", "No posting job lost overnight"],
+        actor=manager,
+    )
+    for name in ("Proposal", "Negotiation"):
+        actions.do_move_opportunity(opportunity, stage=Stage.objects.get(name=name), actor=manager)
+    actions.do_log_interaction(
+        kind=InteractionKind.MEETING,
+        summary="Demo of the maintenance plan",
+        body="They run month-end on Ledgerline; the audit is in March.",
+        author=manager,
+        opportunity=opportunity,
+        contact=contact,
+    )
+    won = actions.do_win_opportunity(
+        opportunity,
+        success_owner=manager,
+        team=Team.objects.order_by("name").first() or _team(ctx),
+        start_date=ctx.today - dt.timedelta(days=10),
+        actor=manager,
+    )
+    kickoff = won.onboarding_plan.steps.order_by("order").first()
+    if kickoff is not None:
+        actions.do_set_step_done(kickoff, done=True, actor=manager)
+    return won
+
+
+def _team(ctx: DemoContext) -> Team:
+    from retainer.accounts import actions as account_actions
+
+    return account_actions.do_save_team(None, name="Onboarding", actor=ctx.objects["admin"])
+
+
+def _pipeline(ctx: DemoContext, *converted: Lead, plan: SupportPlan, manager: User) -> None:
+    """Open deals in every open stage (Acme, Globex, two converted leads) and a lost one."""
+    stages = list(Stage.objects.filter(kind="open").order_by("order"))
+    deals = []
+    for lead in converted:
+        _org, _contact, deal = actions.do_convert_lead(lead, actor=manager)
+        if deal is not None:
+            deals.append(deal)
+    for organization, name, amount in (
+        (ctx.objects["acme"], "Acme: Atlas hours", Decimal(14000)),
+        (ctx.objects["globex"], "Globex: Fieldkit rollout", Decimal(6000)),
+        (ctx.objects["acme"], "Acme: second site", Decimal(9000)),
+    ):
+        deals.append(
+            actions.do_create_opportunity(
+                organization=organization,
+                name=name,
+                amount=amount,
+                currency=organization.currency,
+                expected_close_date=ctx.today + dt.timedelta(days=ctx.rng.randint(10, 90)),
+                owner=manager,
+                actor=manager,
+            )
+        )
+    for n, deal in enumerate(deals):
+        stage = stages[n % len(stages)]
+        if stage.pk != deal.stage_id:
+            actions.do_move_opportunity(deal, stage=stage, actor=manager)
+        actions.do_log_interaction(
+            kind=ctx.rng.choice(list(InteractionKind)),
+            summary=f"Follow-up on {deal.name}",
+            author=manager,
+            opportunity=deal,
+        )
+    actions.do_lose_opportunity(deals[-1], reason="Budget moved to next year.", actor=manager)
+    actions.do_update_opportunity(deals[0], plan=plan, actor=manager)

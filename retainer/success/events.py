@@ -1,0 +1,174 @@
+"""The typed events of sales and the handoff to service (history: ``SuccessEvent``).
+
+What an event is about lives in the history row's columns (``lead``, ``opportunity``,
+``organization``, ``onboarding_plan``, ``actor``), not in the payload. Leads, the
+pipeline and interactions are the vendor's own records: no field is customer-visible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from retainer.lib.events import Event
+from retainer.success.choices import SuccessEventType
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuccessEventBase(Event):
+    history = "success.successevent"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeadCreated(SuccessEventBase):
+    """A lead was recorded."""
+
+    name = "lead.created"
+    type = SuccessEventType.LEAD_CREATED
+
+    company: str
+    source: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeadUpdated(SuccessEventBase):
+    """A lead's fields (its status among them) changed."""
+
+    name = "lead.updated"
+    type = SuccessEventType.LEAD_UPDATED
+
+    #: ``{field: {"old": …, "new": …}}``.
+    changes: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeadConverted(SuccessEventBase):
+    """A lead became an organization and a contact (created, or found and linked)."""
+
+    name = "lead.converted"
+    type = SuccessEventType.LEAD_CONVERTED
+
+    contact: int
+    organization_created: bool
+    contact_created: bool
+    opportunity: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpportunityCreated(SuccessEventBase):
+    """An opportunity entered the pipeline."""
+
+    name = "opportunity.created"
+    type = SuccessEventType.OPPORTUNITY_CREATED
+
+    stage: str
+    amount: str
+    currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpportunityUpdated(SuccessEventBase):
+    """An open opportunity's fields changed."""
+
+    name = "opportunity.updated"
+    type = SuccessEventType.OPPORTUNITY_UPDATED
+
+    #: ``{field: {"old": …, "new": …}}``.
+    changes: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpportunityMoved(SuccessEventBase):
+    """An open opportunity moved to another stage of the pipeline."""
+
+    name = "opportunity.moved"
+    type = SuccessEventType.OPPORTUNITY_MOVED
+
+    old_stage: str
+    new_stage: str
+    probability: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpportunityWon(SuccessEventBase):
+    """The deal was won and handed to service: the contracts sold on the proposed plan,
+    the customer's expected outcomes, the success owner and the support team."""
+
+    name = "opportunity.won"
+    type = SuccessEventType.OPPORTUNITY_WON
+
+    contracts: list[int]
+    plan: int
+    amount: str
+    currency: str
+    expected_outcomes: list[str] = field(default_factory=list)
+    success_owner: int
+    team: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpportunityLost(SuccessEventBase):
+    """The deal was lost, and why."""
+
+    name = "opportunity.lost"
+    type = SuccessEventType.OPPORTUNITY_LOST
+
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class InteractionLogged(SuccessEventBase):
+    """A call, meeting, e-mail or note was logged."""
+
+    name = "interaction.logged"
+    type = SuccessEventType.INTERACTION_LOGGED
+
+    interaction: int
+    kind: str
+    contact: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageSaved(SuccessEventBase):
+    """A stage of the pipeline was created or changed."""
+
+    name = "pipeline_stage.saved"
+    type = SuccessEventType.STAGE_SAVED
+
+    stage: int
+    stage_name: str
+    probability: int
+    created: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnboardingPlanCreated(SuccessEventBase):
+    """A won deal's onboarding plan was made from a template."""
+
+    name = "onboarding_plan.created"
+    type = SuccessEventType.ONBOARDING_PLAN_CREATED
+
+    template: str
+    steps: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnboardingStepDone(SuccessEventBase):
+    """A step of an onboarding plan was marked done."""
+
+    name = "onboarding_step.done"
+    type = SuccessEventType.ONBOARDING_STEP_DONE
+
+    step: int
+    title: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnboardingStepUndone(SuccessEventBase):
+    """A step marked done was opened again."""
+
+    name = "onboarding_step.undone"
+    type = SuccessEventType.ONBOARDING_STEP_UNDONE
+
+    step: int
+    title: str

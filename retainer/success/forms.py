@@ -1,0 +1,169 @@
+"""The console's forms for leads, opportunities, the handoff and interactions. Their
+``cleaned_data`` are the keyword arguments of the matching ``checks.check_*``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from retainer.accounts.models import Contact, Organization, Team, User
+from retainer.catalog.models import Product
+from retainer.contracts.choices import Tier
+from retainer.contracts.models import SupportPlan
+from retainer.lib.limits import EMAIL_MAX_LENGTH, SUBJECT_MAX_LENGTH, TEXT_MAX_LENGTH
+from retainer.lib.money import CURRENCY_CHOICES
+from retainer.success.choices import InteractionKind, LeadSource, LeadStatus
+from retainer.success.models import OnboardingTemplate, Opportunity, Stage
+from retainer.success.selectors import open_stages
+
+
+def staff_users() -> QuerySet[User]:
+    return User.objects.filter(is_staff=True, is_active=True).order_by("full_name")
+
+
+class LeadForm(forms.Form):
+    company = forms.CharField(max_length=200)
+    contact_name = forms.CharField(label="Contact name", max_length=200)
+    email = forms.EmailField(label="E-mail", max_length=EMAIL_MAX_LENGTH)
+    phone = forms.CharField(max_length=30, required=False)
+    source = forms.ChoiceField(choices=LeadSource.choices, initial=LeadSource.WEB)
+    status = forms.ChoiceField(
+        choices=[c for c in LeadStatus.choices if c[0] != LeadStatus.CONVERTED],
+        initial=LeadStatus.NEW,
+    )
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    currency = forms.ChoiceField(
+        choices=CURRENCY_CHOICES, initial="EUR", help_text="What the customer would pay in."
+    )
+    notes = forms.CharField(widget=forms.Textarea, required=False, max_length=TEXT_MAX_LENGTH)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()  # type: ignore[attr-defined]
+
+
+class ConvertForm(forms.Form):
+    open_opportunity = forms.BooleanField(
+        label="Open an opportunity for it", required=False, initial=True
+    )
+
+
+class OutcomesField(forms.CharField):
+    """Expected outcomes, one per line."""
+
+    widget = forms.Textarea
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class OpportunityForm(forms.Form):
+    name = forms.CharField(max_length=SUBJECT_MAX_LENGTH)
+    organization = forms.ModelChoiceField(queryset=Organization.objects.filter(is_active=True))
+    contact = forms.ModelChoiceField(queryset=Contact.objects.none(), required=False)
+    stage = forms.ModelChoiceField(queryset=Stage.objects.none(), required=False)
+    amount = forms.DecimalField(min_value=0, max_digits=14, decimal_places=4, initial=0)
+    currency = forms.ChoiceField(choices=CURRENCY_CHOICES, initial="EUR")
+    expected_close_date = forms.DateField(
+        label="Expected close date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    products = forms.ModelMultipleChoiceField(
+        queryset=Product.objects.filter(is_active=True), required=False
+    )
+    plan = forms.ModelChoiceField(
+        label="Proposed support plan",
+        queryset=SupportPlan.objects.filter(is_current=True),
+        required=False,
+    )
+    tier = forms.ChoiceField(choices=[("", "The plan's"), *Tier.choices], required=False)
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    expected_outcomes = OutcomesField(
+        label="Expected outcomes",
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        help_text="What the customer wants to achieve, one per line.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()  # type: ignore[attr-defined]
+        self.fields["stage"].queryset = open_stages()  # type: ignore[attr-defined]
+        self.fields["contact"].queryset = Contact.objects.filter(  # type: ignore[attr-defined]
+            is_active=True
+        ).select_related("organization")
+
+
+class OpportunityChangeForm(OpportunityForm):
+    """The fields of an open opportunity that change (moving has its own form)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["organization"]
+        del self.fields["stage"]
+
+    @staticmethod
+    def initial_for(opportunity: Opportunity) -> dict[str, Any]:
+        return {
+            "name": opportunity.name,
+            "contact": opportunity.contact_id,
+            "amount": opportunity.amount,
+            "currency": opportunity.currency,
+            "expected_close_date": opportunity.expected_close_date,
+            "products": list(opportunity.products.all()),
+            "plan": opportunity.plan_id,
+            "tier": opportunity.tier,
+            "owner": opportunity.owner_id,
+            "expected_outcomes": "\n".join(opportunity.expected_outcomes),
+        }
+
+
+class MoveForm(forms.Form):
+    stage = forms.ModelChoiceField(queryset=Stage.objects.all(), empty_label=None)
+
+
+class WinForm(forms.Form):
+    success_owner = forms.ModelChoiceField(
+        label="Customer-success owner", queryset=User.objects.none()
+    )
+    team = forms.ModelChoiceField(
+        label="Support team", queryset=Team.objects.filter(is_active=True)
+    )
+    template = forms.ModelChoiceField(
+        label="Onboarding template", queryset=OnboardingTemplate.objects.all(), required=False
+    )
+    start_date = forms.DateField(
+        label="Contract start", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["success_owner"].queryset = staff_users()  # type: ignore[attr-defined]
+
+
+class LoseForm(forms.Form):
+    reason = forms.CharField(label="Why was it lost?", max_length=TEXT_MAX_LENGTH)
+
+
+class InteractionForm(forms.Form):
+    kind = forms.ChoiceField(choices=InteractionKind.choices, initial=InteractionKind.CALL)
+    summary = forms.CharField(max_length=SUBJECT_MAX_LENGTH)
+    body = forms.CharField(
+        label="Notes", widget=forms.Textarea, required=False, max_length=TEXT_MAX_LENGTH
+    )
+    contact = forms.ModelChoiceField(queryset=Contact.objects.none(), required=False)
+
+    def __init__(self, *args: Any, organization: Organization | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if organization is None:
+            del self.fields["contact"]
+        else:
+            self.fields["contact"].queryset = organization.contacts.filter(  # type: ignore[attr-defined]
+                is_active=True
+            )
+
+
+class StepDoneForm(forms.Form):
+    done = forms.BooleanField(required=False)

@@ -1,0 +1,146 @@
+"""A small sales world built through the real actions: a product listed at 50,000 EUR, a
+maintenance plan on it (18 % of list: 9,000 EUR a year), the same plan in USD, a support
+team, a lead, an opportunity proposing the plan, and a won one with its onboarding plan.
+Shared by this app's tests and the route × role matrix (``tests/test_url_access.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import import_module
+from typing import Any
+
+from django.apps import apps as django_apps
+
+from retainer.accounts import actions as account_actions
+from retainer.accounts.models import Team
+from retainer.catalog import actions as catalog_actions
+from retainer.catalog.models import Product
+from retainer.contracts import actions as contract_actions
+from retainer.contracts.choices import Preset
+from retainer.contracts.models import SupportPlan
+from retainer.contracts.terms import preset_terms
+from retainer.success import actions
+from retainer.success.models import Lead, OnboardingPlan, Opportunity
+
+
+@dataclass
+class Sales:
+    product: Product
+    plan: SupportPlan
+    usd_plan: SupportPlan
+    team: Team
+    lead: Lead
+    opportunity: Opportunity
+    won: Opportunity
+    onboarding: OnboardingPlan
+
+
+def ensure_defaults() -> None:
+    """The default pipeline and onboarding template of migration 0002, again: a browser
+    test's flush empties every table, data migrations' rows included."""
+    seeding = import_module(
+        "retainer.success.migrations.0002_default_stages_and_onboarding_template"
+    )
+    seeding.seed(django_apps, None)
+
+
+def build_sales(cast: Any) -> Sales:
+    ensure_defaults()
+    admin = cast.admin
+    product = catalog_actions.do_save_product(
+        None,
+        actor=admin,
+        name="Ledgerline Server",
+        code="ledgerline-sales",
+        list_price=Decimal(50000),
+        currency="EUR",
+    )
+    plan = contract_actions.do_create_plan(
+        code="maintenance-sales",
+        name="Maintenance",
+        terms=preset_terms(Preset.MAINTENANCE, tier="gold"),
+        products=[product],
+        actor=admin,
+    )
+    usd_plan = contract_actions.do_create_plan(
+        code="maintenance-usd",
+        name="Maintenance (USD)",
+        terms=preset_terms(Preset.MAINTENANCE, tier="gold", currency="USD"),
+        products=[product],
+        actor=admin,
+    )
+    team = account_actions.do_save_team(None, name="Onboarding", members=[cast.agent], actor=admin)
+    lead = actions.do_create_lead(
+        company="Initech",
+        contact_name="Peter Gibbons",
+        email="peter@initech.test",
+        phone="+1 555 0100",
+        notes="Met at the trade fair.",
+        owner=cast.manager,
+        actor=cast.manager,
+    )
+    opportunity = actions.do_create_opportunity(
+        organization=cast.acme,
+        name="Acme maintenance",
+        amount=Decimal(9000),
+        currency="EUR",
+        plan=plan,
+        products=[product],
+        expected_outcomes=["Nightly postings never stop", "Audit passes"],
+        owner=cast.manager,
+        actor=cast.manager,
+    )
+    won = actions.do_create_opportunity(
+        organization=cast.acme, name="Acme renewal", currency="EUR", plan=plan, actor=cast.manager
+    )
+    won = actions.do_win_opportunity(won, success_owner=cast.manager, team=team, actor=cast.manager)
+    return Sales(
+        product=product,
+        plan=plan,
+        usd_plan=usd_plan,
+        team=team,
+        lead=lead,
+        opportunity=opportunity,
+        won=won,
+        onboarding=won.onboarding_plan,
+    )
+
+
+def url_objects(cast: Any) -> dict[str, int]:
+    """The primary key each of this app's routes is requested with."""
+    sales = build_sales(cast)
+    step = sales.onboarding.steps.first()
+    assert step is not None
+    return {
+        **dict.fromkeys(
+            ["success:lead_detail", "success:lead_convert", "success:lead_interaction"],
+            sales.lead.pk,
+        ),
+        **dict.fromkeys(
+            ["api:lead_detail", "api:lead_convert"],
+            sales.lead.pk,
+        ),
+        **dict.fromkeys(
+            [
+                "success:opportunity_detail",
+                "success:opportunity_edit",
+                "success:opportunity_move",
+                "success:opportunity_win",
+                "success:opportunity_lose",
+                "success:opportunity_interaction",
+                "api:opportunity_detail",
+                "api:opportunity_move",
+                "api:opportunity_win",
+                "api:opportunity_lose",
+            ],
+            sales.opportunity.pk,
+        ),
+        **dict.fromkeys(
+            ["success:organization_success", "success:organization_interaction"], cast.acme.pk
+        ),
+        "success:step_done": step.pk,
+        "api:onboarding_step_done": step.pk,
+        "api:onboarding_plan_detail": sales.onboarding.pk,
+        "api:pipeline_stage_detail": sales.opportunity.stage_id,
+    }
