@@ -162,6 +162,9 @@ HISTORY_MODELS = (
     "contracts.ContractEvent",
     "cases.CaseEvent",
     "billing.BillingEvent",
+    "success.SuccessEvent",
+    "kb.KbEvent",
+    "mail.MailEvent",
 )
 
 

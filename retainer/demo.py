@@ -20,7 +20,10 @@ from retainer.billing import demo as billing_demo
 from retainer.cases import demo as cases_demo
 from retainer.catalog import demo as catalog_demo
 from retainer.contracts import demo as contracts_demo
+from retainer.kb import demo as kb_demo
 from retainer.lib.demo import make_context
+from retainer.mail import demo as mail_demo
+from retainer.success import demo as success_demo
 
 # Later steps use what earlier ones built; a new app adds its step here.
 STEPS: tuple[ModuleType, ...] = (
@@ -29,6 +32,9 @@ STEPS: tuple[ModuleType, ...] = (
     contracts_demo,
     cases_demo,
     billing_demo,
+    success_demo,
+    kb_demo,
+    mail_demo,
 )
 
 DEMO_LOGINS = accounts_demo.DEMO_LOGINS

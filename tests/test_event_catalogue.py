@@ -36,6 +36,9 @@ def test_every_app_history_is_covered() -> None:
         "cases.caseevent",
         "catalog.catalogevent",
         "contracts.contractevent",
+        "kb.kbevent",
+        "mail.mailevent",
+        "success.successevent",
     ]
 
 

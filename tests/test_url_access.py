@@ -65,6 +65,9 @@ from retainer.catalog import actions as catalog_actions
 from retainer.contracts import actions as contract_actions
 from retainer.contracts.choices import Preset
 from retainer.contracts.terms import preset_terms
+from retainer.kb import actions as kb_actions
+from retainer.mail import actions as mail_actions
+from retainer.success.tests.world import url_objects as success_url_objects
 
 ANON, CUSTOMER_ADMIN, CONTACT, OUTSIDER = "anonymous", "customer_admin", "contact", "outsider"
 AGENT, BILLING, MANAGER, ADMIN = "agent", "billing", "manager", "admin"
@@ -90,6 +93,13 @@ API_POST_ONLY = {ANON: 403, **each(405, CUSTOMERS + STAFF)}
 API_STAFF_ONLY = {ANON: 403, **each(404, CUSTOMERS), **each(200, STAFF)}
 API_STAFF_LIST = {ANON: 403, **each(403, CUSTOMERS), **each(200, STAFF)}
 BILLING_LIST = {ANON: 403, **each(403, [*CUSTOMERS, AGENT]), **each(200, [BILLING, MANAGER, ADMIN])}
+MANAGER_PAGE = {  # sales, publishing, the support dashboard: managers and admins
+    ANON: LOGIN,
+    **each(404, CUSTOMERS),
+    **each(403, [AGENT, BILLING]),
+    **each(200, [MANAGER, ADMIN]),
+}
+MANAGER_LIST = {ANON: 403, **each(403, [*CUSTOMERS, AGENT, BILLING]), **each(200, [MANAGER, ADMIN])}
 BILLING_PAGE = {
     ANON: LOGIN,
     **each(404, CUSTOMERS),
@@ -325,6 +335,112 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     },
     "operations:job_retry": each(405, ROLES),
     "operations:delivery_retry": each(405, ROLES),
+    # Sales and customer success.
+    **dict.fromkeys(
+        [
+            f"success:{name}"
+            for name in (
+                "lead_list",
+                "lead_detail",
+                "opportunity_list",
+                "opportunity_board",
+                "opportunity_detail",
+                "organization_success",
+            )
+        ],
+        STAFF_PAGE,
+    ),
+    **dict.fromkeys(  # the lead and opportunity forms: only those who may sell (success.add_*)
+        [f"success:{name}" for name in ("lead_new", "opportunity_new", "opportunity_edit")],
+        MANAGER_PAGE,
+    ),
+    **{
+        f"success:{name}": each(405, ROLES)
+        for name in (
+            "lead_convert",
+            "lead_interaction",
+            "opportunity_move",
+            "opportunity_win",
+            "opportunity_lose",
+            "opportunity_interaction",
+            "organization_interaction",
+            "step_done",
+        )
+    },
+    **dict.fromkeys(
+        [
+            f"api:{name}"
+            for name in (
+                "lead_list",
+                "lead_detail",
+                "pipeline_stage_list",
+                "pipeline_stage_detail",
+                "opportunity_list",
+                "opportunity_detail",
+                "interaction_list",
+                "onboarding_plan_list",
+                "onboarding_plan_detail",
+            )
+        ],
+        API_STAFF_LIST,
+    ),
+    **dict.fromkeys(
+        [
+            f"api:{name}"
+            for name in (
+                "lead_convert",
+                "opportunity_move",
+                "opportunity_win",
+                "opportunity_lose",
+                "onboarding_step_done",
+            )
+        ],
+        API_POST_ONLY,
+    ),
+    # The knowledge base: the console, the public help centre and the API.
+    "kb:article_list": STAFF_PAGE,
+    "kb:article_detail": STAFF_PAGE,
+    "kb:article_diff": STAFF_PAGE,
+    "kb:category_list": STAFF_PAGE,
+    "kb:article_new": {
+        ANON: LOGIN,
+        **each(404, CUSTOMERS),
+        BILLING: 403,
+        **each(200, [AGENT, MANAGER, ADMIN]),
+    },
+    # The world's article is published: editing it is a publisher's (kb.publish_article).
+    "kb:article_edit": MANAGER_PAGE,
+    "kb:category_edit": MANAGER_PAGE,
+    "kb:article_publish": each(405, ROLES),
+    "kb:article_archive": each(405, ROLES),
+    "kb:help_home": PUBLIC,
+    "kb:help_article": PUBLIC,  # a public article; see retainer/kb/tests/test_visibility.py
+    "api:article_list": API_READ,
+    "api:article_detail": API_READ,
+    "api:article_publish": API_POST_ONLY,
+    "api:article_archive": API_POST_ONLY,
+    "api:article_revisions": API_STAFF_ONLY,
+    "api:article_search": API_READ,
+    "api:category_list": API_READ,
+    # E-mail: the console's Mail page (every staff role reads it).
+    "mail:inbound_list": STAFF_PAGE,
+    "mail:inbound_detail": STAFF_PAGE,
+    "mail:outbound_list": STAFF_PAGE,
+    "mail:inbound_open_case": each(405, ROLES),
+    "mail:inbound_attach": each(405, ROLES),
+    "mail:inbound_reject": each(405, ROLES),
+    "mail:outbound_retry": each(405, ROLES),
+    # Metrics: support figures for managers and admins, revenue also for billing.
+    **dict.fromkeys(
+        ["metrics:overview", "metrics:support", "metrics:drill_down"],  # drill-down: backlog
+        MANAGER_PAGE,
+    ),
+    **dict.fromkeys(
+        ["metrics:revenue", "metrics:export_csv", "metrics:export_xlsx"],  # export: MRR table
+        BILLING_PAGE,
+    ),
+    "api:metrics_revenue": BILLING_LIST,
+    "api:metrics_support": MANAGER_LIST,
 }
 
 
@@ -382,6 +498,22 @@ START_RUN = BILL  # billing.add_billingrun: start or continue a run
 CHANGE_INVOICE = BILL  # billing.change_invoice: issue, void, mark paid
 CREDIT = BILL  # billing.add_creditnote
 GENERATE_QUOTES = BILL  # billing.add_renewalquote
+SELL = MANAGER_WRITE  # success.* (no sales role: managers and admins sell)
+CREATE_LEAD = SELL  # success.add_lead
+CHANGE_LEAD = SELL  # success.change_lead
+CONVERT_LEAD = SELL  # success.change_lead + add_opportunity, accounts.add_organization/contact
+ADD_OPPORTUNITY = SELL  # success.add_opportunity
+CHANGE_OPPORTUNITY = SELL  # success.change_opportunity: edit, move, lose
+WIN = SELL  # success.change_opportunity + contracts.add_contract + success.add_onboardingplan
+LOG_INTERACTION = SELL  # success.add_interaction
+CHANGE_ONBOARDING = SELL  # success.change_onboardingplan
+ADD_STAGE = SELL  # success.add_stage
+CHANGE_STAGE = SELL  # success.change_stage
+ADD_ARTICLE = STAFF_WRITE  # kb.add_article: write a draft
+PUBLISH_ARTICLE = MANAGER_WRITE  # kb.publish_article: publish, archive, edit a published one
+KB_CATEGORIES = MANAGER_WRITE  # kb.add_category + kb.change_category
+MAIL_REVIEW = STAFF_WRITE  # mail.change_inboundmessage: decide about a message in review
+MAIL_RETRY = MANAGER_WRITE  # mail.change_outboundmessage: send a failed e-mail again
 
 # The permissions each operation needs: the ones the API checks for it. Its staff roles
 # above are exactly the holders of these permissions (pinned by a test below).
@@ -426,6 +558,32 @@ PERMISSIONS: dict[str, tuple[Roles, tuple[str, ...]]] = {
     "CREDIT": (CREDIT, ("billing.add_creditnote",)),
     "GENERATE_QUOTES": (GENERATE_QUOTES, ("billing.add_renewalquote",)),
     "OPERATE": (OPERATE, ("lib.change_outboxdelivery",)),
+    "CREATE_LEAD": (CREATE_LEAD, ("success.add_lead",)),
+    "CHANGE_LEAD": (CHANGE_LEAD, ("success.change_lead",)),
+    "CONVERT_LEAD": (
+        CONVERT_LEAD,
+        (
+            "success.change_lead",
+            "success.add_opportunity",
+            "accounts.add_organization",
+            "accounts.add_contact",
+        ),
+    ),
+    "ADD_OPPORTUNITY": (ADD_OPPORTUNITY, ("success.add_opportunity",)),
+    "CHANGE_OPPORTUNITY": (CHANGE_OPPORTUNITY, ("success.change_opportunity",)),
+    "WIN": (
+        WIN,
+        ("success.change_opportunity", "contracts.add_contract", "success.add_onboardingplan"),
+    ),
+    "LOG_INTERACTION": (LOG_INTERACTION, ("success.add_interaction",)),
+    "CHANGE_ONBOARDING": (CHANGE_ONBOARDING, ("success.change_onboardingplan",)),
+    "ADD_STAGE": (ADD_STAGE, ("success.add_stage",)),
+    "CHANGE_STAGE": (CHANGE_STAGE, ("success.change_stage",)),
+    "ADD_ARTICLE": (ADD_ARTICLE, ("kb.add_article",)),
+    "PUBLISH_ARTICLE": (PUBLISH_ARTICLE, ("kb.publish_article",)),
+    "KB_CATEGORIES": (KB_CATEGORIES, ("kb.add_category", "kb.change_category")),
+    "MAIL_REVIEW": (MAIL_REVIEW, ("mail.change_inboundmessage",)),
+    "MAIL_RETRY": (MAIL_RETRY, ("mail.change_outboundmessage",)),
 }
 
 # URL name -> method -> the roles the permission check lets through, for every method the
@@ -547,6 +705,46 @@ WRITES: dict[str, dict[str, Roles]] = {
     # Operations.
     "operations:job_retry": {POST: OPERATE},
     "operations:delivery_retry": {POST: OPERATE},
+    # Sales and customer success.
+    "success:lead_new": {POST: CREATE_LEAD & CONSOLE},
+    "success:lead_convert": {POST: CONVERT_LEAD & CONSOLE},
+    "success:lead_interaction": {POST: LOG_INTERACTION & CONSOLE},
+    "success:opportunity_new": {POST: ADD_OPPORTUNITY & CONSOLE},
+    "success:opportunity_move": {POST: CHANGE_OPPORTUNITY & CONSOLE},
+    "success:opportunity_edit": {POST: CHANGE_OPPORTUNITY & CONSOLE},
+    "success:opportunity_lose": {POST: CHANGE_OPPORTUNITY & CONSOLE},
+    "success:opportunity_win": {POST: WIN & CONSOLE},
+    "success:opportunity_interaction": {POST: LOG_INTERACTION & CONSOLE},
+    "success:organization_interaction": {POST: LOG_INTERACTION & CONSOLE},
+    "success:step_done": {POST: CHANGE_ONBOARDING & CONSOLE},
+    "api:lead_list": {POST: CREATE_LEAD},
+    "api:lead_detail": {PATCH: CHANGE_LEAD},
+    "api:lead_convert": {POST: CONVERT_LEAD},
+    "api:pipeline_stage_list": {POST: ADD_STAGE},
+    "api:pipeline_stage_detail": {PATCH: CHANGE_STAGE},
+    "api:opportunity_list": {POST: ADD_OPPORTUNITY},
+    "api:opportunity_detail": {PATCH: CHANGE_OPPORTUNITY},
+    "api:opportunity_move": {POST: CHANGE_OPPORTUNITY},
+    "api:opportunity_lose": {POST: CHANGE_OPPORTUNITY},
+    "api:opportunity_win": {POST: WIN},
+    "api:interaction_list": {POST: LOG_INTERACTION},
+    "api:onboarding_step_done": {POST: CHANGE_ONBOARDING},
+    # The knowledge base.
+    "kb:article_new": {POST: ADD_ARTICLE & CONSOLE},
+    "kb:article_edit": {POST: PUBLISH_ARTICLE & CONSOLE},  # the world's article is published
+    "kb:article_publish": {POST: PUBLISH_ARTICLE & CONSOLE},
+    "kb:article_archive": {POST: PUBLISH_ARTICLE & CONSOLE},
+    "kb:category_list": {POST: KB_CATEGORIES & CONSOLE},
+    "kb:category_edit": {POST: KB_CATEGORIES & CONSOLE},
+    "api:article_list": {POST: ADD_ARTICLE},
+    "api:article_detail": {PATCH: PUBLISH_ARTICLE},
+    "api:article_publish": {POST: PUBLISH_ARTICLE},
+    "api:article_archive": {POST: PUBLISH_ARTICLE},
+    "api:category_list": {POST: KB_CATEGORIES},
+    "mail:inbound_open_case": {POST: MAIL_REVIEW & CONSOLE},
+    "mail:inbound_attach": {POST: MAIL_REVIEW & CONSOLE},
+    "mail:inbound_reject": {POST: MAIL_REVIEW & CONSOLE},
+    "mail:outbound_retry": {POST: MAIL_RETRY & CONSOLE},
 }
 
 # One operation, several doors: each door lets through the same roles of its audience, and
@@ -620,6 +818,35 @@ SAME_OPERATION: dict[str, list[tuple[str, str]]] = {
     "CREDIT": [("billing:invoice_credit", POST), ("api:credit_note_list", POST)],
     "GENERATE_QUOTES": [("billing:quote_generate", POST), ("api:renewal_quote_generate", POST)],
     "ACCEPT_QUOTE": [("billing:quote_accept", POST), ("api:renewal_quote_accept", POST)],
+    "CREATE_LEAD": [("success:lead_new", POST), ("api:lead_list", POST)],
+    "CONVERT_LEAD": [("success:lead_convert", POST), ("api:lead_convert", POST)],
+    "ADD_OPPORTUNITY": [("success:opportunity_new", POST), ("api:opportunity_list", POST)],
+    "CHANGE_OPPORTUNITY": [
+        ("success:opportunity_move", POST),
+        ("success:opportunity_lose", POST),
+        ("success:opportunity_edit", POST),
+        ("api:opportunity_move", POST),
+        ("api:opportunity_lose", POST),
+        ("api:opportunity_detail", PATCH),
+    ],
+    "WIN": [("success:opportunity_win", POST), ("api:opportunity_win", POST)],
+    "LOG_INTERACTION": [
+        ("success:lead_interaction", POST),
+        ("success:opportunity_interaction", POST),
+        ("success:organization_interaction", POST),
+        ("api:interaction_list", POST),
+    ],
+    "CHANGE_ONBOARDING": [("success:step_done", POST), ("api:onboarding_step_done", POST)],
+    "ADD_ARTICLE": [("kb:article_new", POST), ("api:article_list", POST)],
+    "PUBLISH_ARTICLE": [
+        ("kb:article_publish", POST),
+        ("kb:article_archive", POST),
+        ("kb:article_edit", POST),
+        ("api:article_publish", POST),
+        ("api:article_archive", POST),
+        ("api:article_detail", PATCH),
+    ],
+    "KB_CATEGORIES": [("kb:category_list", POST), ("api:category_list", POST)],
 }
 
 # Requests that need no input, so an empty body does what they say (for the roles let
@@ -639,6 +866,10 @@ EMPTY_BODY_WRITES: set[tuple[str, str]] = {
     ("billing:run_continue", POST),  # queues the pending run again
     ("billing:invoice_paid", POST),  # paid now, without a reference
     ("billing:quote_accept", POST),
+    ("success:lead_convert", POST),  # the lead holds everything the conversion needs
+    ("api:lead_convert", POST),
+    ("kb:article_archive", POST),  # archives the world's article
+    ("api:article_archive", POST),
 }
 
 
@@ -862,6 +1093,19 @@ def world(cast, settings, tmp_path):
         today=dt.date(2025, 12, 1), actor=cast.billing
     )
     calendar = case_actions.do_save_calendar(None, name="Office", actor=cast.admin)
+    category = kb_actions.do_save_category(None, values={"name": "How-to"}, actor=cast.admin)
+    article = kb_actions.do_publish_article(
+        kb_actions.do_create_article(
+            values={"title": "Reset a password", "body": "Steps.", "visibility": "public"},
+            author=cast.admin,
+        ),
+        actor=cast.admin,
+    )
+    mailbox = mail_actions.do_save_mailbox(
+        None, values={"name": "support", "address": "support@vendor.test"}, actor=cast.admin
+    )
+    inbound, _ = mail_actions.do_receive_mail(mailbox, b"From: x@nowhere.test\r\n\r\nhi\r\n")
+    mail_actions.process_inbound(inbound.pk)  # rejected (unknown sender), answered
     target = case_actions.do_save_sla_target(
         None,
         severity=2,
@@ -873,6 +1117,16 @@ def world(cast, settings, tmp_path):
     return {
         "pk": {
             "console:organization_detail": cast.acme.pk,
+            **dict.fromkeys(
+                [f"kb:article_{view}" for view in ("detail", "edit", "publish", "archive", "diff")],
+                article.pk,
+            ),
+            "kb:category_edit": category.pk,
+            **dict.fromkeys(
+                [f"mail:inbound_{view}" for view in ("detail", "open_case", "attach", "reject")],
+                inbound.pk,
+            ),
+            "mail:outbound_retry": inbound.answers.get().pk,
             "api:organization_detail": cast.acme.pk,
             "api:contact_detail": cast.contact.pk,
             "api:contact_deactivate": cast.contact.pk,
@@ -946,11 +1200,14 @@ def world(cast, settings, tmp_path):
                 ],
                 contract.pk,
             ),
+            **success_url_objects(cast),  # built last: its won deal sells a contract
         },
         "public_id": case.public_id,
         "token": case_actions.csat_token(case),
         "job_id": "no-such-job",  # the permission is checked before the job is looked up
         "product_pk": product.pk,
+        "slug": article.slug,
+        "article_id": article.public_id,
     }
 
 

@@ -32,6 +32,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.change_timeentry",
         "cases.add_defect",
         "cases.change_defect",
+        "success.view_*",
+        # Knowledge base: write and edit drafts; managers publish (docs/kb.md).
+        "kb.view_*",
+        "kb.add_article",
+        "kb.change_article",
+        # E-mail: read the channel, decide about messages in review (docs/mail.md).
+        "mail.view_*",
+        "mail.change_inboundmessage",
     ],
     Role.MANAGER: [
         "accounts.view_*",
@@ -47,6 +55,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "contracts.*",
         "cases.*",
         "billing.view_*",
+        "success.*",  # sales and customer success (no sales role: see docs/success.md)
+        "kb.*",
+        "metrics.*",  # the support and revenue dashboards (docs/metrics.md)
+        "mail.*",
     ],
     Role.BILLING: [
         "accounts.view_*",
@@ -58,6 +70,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "contracts.override_*",
         "cases.view_*",
         "billing.*",
+        "success.view_*",
+        "kb.view_*",
+        "metrics.view_revenue_metrics",  # the revenue dashboard, not support's
+        "mail.view_*",
     ],
     Role.ADMIN: [
         "accounts.*",
@@ -65,6 +81,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "contracts.*",
         "cases.*",
         "billing.*",
+        "success.*",
+        "kb.*",
+        "metrics.*",
+        "mail.*",
         "auth.view_group",
         # The Operations page: the job worker, failed jobs and event deliveries.
         "lib.view_outboxmessage",
@@ -75,6 +95,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 # Never granted by any role, whatever the patterns say.
 NEVER_GRANTED = {
+    "mail.add_mailevent",
+    "mail.change_mailevent",
+    "mail.delete_mailevent",
+    "mail.delete_inboundmessage",
+    "mail.delete_outboundmessage",
     "accounts.delete_user",
     "accounts.delete_contact",
     "accounts.delete_organization",
@@ -107,6 +132,17 @@ NEVER_GRANTED = {
     "billing.add_billingevent",
     "billing.delete_renewalquote",
     "billing.delete_billingprofile",
+    "success.add_successevent",
+    "success.change_successevent",
+    "success.delete_successevent",
+    "kb.delete_article",
+    "kb.delete_category",
+    "kb.add_articlerevision",
+    "kb.change_articlerevision",
+    "kb.delete_articlerevision",
+    "kb.add_kbevent",
+    "kb.change_kbevent",
+    "kb.delete_kbevent",
 }
 
 
