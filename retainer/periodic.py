@@ -60,9 +60,13 @@ def retry_failed_jobs_task() -> int:
 @db_periodic_task(crontab(minute="*"))
 def sweep_outbox_task() -> int:
     """Every minute: deliver outbox messages whose dispatch job was lost or is due for a
-    retry (the job enqueued after each commit does the usual work)."""
+    retry (the job enqueued after each commit does the usual work). Clears the
+    dispatch-queued flag too, in case the job it stands for was lost."""
+    from retainer.lib.jobs import job_started
     from retainer.lib.outbox import dispatch
+    from retainer.lib.tasks import DISPATCH_QUEUED
 
+    job_started(DISPATCH_QUEUED)
     return dispatch()
 
 
@@ -112,3 +116,16 @@ def send_mail_task() -> int:
     from retainer.mail.actions import send_due_mail
 
     return send_due_mail()
+
+
+# --- automation (begin) -----------------------------------------------------------------------
+@db_periodic_task(crontab(minute="*"))
+def send_due_webhooks_task() -> int:
+    """Every minute: send webhook deliveries that are due (retries after back-off, and
+    first attempts whose job was lost); docs/automation.md."""
+    from retainer.automation.tasks import send_due_webhooks
+
+    return send_due_webhooks()
+
+
+# --- automation (end) -------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 import huey
+import huey.constants
+import huey.storage
 from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
@@ -48,6 +50,41 @@ def enqueue_on_commit(task: Task[P, T], *args: P.args, **kwargs: P.kwargs) -> No
     task.get_backend().validate_task(task)
     normalize_json([list(args), kwargs])  # raises TypeError for values JSON cannot carry
     transaction.on_commit(lambda: task.enqueue(*args, **kwargs), robust=False)
+
+
+def enqueue_unless_queued(task: Task[[], Any], flag: str) -> bool:
+    """Enqueue ``task`` unless a run of it enqueued under ``flag`` is still waiting in the
+    queue; returns whether it enqueued one. The task calls :func:`job_started` with the
+    same flag before it reads anything.
+
+    For jobs that do everything pending when they run (the outbox's dispatch): a caller
+    that finds the flag set has committed its rows before that queued run starts, so the
+    run will read them, and one queue write is saved. The flag is a key in the queue's
+    own storage (SQLite file or Redis), so every process sees it. Checking it costs a
+    read; two callers that both find it unset both enqueue, which is harmless."""
+    storage = _queue().storage
+    if storage.peek_data(flag) is not huey.constants.EmptyData:
+        return False
+    storage.put_data(flag, b"1")
+    try:
+        task.enqueue()
+    except BaseException:
+        storage.pop_data(flag)
+        raise
+    return True
+
+
+def job_started(flag: str) -> None:
+    """A job enqueued by :func:`enqueue_unless_queued` runs: the next caller enqueues
+    again, since this run may already have read past what they commit."""
+    _queue().storage.pop_data(flag)
+
+
+def _queue() -> huey.Huey:
+    from huey.contrib.djhuey import HUEY
+
+    queue: huey.Huey = HUEY
+    return queue
 
 
 def prune_job_results(queue: huey.Huey, *, now: datetime, older_than: timedelta) -> int:
@@ -86,8 +123,22 @@ def _load_schedules(create: Callable[..., Any], **options: Any) -> Any:
     return create(**options)
 
 
+class _SqliteStorage(huey.storage.SqliteStorage):
+    def _create_connection(self) -> Any:
+        conn = super()._create_connection()
+        # The database's own durability (retainer/settings.py): in WAL mode a commit
+        # is written but not flushed to the disk; a power cut may lose the last jobs
+        # enqueued, never corrupt the file. Each request that enqueues a job then pays no
+        # fsync. The jobs that matter are found again by the periodic sweeps (the outbox,
+        # queued mail, billing runs).
+        conn.execute("pragma synchronous=NORMAL")
+        return conn
+
+
 class SqliteHuey(huey.SqliteHuey):
     """The embedded queue: a SQLite file of its own. Loads the schedules in consumers."""
+
+    storage_class = _SqliteStorage
 
     def create_consumer(self, **options: Any) -> Any:
         return _load_schedules(super().create_consumer, **options)

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from retainer.lib import compiled
+from retainer.lib.jobs import enqueue_unless_queued
 from retainer.lib.models import DeliveryStatus, OutboxDelivery, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -162,9 +163,11 @@ def _dispatch_after_commit() -> None:
 
 
 def _enqueue_dispatch() -> None:
-    from retainer.lib.tasks import dispatch_outbox_task
+    from retainer.lib.tasks import DISPATCH_QUEUED, dispatch_outbox_task
 
-    dispatch_outbox_task.enqueue()
+    # Under load a dispatch job is nearly always waiting already: it will read this
+    # transaction's rows, so one queue write per action is saved.
+    enqueue_unless_queued(dispatch_outbox_task, DISPATCH_QUEUED)
 
 
 # --- Dispatching ------------------------------------------------------------------------------

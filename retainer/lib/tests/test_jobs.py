@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from huey.contrib.djhuey import HUEY
 
+from retainer.lib import jobs
 from retainer.lib.jobs import TASK_RECORD_PREFIX, enqueue_on_commit, prune_job_results
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -90,6 +91,48 @@ def test_a_failing_job_is_recorded_as_failed() -> None:
     stored = failing_task.get_result(result.id)
     assert stored.status == TaskResultStatus.FAILED
     assert stored.errors[0].exception_class is RuntimeError
+
+
+@task()
+def noop_task() -> None:
+    jobs.job_started("test.noop-queued")
+
+
+@pytest.fixture
+def file_queue(tmp_path: Path) -> Iterator[jobs.huey.Huey]:
+    """The project's huey on a SQLite file of this test's, not running jobs inline."""
+    previous = HUEY.storage
+    HUEY.immediate = False
+    HUEY.storage = jobs._SqliteStorage(name="test", filename=str(tmp_path / "jobs.sqlite3"))
+    try:
+        yield HUEY
+    finally:
+        HUEY.storage = previous
+        HUEY.immediate = True
+
+
+def test_a_job_that_does_everything_pending_is_queued_once_until_it_starts(file_queue) -> None:
+    assert file_queue.storage.conn.execute("pragma synchronous").fetchone() == (1,)  # NORMAL
+    assert [jobs.enqueue_unless_queued(noop_task, "test.noop-queued") for _ in range(3)] == [
+        True,
+        False,
+        False,
+    ]
+    assert file_queue.pending_count() == 1
+    file_queue.execute(file_queue.dequeue())  # the job starts: the next caller enqueues again
+    assert jobs.enqueue_unless_queued(noop_task, "test.noop-queued")
+    assert file_queue.pending_count() == 1
+
+
+def test_a_failed_enqueue_leaves_no_flag_behind(file_queue, monkeypatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("queue unreachable")
+
+    monkeypatch.setattr(file_queue.storage, "enqueue", refuse)
+    with pytest.raises(ConnectionError):
+        jobs.enqueue_unless_queued(noop_task, "test.noop-queued")
+    monkeypatch.undo()
+    assert jobs.enqueue_unless_queued(noop_task, "test.noop-queued")
 
 
 def test_pruning_forgets_only_finished_jobs_older_than_the_retention(
