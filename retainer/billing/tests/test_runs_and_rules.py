@@ -304,3 +304,15 @@ def test_a_run_that_loses_a_race_rolls_its_batch_back_and_collects_again(
     assert late.status == RunStatus.SUCCEEDED and late.items_done == 0
     assert BilledItem.objects.count() == 1
     assert Invoice.objects.count() == 1
+
+
+def test_the_command_shows_the_rate_and_the_time_left_once_a_batch_is_done():
+    from retainer.billing.management.commands.run_billing import pace
+
+    start = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    run = BillingRun(status=RunStatus.RUNNING, items_total=10_000, items_done=0)
+    assert pace(run) == ""  # no batch yet: no rate
+    run.started_at, run.heartbeat_at, run.items_done = start, start + dt.timedelta(seconds=2), 2500
+    assert pace(run) == ", 1,250 items/s, 0:06 left"
+    run.status = RunStatus.SUCCEEDED
+    assert pace(run) == ", 1,250 items/s, 0:00 left"

@@ -34,6 +34,14 @@ def progress_bar(done: int, total: int) -> str:
     return f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total} items ({percent}%)"
 
 
+def pace(run: BillingRun) -> str:
+    """``, 1,234 items/s, 0:42 left`` once the run has a rate (after its first batch)."""
+    rate, left = run.items_per_second, run.seconds_left
+    if not rate or left is None:
+        return ""
+    return f", {rate:,.0f} items/s, {left // 60}:{left % 60:02d} left"
+
+
 class Command(BaseCommand):
     help = "Run billing for a period (organization-local calendar month)."
 
@@ -108,7 +116,7 @@ class Command(BaseCommand):
         self.tty = self.stdout.isatty() if hasattr(self.stdout, "isatty") else sys.stdout.isatty()
 
         def show(run: BillingRun) -> None:
-            line = f"run {run.pk} {progress_bar(run.items_done, run.items_total)}"
+            line = f"run {run.pk} {progress_bar(run.items_done, run.items_total)}{pace(run)}"
             self.stdout.write(("\r" + line) if self.tty else line, ending="" if self.tty else "\n")
             self.stdout.flush()
 
