@@ -100,6 +100,7 @@ NEVER_GRANTED = {
     "mail.delete_mailevent",
     "mail.delete_inboundmessage",
     "mail.delete_outboundmessage",
+    "mail.delete_mailbox",  # received mail keeps its mailbox: deactivate instead
     "accounts.delete_user",
     "accounts.delete_contact",
     "accounts.delete_organization",

@@ -14,10 +14,11 @@ from retainer.accounts.models import Contact, User
 from retainer.cases.models import REFERENCE_OFFSET, Case
 from retainer.lib.errors import InvalidInput, NotPermitted
 from retainer.mail import actions
-from retainer.mail.models import InboundMessage, OutboundMessage
+from retainer.mail.models import InboundMessage, Mailbox, OutboundMessage
 
 REVIEW = ("mail.change_inboundmessage",)
 RETRY = ("mail.change_outboundmessage",)
+MAILBOXES = ("mail.add_mailbox", "mail.change_mailbox")
 
 
 def _require(actor: Any, perms: tuple[str, ...]) -> None:
@@ -75,3 +76,20 @@ def check_retry_outbound(actor: User, outbound: OutboundMessage) -> OutboundMess
     """Queue a failed or withheld e-mail again."""
     authorize_retry(actor)
     return actions.do_retry_outbound(outbound, actor=actor)
+
+
+def authorize_mailboxes(actor: User) -> None:
+    _require(actor, MAILBOXES)
+
+
+def check_save_mailbox(actor: User, mailbox: Mailbox | None, **values: Any) -> Mailbox:
+    """Create or change a mailbox (``values``: the form's fields). A name in use is a field
+    error; the model's own rules (a spool folder, an IMAP host and user) apply too."""
+    authorize_mailboxes(actor)
+    name = values.get("name", "")
+    taken = Mailbox.objects.filter(name=name)
+    if mailbox is not None:
+        taken = taken.exclude(pk=mailbox.pk)
+    if taken.exists():
+        raise InvalidInput("name_taken", "Another mailbox has this name.", field="name")
+    return actions.do_save_mailbox(mailbox, values=values, actor=actor)

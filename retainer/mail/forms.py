@@ -1,10 +1,51 @@
-"""The Mail page's forms: the three decisions about a message in review."""
+"""The Mail page's forms: mailboxes, and the three decisions about a message in review."""
 
 from __future__ import annotations
 
 from django import forms
 
+from retainer.catalog.models import Product
 from retainer.lib.limits import EMAIL_MAX_LENGTH, LINE_MAX_LENGTH
+from retainer.mail.choices import MailboxKind
+
+
+class MailboxForm(forms.Form):
+    """A mailbox's settings. The IMAP password is never asked for: the mailbox names the
+    environment variable of the server's process that holds it."""
+
+    name = forms.SlugField(max_length=50, help_text="For receive_mail --mailbox NAME.")
+    address = forms.EmailField(max_length=EMAIL_MAX_LENGTH, help_text="Where customers write.")
+    kind = forms.ChoiceField(label="Receives by", choices=MailboxKind.choices)
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.filter(is_active=True).order_by("name"),
+        required=False,
+        label="New cases on",
+        help_text="Without a product, new messages wait for review.",
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+    spool_dir = forms.CharField(
+        max_length=500, required=False, label="Spool folder", help_text="Spool mailboxes."
+    )
+    imap_host = forms.CharField(max_length=253, required=False, label="IMAP host")
+    imap_port = forms.IntegerField(
+        min_value=1, max_value=65535, initial=993, label="IMAP port", required=False
+    )
+    imap_tls = forms.BooleanField(required=False, initial=True, label="IMAP over TLS")
+    imap_folder = forms.CharField(max_length=200, initial="INBOX", required=False)
+    imap_user = forms.CharField(max_length=254, required=False, label="IMAP user")
+    password_env = forms.CharField(
+        max_length=100,
+        required=False,
+        label="Password variable",
+        help_text="The environment variable that holds the IMAP password, for example "
+        "RETAINER_IMAP_PASSWORD_SUPPORT.",
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        data["imap_port"] = data.get("imap_port") or 993
+        data["imap_folder"] = data.get("imap_folder") or "INBOX"
+        return data
 
 
 class OpenCaseForm(forms.Form):

@@ -56,6 +56,9 @@ class Mailbox(models.Model):
     imap_user = models.CharField(max_length=254, blank=True)
     password_env = models.CharField(max_length=100, blank=True, validators=[validate_env_name])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # What the last poll of a spool or IMAP mailbox met (shown in the console).
+    last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_poll_error = models.CharField(max_length=500, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

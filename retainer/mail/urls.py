@@ -13,5 +13,7 @@ urlpatterns = [
     path("console/mail/inbound/<id:pk>/attach/", views.inbound_attach, name="inbound_attach"),
     path("console/mail/inbound/<id:pk>/reject/", views.inbound_reject, name="inbound_reject"),
     path("console/mail/outbound/", views.outbound_list, name="outbound_list"),
+    path("console/mail/mailboxes/new/", views.mailbox_new, name="mailbox_new"),
+    path("console/mail/mailboxes/<id:pk>/", views.mailbox_edit, name="mailbox_edit"),
     path("console/mail/outbound/<id:pk>/retry/", views.outbound_retry, name="outbound_retry"),
 ]

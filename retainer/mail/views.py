@@ -8,13 +8,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from retainer.accounts.access import request_user
 from retainer.accounts.views import staff_required
-from retainer.lib.errors import DomainError, report
+from retainer.lib.errors import DomainError, NotPermitted, add_to_form, report
 from retainer.mail import checks
 from retainer.mail.access import (
     access_inbound,
@@ -22,8 +22,9 @@ from retainer.mail.access import (
     inbound_visible_to,
     outbound_visible_to,
 )
+from retainer.mail.actions.review import MAILBOX_FIELDS
 from retainer.mail.choices import InboundStatus, OutboundStatus
-from retainer.mail.forms import AttachForm, OpenCaseForm, RejectForm
+from retainer.mail.forms import AttachForm, MailboxForm, OpenCaseForm, RejectForm
 from retainer.mail.models import Mailbox
 from retainer.mail.parsing import parse
 
@@ -144,3 +145,44 @@ def outbound_retry(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "Queued again.")
     return redirect("mail:outbound_list")
+
+
+# --- Mailboxes -------------------------------------------------------------------------------
+
+
+def _mailbox_form(request: HttpRequest, mailbox: Mailbox | None) -> HttpResponse:
+    user = request_user(request)
+    try:
+        checks.authorize_mailboxes(user)
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.detail) from exc
+    initial = {} if mailbox is None else {name: getattr(mailbox, name) for name in MAILBOX_FIELDS}
+    form = MailboxForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = checks.check_save_mailbox(user, mailbox, **form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, f"Mailbox {saved.name} saved.")
+            return redirect("mail:inbound_list")
+    status = 400 if form.is_bound and form.errors else 200
+    context = {"form": form, "mailbox": mailbox}
+    return render(request, "mail/mailbox_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def mailbox_new(request: HttpRequest) -> HttpResponse:
+    """Set up a mailbox (managers and admins)."""
+    return _mailbox_form(request, None)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def mailbox_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a mailbox's settings; deactivating stops its polling."""
+    mailbox = Mailbox.objects.filter(pk=pk).first()
+    if mailbox is None:
+        raise Http404
+    return _mailbox_form(request, mailbox)

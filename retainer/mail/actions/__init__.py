@@ -2,7 +2,12 @@
 retry) and the review of messages by staff. ``checks.py`` holds the staff operations'
 rules."""
 
-from retainer.mail.actions.inbound import do_receive_mail, process_inbound, process_pending
+from retainer.mail.actions.inbound import (
+    do_note_poll,
+    do_receive_mail,
+    process_inbound,
+    process_pending,
+)
 from retainer.mail.actions.outbound import (
     do_retry_outbound,
     do_send_outbound,
@@ -18,6 +23,7 @@ from retainer.mail.actions.review import (
 )
 
 __all__ = [
+    "do_note_poll",
     "do_receive_mail",
     "do_retry_outbound",
     "do_review_attach",

@@ -94,23 +94,36 @@ def _message_key(raw: bytes, digest: str) -> str:
     return ids[0] if ids and len(ids[0]) <= 250 else f"sha256:{digest}"
 
 
-def do_receive_mail(mailbox: Mailbox, raw: bytes) -> tuple[InboundMessage, bool]:
+def do_receive_mail(
+    mailbox: Mailbox, raw: bytes, *, size: int | None = None
+) -> tuple[InboundMessage, bool]:
     """Store ``raw`` for ``mailbox`` before anything else; returns the row and whether it
     is new. A message over ``RETAINER_MAIL_MAX_BYTES`` keeps its first 64 KiB only (its
-    headers, to answer the sender). Raises ``DatabaseError`` when the database cannot take
-    it (the caller tells the MTA to retry)."""
+    headers, to answer the sender); ``size`` is the whole message's when ``raw`` is only
+    its beginning (IMAP fetches no more of a message over the limit). Raises
+    ``DatabaseError`` when the database cannot take it (the caller tells the MTA to
+    retry)."""
+    size = len(raw) if size is None else max(size, len(raw))
     digest = hashlib.sha256(raw).hexdigest()
     key = _message_key(raw, digest)
-    kept = raw if len(raw) <= settings.RETAINER_MAIL_MAX_BYTES else raw[:TOO_LARGE_KEPT]
+    kept = raw if size <= settings.RETAINER_MAIL_MAX_BYTES else raw[:TOO_LARGE_KEPT]
     try:
         with transaction.atomic():
             row = InboundMessage.objects.create(
-                mailbox=mailbox, message_id=key, raw=kept, size=len(raw), sha256=digest
+                mailbox=mailbox, message_id=key, raw=kept, size=size, sha256=digest
             )
-            record(MailEvent, InboundReceived(size=len(raw)), mailbox=mailbox, inbound=row)
+            record(MailEvent, InboundReceived(size=size), mailbox=mailbox, inbound=row)
         return row, True
     except IntegrityError:
         return InboundMessage.objects.get(mailbox=mailbox, message_id=key), False
+
+
+def do_note_poll(mailbox: Mailbox, *, error: str) -> None:
+    """Note when the mailbox was last polled and what stopped that poll (``""``: nothing).
+    Operating state, like a heartbeat: no event."""
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        last_polled_at=timezone.now(), last_poll_error=error[:500]
+    )
 
 
 # --- Processing ------------------------------------------------------------------------------

@@ -91,3 +91,75 @@ def test_a_manager_retries_a_failed_email_an_agent_may_not(cast, mail_desk):
     assert cast.client_for(cast.manager).post(url).status_code == 302
     row.refresh_from_db()
     assert (row.status, row.attempts) == (OutboundStatus.QUEUED, 0)
+
+
+IMAP_FORM = {
+    "name": "help",
+    "address": "help@vendor.test",
+    "kind": "imap",
+    "is_active": "on",
+    "imap_host": "imap.vendor.test",
+    "imap_port": "993",
+    "imap_tls": "on",
+    "imap_folder": "INBOX",
+    "imap_user": "help",
+    "password_env": "RETAINER_IMAP_PASSWORD_HELP",
+}
+
+
+def test_a_manager_sets_up_an_imap_mailbox_without_ever_typing_its_password(cast, mail_desk):
+    from retainer.mail.models import Mailbox
+
+    client = cast.client_for(cast.manager)
+    form = client.get(reverse("mail:mailbox_new"))
+    assert form.status_code == 200
+    assert 'type="password"' not in form.content.decode()  # a variable's name, never a secret
+    response = client.post(
+        reverse("mail:mailbox_new"), {**IMAP_FORM, "product": mail_desk.product.pk}
+    )
+    assert response.status_code == 302
+    mailbox = Mailbox.objects.get(name="help")
+    assert (mailbox.kind, mailbox.imap_host, mailbox.password_env, mailbox.product) == (
+        "imap",
+        "imap.vendor.test",
+        "RETAINER_IMAP_PASSWORD_HELP",
+        mail_desk.product,
+    )
+    page = client.get(reverse("mail:inbound_list")).content.decode()
+    assert reverse("mail:mailbox_edit", args=[mailbox.pk]) in page and "not yet" in page
+
+    edit = client.post(
+        reverse("mail:mailbox_edit", args=[mailbox.pk]), {**IMAP_FORM, "is_active": ""}
+    )
+    assert edit.status_code == 302
+    mailbox.refresh_from_db()
+    assert not mailbox.is_active
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"imap_host": ""}, "imap_host"),  # an IMAP mailbox needs its server
+        ({"name": "support"}, "name"),  # the mail desk's mailbox has this name
+        ({"password_env": "not a variable"}, "password_env"),
+        ({"imap_port": "70000"}, "imap_port"),
+    ],
+)
+def test_a_bad_mailbox_is_a_field_error_and_saves_nothing(cast, mail_desk, change, field):
+    from retainer.mail.models import Mailbox
+
+    response = cast.client_for(cast.manager).post(
+        reverse("mail:mailbox_new"), {**IMAP_FORM, **change}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors[field]
+    assert Mailbox.objects.count() == 1
+
+
+def test_agents_cannot_change_mailboxes(cast, mail_desk):
+    client = cast.client_for(cast.agent)
+    assert client.get(reverse("mail:mailbox_new")).status_code == 403
+    response = client.post(reverse("mail:mailbox_edit", args=[mail_desk.mailbox.pk]), IMAP_FORM)
+    assert response.status_code == 403
+    mail_desk.mailbox.refresh_from_db()
+    assert mail_desk.mailbox.kind == "pipe"
