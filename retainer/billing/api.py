@@ -11,6 +11,8 @@ request: they are queued (202) and show their progress on the run.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -23,14 +25,40 @@ from rest_framework.views import APIView
 
 from retainer.accounts.access import customer_contact, is_vendor_staff, request_user
 from retainer.accounts.models import Organization
-from retainer.billing import actions, checks, exports, selectors
-from retainer.billing.access import access_invoice, invoices_visible_to
-from retainer.billing.filters import CreditNoteFilter, InvoiceFilter, RenewalQuoteFilter, RunFilter
-from retainer.billing.models import BilledItem, BillingRun, CreditNote, Invoice, RenewalQuote
+from retainer.billing import actions, checks, exports, selectors, services
+from retainer.billing.access import (
+    access_engagement,
+    access_invoice,
+    access_service_quote,
+    engagements_visible_to,
+    invoices_visible_to,
+    service_quotes_visible_to,
+)
+from retainer.billing.filters import (
+    CreditNoteFilter,
+    EngagementFilter,
+    InvoiceFilter,
+    RenewalQuoteFilter,
+    RunFilter,
+    ServiceQuoteFilter,
+)
+from retainer.billing.models import (
+    BilledItem,
+    BillingRun,
+    CreditNote,
+    Engagement,
+    EngagementTimeEntry,
+    Invoice,
+    RenewalQuote,
+    ServiceQuote,
+)
 from retainer.billing.serializers import (
     BilledItemOut,
     CreditNoteIn,
     CreditNoteOut,
+    EngagementOut,
+    EngagementTimeEntryOut,
+    EngagementTimeIn,
     GenerateQuotesIn,
     InvoiceChangeIn,
     InvoiceDetailOut,
@@ -38,13 +66,19 @@ from retainer.billing.serializers import (
     InvoiceLineOut,
     InvoiceOut,
     LineIn,
+    MilestoneOut,
+    MilestoneSplitIn,
     PaidIn,
     RenewalQuoteOut,
     RunIn,
     RunOut,
+    ServiceQuoteCustomerOut,
+    ServiceQuoteDeclineIn,
+    ServiceQuoteIn,
+    ServiceQuoteOut,
     VoidIn,
 )
-from retainer.lib.api import ApiError, require_perm, validated
+from retainer.lib.api import ApiError, by_audience, require_perm, validated
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 
 
@@ -347,3 +381,203 @@ class RenewalQuoteAccept(APIView):
     def post(self, request: Request, pk: int) -> Response:
         quote = checks.check_accept_renewal_quote(request_user(request), pk)
         return Response(RenewalQuoteOut(quote).data)
+
+
+# --- Professional services -----------------------------------------------------------------
+# Staff (``billing.view_servicequote`` / ``view_engagement``) read every quote and
+# engagement and, with the billing role, quote, send, withdraw, split milestones, deliver
+# them and log time; customers read their own organization's sent quotes and engagements
+# and accept or decline (``services._deciding_contact``). Every write goes through its
+# ``services.check_*`` function; a door whose body needs parsing authorizes first.
+
+
+def _quote_out(quote: ServiceQuote, user: Any) -> Response:
+    fresh = ServiceQuote.objects.select_related("case", "engagement").get(pk=quote.pk)
+    serializer = ServiceQuoteOut if is_vendor_staff(user) else ServiceQuoteCustomerOut
+    return Response(serializer(fresh).data)
+
+
+def _reader(user: Any, *perms: str) -> None:
+    """Staff need the read permission; customers pass (their rows are scoped); a
+    signed-in user who is neither is refused."""
+    if is_vendor_staff(user):
+        require_perm(user, *perms)
+    elif customer_contact(user) is None:
+        raise ApiError("forbidden", "You do not have permission to do this.", status_code=403)
+
+
+class ServiceQuoteList(generics.ListAPIView):
+    """GET: the quotes the user may see (customers: their organization's, drafts never);
+    POST: quote a catalogue offering to an organization or on a case (billing role)."""
+
+    queryset = ServiceQuote.objects.none()  # for the schema; get_queryset scopes the rows
+    filterset_class = ServiceQuoteFilter
+
+    def get_serializer_class(self) -> Any:
+        user = self.request.user
+        return ServiceQuoteOut if is_vendor_staff(user) else ServiceQuoteCustomerOut
+
+    def get_queryset(self) -> QuerySet[ServiceQuote]:
+        user = request_user(self.request)
+        _reader(user, *services.VIEW_SERVICE_QUOTES)
+        return service_quotes_visible_to(user).select_related("case", "engagement")
+
+    @extend_schema(responses=by_audience(ServiceQuoteOut, ServiceQuoteCustomerOut, many=True))
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=ServiceQuoteIn, responses={201: ServiceQuoteOut}, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        actor = request_user(request)
+        services.authorize_quote_services(actor)
+        values = validated(ServiceQuoteIn, request.data)
+        quote = services.check_create_service_quote(
+            actor,
+            offering=values["offering"],
+            organization=values.get("organization"),
+            case=values.get("case") or None,
+            valid_until=values.get("valid_until"),
+            scope=values.get("scope", ""),
+            send=values["send"],
+        )
+        response = _quote_out(quote, actor)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+
+class ServiceQuoteDetail(APIView):
+    @extend_schema(responses=by_audience(ServiceQuoteOut, ServiceQuoteCustomerOut))
+    def get(self, request: Request, pk: int) -> Response:
+        user = request_user(request)
+        _reader(user, *services.VIEW_SERVICE_QUOTES)
+        return _quote_out(access_service_quote(user, pk), user)
+
+
+class ServiceQuoteSend(APIView):
+    @extend_schema(request=None, responses=ServiceQuoteOut, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        actor = request_user(request)
+        return _quote_out(services.check_send_service_quote(actor, pk), actor)
+
+
+class ServiceQuoteWithdraw(APIView):
+    @extend_schema(request=None, responses=ServiceQuoteOut, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        actor = request_user(request)
+        return _quote_out(services.check_withdraw_service_quote(actor, pk), actor)
+
+
+class ServiceQuoteAccept(APIView):
+    """POST: the customer accepts a sent quote; the answer names its engagement.
+    Accepting again is 409 ``quote_accepted``, an expired one 409 ``quote_expired``."""
+
+    @extend_schema(
+        request=None, responses=ServiceQuoteCustomerOut, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        actor = request_user(request)
+        return _quote_out(services.check_accept_service_quote(actor, pk), actor)
+
+
+class ServiceQuoteDecline(APIView):
+    @extend_schema(
+        request=ServiceQuoteDeclineIn,
+        responses=ServiceQuoteCustomerOut,
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        actor = request_user(request)
+        values = validated(ServiceQuoteDeclineIn, request.data)
+        quote = services.check_decline_service_quote(actor, pk, reason=values.get("reason", ""))
+        return _quote_out(quote, actor)
+
+
+def _engagements(user: Any) -> QuerySet[Engagement]:
+    return engagements_visible_to(user).select_related("quote").prefetch_related("milestones")
+
+
+class EngagementList(generics.ListAPIView):
+    queryset = Engagement.objects.none()  # for the schema; get_queryset scopes the rows
+    serializer_class = EngagementOut
+    filterset_class = EngagementFilter
+
+    def get_queryset(self) -> QuerySet[Engagement]:
+        user = request_user(self.request)
+        _reader(user, *services.VIEW_ENGAGEMENTS)
+        return _engagements(user)
+
+
+class EngagementDetail(APIView):
+    @extend_schema(responses=EngagementOut)
+    def get(self, request: Request, pk: int) -> Response:
+        user = request_user(request)
+        _reader(user, *services.VIEW_ENGAGEMENTS)
+        access_engagement(user, pk)
+        return Response(EngagementOut(_engagements(user).get(pk=pk)).data)
+
+
+class EngagementMilestones(APIView):
+    """POST: replace a fixed-price engagement's milestones; their amounts must add up to
+    the quote's amount exactly (400 ``milestones_sum``)."""
+
+    @extend_schema(
+        request=MilestoneSplitIn, responses={201: EngagementOut}, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        actor = request_user(request)
+        services.authorize_change_engagement(actor)
+        values = validated(MilestoneSplitIn, request.data)
+        parts = [(m["title"], m["amount"]) for m in values["milestones"]]
+        services.check_split_milestones(actor, pk, parts=parts)
+        body = EngagementOut(_engagements(actor).get(pk=pk)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class MilestoneDeliver(APIView):
+    """POST: mark a milestone delivered; the next billing run bills it."""
+
+    @extend_schema(request=None, responses=MilestoneOut, parameters=[IDEMPOTENCY_PARAMETER])
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        milestone = services.check_deliver_milestone(request_user(request), pk)
+        return Response(MilestoneOut(milestone).data)
+
+
+class EngagementTimeEntries(generics.ListAPIView):
+    """GET: the time logged on an engagement; POST: log minutes (time and materials)."""
+
+    queryset = EngagementTimeEntry.objects.none()  # for the schema; scoped below
+    serializer_class = EngagementTimeEntryOut
+
+    def get_queryset(self) -> QuerySet[EngagementTimeEntry]:
+        user = request_user(self.request)
+        _reader(user, *services.VIEW_ENGAGEMENTS)
+        engagement = access_engagement(user, self.kwargs["pk"])
+        return engagement.time_entries.select_related("agent")
+
+    @extend_schema(
+        request=EngagementTimeIn,
+        responses={201: EngagementTimeEntryOut},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        actor = request_user(request)
+        services.authorize_log_engagement_time(actor)
+        values = validated(EngagementTimeIn, request.data)
+        entry = services.check_log_engagement_time(
+            actor,
+            pk,
+            minutes=values["minutes"],
+            work_date=values.get("work_date"),
+            note=values.get("note", ""),
+        )
+        return Response(EngagementTimeEntryOut(entry).data, status=status.HTTP_201_CREATED)

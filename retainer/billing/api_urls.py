@@ -46,3 +46,42 @@ urlpatterns = [
         name="renewal_quote_accept",
     ),
 ]
+
+# Professional services (docs/billing.md, "Services").
+urlpatterns += [
+    path("service-quotes/", api.ServiceQuoteList.as_view(), name="service_quote_list"),
+    path("service-quotes/<id:pk>/", api.ServiceQuoteDetail.as_view(), name="service_quote_detail"),
+    path("service-quotes/<id:pk>/send/", api.ServiceQuoteSend.as_view(), name="service_quote_send"),
+    path(
+        "service-quotes/<id:pk>/withdraw/",
+        api.ServiceQuoteWithdraw.as_view(),
+        name="service_quote_withdraw",
+    ),
+    path(
+        "service-quotes/<id:pk>/accept/",
+        api.ServiceQuoteAccept.as_view(),
+        name="service_quote_accept",
+    ),
+    path(
+        "service-quotes/<id:pk>/decline/",
+        api.ServiceQuoteDecline.as_view(),
+        name="service_quote_decline",
+    ),
+    path("engagements/", api.EngagementList.as_view(), name="engagement_list"),
+    path("engagements/<id:pk>/", api.EngagementDetail.as_view(), name="engagement_detail"),
+    path(
+        "engagements/<id:pk>/milestones/",
+        api.EngagementMilestones.as_view(),
+        name="engagement_milestones",
+    ),
+    path(
+        "engagements/<id:pk>/time-entries/",
+        api.EngagementTimeEntries.as_view(),
+        name="engagement_time_entries",
+    ),
+    path(
+        "engagement-milestones/<id:pk>/deliver/",
+        api.MilestoneDeliver.as_view(),
+        name="engagement_milestone_deliver",
+    ),
+]

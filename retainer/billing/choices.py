@@ -73,3 +73,43 @@ class BillingEventType(models.TextChoices):
     PROFILE_CHANGED = "profile_changed"
     QUOTE_CREATED = "quote_created"
     QUOTE_ACCEPTED = "quote_accepted"
+    # Professional services (docs/billing.md, "Services").
+    SERVICE_QUOTE_CREATED = "service_quote_created"
+    SERVICE_QUOTE_SENT = "service_quote_sent"
+    SERVICE_QUOTE_ACCEPTED = "service_quote_accepted"
+    SERVICE_QUOTE_DECLINED = "service_quote_declined"
+    SERVICE_QUOTE_WITHDRAWN = "service_quote_withdrawn"
+    SERVICE_QUOTE_EXPIRED = "service_quote_expired"
+    ENGAGEMENT_CREATED = "engagement_created"
+    MILESTONES_SPLIT = "milestones_split"
+    MILESTONE_DELIVERED = "milestone_delivered"
+    ENGAGEMENT_TIME_LOGGED = "engagement_time_logged"
+
+
+# --- Professional services: quotes and engagements -------------------------------------------
+
+
+class ServicePricing(models.TextChoices):
+    """How a services quote is priced: one fixed amount, or an hourly rate on the time
+    logged (time and materials)."""
+
+    FIXED = "fixed", "Fixed price"
+    TIME_AND_MATERIALS = "time_materials", "Time and materials"
+
+
+class ServiceQuoteStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENT = "sent", "Sent"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Expired"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+#: A quote in one of these states has been answered (or lapsed): nothing changes it again.
+SERVICE_QUOTE_CLOSED = (
+    ServiceQuoteStatus.ACCEPTED,
+    ServiceQuoteStatus.DECLINED,
+    ServiceQuoteStatus.EXPIRED,
+    ServiceQuoteStatus.WITHDRAWN,
+)

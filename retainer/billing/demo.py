@@ -1,22 +1,29 @@
 """Demo billing: three closed months billed through the real run code, a void invoice
-(its items billed again by the next run), a credit note, tax profiles and the renewal
-quotes of contracts ending within 60 days."""
+(its items billed again by the next run), a credit note, tax profiles, the renewal
+quotes of contracts ending within 60 days, and professional services: a quote sent on an
+out-of-scope case, an accepted fixed-price engagement with a delivered milestone, a
+time-and-materials engagement with time logged, and a declined quote."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
-from retainer.billing import actions
+from retainer.billing import actions, services
 from retainer.billing.choices import InvoiceStatus
-from retainer.billing.models import Invoice
+from retainer.billing.models import Engagement, Invoice
 from retainer.billing.rules import Period, period_of
 from retainer.billing.run import execute_run
+from retainer.cases.models import Case
+from retainer.cases.selectors import offering_for_decision
+from retainer.catalog.choices import OfferingKind
+from retainer.catalog.models import ServiceOffering
 from retainer.contracts import actions as contract_actions
-from retainer.contracts.choices import ContractStatus, EntryKind, Preset, SourceType
+from retainer.contracts.choices import ContractStatus, EntryKind, Outcome, Preset, SourceType
 from retainer.contracts.models import Contract, LedgerEntry
 from retainer.contracts.terms import add_months
 from retainer.lib.demo import DemoContext, batched
+from retainer.lib.money import round_amount
 
 
 def _monthly_usage(ctx: DemoContext, periods: list[Period]) -> int:
@@ -110,3 +117,68 @@ def build(ctx: DemoContext) -> None:
             actions.do_mark_invoice_paid(invoice, reference=f"Bank {invoice.number}", actor=admin)
     quotes = actions.do_generate_renewal_quotes(within_days=60, today=ctx.today, actor=admin)
     ctx.log(f"  {len(quotes)} renewal quotes")
+    _services(ctx)
+
+
+# --- Professional services -----------------------------------------------------------------
+
+
+def _offering(kind: str) -> ServiceOffering:
+    return ServiceOffering.objects.filter(kind=kind, is_active=True).order_by("pk").first()  # type: ignore[return-value]
+
+
+def _services(ctx: DemoContext) -> None:
+    """Quotes through the real actions: sent on the newest out-of-scope case, accepted
+    (fixed price, split in two, the first milestone delivered; and time and materials
+    with time logged) and declined by Acme's customer admin."""
+    admin, acme, ada = ctx.objects["admin"], ctx.objects["acme"], ctx.objects["ada"]
+    case = (
+        Case.objects.filter(entitlement=Outcome.OUT_OF_SCOPE, organization=acme)
+        .select_related("product", "decision")
+        .order_by("-pk")
+        .first()
+    )
+    if case is not None:
+        offering = offering_for_decision(product=case.product, decision=case.decision)
+        services.check_create_service_quote(
+            admin,
+            offering=offering or _offering(OfferingKind.BACKPORT),
+            case=case,
+            scope=f"Port the fix for {case.reference} to the release you run.",
+            send=True,
+        )
+
+    def accepted(kind: str, scope: str) -> Engagement:
+        quote = services.check_create_service_quote(
+            admin, offering=_offering(kind), organization=acme, scope=scope, send=True
+        )
+        services.do_accept_service_quote(quote, contact=ada, actor=ada.user)
+        return Engagement.objects.get(quote=quote)
+
+    installation = accepted(OfferingKind.INSTALLATION, "Install the server and two clients.")
+    total = installation.quote.amount
+    third = round_amount(total / 3, installation.quote.currency)
+    first, *_ = services.do_split_milestones(
+        installation,
+        parts=[("Server installed", third), ("Clients and training", total - third)],
+        actor=admin,
+    )
+    services.do_deliver_milestone(first, actor=admin)
+    customization = accepted(OfferingKind.CUSTOMIZATION, "Connect the ledger to the ERP.")
+    agent = ctx.objects["agents"][0]
+    for days, minutes in ((6, 90), (3, 45), (1, 120)):
+        services.do_log_engagement_time(
+            customization,
+            agent=agent,
+            minutes=minutes,
+            work_date=ctx.today - dt.timedelta(days=days),
+            note="ERP connector",
+            actor=agent,
+        )
+    declined = services.check_create_service_quote(
+        admin, offering=_offering(OfferingKind.MIGRATION), organization=acme, send=True
+    )
+    services.do_decline_service_quote(
+        declined, contact=ada, reason="We upgrade ourselves next year.", actor=ada.user
+    )
+    ctx.log("  4 services quotes, 2 engagements")

@@ -173,3 +173,133 @@ class QuoteAccepted(BillingEventBase):
     contract: int
     renewal: int
     price: str
+
+
+# --- Professional services -----------------------------------------------------------------
+# The rows point at ``service_quote`` and, from acceptance on, ``engagement``. A customer
+# sees their own organization's quotes, so the number and amounts of these are theirs too.
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceQuoteCreated(BillingEventBase):
+    """A services quote was drafted from a catalogue offering (price and terms copied)."""
+
+    name = "service_quote.created"
+    type = BillingEventType.SERVICE_QUOTE_CREATED
+
+    number: str
+    offering: int
+    case: int | None
+    pricing: str
+    amount: str
+    currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceQuoteSent(BillingEventBase):
+    """A draft quote was sent: the customer sees it in the portal and may accept it."""
+
+    name = "service_quote.sent"
+    type = BillingEventType.SERVICE_QUOTE_SENT
+    customer_fields = frozenset({"number", "valid_until"})
+
+    number: str
+    valid_until: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceQuoteAccepted(BillingEventBase):
+    """The customer accepted a sent quote; its engagement was created with it."""
+
+    name = "service_quote.accepted"
+    type = BillingEventType.SERVICE_QUOTE_ACCEPTED
+    customer_fields = frozenset({"number", "contact"})
+
+    number: str
+    contact: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceQuoteDeclined(BillingEventBase):
+    """The customer declined a sent quote."""
+
+    name = "service_quote.declined"
+    type = BillingEventType.SERVICE_QUOTE_DECLINED
+    customer_fields = frozenset({"number", "contact", "reason"})
+
+    number: str
+    contact: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceQuoteWithdrawn(BillingEventBase):
+    """The vendor withdrew a draft or sent quote before the customer answered."""
+
+    name = "service_quote.withdrawn"
+    type = BillingEventType.SERVICE_QUOTE_WITHDRAWN
+    customer_fields = frozenset({"number"})
+
+    number: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceQuoteExpired(BillingEventBase):
+    """A sent quote passed its last valid day unanswered."""
+
+    name = "service_quote.expired"
+    type = BillingEventType.SERVICE_QUOTE_EXPIRED
+    customer_fields = frozenset({"number", "valid_until"})
+
+    number: str
+    valid_until: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngagementCreated(BillingEventBase):
+    """Accepting a quote started its engagement (fixed price: one milestone of the full
+    amount; time and materials: no time yet)."""
+
+    name = "engagement.created"
+    type = BillingEventType.ENGAGEMENT_CREATED
+
+    quote: int
+    pricing: str
+    amount: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MilestonesSplit(BillingEventBase):
+    """A fixed-price engagement's milestones were replaced by new ones adding up to the
+    quote's amount."""
+
+    name = "engagement.milestones_split"
+    type = BillingEventType.MILESTONES_SPLIT
+
+    #: ``[{"id": …, "title": …, "amount": "…"}]`` of the new milestones.
+    milestones: list[dict[str, Any]]
+    replaced: list[int]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MilestoneDelivered(BillingEventBase):
+    """A milestone was delivered: the next billing run bills it."""
+
+    name = "engagement.milestone_delivered"
+    type = BillingEventType.MILESTONE_DELIVERED
+
+    milestone: int
+    amount: str
+    delivered_on: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngagementTimeLogged(BillingEventBase):
+    """Time was logged on a time-and-materials engagement (billed by the next run)."""
+
+    name = "engagement.time_logged"
+    type = BillingEventType.ENGAGEMENT_TIME_LOGGED
+
+    entry: int
+    minutes: int
+    work_date: str

@@ -1,6 +1,13 @@
 import django_filters
 
-from retainer.billing.models import BillingRun, CreditNote, Invoice, RenewalQuote
+from retainer.billing.models import (
+    BillingRun,
+    CreditNote,
+    Engagement,
+    Invoice,
+    RenewalQuote,
+    ServiceQuote,
+)
 
 
 class InvoiceFilter(django_filters.FilterSet):
@@ -29,3 +36,17 @@ class RenewalQuoteFilter(django_filters.FilterSet):
     class Meta:
         model = RenewalQuote
         fields = ["status", "organization", "contract"]
+
+
+class ServiceQuoteFilter(django_filters.FilterSet):
+    """Services quotes by status, pricing, organization and offering (API and console)."""
+
+    class Meta:
+        model = ServiceQuote
+        fields = ["status", "pricing", "organization", "offering"]
+
+
+class EngagementFilter(django_filters.FilterSet):
+    class Meta:
+        model = Engagement
+        fields = ["organization"]

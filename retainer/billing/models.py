@@ -15,7 +15,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from retainer.accounts.models import Organization, User
+from retainer.accounts.models import Contact, Organization, User
 from retainer.billing.choices import (
     RUN_FINISHED_STATUSES,
     BillingEventType,
@@ -24,8 +24,11 @@ from retainer.billing.choices import (
     LineUnit,
     QuoteStatus,
     RunStatus,
+    ServicePricing,
+    ServiceQuoteStatus,
 )
 from retainer.cases.models import Case
+from retainer.catalog.models import ServiceOffering
 from retainer.contracts.models import Contract, LedgerEntry
 from retainer.lib.money import AmountField, CurrencyField, validate_currency
 
@@ -443,6 +446,13 @@ class BillingEvent(models.Model):
     quote = models.ForeignKey(
         RenewalQuote, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
     )
+    # Professional services: what a quote's or an engagement's event is about.
+    service_quote = models.ForeignKey(
+        "ServiceQuote", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    engagement = models.ForeignKey(
+        "Engagement", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -458,3 +468,156 @@ class BillingEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ImmutableError("Billing events are never deleted.")
+
+
+# --- Professional services: quotes, engagements, milestones, time ----------------------------
+
+
+class ServiceQuote(models.Model):
+    """A priced offer of one catalogue service to one organization, optionally for a case
+    whose request was out of scope.
+
+    The price, its unit, the currency and the terms are copied from the offering when the
+    quote is made (standard, non-negotiable terms): a later change to the catalogue never
+    changes a quote. ``amount`` is the total of a fixed-price quote, or the rate per hour
+    of a time-and-materials one. Quotes are never deleted; a draft is withdrawn.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="service_quotes"
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    offering = models.ForeignKey(ServiceOffering, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=120, help_text="The offering's name when quoted.")
+    scope = models.TextField(
+        blank=True, max_length=5000, help_text="What the work covers, in the vendor's words."
+    )
+    pricing = models.CharField(max_length=15, choices=ServicePricing.choices)
+    amount = AmountField(help_text="The fixed price, or the rate per hour.")
+    currency = CurrencyField(validators=[validate_currency])
+    terms = models.TextField(help_text="The standard terms, copied when quoted.")
+    status = models.CharField(
+        max_length=10, choices=ServiceQuoteStatus.choices, default=ServiceQuoteStatus.DRAFT
+    )
+    valid_until = models.DateField(help_text="The last day the customer may accept.")
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0),
+                name="billing_service_quote_amount_non_negative",
+                violation_error_message="A quote's amount cannot be negative.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.title}"
+
+    @property
+    def number(self) -> str:
+        """``SQ-00012``: derived from the primary key, so it never needs a query."""
+        return f"SQ-{self.pk or 0:05d}"
+
+    @property
+    def is_fixed_price(self) -> bool:
+        return self.pricing == ServicePricing.FIXED
+
+    def is_expired_on(self, day: dt.date) -> bool:
+        """Sent and past its last valid day (the status may not say so yet)."""
+        return self.status == ServiceQuoteStatus.SENT and day > self.valid_until
+
+
+class Engagement(models.Model):
+    """The paid work an accepted quote started: fixed-price milestones, or time logged at
+    the quote's hourly rate. Billed by the billing run, each milestone and time entry once.
+    """
+
+    quote = models.OneToOneField(ServiceQuote, on_delete=models.PROTECT, related_name="engagement")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="engagements"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Engagement for {self.quote_id and self.quote.number}"
+
+
+class EngagementMilestone(models.Model):
+    """One billable part of a fixed-price engagement. The current milestones (not
+    ``replaced_at``) add up exactly to the quote's amount; a split replaces them, keeping
+    the old rows. Billed once delivered (``delivered_on``, organization-local)."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="milestones")
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    amount = AmountField()
+    delivered_on = models.DateField(null=True, blank=True)
+    delivered_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    replaced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["engagement", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0),
+                name="billing_milestone_amount_non_negative",
+                violation_error_message="A milestone's amount cannot be negative.",
+            ),
+            models.UniqueConstraint(
+                fields=["engagement", "position"],
+                condition=models.Q(replaced_at__isnull=True),
+                name="billing_milestone_position_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Milestone {self.position}: {self.title}"
+
+
+class EngagementTimeEntry(models.Model):
+    """Work on a time-and-materials engagement, in minutes, billed once at the quote's
+    hourly rate. Service time never draws on a support contract's allowance, so it is
+    not a case's ``TimeEntry``."""
+
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.PROTECT, related_name="time_entries"
+    )
+    agent = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    work_date = models.DateField()
+    minutes = models.PositiveIntegerField()
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-work_date", "-id"]
+        verbose_name_plural = "engagement time entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minutes__gt=0),
+                name="billing_engagement_time_minutes_positive",
+                violation_error_message="Log at least one minute.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min on engagement {self.engagement_id}"

@@ -10,7 +10,8 @@ organization in scope, among the items **not billed yet** and due by the end of 
 - top-ups with a price (``LedgerEntry.price``, written by ``contracts.do_top_up``);
 - overage and pay-as-you-go consumption: ledger ``consume`` entries with an
   ``overage_quantity``, net of their ``reverse`` entries, at the entry's rate;
-- accepted services quotes (``collect_services``: none yet).
+- services: delivered milestones and time-and-materials time of accepted quotes
+  (``collect_services``).
 
 Once-only: each item is a ``BilledItem`` row with a unique source key, written in the
 same transaction as its invoice line. Organizations are processed in batches, one
@@ -33,7 +34,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from retainer.accounts.models import Organization
@@ -43,8 +45,11 @@ from retainer.billing.models import (
     BilledItem,
     BillingEvent,
     BillingRun,
+    EngagementMilestone,
+    EngagementTimeEntry,
     Invoice,
     InvoiceLine,
+    ServiceQuote,
 )
 from retainer.contracts.choices import (
     AllowanceUnit,
@@ -95,6 +100,9 @@ class OrgInfo:
     name: str
     time_zone: str
     currency: str
+
+
+Lines = dict[tuple[int, str], list[LineDraft]]
 
 
 # --- Collection ----------------------------------------------------------------------------
@@ -148,11 +156,12 @@ def _top_up_entries(org_ids: list[int] | None, before: Q) -> Any:
 
 
 def count_due(org_ids: list[int] | None, period: rules.Period, before: Q) -> int:
-    """An estimate of the items a run will bill (its progress total), three COUNTs."""
+    """An estimate of the items a run will bill (its progress total), five COUNTs."""
     return (
         _fee_contracts(org_ids, period).count()
         + _overage_entries(org_ids, before).count()
         + _top_up_entries(org_ids, before).count()
+        + count_services_due(org_ids, period)
     )
 
 
@@ -313,17 +322,127 @@ def _usage_lines(
         lines[(group[0], currency)].append(draft)
 
 
+# --- Services: delivered milestones and time-and-materials time (docs/billing.md) ----------
+
+
+def _milestones_due(org_ids: list[int] | None, period: rules.Period) -> Any:
+    """Delivered milestones of current splits, delivered by the end of ``period``
+    (``delivered_on`` is organization-local), not billed yet."""
+    qs = EngagementMilestone.objects.filter(
+        delivered_on__lte=period.end, replaced_at__isnull=True
+    ).exclude(
+        Exists(
+            BilledItem.objects.filter(
+                source_key=Concat(Value("milestone:"), Cast(OuterRef("pk"), CharField())),
+                released_at__isnull=True,
+            )
+        )
+    )
+    return qs if org_ids is None else qs.filter(engagement__organization_id__in=org_ids)
+
+
+def _time_due(org_ids: list[int] | None, period: rules.Period) -> Any:
+    """Time logged on time-and-materials engagements for days up to the end of
+    ``period``, not billed yet."""
+    qs = EngagementTimeEntry.objects.filter(work_date__lte=period.end).exclude(
+        Exists(
+            BilledItem.objects.filter(
+                source_key=Concat(Value("engagement-time:"), Cast(OuterRef("pk"), CharField())),
+                released_at__isnull=True,
+            )
+        )
+    )
+    return qs if org_ids is None else qs.filter(engagement__organization_id__in=org_ids)
+
+
+def _milestone_lines(org_ids: list[int], period: rules.Period, lines: Lines) -> None:
+    rows = _milestones_due(org_ids, period).values_list(
+        "pk",
+        "position",
+        "title",
+        "amount",
+        "engagement__organization_id",
+        "engagement__quote_id",
+        "engagement__quote__title",
+        "engagement__quote__currency",
+        "engagement__quote__case_id",
+    )
+    for pk, position, title, amount, org_id, quote_id, quote_title, currency, case_id in rows:
+        number = ServiceQuote(pk=quote_id).number
+        lines[(org_id, currency)].append(
+            LineDraft(
+                kind=ItemKind.SERVICES,
+                description=f"Services {number}: {quote_title}, milestone {position}: {title}",
+                unit=LineUnit.EACH,
+                unit_price=Decimal(amount).quantize(rules.QUANTITY_PLACES),
+                contract_id=None,
+                quantity=Decimal(1),
+                amount=round_amount(Decimal(amount), currency),
+                case_id=case_id,
+                items=[Item(f"milestone:{pk}", ItemKind.SERVICES, None, None)],
+            )
+        )
+
+
+def _time_lines(org_ids: list[int], period: rules.Period, lines: Lines) -> None:
+    """One hour line per engagement: its unbilled minutes priced once at the quote's rate
+    (``rules.hours_amount``, as overage hours), one billed item per time entry."""
+    rows = _time_due(org_ids, period).values_list(
+        "pk",
+        "minutes",
+        "engagement_id",
+        "engagement__organization_id",
+        "engagement__quote_id",
+        "engagement__quote__title",
+        "engagement__quote__amount",
+        "engagement__quote__currency",
+        "engagement__quote__case_id",
+    )
+    drafts: dict[int, tuple[int, str, LineDraft]] = {}
+    for pk, minutes, engagement_id, org_id, quote_id, title, rate, currency, case_id in rows:
+        if engagement_id not in drafts:
+            number = ServiceQuote(pk=quote_id).number
+            drafts[engagement_id] = (
+                org_id,
+                currency,
+                LineDraft(
+                    kind=ItemKind.SERVICES,
+                    description=f"Services {number}: {title}, time and materials",
+                    unit=LineUnit.HOUR,
+                    unit_price=Decimal(rate),
+                    contract_id=None,
+                    minutes=0,
+                    case_id=case_id,
+                ),
+            )
+        draft = drafts[engagement_id][2]
+        draft.items.append(Item(f"engagement-time:{pk}", ItemKind.SERVICES, None, None, minutes))
+    for org_id, currency, draft in drafts.values():
+        total = sum(item.quantity for item in draft.items)
+        draft.minutes = total
+        draft.quantity = rules.minutes_as_hours(total)
+        draft.amount = rules.hours_amount(draft.unit_price, total, currency)
+        draft.description += f" ({len(draft.items)} time entries)"
+        lines[(org_id, currency)].append(draft)
+
+
+def count_services_due(org_ids: list[int] | None, period: rules.Period) -> int:
+    return _milestones_due(org_ids, period).count() + _time_due(org_ids, period).count()
+
+
 def collect_services(
     org_ids: list[int], period: rules.Period
 ) -> dict[tuple[int, str], list[LineDraft]]:
-    """Accepted services quotes due by the end of ``period``, per (organization, currency):
-    the seam for the services app.
-
-    Returns nothing until quotes and engagements exist; then each accepted quote becomes
-    one ``ItemKind.SERVICES`` line whose item key is ``quote:<id>``, billed once like the
-    rest (the once-only check is the unique key, so nothing else changes here).
+    """Services due by the end of ``period`` and not billed yet, per (organization,
+    currency): each delivered milestone on a line of its own (item ``milestone:<id>``),
+    and each time-and-materials engagement's unbilled time on one hour line (one item
+    ``engagement-time:<id>`` per time entry). The description names the quote's number;
+    the line carries the quote's case. Once-only is the unique item key, as for the rest.
     """
-    return {}
+    lines: Lines = defaultdict(list)
+    _milestone_lines(org_ids, period, lines)
+    _time_lines(org_ids, period, lines)
+    return lines
 
 
 def collect(
@@ -372,7 +491,6 @@ ITEM_COLUMNS = (
     "line_id",
     "run_id",
 )
-Lines = dict[tuple[int, str], list[LineDraft]]
 
 
 def _insert_rows(model: type[Any], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:

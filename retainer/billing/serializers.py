@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from retainer.billing import rules
@@ -13,10 +15,15 @@ from retainer.billing.models import (
     BillingRun,
     CreditNote,
     CreditNoteLine,
+    Engagement,
+    EngagementMilestone,
+    EngagementTimeEntry,
     Invoice,
     InvoiceLine,
     RenewalQuote,
+    ServiceQuote,
 )
+from retainer.cases.models import Case
 from retainer.lib.api import IntegerField
 from retainer.lib.money import CURRENCY_CHOICES
 
@@ -242,3 +249,146 @@ class BilledItemOut(serializers.ModelSerializer):
             "quantity",
             "released_at",
         ]
+
+
+# --- Professional services -----------------------------------------------------------------
+
+
+class ServiceQuoteIn(serializers.Serializer):
+    offering = IntegerField(min_value=1, help_text="A catalogue service offering.")
+    organization = IntegerField(
+        min_value=1, required=False, allow_null=True, help_text="Omit when quoting on a case."
+    )
+    case = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, help_text="The case's public id."
+    )
+    valid_until = serializers.DateField(required=False, allow_null=True)
+    scope = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    send = serializers.BooleanField(default=False, help_text="Send it at once.")
+
+
+class ServiceQuoteDeclineIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class ServiceQuoteCustomerOut(serializers.ModelSerializer):
+    """A quote as its customer sees it: the offer, its terms and its state."""
+
+    number = serializers.CharField(read_only=True)
+    # Plain strings: the values are ``ServicePricing`` and ``ServiceQuoteStatus``.
+    pricing = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    case_reference = serializers.SerializerMethodField()
+    engagement = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ServiceQuote
+        fields = [
+            "id",
+            "number",
+            "organization",
+            "case_reference",
+            "title",
+            "scope",
+            "pricing",
+            "amount",
+            "currency",
+            "terms",
+            "status",
+            "valid_until",
+            "sent_at",
+            "decided_by",
+            "decided_at",
+            "decline_reason",
+            "engagement",
+        ]
+        read_only_fields = fields
+
+    def get_case_reference(self, obj: ServiceQuote) -> str | None:
+        return None if obj.case_id is None else Case(pk=obj.case_id).reference
+
+    def get_engagement(self, obj: ServiceQuote) -> int | None:
+        engagement = getattr(obj, "engagement", None)
+        return None if engagement is None else engagement.pk
+
+
+class ServiceQuoteOut(ServiceQuoteCustomerOut):
+    """The staff view: also the offering, who made it and when."""
+
+    case = serializers.CharField(source="case.public_id", read_only=True, default=None)
+
+    class Meta(ServiceQuoteCustomerOut.Meta):
+        fields = [
+            *ServiceQuoteCustomerOut.Meta.fields,
+            "case",
+            "offering",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MilestoneIn(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=4, min_value=Decimal("0.01"))
+
+
+class MilestoneSplitIn(serializers.Serializer):
+    milestones = serializers.ListField(child=MilestoneIn(), min_length=1, max_length=20)
+
+
+class EngagementTimeIn(serializers.Serializer):
+    minutes = IntegerField(min_value=1, max_value=24 * 60)
+    work_date = serializers.DateField(required=False, allow_null=True)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class MilestoneOut(serializers.ModelSerializer):
+    class Meta:
+        model = EngagementMilestone
+        fields = ["id", "position", "title", "amount", "delivered_on"]
+        read_only_fields = fields
+
+
+class EngagementTimeEntryOut(serializers.ModelSerializer):
+    agent_name = serializers.CharField(source="agent.full_name", read_only=True)
+
+    class Meta:
+        model = EngagementTimeEntry
+        fields = ["id", "work_date", "minutes", "note", "agent_name", "created_at"]
+        read_only_fields = fields
+
+
+class EngagementOut(serializers.ModelSerializer):
+    """An engagement with its quote's pricing and its current milestones (fixed price);
+    time entries are listed at ``engagements/<id>/time-entries/``."""
+
+    quote_number = serializers.CharField(source="quote.number", read_only=True)
+    title = serializers.CharField(source="quote.title", read_only=True)
+    pricing = serializers.CharField(source="quote.pricing", read_only=True)
+    amount = serializers.DecimalField(
+        source="quote.amount", max_digits=14, decimal_places=4, read_only=True
+    )
+    currency = serializers.CharField(source="quote.currency", read_only=True)
+    milestones = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Engagement
+        fields = [
+            "id",
+            "quote",
+            "quote_number",
+            "organization",
+            "title",
+            "pricing",
+            "amount",
+            "currency",
+            "created_at",
+            "milestones",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(MilestoneOut(many=True))
+    def get_milestones(self, obj: Engagement) -> list[dict[str, Any]]:
+        current = [m for m in obj.milestones.all() if m.replaced_at is None]
+        return list(MilestoneOut(sorted(current, key=lambda m: m.position), many=True).data)

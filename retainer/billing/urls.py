@@ -40,3 +40,60 @@ urlpatterns = [
     ),
     path("portal/invoices/", views.portal_invoice_list, name="portal_invoice_list"),
 ]
+
+# Professional services (docs/billing.md, "Services").
+urlpatterns += [
+    path("console/services/quotes/", views.service_quote_list, name="service_quote_list"),
+    path("console/services/quotes/new/", views.service_quote_new, name="service_quote_new"),
+    path(
+        "console/services/quotes/<id:pk>/",
+        views.service_quote_detail,
+        name="service_quote_detail",
+    ),
+    path(
+        "console/services/quotes/<id:pk>/send/",
+        views.service_quote_send,
+        name="service_quote_send",
+    ),
+    path(
+        "console/services/quotes/<id:pk>/withdraw/",
+        views.service_quote_withdraw,
+        name="service_quote_withdraw",
+    ),
+    path(
+        "console/services/engagements/<id:pk>/",
+        views.engagement_detail,
+        name="engagement_detail",
+    ),
+    path(
+        "console/services/engagements/<id:pk>/milestones/",
+        views.engagement_split,
+        name="engagement_split",
+    ),
+    path(
+        "console/services/engagements/<id:pk>/time/",
+        views.engagement_time,
+        name="engagement_time",
+    ),
+    path(
+        "console/services/milestones/<id:pk>/deliver/",
+        views.milestone_deliver,
+        name="milestone_deliver",
+    ),
+    path("portal/quotes/", views.portal_service_quote_list, name="portal_service_quote_list"),
+    path(
+        "portal/quotes/<id:pk>/",
+        views.portal_service_quote_detail,
+        name="portal_service_quote_detail",
+    ),
+    path(
+        "portal/quotes/<id:pk>/accept/",
+        views.portal_service_quote_accept,
+        name="portal_service_quote_accept",
+    ),
+    path(
+        "portal/quotes/<id:pk>/decline/",
+        views.portal_service_quote_decline,
+        name="portal_service_quote_decline",
+    ),
+]

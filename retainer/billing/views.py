@@ -1,5 +1,5 @@
-"""Server-rendered billing pages: the console's runs, invoices and renewal quotes, and the
-customer portal's invoice list.
+"""Server-rendered billing pages: the console's runs, invoices, renewal quotes and services
+quotes and engagements, and the customer portal's invoices and services quotes.
 
 Every console page needs the permission the API asks for the same read (``checks``'
 ``authorize_view_*``); every mutation goes through its ``check_*`` function, authorized
@@ -17,27 +17,45 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from retainer.accounts.access import request_user
 from retainer.accounts.models import Organization, User
 from retainer.accounts.views import contact_required, staff_required
-from retainer.billing import checks, exports, rules, selectors
-from retainer.billing.access import access_invoice, invoices_visible_to
-from retainer.billing.choices import InvoiceStatus, QuoteStatus, RunStatus
+from retainer.billing import checks, exports, rules, selectors, services
+from retainer.billing.access import (
+    access_engagement,
+    access_invoice,
+    access_service_quote,
+    invoices_visible_to,
+    service_quotes_visible_to,
+)
+from retainer.billing.choices import (
+    InvoiceStatus,
+    QuoteStatus,
+    RunStatus,
+    ServicePricing,
+    ServiceQuoteStatus,
+)
 from retainer.billing.forms import (
     CreditNoteForm,
+    EngagementTimeForm,
     GenerateQuotesForm,
+    MilestoneSplitForm,
     PaidForm,
+    ServiceQuoteDeclineForm,
+    ServiceQuoteForm,
     StartRunForm,
     VoidForm,
 )
-from retainer.billing.models import Invoice
-from retainer.lib.errors import DomainError, NotPermitted, report
+from retainer.billing.models import Engagement, EngagementMilestone, Invoice, ServiceQuote
+from retainer.cases import selectors as case_selectors
+from retainer.cases.models import Case
+from retainer.lib.errors import DomainError, NotPermitted, add_to_form, report
 from retainer.lib.htmx import is_htmx
 
 PAGE_SIZE = 25
@@ -341,3 +359,279 @@ def portal_invoice_list(request: HttpRequest) -> HttpResponse:
         "billing/invoice_portal_list.html",
         {"contact": contact, "organization": contact.organization, "invoices": invoices},
     )
+
+
+# --- Professional services: the console ----------------------------------------------------
+# Staff with ``billing.view_servicequote`` read quotes (and ``view_engagement`` the
+# engagements); the billing role quotes, sends, withdraws, splits, delivers and logs time.
+# Every button goes through its ``services.check_*``, authorized before its form is read.
+
+FORM_METHODS = ["GET", "POST"]
+
+
+def _filtered_service_quotes(request: HttpRequest) -> tuple[QuerySet[ServiceQuote], dict]:
+    get = request.GET
+    chosen = {key: get.get(key, "").strip() for key in ("status", "pricing", "organization")}
+    quotes = service_quotes_visible_to(request_user(request))
+    if chosen["status"] in ServiceQuoteStatus.values:
+        quotes = quotes.filter(status=chosen["status"])
+    else:
+        chosen["status"] = ""
+    if chosen["pricing"] in ServicePricing.values:
+        quotes = quotes.filter(pricing=chosen["pricing"])
+    else:
+        chosen["pricing"] = ""
+    if chosen["organization"].isdigit():
+        quotes = quotes.filter(organization_id=int(chosen["organization"]))
+    else:
+        chosen["organization"] = ""
+    return quotes, chosen
+
+
+@require_safe
+@authorized(services.authorize_view_service_quotes)
+def service_quote_list(request: HttpRequest) -> HttpResponse:
+    """Quotes with filters, and the newest out-of-scope cases that have no quote yet."""
+    quotes, chosen = _filtered_service_quotes(request)
+    may_quote = request_user(request).has_perms(services.QUOTE_SERVICES)
+    context = {
+        "page": _page(request, selectors.service_quotes_for_list(quotes)),
+        "chosen": chosen,
+        "query": urlencode({k: v for k, v in chosen.items() if v}),
+        "statuses": ServiceQuoteStatus.choices,
+        "pricings": ServicePricing.choices,
+        "organizations": Organization.objects.order_by("name").values_list("pk", "name"),
+        "cases": selectors.out_of_scope_cases_without_quote() if may_quote else [],
+        "may_quote": may_quote,
+    }
+    return render(request, "billing/services/quote_list.html", context)
+
+
+def _quote_initial(request: HttpRequest) -> dict[str, Any]:
+    """The form's prefill from ``?case=<public id>`` (its organization and the offering
+    its out-of-scope decision proposes) or ``?organization=<id>``."""
+    initial: dict[str, Any] = {"send": True}
+    public_id = request.GET.get("case", "").strip()[:32]
+    case = (
+        Case.objects.select_related("organization", "product", "decision")
+        .filter(public_id=public_id)
+        .first()
+        if public_id
+        else None
+    )
+    if case is not None:
+        initial["case"] = case.public_id
+        offering = case_selectors.offering_for_decision(
+            product=case.product, decision=case.decision
+        )
+        if offering is not None:
+            initial["offering"] = offering.pk
+        return {**initial, "case_obj": case}
+    organization = request.GET.get("organization", "")
+    if organization.isdigit():
+        initial["organization"] = int(organization)
+    return initial
+
+
+@require_http_methods(FORM_METHODS)
+@staff_required
+def service_quote_new(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    try:
+        services.authorize_quote_services(user)
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.detail) from exc
+    initial = _quote_initial(request)
+    case = initial.pop("case_obj", None)
+    form = ServiceQuoteForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        values = form.cleaned_data
+        try:
+            quote = services.check_create_service_quote(
+                user,
+                offering=values["offering"],
+                organization=values["organization"],
+                case=values["case"] or None,
+                valid_until=values["valid_until"],
+                scope=values["scope"],
+                send=values["send"],
+            )
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, f"Quote {quote.number} {quote.get_status_display().lower()}.")
+            return redirect("billing:service_quote_detail", pk=quote.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "case": case}
+    return render(request, "billing/services/quote_form.html", context, status=status)
+
+
+@require_safe
+@authorized(services.authorize_view_service_quotes)
+def service_quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    quote = access_service_quote(request_user(request), pk)
+    context = {
+        "quote": quote,
+        "engagement": Engagement.objects.filter(quote=quote).first(),
+        "events": quote.events.select_related("actor")[:50],
+        "today": services.local_today(quote.organization),
+    }
+    return render(request, "billing/services/quote_detail.html", context)
+
+
+@require_POST
+@staff_required
+def service_quote_send(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        quote = services.check_send_service_quote(request_user(request), pk)
+    except (DomainError, ValidationError) as exc:
+        return _refused(request, exc, "billing:service_quote_detail", pk=pk)
+    messages.success(request, f"Quote {quote.number} sent: the customer sees it in the portal.")
+    return redirect("billing:service_quote_detail", pk=pk)
+
+
+@require_POST
+@staff_required
+def service_quote_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        quote = services.check_withdraw_service_quote(request_user(request), pk)
+    except (DomainError, ValidationError) as exc:
+        return _refused(request, exc, "billing:service_quote_detail", pk=pk)
+    messages.success(request, f"Quote {quote.number} withdrawn.")
+    return redirect("billing:service_quote_detail", pk=pk)
+
+
+@require_safe
+@authorized(services.authorize_view_engagements)
+def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    engagement = access_engagement(request_user(request), pk)
+    milestones, entries = selectors.engagement_work(engagement)
+    context = {
+        "engagement": engagement,
+        "quote": engagement.quote,
+        "milestones": milestones,
+        "entries": entries,
+        "minutes": sum(entry.minutes for entry in entries),
+        "events": engagement.events.select_related("actor")[:50],
+        "split_form": MilestoneSplitForm(
+            initial={"milestones": "\n".join(f"{m.title} | {m.amount:f}" for m in milestones)}
+        ),
+        "time_form": EngagementTimeForm(),
+    }
+    return render(request, "billing/services/engagement_detail.html", context)
+
+
+@require_POST
+@staff_required
+def engagement_split(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    form = MilestoneSplitForm(request.POST)
+    try:
+        services.authorize_change_engagement(user)  # before the form is read
+        if not form.is_valid():
+            raise _form_errors(form)
+        milestones = services.check_split_milestones(
+            user, pk, parts=form.cleaned_data["milestones"]
+        )
+    except (DomainError, ValidationError) as exc:
+        return _refused(request, exc, "billing:engagement_detail", pk=pk)
+    messages.success(request, f"Split into {len(milestones)} milestone(s).")
+    return redirect("billing:engagement_detail", pk=pk)
+
+
+@require_POST
+@staff_required
+def milestone_deliver(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    try:
+        milestone = services.check_deliver_milestone(user, pk)
+    except (DomainError, ValidationError) as exc:
+        engagement_id = (
+            EngagementMilestone.objects.filter(pk=pk)
+            .values_list("engagement_id", flat=True)
+            .first()
+        )
+        if engagement_id is None:
+            raise Http404 from exc
+        return _refused(request, exc, "billing:engagement_detail", pk=engagement_id)
+    messages.success(request, f"Milestone {milestone.position} delivered; the next run bills it.")
+    return redirect("billing:engagement_detail", pk=milestone.engagement_id)
+
+
+@require_POST
+@staff_required
+def engagement_time(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    form = EngagementTimeForm(request.POST)
+    try:
+        services.authorize_log_engagement_time(user)  # before the form is read
+        if not form.is_valid():
+            raise _form_errors(form)
+        entry = services.check_log_engagement_time(
+            user,
+            pk,
+            minutes=form.cleaned_data["minutes"],
+            work_date=form.cleaned_data["work_date"],
+            note=form.cleaned_data["note"],
+        )
+    except (DomainError, ValidationError) as exc:
+        return _refused(request, exc, "billing:engagement_detail", pk=pk)
+    messages.success(request, f"{entry.minutes} minutes logged.")
+    return redirect("billing:engagement_detail", pk=pk)
+
+
+# --- Professional services: the portal -----------------------------------------------------
+
+
+@require_safe
+@contact_required
+def portal_service_quote_list(request: HttpRequest) -> HttpResponse:
+    """The organization's sent and answered quotes, newest first."""
+    contact = request.contact  # type: ignore[attr-defined]
+    quotes = selectors.service_quotes_for_list(service_quotes_visible_to(request_user(request)))
+    context = {"contact": contact, "organization": contact.organization, "quotes": quotes[:200]}
+    return render(request, "billing/services/portal_quote_list.html", context)
+
+
+@require_safe
+@contact_required
+def portal_service_quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = request.contact  # type: ignore[attr-defined]
+    quote = access_service_quote(request_user(request), pk)
+    requester = quote.case.contact_id if quote.case is not None else None
+    today = services.local_today(quote.organization)
+    context = {
+        "quote": quote,
+        "may_decide": contact.is_customer_admin or requester == contact.pk,
+        "expired": quote.is_expired_on(today),
+        "engagement": Engagement.objects.filter(quote=quote).first(),
+        "decline_form": ServiceQuoteDeclineForm(),
+    }
+    return render(request, "billing/services/portal_quote_detail.html", context)
+
+
+@require_POST
+@contact_required
+def portal_service_quote_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        quote = services.check_accept_service_quote(request_user(request), pk)
+    except (DomainError, ValidationError) as exc:
+        return _refused(request, exc, "billing:portal_service_quote_detail", pk=pk)
+    messages.success(request, f"Thank you: quote {quote.number} is accepted and the work starts.")
+    return redirect("billing:portal_service_quote_detail", pk=pk)
+
+
+@require_POST
+@contact_required
+def portal_service_quote_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ServiceQuoteDeclineForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise _form_errors(form)
+        quote = services.check_decline_service_quote(
+            request_user(request), pk, reason=form.cleaned_data["reason"]
+        )
+    except (DomainError, ValidationError) as exc:
+        return _refused(request, exc, "billing:portal_service_quote_detail", pk=pk)
+    messages.success(request, f"Quote {quote.number} declined.")
+    return redirect("billing:portal_service_quote_detail", pk=pk)

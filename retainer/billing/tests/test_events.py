@@ -33,6 +33,21 @@ SAMPLES: list[Event] = [
     events.ProfileChanged(organization=1, old=None, new={"tax_rate": "19"}),
     events.QuoteCreated(contract=3, price="12360.0000"),
     events.QuoteAccepted(contract=3, renewal=4, price="12360.0000"),
+    # Professional services.
+    events.ServiceQuoteCreated(
+        number="SQ-00001", offering=2, case=5, pricing="fixed", amount="2400.0000", currency="EUR"
+    ),
+    events.ServiceQuoteSent(number="SQ-00001", valid_until="2026-12-31"),
+    events.ServiceQuoteAccepted(number="SQ-00001", contact=8),
+    events.ServiceQuoteDeclined(number="SQ-00002", contact=8, reason="Too expensive"),
+    events.ServiceQuoteWithdrawn(number="SQ-00003"),
+    events.ServiceQuoteExpired(number="SQ-00004", valid_until="2026-11-30"),
+    events.EngagementCreated(quote=1, pricing="fixed", amount="2400.0000"),
+    events.MilestonesSplit(
+        milestones=[{"id": 3, "title": "Analysis", "amount": "800.0000"}], replaced=[1]
+    ),
+    events.MilestoneDelivered(milestone=3, amount="800.0000", delivered_on="2026-12-01"),
+    events.EngagementTimeLogged(entry=4, minutes=95, work_date="2026-12-01"),
 ]
 
 
