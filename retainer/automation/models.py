@@ -1,0 +1,141 @@
+"""Webhook endpoints and their delivery log, macros (canned replies), and the app's
+history.
+
+A ``WebhookDelivery`` is one event for one endpoint: unique per (endpoint, event id), so
+the outbox handing an event over twice queues it once, and every attempt of it (retries,
+replays) carries the same event id. The endpoint's ``secret`` signs every body; it is
+shown to the admin once, when created or rotated, and never in an event or a list.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.utils import timezone
+
+from retainer.accounts.models import User
+from retainer.automation.choices import AutomationEventType, DeliveryStatus
+from retainer.lib.limits import TEXT_MAX_LENGTH
+
+URL_MAX_LENGTH = 500
+DESCRIPTION_MAX_LENGTH = 200
+MACRO_NAME_MAX_LENGTH = 80
+ERROR_MAX_LENGTH = 500
+
+
+def new_secret() -> str:
+    """``whsec_`` and 256 random bits, URL-safe."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+class WebhookEndpoint(models.Model):
+    """An HTTPS URL that receives the events of the types it subscribes to, signed with
+    its secret. ``active`` false: it receives nothing new and its waiting deliveries
+    wait; ``disabled_at``/``disabled_reason`` say when and why it was switched off."""
+
+    url = models.URLField(max_length=URL_MAX_LENGTH)
+    description = models.CharField(max_length=DESCRIPTION_MAX_LENGTH, blank=True)
+    event_types = models.JSONField(default=list, help_text="Event type names (docs/events.md).")
+    secret = models.CharField(max_length=80, default=new_secret, editable=False)
+    active = models.BooleanField(default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=ERROR_MAX_LENGTH, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-active", "url", "id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def takes(self, topic: str) -> bool:
+        return topic in self.event_types
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, and the outcome of its last attempt."""
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    event_id = models.BigIntegerField(help_text="The outbox message id: the same on every attempt.")
+    event_type = models.CharField(max_length=80)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_response_ms = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=ERROR_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "event_id"], name="automation_delivery_once_per_event"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="automation_delivery_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} #{self.event_id} → {self.endpoint_id}"
+
+
+class Macro(models.Model):
+    """A canned reply. ``owner`` set: the agent's personal macro; empty: shared with every
+    agent (managed by managers). ``body`` holds known placeholders only
+    (``automation/placeholders.py``), checked on every save."""
+
+    name = models.CharField(max_length=MACRO_NAME_MAX_LENGTH)
+    body = models.TextField(max_length=TEXT_MAX_LENGTH)
+    owner = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="macros"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        permissions = [("manage_shared_macro", "Can create and change shared macros")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def shared(self) -> bool:
+        return self.owner_id is None
+
+
+class AutomationEvent(models.Model):
+    """Append-only history of webhooks and macros (typed events in ``automation/events.py``)."""
+
+    type = models.CharField(max_length=40, choices=AutomationEventType.choices)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    macro = models.ForeignKey(
+        Macro, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} at {self.created_at:%Y-%m-%d %H:%M}"

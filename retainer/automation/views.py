@@ -1,0 +1,251 @@
+"""Console pages of automation. Webhooks: the list, a new endpoint (its secret shown
+once, on the page the creation redirects to), the detail with the delivery log, edit,
+disable/enable, rotate the secret, replay a delivery. Macros: the list, new, edit, and
+the case page's picker (``macro_apply``: the reply box filled with the rendered macro).
+
+Mutations are POSTs that redirect back with a message; a form refused by its check is
+shown again with the errors beside the fields (status 400).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from retainer.accounts.access import request_user
+from retainer.accounts.views import staff_required
+from retainer.automation import checks, selectors
+from retainer.automation.access import (
+    access_delivery,
+    access_endpoint,
+    access_macro,
+    endpoints_visible_to,
+    macros_visible_to,
+)
+from retainer.automation.forms import EndpointForm, MacroForm, MacroPickForm
+from retainer.automation.models import AutomationEvent, WebhookEndpoint
+from retainer.cases.access import access_case
+from retainer.cases.forms.console import ReplyForm
+from retainer.lib.errors import DomainError, NotPermitted, add_to_form, report
+from retainer.lib.htmx import is_htmx
+
+#: Session key of the secret shown once after creating an endpoint or rotating its secret.
+SECRET_KEY = "automation.webhook_secret"  # noqa: S105 - a session key, not a secret
+
+
+def _require(authorize: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    try:
+        authorize(*args, **kwargs)
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.detail) from exc
+
+
+def _status(form: Any) -> int:
+    return 400 if form.is_bound and form.errors else 200
+
+
+@require_safe
+@staff_required
+def endpoint_list(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    _require(checks.authorize_view_webhooks, user)
+    endpoints = selectors.endpoints_for_list(endpoints_visible_to(user))
+    return render(request, "automation/endpoint_list.html", {"endpoints": endpoints})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def endpoint_new(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    _require(checks.authorize_add_webhook, user)
+    form = EndpointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            endpoint = checks.check_create_endpoint(user, **form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
+        else:
+            request.session[SECRET_KEY] = {"endpoint": endpoint.pk, "secret": endpoint.secret}
+            messages.success(request, "Webhook endpoint added.")
+            return redirect("automation:endpoint_detail", pk=endpoint.pk)
+    context = {"form": form, "endpoint": None}
+    return render(request, "automation/endpoint_form.html", context, status=_status(form))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def endpoint_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    endpoint = access_endpoint(user, pk)
+    _require(checks.authorize_change_webhook, user)
+    form = EndpointForm(request.POST or None, initial=EndpointForm.initial_for(endpoint))
+    if request.method == "POST" and form.is_valid():
+        try:
+            checks.check_change_endpoint(user, endpoint, **form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, "Webhook endpoint saved.")
+            return redirect("automation:endpoint_detail", pk=endpoint.pk)
+    context = {"form": form, "endpoint": endpoint}
+    return render(request, "automation/endpoint_form.html", context, status=_status(form))
+
+
+def _shown_secret(request: HttpRequest, endpoint: WebhookEndpoint) -> str | None:
+    """The secret to show once: taken out of the session by the first page that reads it."""
+    if request.method != "GET":
+        return None
+    held = request.session.get(SECRET_KEY)
+    if not held or held.get("endpoint") != endpoint.pk:
+        return None
+    del request.session[SECRET_KEY]
+    return str(held["secret"])
+
+
+@require_safe
+@staff_required
+def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The endpoint, its history and its delivery log (newest first, 50 a page)."""
+    user = request_user(request)
+    endpoint = access_endpoint(user, pk)
+    deliveries = selectors.deliveries_for_endpoint(endpoint=endpoint)
+    context = {
+        "endpoint": endpoint,
+        "secret": _shown_secret(request, endpoint),
+        "page": Paginator(deliveries, 50).get_page(request.GET.get("page")),
+        "events": AutomationEvent.objects.filter(endpoint=endpoint).select_related("actor")[:20],
+    }
+    return render(request, "automation/endpoint_detail.html", context)
+
+
+def _endpoint_action(
+    request: HttpRequest,
+    pk: int,
+    check: Callable[..., WebhookEndpoint],
+    done: str,
+    *,
+    show_secret: bool = False,
+) -> HttpResponse:
+    user = request_user(request)
+    endpoint = access_endpoint(user, pk)
+    try:
+        endpoint = check(user, endpoint)
+    except (DomainError, ValidationError) as exc:
+        report(request, exc)
+    else:
+        messages.success(request, done)
+        if show_secret:
+            request.session[SECRET_KEY] = {"endpoint": endpoint.pk, "secret": endpoint.secret}
+    return redirect("automation:endpoint_detail", pk=endpoint.pk)
+
+
+@require_POST
+@staff_required
+def endpoint_disable(request: HttpRequest, pk: int) -> HttpResponse:
+    return _endpoint_action(request, pk, checks.check_disable_endpoint, "Endpoint disabled.")
+
+
+@require_POST
+@staff_required
+def endpoint_enable(request: HttpRequest, pk: int) -> HttpResponse:
+    done = "Endpoint enabled; waiting deliveries are being sent."
+    return _endpoint_action(request, pk, checks.check_enable_endpoint, done)
+
+
+@require_POST
+@staff_required
+def endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
+    done = "New secret made: copy it now, it is shown once."
+    return _endpoint_action(request, pk, checks.check_rotate_secret, done, show_secret=True)
+
+
+@require_POST
+@staff_required
+def delivery_replay(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    delivery = access_delivery(user, pk)
+    try:
+        checks.check_replay_delivery(user, delivery)
+    except (DomainError, ValidationError) as exc:
+        report(request, exc)
+    else:
+        messages.success(request, f"Event {delivery.event_id} queued again.")
+    return redirect("automation:endpoint_detail", pk=delivery.endpoint_id)
+
+
+# --- Macros -----------------------------------------------------------------------------------
+
+
+@require_safe
+@staff_required
+def macro_list(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    _require(checks.authorize_view_macros, user)
+    macros = macros_visible_to(user).select_related("owner")
+    return render(request, "automation/macro_list.html", {"macros": macros})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def macro_new(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    _require(checks.authorize_save_macro, user, shared=False, creating=True)
+    form = MacroForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            checks.check_save_macro(user, None, **form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, "Macro saved.")
+            return redirect("automation:macro_list")
+    context = {"form": form, "macro": None}
+    return render(request, "automation/macro_form.html", context, status=_status(form))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def macro_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Personal macros: their owner; shared ones: ``automation.manage_shared_macro``."""
+    user = request_user(request)
+    macro = access_macro(user, pk)
+    _require(checks.authorize_save_macro, user, shared=macro.shared, creating=False)
+    form = MacroForm(request.POST or None, initial=MacroForm.initial_for(macro))
+    if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if k != "shared"}
+        try:
+            checks.check_save_macro(user, macro, **values)
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, "Macro saved.")
+            return redirect("automation:macro_list")
+    context = {"form": form, "macro": macro}
+    return render(request, "automation/macro_form.html", context, status=_status(form))
+
+
+@require_safe
+@staff_required
+def macro_apply(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The case's reply box filled with the macro rendered for this case: the bare
+    ``<textarea>`` for HTMX (it replaces the reply box), a page to copy from otherwise."""
+    user = request_user(request)
+    _require(checks.authorize_view_macros, user)
+    case = access_case(user, public_id)
+    form = MacroPickForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse("Choose a macro.", status=400, content_type="text/plain")
+    macro = access_macro(user, form.cleaned_data["macro"])
+    text = selectors.render_macro(macro, case)
+    field = ReplyForm(initial={"body": text})["body"]
+    if is_htmx(request):
+        return HttpResponse(str(field))
+    context = {"case": case, "macro": macro, "field": field}
+    return render(request, "automation/macro_apply.html", context)
