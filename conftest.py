@@ -165,6 +165,7 @@ HISTORY_MODELS = (
     "success.SuccessEvent",
     "kb.KbEvent",
     "mail.MailEvent",
+    "automation.AutomationEvent",
 )
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from retainer.accounts import demo as accounts_demo
 from retainer.accounts.models import User
+from retainer.automation import demo as automation_demo
 from retainer.billing import demo as billing_demo
 from retainer.cases import demo as cases_demo
 from retainer.catalog import demo as catalog_demo
@@ -35,6 +36,7 @@ STEPS: tuple[ModuleType, ...] = (
     success_demo,
     kb_demo,
     mail_demo,
+    automation_demo,  # webhooks and macros: after kb (macros link articles)
 )
 
 DEMO_LOGINS = accounts_demo.DEMO_LOGINS

@@ -86,6 +86,15 @@ def generate_renewal_quotes_task() -> int:
     return len(check_generate_renewal_quotes(None))
 
 
+@db_periodic_task(crontab(minute="40", hour="2"))
+def expire_service_quotes_task() -> int:
+    """Daily: mark sent services quotes past their last valid day expired (acceptance
+    refuses them anyway; this keeps the lists true)."""
+    from retainer.billing.services import do_expire_service_quotes
+
+    return do_expire_service_quotes()
+
+
 @db_periodic_task(crontab(minute="0", hour="14", day="1"))
 def bill_previous_month_task() -> int:
     """On the 1st (14:00 UTC, once the month has ended in every customer's time zone):

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "retainer.mail",
     "retainer.success",
     "retainer.metrics",
+    "retainer.automation",  # webhooks and macros (docs/automation.md)
     "retainer.project",
 ]
 

@@ -9,6 +9,7 @@ crash (its database writes commit exactly once with the delivery mark).
 
 from __future__ import annotations
 
+from retainer.automation.webhooks import webhook_topics
 from retainer.lib.outbox import Subscriber
 
 SUBSCRIBERS: tuple[Subscriber, ...] = (
@@ -19,4 +20,10 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
         "retainer.mail.notifications.handle",
         ("case.decision_recorded", "case.replied", "case.status_changed"),
     ),
+    # --- automation (begin) ---
+    # Webhooks: every event type of the catalogue (docs/events.md) except automation's
+    # own is queued for the active endpoints subscribed to it, then sent by a job with
+    # retries (docs/automation.md).
+    Subscriber("automation.webhooks", "retainer.automation.webhooks.handle", webhook_topics()),
+    # --- automation (end) ---
 )

@@ -14,6 +14,7 @@ api_patterns = [
     path("", include("retainer.mail.api_urls")),
     path("", include("retainer.success.api_urls")),
     path("", include("retainer.metrics.api_urls")),
+    path("", include("retainer.automation.api_urls")),
 ]
 
 urlpatterns = [
@@ -32,5 +33,6 @@ urlpatterns = [
     path("", include("retainer.mail.urls")),
     path("", include("retainer.success.urls")),
     path("", include("retainer.metrics.urls")),
+    path("", include("retainer.automation.urls")),
     path("", include("retainer.lib.urls")),
 ]

@@ -32,6 +32,7 @@ def test_every_type_a_history_row_can_have_is_a_typed_event(label: str) -> None:
 def test_every_app_history_is_covered() -> None:
     assert HISTORIES == [
         "accounts.accountevent",
+        "automation.automationevent",
         "billing.billingevent",
         "cases.caseevent",
         "catalog.catalogevent",

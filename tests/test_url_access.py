@@ -58,8 +58,10 @@ from rest_framework.views import APIView
 
 from retainer.accounts import actions as account_actions
 from retainer.accounts.choices import Role
+from retainer.automation.tests.world import url_objects as automation_url_objects
 from retainer.billing import actions as billing_actions
 from retainer.billing.rules import parse_period
+from retainer.billing.tests.services_world import url_objects as services_url_objects
 from retainer.cases import actions as case_actions
 from retainer.catalog import actions as catalog_actions
 from retainer.contracts import actions as contract_actions
@@ -430,6 +432,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "mail:inbound_attach": each(405, ROLES),
     "mail:inbound_reject": each(405, ROLES),
     "mail:outbound_retry": each(405, ROLES),
+    "mail:mailbox_new": MANAGER_PAGE,
+    "mail:mailbox_edit": MANAGER_PAGE,
     # Metrics: support figures for managers and admins, revenue also for billing.
     **dict.fromkeys(
         ["metrics:overview", "metrics:support", "metrics:drill_down"],  # drill-down: backlog
@@ -441,6 +445,120 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     ),
     "api:metrics_revenue": BILLING_LIST,
     "api:metrics_support": MANAGER_LIST,
+    # Automation: webhooks are the admins' (a staff member without the permission does not
+    # learn an endpoint exists: 404), macros the agents' and managers'.
+    **{
+        name: {
+            ANON: LOGIN,
+            **each(404, CUSTOMERS),
+            **each(403, [AGENT, BILLING, MANAGER]),
+            ADMIN: 200,
+        }
+        for name in ("automation:endpoint_list", "automation:endpoint_new")
+    },
+    **{
+        name: {ANON: LOGIN, **each(404, [*CUSTOMERS, AGENT, BILLING, MANAGER]), ADMIN: 200}
+        for name in ("automation:endpoint_detail", "automation:endpoint_edit")
+    },
+    **{
+        f"automation:{name}": each(405, ROLES)
+        for name in ("endpoint_disable", "endpoint_enable", "endpoint_rotate", "delivery_replay")
+    },
+    **{
+        name: {
+            ANON: LOGIN,
+            **each(404, CUSTOMERS),
+            BILLING: 403,
+            **each(200, [AGENT, MANAGER, ADMIN]),
+        }
+        for name in ("automation:macro_list", "automation:macro_new")
+    },
+    # The world's macro is shared: managers and admins edit it, agents use it.
+    "automation:macro_edit": {
+        ANON: LOGIN,
+        **each(404, [*CUSTOMERS, BILLING]),
+        AGENT: 403,
+        **each(200, [MANAGER, ADMIN]),
+    },
+    # Without ?macro= the picker's answer is a 400; billing clerks use no macros.
+    "automation:macro_apply": {
+        ANON: LOGIN,
+        **each(404, CUSTOMERS),
+        BILLING: 403,
+        **each(400, [AGENT, MANAGER, ADMIN]),
+    },
+    "api:webhook_list": {ANON: 403, **each(403, [*CUSTOMERS, AGENT, BILLING, MANAGER]), ADMIN: 200},
+    **{
+        name: {ANON: 403, **each(404, [*CUSTOMERS, AGENT, BILLING, MANAGER]), ADMIN: 200}
+        for name in ("api:webhook_detail", "api:webhook_delivery_list")
+    },
+    **dict.fromkeys(
+        [
+            f"api:webhook_{name}"
+            for name in ("disable", "enable", "rotate_secret", "delivery_replay")
+        ],
+        API_POST_ONLY,
+    ),
+    # Professional services: quotes and engagements (docs/billing.md, "Services").
+    **dict.fromkeys(
+        [
+            f"billing:{name}"
+            for name in ("service_quote_list", "service_quote_detail", "engagement_detail")
+        ],
+        BILLING_PAGE,
+    ),
+    "billing:service_quote_new": {  # the form only for those who may quote
+        ANON: LOGIN,
+        **each(404, CUSTOMERS),
+        **each(403, [AGENT, MANAGER]),
+        **each(200, [BILLING, ADMIN]),
+    },
+    **{
+        f"billing:{name}": each(405, ROLES)
+        for name in (
+            "service_quote_send",
+            "service_quote_withdraw",
+            "engagement_split",
+            "engagement_time",
+            "milestone_deliver",
+            "portal_service_quote_accept",
+            "portal_service_quote_decline",
+        )
+    },
+    "billing:portal_service_quote_list": PORTAL_PAGE,
+    "billing:portal_service_quote_detail": {
+        ANON: LOGIN,
+        CUSTOMER_ADMIN: 200,
+        CONTACT: 200,
+        OUTSIDER: 404,
+        **each(404, STAFF),
+    },
+    **{
+        name: {**BILLING_LIST, **each(200, CUSTOMERS)}
+        for name in ("api:service_quote_list", "api:engagement_list")
+    },
+    **{
+        name: {**BILLING_LIST, CUSTOMER_ADMIN: 200, CONTACT: 200, OUTSIDER: 404}
+        for name in (
+            "api:service_quote_detail",
+            "api:engagement_detail",
+            "api:engagement_time_entries",
+        )
+    },
+    **dict.fromkeys(
+        [
+            f"api:{name}"
+            for name in (
+                "service_quote_send",
+                "service_quote_withdraw",
+                "service_quote_accept",
+                "service_quote_decline",
+                "engagement_milestones",
+                "engagement_milestone_deliver",
+            )
+        ],
+        API_POST_ONLY,
+    ),
 }
 
 
@@ -514,6 +632,18 @@ PUBLISH_ARTICLE = MANAGER_WRITE  # kb.publish_article: publish, archive, edit a 
 KB_CATEGORIES = MANAGER_WRITE  # kb.add_category + kb.change_category
 MAIL_REVIEW = STAFF_WRITE  # mail.change_inboundmessage: decide about a message in review
 MAIL_RETRY = MANAGER_WRITE  # mail.change_outboundmessage: send a failed e-mail again
+MAILBOXES = MANAGER_WRITE  # mail.add_mailbox + mail.change_mailbox
+WEBHOOKS: Roles = frozenset({ADMIN})  # automation.change_webhookendpoint
+ADD_WEBHOOK = WEBHOOKS  # automation.add_webhookendpoint
+REPLAY_WEBHOOK = WEBHOOKS  # automation.change_webhookdelivery
+MACROS = STAFF_WRITE  # automation.add_macro: personal macros
+SHARED_MACROS = MANAGER_WRITE  # automation.change_macro + automation.manage_shared_macro
+QUOTE_SERVICES = BILL  # billing.add_servicequote: quote an offering (case or organization)
+CHANGE_SERVICE_QUOTE = BILL  # billing.change_servicequote: send, withdraw
+CHANGE_ENGAGEMENT = BILL  # billing.change_engagement: split milestones, deliver one
+LOG_SERVICE_TIME = BILL  # billing.add_engagementtimeentry
+# Accept or decline a quote: the case's requester (the cast's contact) or a customer admin.
+DECIDE_SERVICE_QUOTE = ACME_CUSTOMERS
 
 # The permissions each operation needs: the ones the API checks for it. Its staff roles
 # above are exactly the holders of these permissions (pinned by a test below).
@@ -584,6 +714,19 @@ PERMISSIONS: dict[str, tuple[Roles, tuple[str, ...]]] = {
     "KB_CATEGORIES": (KB_CATEGORIES, ("kb.add_category", "kb.change_category")),
     "MAIL_REVIEW": (MAIL_REVIEW, ("mail.change_inboundmessage",)),
     "MAIL_RETRY": (MAIL_RETRY, ("mail.change_outboundmessage",)),
+    "MAILBOXES": (MAILBOXES, ("mail.add_mailbox", "mail.change_mailbox")),
+    "WEBHOOKS": (WEBHOOKS, ("automation.change_webhookendpoint",)),
+    "ADD_WEBHOOK": (ADD_WEBHOOK, ("automation.add_webhookendpoint",)),
+    "REPLAY_WEBHOOK": (REPLAY_WEBHOOK, ("automation.change_webhookdelivery",)),
+    "MACROS": (MACROS, ("automation.add_macro",)),
+    "SHARED_MACROS": (
+        SHARED_MACROS,
+        ("automation.change_macro", "automation.manage_shared_macro"),
+    ),
+    "QUOTE_SERVICES": (QUOTE_SERVICES, ("billing.add_servicequote",)),
+    "CHANGE_SERVICE_QUOTE": (CHANGE_SERVICE_QUOTE, ("billing.change_servicequote",)),
+    "CHANGE_ENGAGEMENT": (CHANGE_ENGAGEMENT, ("billing.change_engagement",)),
+    "LOG_SERVICE_TIME": (LOG_SERVICE_TIME, ("billing.add_engagementtimeentry",)),
 }
 
 # URL name -> method -> the roles the permission check lets through, for every method the
@@ -745,6 +888,40 @@ WRITES: dict[str, dict[str, Roles]] = {
     "mail:inbound_attach": {POST: MAIL_REVIEW & CONSOLE},
     "mail:inbound_reject": {POST: MAIL_REVIEW & CONSOLE},
     "mail:outbound_retry": {POST: MAIL_RETRY & CONSOLE},
+    "mail:mailbox_new": {POST: MAILBOXES & CONSOLE},
+    "mail:mailbox_edit": {POST: MAILBOXES & CONSOLE},
+    # Automation.
+    "automation:endpoint_new": {POST: ADD_WEBHOOK & CONSOLE},
+    "automation:endpoint_edit": {POST: WEBHOOKS & CONSOLE},
+    "automation:endpoint_disable": {POST: WEBHOOKS & CONSOLE},
+    "automation:endpoint_enable": {POST: WEBHOOKS & CONSOLE},
+    "automation:endpoint_rotate": {POST: WEBHOOKS & CONSOLE},
+    "automation:delivery_replay": {POST: REPLAY_WEBHOOK & CONSOLE},
+    "automation:macro_new": {POST: MACROS & CONSOLE},
+    "automation:macro_edit": {POST: SHARED_MACROS & CONSOLE},
+    "api:webhook_list": {POST: ADD_WEBHOOK},
+    "api:webhook_detail": {PATCH: WEBHOOKS},
+    "api:webhook_disable": {POST: WEBHOOKS},
+    "api:webhook_enable": {POST: WEBHOOKS},
+    "api:webhook_rotate_secret": {POST: WEBHOOKS},
+    "api:webhook_delivery_replay": {POST: REPLAY_WEBHOOK},
+    # Professional services.
+    "billing:service_quote_new": {POST: QUOTE_SERVICES & CONSOLE},
+    "billing:service_quote_send": {POST: CHANGE_SERVICE_QUOTE & CONSOLE},
+    "billing:service_quote_withdraw": {POST: CHANGE_SERVICE_QUOTE & CONSOLE},
+    "billing:engagement_split": {POST: CHANGE_ENGAGEMENT & CONSOLE},
+    "billing:milestone_deliver": {POST: CHANGE_ENGAGEMENT & CONSOLE},
+    "billing:engagement_time": {POST: LOG_SERVICE_TIME & CONSOLE},
+    "billing:portal_service_quote_accept": {POST: DECIDE_SERVICE_QUOTE & PORTAL},
+    "billing:portal_service_quote_decline": {POST: DECIDE_SERVICE_QUOTE & PORTAL},
+    "api:service_quote_list": {POST: QUOTE_SERVICES},
+    "api:service_quote_send": {POST: CHANGE_SERVICE_QUOTE},
+    "api:service_quote_withdraw": {POST: CHANGE_SERVICE_QUOTE},
+    "api:service_quote_accept": {POST: DECIDE_SERVICE_QUOTE},
+    "api:service_quote_decline": {POST: DECIDE_SERVICE_QUOTE},
+    "api:engagement_milestones": {POST: CHANGE_ENGAGEMENT},
+    "api:engagement_milestone_deliver": {POST: CHANGE_ENGAGEMENT},
+    "api:engagement_time_entries": {POST: LOG_SERVICE_TIME},
 }
 
 # One operation, several doors: each door lets through the same roles of its audience, and
@@ -847,6 +1024,36 @@ SAME_OPERATION: dict[str, list[tuple[str, str]]] = {
         ("api:article_detail", PATCH),
     ],
     "KB_CATEGORIES": [("kb:category_list", POST), ("api:category_list", POST)],
+    "ADD_WEBHOOK": [("automation:endpoint_new", POST), ("api:webhook_list", POST)],
+    "WEBHOOKS": [
+        ("automation:endpoint_edit", POST),
+        ("automation:endpoint_disable", POST),
+        ("automation:endpoint_enable", POST),
+        ("automation:endpoint_rotate", POST),
+        ("api:webhook_detail", PATCH),
+        ("api:webhook_disable", POST),
+        ("api:webhook_enable", POST),
+        ("api:webhook_rotate_secret", POST),
+    ],
+    "REPLAY_WEBHOOK": [
+        ("automation:delivery_replay", POST),
+        ("api:webhook_delivery_replay", POST),
+    ],
+    "QUOTE_SERVICES": [("billing:service_quote_new", POST), ("api:service_quote_list", POST)],
+    "CHANGE_SERVICE_QUOTE": [
+        ("billing:service_quote_send", POST),
+        ("billing:service_quote_withdraw", POST),
+        ("api:service_quote_send", POST),
+        ("api:service_quote_withdraw", POST),
+    ],
+    "CHANGE_ENGAGEMENT": [
+        ("billing:engagement_split", POST),
+        ("billing:milestone_deliver", POST),
+        ("api:engagement_milestones", POST),
+        ("api:engagement_milestone_deliver", POST),
+    ],
+    "LOG_SERVICE_TIME": [("billing:engagement_time", POST), ("api:engagement_time_entries", POST)],
+    # Deciding a quote has customer doors only (the portal and the API), no staff door.
 }
 
 # Requests that need no input, so an empty body does what they say (for the roles let
@@ -870,6 +1077,20 @@ EMPTY_BODY_WRITES: set[tuple[str, str]] = {
     ("api:lead_convert", POST),
     ("kb:article_archive", POST),  # archives the world's article
     ("api:article_archive", POST),
+    ("automation:endpoint_disable", POST),  # disables the world's endpoint
+    ("api:webhook_disable", POST),
+    ("automation:endpoint_rotate", POST),  # a new secret
+    ("api:webhook_rotate_secret", POST),
+    ("automation:delivery_replay", POST),  # queues the world's delivery again
+    ("api:webhook_delivery_replay", POST),
+    ("billing:service_quote_withdraw", POST),  # withdraws the world's sent quote
+    ("api:service_quote_withdraw", POST),
+    ("billing:portal_service_quote_accept", POST),  # accepts it (the contact opened the case)
+    ("api:service_quote_accept", POST),
+    ("billing:portal_service_quote_decline", POST),  # a reason is optional
+    ("api:service_quote_decline", POST),
+    ("billing:milestone_deliver", POST),  # delivers the engagement's milestone
+    ("api:engagement_milestone_deliver", POST),
 }
 
 
@@ -1127,6 +1348,7 @@ def world(cast, settings, tmp_path):
                 inbound.pk,
             ),
             "mail:outbound_retry": inbound.answers.get().pk,
+            "mail:mailbox_edit": mailbox.pk,
             "api:organization_detail": cast.acme.pk,
             "api:contact_detail": cast.contact.pk,
             "api:contact_deactivate": cast.contact.pk,
@@ -1200,7 +1422,9 @@ def world(cast, settings, tmp_path):
                 ],
                 contract.pk,
             ),
+            **services_url_objects(cast, case=case, offering=offering),
             **success_url_objects(cast),  # built last: its won deal sells a contract
+            **automation_url_objects(cast),
         },
         "public_id": case.public_id,
         "token": case_actions.csat_token(case),

@@ -40,6 +40,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # E-mail: read the channel, decide about messages in review (docs/mail.md).
         "mail.view_*",
         "mail.change_inboundmessage",
+        # Automation: personal macros (docs/automation.md).
+        "automation.view_macro",
+        "automation.add_macro",
+        "automation.change_macro",
     ],
     Role.MANAGER: [
         "accounts.view_*",
@@ -59,6 +63,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "kb.*",
         "metrics.*",  # the support and revenue dashboards (docs/metrics.md)
         "mail.*",
+        # Automation: personal and shared macros; webhooks are the admins' (docs/automation.md).
+        "automation.view_macro",
+        "automation.add_macro",
+        "automation.change_macro",
+        "automation.manage_shared_macro",
     ],
     Role.BILLING: [
         "accounts.view_*",
@@ -90,6 +99,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "lib.view_outboxmessage",
         "lib.view_outboxdelivery",
         "lib.change_outboxdelivery",
+        # Automation: webhooks and macros (docs/automation.md).
+        "automation.*",
     ],
 }
 
@@ -133,6 +144,11 @@ NEVER_GRANTED = {
     "billing.add_billingevent",
     "billing.delete_renewalquote",
     "billing.delete_billingprofile",
+    # Services: quotes are withdrawn and milestones replaced, never deleted (docs/billing.md).
+    "billing.delete_servicequote",
+    "billing.delete_engagement",
+    "billing.delete_engagementmilestone",
+    "billing.delete_engagementtimeentry",
     "success.add_successevent",
     "success.change_successevent",
     "success.delete_successevent",
@@ -144,6 +160,13 @@ NEVER_GRANTED = {
     "kb.add_kbevent",
     "kb.change_kbevent",
     "kb.delete_kbevent",
+    # Automation: history rows only through actions; endpoints are disabled, never deleted.
+    "automation.add_automationevent",
+    "automation.change_automationevent",
+    "automation.delete_automationevent",
+    "automation.delete_webhookendpoint",
+    "automation.add_webhookdelivery",
+    "automation.delete_webhookdelivery",
 }
 
 

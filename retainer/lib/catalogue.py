@@ -61,7 +61,8 @@ def table() -> str:
         "| --- | --- | --- | --- |",
     ]
     for name, cls in sorted(load_all().items(), key=lambda item: (item[1].history, item[0])):
-        meaning = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        # The docstring's first paragraph, on one line.
+        meaning = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
         if meaning.startswith(f"{cls.__name__}("):  # dataclass's generated docstring
             meaning = ""
         lines.append(f"| `{name}` | `{cls.history}` · `{cls.type}` | {_fields(cls)} | {meaning} |")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db.models import Model
+from django.urls import reverse
 from django.utils import timezone
 
 from retainer.billing import selectors, services
@@ -438,3 +439,21 @@ def test_the_console_quotes_a_case_and_logs_time_and_a_manager_only_reads(cast, 
     refused = billing.post(path, {"minutes": 0}, follow=True)
     assert "greater than or equal to 1" in refused.content.decode()
     assert engagement.time_entries.count() == 1
+
+
+def test_the_case_page_offers_services_on_an_out_of_scope_case(cast, product, desk):
+    case = out_of_scope_case(cast, product, desk)
+    link = f"/console/services/quotes/new/?case={case.public_id}"
+    assert (
+        link
+        in cast.client_for(cast.billing)
+        .get(reverse("console:case_page", args=[case.public_id]))
+        .content.decode()
+    )
+    assert (
+        link
+        not in cast.client_for(cast.agent)
+        .get(reverse("console:case_page", args=[case.public_id]))
+        .content.decode()
+    )
+    assert "/portal/quotes/" in cast.client_for(cast.contact).get("/portal/cases/").content.decode()
