@@ -366,7 +366,7 @@ def portal_invoice_list(request: HttpRequest) -> HttpResponse:
 # engagements); the billing role quotes, sends, withdraws, splits, delivers and logs time.
 # Every button goes through its ``services.check_*``, authorized before its form is read.
 
-FORM_METHODS = ["GET", "POST"]
+FORM_METHODS = ["GET", "HEAD", "POST"]
 
 
 def _filtered_service_quotes(request: HttpRequest) -> tuple[QuerySet[ServiceQuote], dict]:
