@@ -125,6 +125,20 @@ SHOTS: list[Shot] = [
     Shot("admin@northwind.example", "/console/operations/", "console-operations.png"),
     Shot("agent@northwind.example", "/account/preferences/", "console-preferences.png"),
     Shot("bob@acme.example", "/portal/invoices/", "portal-invoices.png"),
+    Shot("manager@northwind.example", "/console/kb/articles/", "console-kb.png"),
+    Shot(None, "/help/?q=reset+password", "help-centre.png"),
+    Shot("agent@northwind.example", "/console/mail/", "console-mail.png"),
+    Shot("manager@northwind.example", "/console/metrics/", "console-metrics.png"),
+    Shot("billing@northwind.example", "/console/metrics/revenue/", "console-revenue.png"),
+    Shot(
+        "manager@northwind.example",
+        "/console/success/opportunities/board/",
+        "console-pipeline.png",
+    ),
+    Shot("billing@northwind.example", "/console/services/quotes/", "console-services.png"),
+    Shot("bob@acme.example", "/portal/quotes/", "portal-quotes.png"),
+    Shot("admin@northwind.example", "/console/webhooks/", "console-webhooks.png"),
+    Shot("agent@northwind.example", "/console/macros/", "console-macros.png"),
     Shot("agent@northwind.example", "/console/no-such-page/", "error-404.png"),
 ]
 
