@@ -19,11 +19,17 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
         "mail.case_notifications",
         "retainer.mail.notifications.handle",
         ("case.decision_recorded", "case.replied", "case.status_changed"),
+        wants="retainer.mail.notifications.wants",
     ),
     # --- automation (begin) ---
     # Webhooks: every event type of the catalogue (docs/events.md) except automation's
     # own is queued for the active endpoints subscribed to it, then sent by a job with
     # retries (docs/automation.md).
-    Subscriber("automation.webhooks", "retainer.automation.webhooks.handle", webhook_topics()),
+    Subscriber(
+        "automation.webhooks",
+        "retainer.automation.webhooks.handle",
+        webhook_topics(),
+        wants="retainer.automation.webhooks.wants",
+    ),
     # --- automation (end) ---
 )

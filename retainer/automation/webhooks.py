@@ -21,8 +21,9 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -40,6 +41,7 @@ from retainer.automation.signing import (
 )
 from retainer.lib.errors import DomainError
 from retainer.lib.outbox import Message
+from retainer.lib.snapshots import Snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,27 @@ def body_of(delivery: WebhookDelivery) -> bytes:
 
 
 # --- The subscriber ---------------------------------------------------------------------------
+
+
+def _active_topics() -> frozenset[str]:
+    return frozenset(
+        topic
+        for types in WebhookEndpoint.objects.filter(active=True).values_list(
+            "event_types", flat=True
+        )
+        for topic in types
+    )
+
+
+#: The topics some active endpoint subscribes to, per process, reloaded when an endpoint
+#: changes (the ``webhooks`` generation token, migration 0002).
+_ACTIVE_TOPICS = Snapshot("webhooks", _active_topics)
+
+
+def wants(topic: str, payload: Mapping[str, Any]) -> bool:
+    """``Subscriber.wants``: only events some active endpoint subscribes to are handed
+    to the subscriber (one primary-key read while the endpoints are unchanged)."""
+    return topic in _ACTIVE_TOPICS.get()
 
 
 def handle(message: Message) -> None:

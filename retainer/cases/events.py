@@ -67,6 +67,7 @@ class CaseDecisionRecorded(CaseEventBase):
     reason: str
     sentence: str
     contract: int | None
+    channel: str = ""  # how the case came in (rows written before it was added: empty)
 
 
 @dataclass(frozen=True, kw_only=True)

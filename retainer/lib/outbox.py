@@ -70,15 +70,27 @@ class Message:
 Handler = Callable[[Message], None]
 
 
+Wants = Callable[[str, Mapping[str, Any]], bool]
+
+
 @dataclasses.dataclass(frozen=True)
 class Subscriber:
     """A named handler and the topics it takes: exact names (``case.opened``), a prefix
     (``case.*``) or everything (``*``). The name is stored on each delivery row, so it
-    must stay stable once messages were delivered to it."""
+    must stay stable once messages were delivered to it.
+
+    ``wants`` (optional) names a function ``(topic, payload) -> bool`` that says, while
+    the event is written, whether this subscriber has anything to do with it: the
+    e-mail channel acknowledges only cases opened by e-mail, webhooks only go out for
+    topics an active endpoint subscribes to. A message no subscriber wants is written
+    as dispatched, so it costs no dispatch job and no worker time. The function must
+    be cheap (it runs in the writing transaction) and may err towards ``True``: the
+    handler still decides what to do."""
 
     name: str
     handler: str  # dotted path, imported on first delivery
     topics: tuple[str, ...]
+    wants: str = ""  # dotted path of a Wants function; empty: every message of the topics
 
     def takes(self, topic: str) -> bool:
         return any(
@@ -87,6 +99,9 @@ class Subscriber:
             or (pattern.endswith(".*") and topic.startswith(pattern[:-1]))
             for pattern in self.topics
         )
+
+    def wants_message(self, topic: str, payload: Mapping[str, Any]) -> bool:
+        return not self.wants or _wants(self.wants)(topic, payload)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,8 +128,19 @@ def _subscribers(module: str) -> tuple[Subscriber, ...]:
     return result
 
 
-def subscribers_for(topic: str) -> list[Subscriber]:
-    return [s for s in subscribers() if s.takes(topic)]
+def subscribers_for(topic: str, payload: Mapping[str, Any] | None = None) -> list[Subscriber]:
+    """The subscribers that take ``topic`` and, given a ``payload``, want that message."""
+    return [
+        s
+        for s in subscribers()
+        if s.takes(topic) and (payload is None or s.wants_message(topic, payload))
+    ]
+
+
+@cache
+def _wants(path: str) -> Wants:
+    wants: Wants = import_string(path)
+    return wants
 
 
 @cache
@@ -134,7 +160,7 @@ def publish(publications: list[Publication]) -> None:
     pending = False
     rows = []
     for pub in publications:
-        subscribed = bool(subscribers_for(pub.topic))
+        subscribed = bool(subscribers_for(pub.topic, pub.payload))
         pending = pending or subscribed
         rows.append(
             OutboxMessage(
@@ -191,7 +217,7 @@ def dispatch(*, now: dt.datetime | None = None, batch: int = BATCH) -> int:
         message = Message(row.pk, row.topic, row.payload, row.occurred_at)
         results = [
             _deliver(message, subscriber, deliveries.get((row.pk, subscriber.name)), now)
-            for subscriber in subscribers_for(row.topic)
+            for subscriber in subscribers_for(row.topic, row.payload)
         ]
         if all(results):
             OutboxMessage.objects.filter(pk=row.pk, dispatched_at__isnull=True).update(

@@ -16,6 +16,9 @@ Every e-mail goes to the case's requester only, and names nothing but that case.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -50,6 +53,17 @@ def _context(case: Case, **extra: object) -> dict[str, object]:
         "portal_url": _link(reverse("portal:case_detail", args=[case.public_id])),
         **extra,
     }
+
+
+def wants(topic: str, payload: Mapping[str, Any]) -> bool:
+    """Whether an event may call for an e-mail (``Subscriber.wants``): a decision only on
+    a case opened by e-mail, a status change only to resolved, every reply (the handler
+    reads the message to tell a public staff reply)."""
+    if topic == "case.decision_recorded":
+        return payload.get("channel") == Channel.EMAIL
+    if topic == "case.status_changed":
+        return payload.get("new") == CaseStatus.RESOLVED
+    return True
 
 
 def handle(message: Message) -> None:

@@ -297,3 +297,22 @@ def test_disabling_by_hand_records_who_did_it(cast, receiver):
     assert event.actor == cast.admin
     actions.do_enable_endpoint(endpoint, actor=cast.admin)
     assert WebhookEndpoint.objects.get().active
+
+
+def test_events_no_active_endpoint_subscribes_to_cost_no_dispatch(cast, receiver):
+    from retainer.lib.models import OutboxMessage
+
+    def settled_at_birth(name: str) -> bool:
+        row = OutboxMessage.objects.get(topic="category.saved", payload__category_name=name)
+        return row.dispatched_at is not None
+
+    categories(cast, "Before any endpoint")
+    endpoint = make_endpoint(cast, receiver.url)  # this process notices at once
+    categories(cast, "Watched")
+    assert not settled_at_birth("Watched")
+    assert pump() == 1
+    actions.do_disable_endpoint(endpoint, reason="Paused", actor=cast.admin)
+    categories(cast, "After disabling")
+    assert settled_at_birth("Before any endpoint") and settled_at_birth("After disabling")
+    assert pump() == 0
+    assert [json.loads(r.body)["data"]["category_name"] for r in receiver.requests] == ["Watched"]

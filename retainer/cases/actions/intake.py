@@ -169,6 +169,7 @@ def _store_intake(plan: IntakePlan, *, actor: User | None) -> Case:
             reason=decision.reason,
             sentence=decision.sentence,
             contract=decision.contract_id,
+            channel=case.channel,
         ),
     ]
     if drawn is not None:

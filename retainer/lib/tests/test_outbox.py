@@ -91,6 +91,24 @@ def test_a_topic_without_subscribers_is_born_settled(db: None) -> None:
     assert OutboxMessage.objects.get().dispatched_at is not None
 
 
+@override_settings(RETAINER_SUBSCRIPTIONS="retainer.lib.tests.outbox_probe_picky")
+def test_a_message_no_subscriber_wants_is_born_settled_and_each_gets_only_its_own(
+    probe_table: None, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        _tick(1)
+    assert callbacks == []  # nobody wants 1: no dispatch job either
+    assert OutboxMessage.objects.get().dispatched_at is not None
+
+    _tick(3, 4, 13)
+    pending = OutboxMessage.objects.filter(dispatched_at__isnull=True)
+    assert sorted(m.payload["number"] for m in pending) == [4, 13]
+    assert outbox.dispatch() == 2
+    delivered = OutboxDelivery.objects.values_list("message__payload__number", "subscriber")
+    assert sorted(delivered) == [(4, "even"), (13, "large")]
+    assert len(_effects()) == 1  # "even" (the recording handler) had only 4
+
+
 # --- Delivered after commit -------------------------------------------------------------------
 
 

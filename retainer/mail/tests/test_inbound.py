@@ -348,3 +348,24 @@ def test_rate_window_forgets_old_messages(cast, mail_desk, settings):
         received_at=timezone.now() - dt.timedelta(hours=2)
     )
     assert feed(mail_desk.mailbox, message(body="two")).status == InboundStatus.PROCESSED
+
+
+def test_only_a_case_opened_by_e_mail_leaves_its_decision_to_the_dispatcher(cast, mail_desk):
+    from retainer.lib.models import OutboxMessage
+
+    by_mail = case_of(feed(mail_desk.mailbox, message()))
+    by_portal = case_actions.check_open_case(
+        cast.contact.user,
+        product=mail_desk.product,
+        channel="web",
+        subject="From the portal",
+        description="No e-mail needed.",
+    )
+
+    def decision(case: Case) -> OutboxMessage:
+        return OutboxMessage.objects.get(
+            topic="case.decision_recorded", payload__refs__case=case.pk
+        )
+
+    assert decision(by_mail).dispatched_at is None  # the acknowledgement is the worker's
+    assert decision(by_portal).dispatched_at is not None  # nobody wants it: born settled
