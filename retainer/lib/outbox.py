@@ -36,6 +36,7 @@ from django.utils.module_loading import import_string
 from retainer.lib import compiled
 from retainer.lib.jobs import enqueue_unless_queued
 from retainer.lib.models import DeliveryStatus, OutboxDelivery, OutboxMessage
+from retainer.lib.snapshots import tokens_read_once
 
 logger = logging.getLogger(__name__)
 
@@ -159,8 +160,9 @@ def publish(publications: list[Publication]) -> None:
         return
     pending = False
     rows = []
-    for pub in publications:
-        subscribed = bool(subscribers_for(pub.topic, pub.payload))
+    with tokens_read_once():  # one read per snapshot however many events ask about it
+        wanted = [bool(subscribers_for(pub.topic, pub.payload)) for pub in publications]
+    for pub, subscribed in zip(publications, wanted, strict=True):
         pending = pending or subscribed
         rows.append(
             OutboxMessage(

@@ -14,19 +14,43 @@ is kept and every read loads.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 from django.db import connection, migrations
 
 T = TypeVar("T")
 
+#: Per thread: the tokens already read inside ``tokens_read_once()`` (``None`` outside).
+_local = threading.local()
+
 
 def current_token(name: str) -> int | None:
+    read: dict[str, int | None] | None = getattr(_local, "read", None)
+    if read is not None and name in read:
+        return read[name]
     with connection.cursor() as cursor:
         cursor.execute("SELECT token FROM lib_generation WHERE name = %s", [name])
         row = cursor.fetchone()
-    return None if row is None else int(row[0])
+    token = None if row is None else int(row[0])
+    if read is not None:
+        read[name] = token
+    return token
+
+
+@contextlib.contextmanager
+def tokens_read_once() -> Iterator[None]:
+    """Inside the block each group's token is read at most once: for code that asks the
+    same snapshot many times within one step of one transaction (the outbox asking
+    every subscriber about every event an action wrote)."""
+    outer = getattr(_local, "read", None)
+    _local.read = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _local.read = outer
 
 
 class Snapshot(Generic[T]):

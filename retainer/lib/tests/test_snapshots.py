@@ -121,3 +121,34 @@ def test_truncating_a_catalog_table_renews_the_token() -> None:
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE catalog_scopepolicy_supported_environments")
     assert current_token("catalog") != before
+
+
+def test_inside_tokens_read_once_a_token_is_read_once_and_afterwards_again(
+    django_assert_num_queries,
+) -> None:
+    from retainer.lib.snapshots import tokens_read_once
+
+    before = current_token("catalog")
+    with tokens_read_once():
+        with django_assert_num_queries(1):
+            assert current_token("catalog") == current_token("catalog") == before
+        _product()  # renews the token; this block keeps the one it read
+        assert current_token("catalog") == before
+    assert current_token("catalog") != before
+
+
+def test_an_action_with_many_events_reads_the_webhook_token_once() -> None:
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from retainer.lib import outbox
+
+    now = timezone.now()
+    events = [
+        outbox.Publication("category.saved", "tests.probe", n, {"refs": {}}, now)
+        for n in range(1, 6)
+    ]
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        outbox.publish(events)
+    reads = [q["sql"] for q in queries if "FROM lib_generation" in q["sql"]]
+    assert len(reads) == 1  # five events, each asked about by the webhooks subscriber
