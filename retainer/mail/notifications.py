@@ -59,8 +59,8 @@ def wants(topic: str, payload: Mapping[str, Any]) -> bool:
     """Whether an event may call for an e-mail (``Subscriber.wants``): a decision only on
     a case opened by e-mail, a status change only to resolved, every reply (the handler
     reads the message to tell a public staff reply)."""
-    if topic == "case.decision_recorded":
-        return payload.get("channel") == Channel.EMAIL
+    if topic == "case.decision_recorded":  # written before it carried the channel: ask
+        return payload.get("channel", Channel.EMAIL) == Channel.EMAIL
     if topic == "case.status_changed":
         return payload.get("new") == CaseStatus.RESOLVED
     return True
