@@ -83,13 +83,7 @@ def authorize_mailboxes(actor: User) -> None:
 
 
 def check_save_mailbox(actor: User, mailbox: Mailbox | None, **values: Any) -> Mailbox:
-    """Create or change a mailbox (``values``: the form's fields). A name in use is a field
-    error; the model's own rules (a spool folder, an IMAP host and user) apply too."""
+    """Create or change a mailbox (``values``: the form's fields). The model's rules (a
+    unique name, a spool folder, an IMAP host and user) are field errors."""
     authorize_mailboxes(actor)
-    name = values.get("name", "")
-    taken = Mailbox.objects.filter(name=name)
-    if mailbox is not None:
-        taken = taken.exclude(pk=mailbox.pk)
-    if taken.exists():
-        raise InvalidInput("name_taken", "Another mailbox has this name.", field="name")
     return actions.do_save_mailbox(mailbox, values=values, actor=actor)
