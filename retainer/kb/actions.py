@@ -5,7 +5,7 @@ call which action, and how raw input becomes arguments, is ``kb/checks.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
@@ -13,10 +13,18 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from retainer.accounts.models import User
-from retainer.kb import events
+from retainer.kb import embeddings, events, semantic, tasks
 from retainer.kb.choices import ArticleStatus
-from retainer.kb.models import SLUG_MAX_LENGTH, Article, ArticleRevision, Category, KbEvent
+from retainer.kb.models import (
+    SLUG_MAX_LENGTH,
+    Article,
+    ArticleEmbedding,
+    ArticleRevision,
+    Category,
+    KbEvent,
+)
 from retainer.lib.events import record
+from retainer.lib.jobs import enqueue_on_commit
 from retainer.lib.models import apply_changes, save_validated
 
 ARTICLE_FIELDS = (
@@ -79,6 +87,7 @@ def do_create_article(*, values: Mapping[str, Any], author: User) -> Article:
         actor=author,
         article=article,
     )
+    _embed_after_commit(article)
     return article
 
 
@@ -108,6 +117,8 @@ def do_edit_article(article: Article, *, values: Mapping[str, Any], actor: User)
         actor=actor,
         article=article,
     )
+    if revision is not None:
+        _embed_after_commit(article)
     return article
 
 
@@ -129,6 +140,7 @@ def do_publish_article(article: Article, *, actor: User) -> Article:
         actor=actor,
         article=article,
     )
+    _embed_after_commit(article)
     return article
 
 
@@ -161,3 +173,83 @@ def do_save_category(
         category=category,
     )
     return category
+
+
+# --- Vectors for semantic search ---------------------------------------------------------
+
+
+def _embed_after_commit(article: Article) -> None:
+    """Queue the article's vector after commit (a job that finds it current does nothing).
+    The database already forgot the old vector if the text changed (a trigger)."""
+    if semantic.semantic_enabled():
+        enqueue_on_commit(tasks.embed_article_task, article.pk)
+
+
+#: Articles read, encoded and stored per round of ``do_embed_articles``.
+EMBED_CHUNK = 64
+
+
+def do_embed_articles(article_ids: Iterable[int] | None = None) -> int:
+    """Compute and store the vectors of ``article_ids`` (every article when ``None``) whose
+    vector is missing or was made from other text or by another model; returns how many
+    were written. Idempotent: current vectors are left alone.
+
+    Encoding takes tens of milliseconds per article, so it runs outside any transaction;
+    each chunk is then stored in a short one that locks the articles and skips any whose
+    text changed meanwhile (its next job embeds the new text). No event: a vector is
+    derived data, made again from the article whenever needed. Returns 0 without
+    writing when the model cannot be loaded (logged once by ``get_encoder``)."""
+    encoder = embeddings.get_encoder()
+    if encoder is None:
+        return 0
+    articles = Article.objects.order_by("pk")
+    if article_ids is not None:
+        articles = articles.filter(pk__in=list(article_ids))
+    ids = list(articles.values_list("pk", flat=True))
+    written = 0
+    for start in range(0, len(ids), EMBED_CHUNK):
+        texts = _stale_texts(ids[start : start + EMBED_CHUNK])
+        if texts:
+            vectors = encoder.encode(list(texts.values()))
+            written += _store_vectors(dict(zip(texts, vectors, strict=True)), texts)
+    return written
+
+
+def _stale_texts(ids: list[int]) -> dict[int, str]:
+    """The texts to embed of ``ids``: those without a current vector of this model."""
+    current = dict(
+        ArticleEmbedding.objects.filter(
+            article_id__in=ids, model=embeddings.MODEL_NAME
+        ).values_list("article_id", "text_hash")
+    )
+    texts = {}
+    for pk, title, summary, body in Article.objects.filter(pk__in=ids).values_list(
+        "pk", "title", "summary", "body"
+    ):
+        text = embeddings.article_text(title, summary, body)
+        if current.get(pk) != embeddings.text_hash(text):
+            texts[pk] = text
+    return texts
+
+
+@transaction.atomic
+def _store_vectors(vectors: Mapping[int, Any], texts: Mapping[int, str]) -> int:
+    locked = Article.objects.select_for_update().filter(pk__in=list(vectors)).order_by("pk")
+    unchanged = [
+        pk
+        for pk, title, summary, body in locked.values_list("pk", "title", "summary", "body")
+        if embeddings.article_text(title, summary, body) == texts[pk]
+    ]
+    ArticleEmbedding.objects.filter(article_id__in=unchanged).delete()
+    now = timezone.now()
+    ArticleEmbedding.objects.bulk_create(
+        ArticleEmbedding(
+            article_id=pk,
+            vector=vectors[pk].tobytes(),
+            model=embeddings.MODEL_NAME,
+            text_hash=embeddings.text_hash(texts[pk]),
+            computed_at=now,
+        )
+        for pk in unchanged
+    )
+    return len(unchanged)

@@ -5,6 +5,7 @@ and an archived one. Everything goes through the kb actions (revisions and event
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from retainer.accounts.choices import Role
@@ -300,3 +301,7 @@ def build(ctx: DemoContext) -> None:
         if i % 41 == 40:
             actions.do_archive_article(article, actor=manager)
     ctx.log(f"  {len(rows)} articles in {len(categories)} categories")
+    # Vectors now rather than by the job worker, so semantic search works at once.
+    started = time.monotonic()
+    embedded = actions.do_embed_articles()
+    ctx.log(f"  {embedded} article vectors in {time.monotonic() - started:.1f} s")

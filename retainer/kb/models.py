@@ -200,3 +200,22 @@ class KbEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ArticleEmbedding(models.Model):
+    """The article's sentence vector for semantic search (``kb/embeddings.py``): 384
+    float32 values as bytes, the model that made it and the hash of the text it was made
+    from. Derived data, written by a job after commit (``kb.actions.do_embed_articles``)
+    and made again whenever it is missing or stale; it carries no history, so it goes
+    with its article. A database trigger deletes it when the article's title, summary
+    or body changes (migration ``0003_article_embeddings``), so a stale vector is never
+    ranked, whichever way the text was changed."""
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, related_name="embedding")
+    vector = models.BinaryField()
+    model = models.CharField(max_length=60)
+    text_hash = models.CharField(max_length=64, help_text="SHA-256 of the embedded text.")
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.model} vector of article {self.article_id}"
