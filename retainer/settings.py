@@ -278,13 +278,21 @@ SECURE_PROXY_SSL_HEADER = (
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # A bearer API token first (no cookie, no CSRF check), else the web session (CSRF
+    # checked): retainer/accounts/authentication.py, docs/api.md.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "retainer.accounts.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Reads and writes per minute and client, counted in the database (accounts/ratelimit.py).
+    "DEFAULT_THROTTLE_CLASSES": ["retainer.accounts.ratelimit.ApiRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "retainer.lib.api.Pagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "retainer.lib.api.exception_handler",
+    # lib.api.exception_handler, plus a 429's retry_after (accounts/ratelimit.py).
+    "EXCEPTION_HANDLER": "retainer.accounts.ratelimit.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON bodies are bounded in size and nesting before they are parsed (lib/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
@@ -294,19 +302,32 @@ REST_FRAMEWORK = {
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# API rate limits per client and minute (0: no limit), shared by every worker and host.
+RETAINER_API_READS_PER_MINUTE = env.integer("RETAINER_API_READS_PER_MINUTE", 600, min_value=0)
+RETAINER_API_WRITES_PER_MINUTE = env.integer("RETAINER_API_WRITES_PER_MINUTE", 120, min_value=0)
+# API tokens: the expiry offered by default, and the longest allowed (0: no maximum, and
+# tokens without expiry are allowed).
+RETAINER_API_TOKEN_DEFAULT_DAYS = env.integer("RETAINER_API_TOKEN_DEFAULT_DAYS", 90, min_value=1)
+RETAINER_API_TOKEN_MAX_DAYS = env.integer("RETAINER_API_TOKEN_MAX_DAYS", 365, min_value=0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Retainer API",
     "DESCRIPTION": (
         "Organizations and contacts, the catalog, plans, contracts, their ledgers and "
-        "entitlement decisions, cases, and billing of a Retainer instance. Sign in with the "
-        "web session (the `sessionid` cookie; writes send the `csrftoken` cookie's value as "
-        "`X-CSRFToken`). Staff reach every organization with their role's permissions; a "
-        "customer contact reaches their own organization (their own cases only when it does "
-        "not share cases), and gets the smaller customer shape where the answer has two. "
-        "Every error is `{code, detail}` (validation errors add `errors`, field → messages). "
-        "Writes that create or move something take an `Idempotency-Key` header: a replay "
-        "returns the stored response with `Idempotent-Replayed: true`. Free text is at "
-        "most 50,000 characters, a body at most 5 MiB. Guide: docs/api.md."
+        "entitlement decisions, cases, and billing of a Retainer instance. Authenticate "
+        "with an API token, `Authorization: Bearer rtk_…` (made on the *API tokens* page; "
+        "its scopes, read or write per area, limit what it reaches; an unusable token is "
+        "401), or with the web session (the `sessionid` cookie; writes send the "
+        "`csrftoken` cookie's value as `X-CSRFToken`). A token acts as its user and never "
+        "reaches more than they may. Each client has a budget of reads and of writes per "
+        "minute: answers say `X-RateLimit-Limit` and `X-RateLimit-Remaining`; a spent "
+        "budget is 429 `rate_limited` with `Retry-After`. Staff reach every organization "
+        "with their role's permissions; a customer contact reaches their own organization "
+        "(their own cases only when it does not share cases), and gets the smaller "
+        "customer shape where the answer has two. Every error is `{code, detail}` "
+        "(validation errors add `errors`, field → messages). Writes that create or move "
+        "something take an `Idempotency-Key` header: a replay returns the stored response "
+        "with `Idempotent-Replayed: true`. Free text is at most 50,000 characters, a body "
+        "at most 5 MiB. Guide: docs/api.md."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -315,6 +336,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "retainer.lib.api.document_errors",
+        "retainer.accounts.ratelimit.document_api_access",
     ],
     # Every choice set gets its own schema name (several share field names like "status").
     "ENUM_NAME_OVERRIDES": {

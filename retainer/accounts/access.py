@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from retainer.accounts.choices import Role
-from retainer.accounts.models import Contact, Organization, User
+from retainer.accounts.models import ApiToken, Contact, Organization, User
 
 
 def request_user(request: Any) -> User:
@@ -85,4 +85,22 @@ def access_contact(user: User, contact_id: int) -> Contact:
     try:
         return contacts_visible_to(user).select_related("organization").get(pk=contact_id)
     except (Contact.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def api_tokens_visible_to(user: User) -> QuerySet[ApiToken]:
+    """A user's own tokens; every token for a holder of
+    ``accounts.manage_service_tokens``."""
+    if is_vendor_staff(user) and user.has_perm("accounts.manage_service_tokens"):
+        return ApiToken.objects.all()
+    if not user.is_authenticated:
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=user)
+
+
+def access_api_token(user: User, token_id: int) -> ApiToken:
+    """Return the token if ``user`` may see it (who may revoke it: ``accounts/checks.py``)."""
+    try:
+        return api_tokens_visible_to(user).get(pk=token_id)
+    except (ApiToken.DoesNotExist, ValueError, TypeError):
         raise Http404 from None

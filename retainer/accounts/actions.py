@@ -13,19 +13,22 @@ import hmac
 import math
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
-from retainer.accounts import events
+from retainer.accounts import events, tokens
 from retainer.accounts.access import customer_contact
-from retainer.accounts.choices import ContactRole, Role
+from retainer.accounts.choices import ContactRole, Role, TokenKind
 from retainer.accounts.models import (
     AccountEvent,
+    ApiToken,
     Contact,
     MagicLinkToken,
     Organization,
@@ -36,6 +39,7 @@ from retainer.accounts.models import (
 from retainer.lib.errors import Conflict, DomainError, InvalidInput
 from retainer.lib.events import record, record_many
 from retainer.lib.models import apply_changes
+from retainer.lib.sanitize import clean_line
 
 ORGANIZATION_FIELDS = (
     "name",
@@ -564,3 +568,154 @@ def do_set_preferences(user: User, *, actor: User | None, **changes: Any) -> Use
         user.save(update_fields=list(diff))
         record(AccountEvent, events.PreferencesChanged(changes=diff), actor=actor, user=user)
     return user
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+#: How often at most a token's ``last_used_at`` is written.
+TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just created, with the text its owner is shown once (never stored)."""
+
+    token: ApiToken
+    text: str
+
+
+def token_expiry(now: dt.datetime, days: int | None) -> dt.datetime | None:
+    """When a token created at ``now`` for ``days`` days expires: None (never) is allowed
+    only when no maximum is configured (``RETAINER_API_TOKEN_MAX_DAYS`` = 0)."""
+    longest = settings.RETAINER_API_TOKEN_MAX_DAYS
+    if days is None:
+        if longest:
+            raise InvalidInput(
+                "expiry_required",
+                f"A token must expire within {longest} days.",
+                field="expires_in_days",
+            )
+        return None
+    if days < 1 or (longest and days > longest):
+        most = f"{longest}" if longest else "any number of"
+        raise InvalidInput(
+            "invalid_expiry",
+            f"A token lasts from 1 to {most} days.",
+            field="expires_in_days",
+        )
+    return now + dt.timedelta(days=days)
+
+
+def _token_scopes(scopes: Iterable[str]) -> list[str]:
+    try:
+        wanted = tokens.normalize_scopes(scopes)
+    except ValueError as exc:
+        raise InvalidInput("unknown_scope", f"Unknown scope(s): {exc}.", field="scopes") from None
+    if not wanted:
+        raise InvalidInput("no_scope", "Choose at least one scope.", field="scopes")
+    return wanted
+
+
+def _issue(
+    *, user: User, kind: str, name: str, scopes: Iterable[str], days: int | None, actor: User
+) -> IssuedToken:
+    now = timezone.now()
+    secret = tokens.new_secret()
+    token = ApiToken(
+        name=clean_line(name, max_length=100),
+        kind=kind,
+        user=user,
+        scopes=_token_scopes(scopes),
+        secret_digest=tokens.digest(secret),
+        created_by=actor,
+        created_at=now,
+        expires_at=token_expiry(now, days),
+    )
+    token.full_clean()
+    token.save()
+    event = events.ApiTokenCreated(
+        token_id=token.pk,
+        token_name=token.name,
+        kind=kind,
+        scopes=token.scopes,
+        expires_at=token.expires_at.isoformat() if token.expires_at else None,
+    )
+    contact = customer_contact(user)
+    columns: dict[str, Any] = {"actor": actor, "user": user}
+    if contact is not None:
+        columns.update(contact=contact, organization_id=contact.organization_id)
+    record(AccountEvent, event, **columns)
+    return IssuedToken(token, tokens.token_text(token.pk, secret))
+
+
+@transaction.atomic
+def do_create_api_token(
+    *, user: User, name: str, scopes: Iterable[str], expires_in_days: int | None, actor: User
+) -> IssuedToken:
+    """A personal token acting as ``user`` (who checked that ``actor`` may: the caller).
+    The returned text is the only copy of the secret."""
+    return _issue(
+        user=user, kind=TokenKind.PERSONAL, name=name, scopes=scopes, days=expires_in_days,
+        actor=actor,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def do_create_service_token(
+    *, name: str, role: str, scopes: Iterable[str], expires_in_days: int | None, actor: User
+) -> IssuedToken:
+    """A service token and the service account it acts as: vendor staff holding ``role``,
+    without a usable password, that cannot sign in (``User.is_service_account``)."""
+    roles = known_roles([role])
+    label = clean_line(name, max_length=100)
+    user = User(
+        email=f"service-{secrets.token_hex(8)}@service-tokens.invalid",
+        full_name=f"{label} (service token)"[:200],
+        is_staff=True,
+        is_service_account=True,
+    )
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    user.groups.set(Group.objects.filter(name__in=roles))
+    record(AccountEvent, events.StaffCreated(roles=roles), actor=actor, user=user)
+    return _issue(
+        user=user, kind=TokenKind.SERVICE, name=label, scopes=scopes, days=expires_in_days,
+        actor=actor,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def do_revoke_api_token(token: ApiToken, *, actor: User | None) -> ApiToken:
+    """Revoke the token (again: nothing happens). A service token's account is
+    deactivated with it, so it leaves the lists of active staff."""
+    token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+    if token.revoked_at is not None:
+        return token
+    token.revoked_at = timezone.now()
+    token.revoked_by = actor
+    token.save(update_fields=["revoked_at", "revoked_by"])
+    recorded: list[tuple[events.AccountEventBase, dict[str, Any]]] = [
+        (
+            events.ApiTokenRevoked(token_id=token.pk, token_name=token.name),
+            {"actor": actor, "user": token.user},
+        )
+    ]
+    if token.kind == TokenKind.SERVICE and token.user.is_active:
+        token.user.is_active = False
+        token.user.save(update_fields=["is_active"])
+        recorded.append((events.UserDeactivated(), {"actor": actor, "user": token.user}))
+    record_many(AccountEvent, recorded)
+    return token
+
+
+def do_touch_api_token(token: ApiToken, *, now: dt.datetime) -> None:
+    """Note that the token was used at ``now``: at most one write a minute per token,
+    whatever the number of requests or processes (the ``UPDATE`` checks the stored time)."""
+    stale = now - TOKEN_TOUCH_INTERVAL
+    if token.last_used_at is not None and token.last_used_at > stale:
+        return
+    ApiToken.objects.filter(pk=token.pk).filter(
+        models.Q(last_used_at__isnull=True) | models.Q(last_used_at__lte=stale)
+    ).update(last_used_at=now)
+    token.last_used_at = now

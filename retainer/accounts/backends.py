@@ -36,6 +36,13 @@ class AccountBackend(AxesStandaloneBackend, ModelBackend):
         super().authenticate(request or HttpRequest(), username, password, **kwargs)
         return ModelBackend.authenticate(self, request, username, password, **kwargs)
 
+    def user_can_authenticate(self, user: Any) -> bool:
+        """Active, and not a service token's account: that one acts only through its
+        token (``accounts/authentication.py``), never with a password or a session."""
+        return super().user_can_authenticate(user) and not getattr(
+            user, "is_service_account", False
+        )
+
     def get_user(self, user_id: Any) -> User | None:
         """The user with a customer's contact and organization in the same query: every
         portal page and API call of a customer needs them."""

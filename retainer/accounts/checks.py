@@ -15,7 +15,7 @@ from typing import Any
 
 from retainer.accounts import actions
 from retainer.accounts.access import customer_contact, is_vendor_staff
-from retainer.accounts.models import Contact, Organization, Team, User
+from retainer.accounts.models import ApiToken, Contact, Organization, Team, User
 from retainer.lib.errors import NotPermitted
 
 
@@ -124,3 +124,41 @@ def check_set_preferences(actor: User, **values: Any) -> User:
     if not is_vendor_staff(actor):
         raise NotPermitted("permission_denied", "Only vendor staff have console preferences.")
     return actions.do_set_preferences(actor, actor=actor, **values)
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+MANAGE_SERVICE_TOKENS = "accounts.manage_service_tokens"
+
+
+def may_own_api_token(actor: Any) -> bool:
+    """Active vendor staff (not a service account) and active customer contacts may hold
+    personal API tokens."""
+    if getattr(actor, "is_service_account", False):
+        return False
+    return is_vendor_staff(actor) or customer_contact(actor) is not None
+
+
+def may_manage_service_tokens(actor: Any) -> bool:
+    return is_vendor_staff(actor) and actor.has_perm(MANAGE_SERVICE_TOKENS)
+
+
+def check_create_api_token(actor: User, **values: Any) -> actions.IssuedToken:
+    """A personal token for the actor themself: it acts as them, never as anyone else."""
+    if not may_own_api_token(actor):
+        raise NotPermitted("permission_denied", "You cannot hold API tokens.")
+    return actions.do_create_api_token(user=actor, actor=actor, **values)
+
+
+def check_create_service_token(actor: User, **values: Any) -> actions.IssuedToken:
+    require_staff_permission(actor, MANAGE_SERVICE_TOKENS)
+    return actions.do_create_service_token(actor=actor, **values)
+
+
+def check_revoke_api_token(actor: User, token: ApiToken) -> ApiToken:
+    """The owner revokes their own personal token; a holder of
+    ``accounts.manage_service_tokens`` revokes any token."""
+    own = token.user_id == actor.pk and may_own_api_token(actor)
+    if not (own or may_manage_service_tokens(actor)):
+        raise NotPermitted("permission_denied", "You cannot revoke this token.")
+    return actions.do_revoke_api_token(token, actor=actor)

@@ -37,3 +37,27 @@ class AccountEventType(models.TextChoices):
     TEAM_UPDATED = "team_updated"
     SIGN_IN_LOCKED = "sign_in_locked"
     PREFERENCES_CHANGED = "preferences_changed"
+    API_TOKEN_CREATED = "api_token_created"  # noqa: S105 (an event type, not a secret)
+    API_TOKEN_REVOKED = "api_token_revoked"  # noqa: S105
+
+
+class TokenKind(models.TextChoices):
+    """Whose an API token is: a person's own, or an integration's (``docs/api.md``)."""
+
+    PERSONAL = "personal", "Personal"
+    SERVICE = "service", "Service"
+
+
+#: The areas of the API a token's scopes name: the app each ``/api/v1/`` view lives in.
+API_AREAS: dict[str, str] = {
+    "accounts": "Organizations and contacts",
+    "catalog": "Catalog",
+    "contracts": "Plans, contracts and decisions",
+    "cases": "Cases and defects",
+    "billing": "Billing and services",
+    "kb": "Knowledge base",
+    "success": "Sales and customer success",
+    "metrics": "Metrics",
+    "automation": "Automation",
+}
+READ, WRITE = "read", "write"

@@ -231,3 +231,34 @@ class PreferencesChanged(AccountEventBase):
     type = AccountEventType.PREFERENCES_CHANGED
 
     changes: Changes
+
+
+# --- API tokens (staff-only) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiTokenCreated(AccountEventBase):
+    """An API token was created (the row's ``user`` is the user it acts as). The secret
+    is never part of any event."""
+
+    name = "api_token.created"
+    type = AccountEventType.API_TOKEN_CREATED
+
+    token_id: int
+    token_name: str
+    #: ``personal`` or ``service``.
+    kind: str
+    scopes: list[str]
+    #: ISO 8601, or None for a token without expiry.
+    expires_at: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiTokenRevoked(AccountEventBase):
+    """An API token was revoked: it answers 401 from now on."""
+
+    name = "api_token.revoked"
+    type = AccountEventType.API_TOKEN_REVOKED
+
+    token_id: int
+    token_name: str

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
 from retainer.accounts.actions import (
@@ -10,6 +11,7 @@ from retainer.accounts.actions import (
     normalize_domains,
     organization_domain_errors,
 )
+from retainer.accounts.choices import API_AREAS, READ, WRITE, Role
 from retainer.accounts.models import Organization
 from retainer.accounts.shortcuts import (
     SHORTCUTS,
@@ -136,3 +138,61 @@ class PreferencesForm(forms.Form):
             "shortcuts_enabled": self.cleaned_data["shortcuts_enabled"],
             "shortcut_keys": overrides_for(keys),
         }
+
+
+SCOPE_CHOICES = [("", "No access"), (READ, "Read"), (WRITE, "Read and write")]
+
+
+class ApiTokenForm(forms.Form):
+    """A personal API token: its name, what it may reach per API area, and its expiry."""
+
+    name = forms.CharField(
+        label="Name",
+        max_length=100,
+        help_text="What the token is for, e.g. the script or the integration that uses it.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for area, label in API_AREAS.items():
+            self.fields[f"scope_{area}"] = forms.ChoiceField(
+                label=label, choices=SCOPE_CHOICES, required=False
+            )
+        longest = settings.RETAINER_API_TOKEN_MAX_DAYS
+        self.fields["expires_in_days"] = forms.IntegerField(
+            label="Expires after (days)",
+            min_value=1,
+            max_value=longest or None,
+            required=bool(longest),
+            initial=min(settings.RETAINER_API_TOKEN_DEFAULT_DAYS, longest or 10**6),
+            help_text=f"At most {longest} days." if longest else "Empty: never expires.",
+        )
+
+    def scope_fields(self) -> list[Any]:
+        return [self[f"scope_{area}"] for area in API_AREAS]
+
+    def values(self) -> dict[str, Any]:
+        """The arguments of ``checks.check_create_api_token``."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "scopes": [
+                f"{area}:{data[f'scope_{area}']}" for area in API_AREAS if data[f"scope_{area}"]
+            ],
+            "expires_in_days": data.get("expires_in_days"),
+        }
+
+
+class ServiceTokenForm(ApiTokenForm):
+    """A service token: an API token of its own service account with a staff role."""
+
+    role = forms.ChoiceField(
+        label="Acts with the role",
+        choices=Role.choices,
+        initial=Role.AGENT,
+        help_text="The token's account holds this role's permissions; the scopes narrow "
+        "them further.",
+    )
+
+    def values(self) -> dict[str, Any]:
+        return {**super().values(), "role": self.cleaned_data["role"]}

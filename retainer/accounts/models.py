@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from retainer.accounts.choices import AccountEventType, ContactRole
+from retainer.accounts.choices import AccountEventType, ContactRole, TokenKind
 from retainer.accounts.shortcuts import validate_shortcut_keys
 from retainer.lib.money import CurrencyField, validate_currency
 from retainer.lib.timezones import validate_time_zone
@@ -70,6 +70,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         validators=[validate_shortcut_keys],
         help_text="The user's own key for a shortcut (accounts/shortcuts.py), by shortcut; "
         "the others keep their default key.",
+    )
+    is_service_account = models.BooleanField(
+        "service account",
+        default=False,
+        help_text="The user a service API token acts as: never signs in, works only "
+        "through its token (docs/api.md).",
     )
 
     objects: ClassVar[UserManager] = UserManager()
@@ -252,3 +258,66 @@ class MagicLinkToken(models.Model):
 
     def __str__(self) -> str:
         return f"sign-in link of {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API (``docs/api.md``), acting as ``user``.
+
+    A personal token's user is its owner (a staff member or a contact's login); a service
+    token's user is a service account made for it (``User.is_service_account``), holding
+    the staff role chosen at creation. Only the SHA-256 of the secret is stored
+    (``accounts/tokens.py``). Tokens are revoked, never deleted; ``last_used_at`` is
+    written at most once a minute.
+    """
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=TokenKind.choices, default=TokenKind.PERSONAL)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    scopes = models.JSONField(default=list, help_text="``<area>:read`` and ``<area>:write``.")
+    secret_digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "created_at"])]
+        permissions = [
+            ("manage_service_tokens", "Create service API tokens and revoke any API token"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_usable_at(self, when: Any) -> bool:
+        """Neither revoked nor expired at ``when`` (whether its user may still act is
+        the authentication's question)."""
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > when)
+
+
+class ApiRateCounter(models.Model):
+    """Requests to the API in one fixed window, per client and budget (reads or writes).
+
+    Written only by ``accounts/ratelimit.py`` with one upsert per request; rows of past
+    windows are pruned by a periodic job. Not history: nothing else reads them.
+    """
+
+    bucket = models.CharField(max_length=120)
+    window_index = models.BigIntegerField(help_text="Seconds since the epoch // window length.")
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bucket", "window_index"], name="accounts_rate_bucket_window"
+            )
+        ]
+        indexes = [models.Index(fields=["window_index"])]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} @ {self.window_index}: {self.hits}"

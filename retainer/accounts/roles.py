@@ -85,7 +85,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "mail.view_*",
     ],
     Role.ADMIN: [
-        "accounts.*",
+        "accounts.*",  # with accounts.manage_service_tokens: service API tokens, any token
         "catalog.*",
         "contracts.*",
         "cases.*",
@@ -118,6 +118,12 @@ NEVER_GRANTED = {
     "accounts.delete_accountevent",
     "accounts.change_accountevent",
     "accounts.add_accountevent",
+    # API tokens are made on their pages and revoked, never deleted; the rate counters are
+    # the API's own bookkeeping (docs/api.md).
+    "accounts.delete_apitoken",
+    "accounts.add_apiratecounter",
+    "accounts.change_apiratecounter",
+    "accounts.delete_apiratecounter",
     "catalog.delete_catalogevent",
     "catalog.change_catalogevent",
     "catalog.add_catalogevent",

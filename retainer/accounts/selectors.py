@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from retainer.accounts.models import Contact, Organization
+from retainer.accounts.models import ApiToken, Contact, Organization, User
 
 
 def organizations_for_console() -> QuerySet[Organization]:
@@ -21,3 +21,15 @@ def contacts_for_organization(
     if active_only:
         contacts = contacts.filter(is_active=True)
     return contacts.order_by("-is_active", "full_name")
+
+
+def api_tokens_for_user(*, user: User) -> QuerySet[ApiToken]:
+    """The user's own tokens, newest first (revoked ones too: their history)."""
+    return ApiToken.objects.filter(user=user).select_related("created_by", "revoked_by")
+
+
+def api_tokens_for_admin() -> QuerySet[ApiToken]:
+    """Every token with whom it acts as and who made it, newest first."""
+    return ApiToken.objects.select_related(
+        "user", "user__contact__organization", "created_by", "revoked_by"
+    )

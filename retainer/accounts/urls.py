@@ -14,4 +14,7 @@ urlpatterns = [
     path("console/", views.console_home, name="console_home"),
     path("account/preferences/", views.preferences, name="preferences"),
     path("portal/", views.portal_home, name="portal_home"),
+    path("account/api-tokens/", views.token_list, name="token_list"),
+    path("account/api-tokens/<id:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("console/api-tokens/", views.token_admin, name="token_admin"),
 ]

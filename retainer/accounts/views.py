@@ -10,22 +10,30 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from retainer.accounts import actions, checks, selectors
 from retainer.accounts.access import (
+    access_api_token,
     customer_contact,
     is_vendor_staff,
     request_user,
 )
 from retainer.accounts.demo import demo_logins
 from retainer.accounts.filters import OrganizationFilter
-from retainer.accounts.forms import LoginForm, MagicLinkForm, PreferencesForm
+from retainer.accounts.forms import (
+    ApiTokenForm,
+    LoginForm,
+    MagicLinkForm,
+    PreferencesForm,
+    ServiceTokenForm,
+)
 from retainer.lib.errors import DomainError, InvalidInput, add_to_form, report
 from retainer.lib.htmx import is_htmx
 
@@ -214,3 +222,85 @@ def magic_link(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "accounts/magic_link_confirm.html", context, status=exc.status)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect("accounts:home")
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def _issue_token(
+    request: HttpRequest, form: ApiTokenForm, check: Any
+) -> tuple[actions.IssuedToken | None, int]:
+    """Create a token from a bound form with ``check``: the token (None when refused) and
+    the page's status."""
+    if not form.is_valid():
+        return None, 400
+    try:
+        issued = check(request_user(request), **form.values())
+    except (DomainError, ValidationError) as exc:
+        add_to_form(form, exc)
+        return None, 400
+    return issued, 201
+
+
+def _token_page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int
+) -> HttpResponse:
+    response = render(request, template, {**context, "now": timezone.now()}, status=status)
+    if context.get("issued") is not None:
+        # The secret is on this page only: no cache may keep a copy.
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def token_list(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own API tokens (staff and contacts): create one, whose secret
+    is shown in this answer only, list and revoke them."""
+    user = request_user(request)
+    if not checks.may_own_api_token(user):
+        raise Http404
+    form = ApiTokenForm(request.POST if request.method == "POST" else None)
+    issued, status = None, 200
+    if request.method == "POST":
+        issued, status = _issue_token(request, form, checks.check_create_api_token)
+        if issued is not None:
+            form = ApiTokenForm()
+    context = {"form": form, "issued": issued, "tokens": selectors.api_tokens_for_user(user=user)}
+    return _token_page(request, "accounts/token_list.html", context, status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def token_admin(request: HttpRequest) -> HttpResponse:
+    """Every API token with its last use, for holders of
+    ``accounts.manage_service_tokens``: create service tokens, revoke any token."""
+    user = request_user(request)
+    if not checks.may_manage_service_tokens(user):
+        raise PermissionDenied
+    form = ServiceTokenForm(request.POST if request.method == "POST" else None)
+    issued, status = None, 200
+    if request.method == "POST":
+        issued, status = _issue_token(request, form, checks.check_create_service_token)
+        if issued is not None:
+            form = ServiceTokenForm()
+    page = Paginator(selectors.api_tokens_for_admin(), 50).get_page(request.GET.get("page"))
+    context = {"form": form, "issued": issued, "page": page}
+    return _token_page(request, "accounts/token_admin.html", context, status)
+
+
+@require_POST
+@login_required
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke a token: the owner theirs, an admin any. Back to the page it was listed on."""
+    user = request_user(request)
+    token = access_api_token(user, pk)
+    try:
+        checks.check_revoke_api_token(user, token)
+    except DomainError as exc:
+        report(request, exc)
+    else:
+        messages.success(request, f"The token “{token.name}” is revoked.")
+    if token.user_id != user.pk and checks.may_manage_service_tokens(user):
+        return redirect("accounts:token_admin")
+    return redirect("accounts:token_list")

@@ -34,6 +34,14 @@ SAMPLES: list[Event] = [
     events.TeamUpdated(team_name="Tier 1", members=[2]),
     events.SignInLocked(locked="account", address="192.0.2.10", failures=5),
     events.PreferencesChanged(changes={"shortcuts_enabled": {"old": True, "new": False}}),
+    events.ApiTokenCreated(
+        token_id=7,
+        token_name="CRM",
+        kind="service",
+        scopes=["cases:read"],
+        expires_at="2026-03-01T00:00:00+00:00",
+    ),
+    events.ApiTokenRevoked(token_id=7, token_name="CRM"),
 ]
 
 
@@ -59,7 +67,9 @@ def test_customers_see_only_the_allow_list(event):
 
 
 def test_staff_and_team_events_are_staff_only():
-    staff_only = [e for e in SAMPLES if type(e).name.split(".")[0] in ("staff", "user", "team")]
+    staff_only = [
+        e for e in SAMPLES if type(e).name.split(".")[0] in ("staff", "user", "team", "api_token")
+    ]
     assert staff_only and all(not e.visible_to(Audience.CUSTOMER) for e in staff_only)
 
 
