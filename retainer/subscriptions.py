@@ -9,17 +9,39 @@ crash (its database writes commit exactly once with the delivery mark).
 
 from __future__ import annotations
 
+from retainer.automation.engine import rule_topics
 from retainer.automation.webhooks import webhook_topics
 from retainer.lib.outbox import Subscriber
 
 SUBSCRIBERS: tuple[Subscriber, ...] = (
-    # E-mail to the requester: acknowledgement (cases opened by e-mail), agent replies
-    # (public ones only), resolved with the survey link (docs/mail.md).
+    # E-mail about a case: to the requester the acknowledgement (cases opened by e-mail),
+    # agent replies (public ones only), resolved with the survey link, the fix release
+    # (also to watchers); to staff the SLA warning and breach (docs/mail.md).
     Subscriber(
         "mail.case_notifications",
         "retainer.mail.notifications.handle",
-        ("case.decision_recorded", "case.replied", "case.status_changed"),
+        (
+            "case.decision_recorded",
+            "case.replied",
+            "case.status_changed",
+            "case.sla_warning",
+            "case.sla_breached",
+            "case.fix_available",
+        ),
         wants="retainer.mail.notifications.wants",
+    ),
+    # E-mail about an organization: low balance, allowance exhausted and renewal coming up
+    # (customer admins and the account owner), invoice issued with its PDF (docs/mail.md).
+    Subscriber(
+        "mail.account_notifications",
+        "retainer.mail.notifications.handle_account",
+        (
+            "contract.balance_low",
+            "contract.balance_negative",
+            "renewal_quote.created",
+            "invoice.issued",
+        ),
+        wants="retainer.mail.notifications.wants_account",
     ),
     # --- automation (begin) ---
     # Webhooks: every event type of the catalogue (docs/events.md) except automation's
@@ -30,6 +52,14 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
         "retainer.automation.webhooks.handle",
         webhook_topics(),
         wants="retainer.automation.webhooks.wants",
+    ),
+    # Rules on events: the active rules a case event (or a balance event of the case's
+    # contract) triggers fire in order, as the rules system (docs/automation.md "Rules").
+    Subscriber(
+        "automation.rules",
+        "retainer.automation.engine.handle",
+        rule_topics(),
+        wants="retainer.automation.engine.wants",
     ),
     # --- automation (end) ---
 )

@@ -1,6 +1,7 @@
 """What a user may see of automation. Webhooks are vendor-wide (not an organization's):
 staff holding ``automation.view_webhookendpoint`` see them all; anyone else gets a 404,
-exactly as for an endpoint that does not exist. Macros: shared ones and one's own."""
+exactly as for an endpoint that does not exist. Macros: shared ones and one's own.
+Rules are vendor-wide too: staff holding ``automation.manage_rule``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from retainer.accounts.access import is_vendor_staff
-from retainer.automation.models import Macro, WebhookDelivery, WebhookEndpoint
+from retainer.automation.models import Macro, Rule, WebhookDelivery, WebhookEndpoint
 
 
 def _sees_webhooks(user: Any) -> bool:
@@ -55,3 +56,16 @@ def access_macro(user: Any, macro_id: int) -> Macro:
         return macros_visible_to(user).get(pk=macro_id)
     except Macro.DoesNotExist:
         raise Http404("No such macro.") from None
+
+
+def rules_visible_to(user: Any) -> QuerySet[Rule]:
+    if not (is_vendor_staff(user) and user.has_perm("automation.manage_rule")):
+        return Rule.objects.none()
+    return Rule.objects.all()
+
+
+def access_rule(user: Any, rule_id: int) -> Rule:
+    try:
+        return rules_visible_to(user).get(pk=rule_id)
+    except Rule.DoesNotExist:
+        raise Http404("No such rule.") from None

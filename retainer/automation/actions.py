@@ -20,8 +20,10 @@ from retainer.automation import conf, events
 from retainer.automation.choices import DeliveryStatus
 from retainer.automation.models import (
     ERROR_MAX_LENGTH,
+    RULES_ACTOR_EMAIL,
     AutomationEvent,
     Macro,
+    Rule,
     WebhookDelivery,
     WebhookEndpoint,
     new_secret,
@@ -32,6 +34,7 @@ from retainer.lib.models import apply_changes, save_validated
 
 ENDPOINT_FIELDS = ("url", "description", "event_types")
 MACRO_FIELDS = ("name", "body")
+RULE_FIELDS = ("name", "trigger", "trigger_status", "trigger_hours", "conditions", "actions")
 
 
 def lock_endpoint(endpoint: WebhookEndpoint) -> WebhookEndpoint:
@@ -207,3 +210,83 @@ def do_save_macro(
             macro=macro,
         )
     return macro
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+
+def rules_actor() -> User:
+    """The user rules act as: vendor staff (its replies are the vendor's), inactive and
+    without a password, so nobody signs in as it. Made on first use."""
+    actor, created = User.objects.get_or_create(
+        email=RULES_ACTOR_EMAIL,
+        defaults={"full_name": "Support team (automatic)", "is_staff": True, "is_active": False},
+    )
+    if created:
+        actor.set_unusable_password()
+        actor.save(update_fields=["password"])
+    return actor
+
+
+def record_rule_event(event: events.AutomationEventBase, *, rule: Rule) -> AutomationEvent:
+    """A firing's ``rule.fired`` event, by the rules system (``engine._record``)."""
+    return record(AutomationEvent, event, actor=rules_actor(), rule=rule)
+
+
+@transaction.atomic
+def do_save_rule(rule: Rule | None, *, values: Mapping[str, Any], actor: User | None) -> Rule:
+    """Create (``rule`` None: active, last in the order) or change a rule. The definition
+    was checked by the caller (``checks.check_rule_definition``)."""
+    created = rule is None
+    if rule is None:
+        last = Rule.objects.select_for_update().order_by("-position").first()
+        rule = Rule(created_by=actor, position=(last.position + 1) if last else 1)
+    else:
+        rule = Rule.objects.select_for_update().get(pk=rule.pk)
+    changes = apply_changes(rule, values, allowed=RULE_FIELDS)
+    if changes or created:
+        rule.updated_by = actor
+        rule.updated_at = timezone.now()
+        save_validated(rule)
+        event = events.RuleSaved(
+            rule_name=rule.name, created=created, changes={} if created else changes
+        )
+        record(AutomationEvent, event, actor=actor, rule=rule)
+    return rule
+
+
+@transaction.atomic
+def do_switch_rule(rule: Rule, *, active: bool, actor: User | None) -> Rule:
+    """Activate or deactivate a rule; a rule already so is left as it is."""
+    rule = Rule.objects.select_for_update().get(pk=rule.pk)
+    if rule.active != active:
+        rule.active = active
+        rule.updated_by = actor
+        rule.updated_at = timezone.now()
+        rule.save(update_fields=["active", "updated_by", "updated_at"])
+        record(AutomationEvent, events.RuleSwitched(active=active), actor=actor, rule=rule)
+    return rule
+
+
+@transaction.atomic
+def do_move_rule(rule: Rule, *, up: bool, actor: User | None) -> Rule:
+    """Swap the rule with the one before it (``up``) or after it in the order; the first
+    rule does not move up, nor the last one down. Positions are renumbered 1, 2, 3 …"""
+    ordered = list(Rule.objects.select_for_update().order_by("position", "id"))
+    index = next(i for i, r in enumerate(ordered) if r.pk == rule.pk)
+    other = index - 1 if up else index + 1
+    if not 0 <= other < len(ordered):
+        return ordered[index]
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    for position, row in enumerate(ordered, start=1):
+        if row.position != position:
+            row.position = position
+            row.save(update_fields=["position"])
+    moved = ordered[other]
+    record(
+        AutomationEvent,
+        events.RuleMoved(old=index + 1, new=other + 1),
+        actor=actor,
+        rule=moved,
+    )
+    return moved

@@ -5,7 +5,9 @@ one rule per operation, whatever the door (the console or the API).
   ``automation.change_webhookendpoint`` to edit, disable, enable or rotate its secret,
   ``automation.change_webhookdelivery`` to replay a delivery;
 - macros: ``automation.add_macro``/``change_macro`` for one's own (personal) macros,
-  plus ``automation.manage_shared_macro`` for the shared ones (managers, admins).
+  plus ``automation.manage_shared_macro`` for the shared ones (managers, admins);
+- rules: ``automation.manage_rule`` to list, create, change, order, switch them and read
+  their firing log.
 
 A refusal is ``NotPermitted`` (403) or ``InvalidInput``/``ValidationError`` naming its
 field; nothing is written before every check has passed.
@@ -19,13 +21,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from retainer.accounts.access import is_vendor_staff
-from retainer.accounts.models import User
-from retainer.automation import actions, placeholders
-from retainer.automation.choices import DeliveryStatus
+from retainer.accounts.models import Organization, Team, User
+from retainer.automation import actions, placeholders, rules
+from retainer.automation.choices import DeliveryStatus, RuleTrigger
 from retainer.automation.destinations import resolve_destination
-from retainer.automation.models import Macro, WebhookDelivery, WebhookEndpoint
+from retainer.automation.models import Macro, Rule, WebhookDelivery, WebhookEndpoint
 from retainer.automation.tasks import send_webhook_task
 from retainer.automation.webhooks import subscribable_topics
+from retainer.catalog.models import Product
 from retainer.kb.models import Article
 from retainer.lib.errors import InvalidInput, NotPermitted
 from retainer.lib.jobs import enqueue_on_commit
@@ -206,3 +209,118 @@ def check_save_macro(
         raise ValidationError({"body": "A macro needs a name and a text."})
     owner = None if is_shared else (macro.owner if macro is not None else actor)
     return actions.do_save_macro(macro, values=values, owner=owner, actor=actor)
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+
+def authorize_manage_rules(actor: Any) -> None:
+    require_staff_permission(actor, "automation.manage_rule")
+
+
+def _missing(model: Any, ids: Iterable[int], **filters: Any) -> list[int]:
+    wanted = list(dict.fromkeys(ids))
+    found = set(model.objects.filter(pk__in=wanted, **filters).values_list("pk", flat=True))
+    return [pk for pk in wanted if pk not in found]
+
+
+def _check_references(conditions: rules.Conditions, planned: tuple[rules.Action, ...]) -> None:
+    """Every id a rule names exists (agents: active staff; teams: active)."""
+    problems = {
+        "organizations": _missing(Organization, conditions.organizations),
+        "products": _missing(Product, conditions.products),
+        "agent": _missing(
+            User, [a.agent for a in planned if a.agent], is_staff=True, is_active=True
+        ),
+        "team": _missing(Team, [a.team for a in planned if a.team], is_active=True),
+        "endpoint": _missing(WebhookEndpoint, [a.endpoint for a in planned if a.endpoint]),
+    }
+    field = {"organizations": "conditions", "products": "conditions"}
+    errors: dict[str, list[str]] = {}
+    for name, missing in problems.items():
+        if missing:
+            text = f"No such {name.rstrip('s')}: {', '.join(str(pk) for pk in missing)}."
+            errors.setdefault(field.get(name, "actions"), []).append(text)
+    if errors:
+        raise ValidationError(errors)
+    for action in planned:
+        unknown = (
+            placeholders.unknown_placeholders(action.text) if action.type == "send_reply" else []
+        )
+        if unknown:
+            raise ValidationError(
+                {"actions": "Unknown placeholders in the reply: " + ", ".join(unknown) + "."}
+            )
+
+
+def check_rule_definition(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of a rule as stored, once its trigger, conditions and actions have the
+    documented shape (``automation/rules.py``) and every id they name exists; otherwise
+    ``ValidationError`` naming the field (``trigger``, ``trigger_status``,
+    ``trigger_hours``, ``conditions``, ``actions``). Unknown top-level fields too."""
+    known = {"name", "trigger", "trigger_status", "trigger_hours", "conditions", "actions"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ValidationError({"__all__": f"Unknown rule field: {', '.join(unknown)}."})
+    name = clean_line(str(raw.get("name") or ""))
+    if not name:
+        raise ValidationError({"name": "A rule needs a name."})
+    trigger = raw.get("trigger")
+    if trigger not in RuleTrigger.values:
+        raise ValidationError({"trigger": f"Unknown trigger {trigger!r}."})
+    status, hours = raw.get("trigger_status") or "", raw.get("trigger_hours")
+    if trigger == RuleTrigger.IN_STATUS_FOR:
+        if status not in rules.STATUSES:
+            raise ValidationError({"trigger_status": "Choose the status the case stays in."})
+        if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 2000:
+            raise ValidationError({"trigger_hours": "Business hours from 1 to 2000."})
+    else:
+        status, hours = "", None
+    try:
+        conditions = rules.parse_conditions(raw.get("conditions"))
+        planned = rules.parse_actions(raw.get("actions"))
+    except rules.RuleSchemaError as exc:
+        part = exc.part if exc.part in ("conditions", "actions") else "conditions"
+        raise ValidationError({part: exc.message}) from exc
+    _check_references(conditions, planned)
+    return {
+        "name": name,
+        "trigger": trigger,
+        "trigger_status": status,
+        "trigger_hours": hours,
+        "conditions": conditions.as_json(),
+        "actions": [action.as_json() for action in planned],
+    }
+
+
+def check_save_rule(actor: User, rule: Rule | None, **raw: Any) -> Rule:
+    """Create (``rule`` None) or change a rule from its whole definition."""
+    authorize_manage_rules(actor)
+    values = check_rule_definition(raw)
+    return actions.do_save_rule(rule, values=values, actor=actor)
+
+
+def check_switch_rule(actor: User, rule: Rule, *, active: bool) -> Rule:
+    authorize_manage_rules(actor)
+    return actions.do_switch_rule(rule, active=active, actor=actor)
+
+
+def check_move_rule(actor: User, rule: Rule, *, direction: str) -> Rule:
+    authorize_manage_rules(actor)
+    if direction not in ("up", "down"):
+        raise InvalidInput("unknown_direction", "Move a rule up or down.", field="direction")
+    return actions.do_move_rule(rule, up=direction == "up", actor=actor)
+
+
+def check_dry_run(actor: User, *, conditions: Any, last: int) -> tuple[int, list[Any]]:
+    """Which of the last ``last`` cases the conditions match (reads only)."""
+    from retainer.automation.selectors import dry_run
+
+    authorize_manage_rules(actor)
+    try:
+        parsed = rules.parse_conditions(conditions)
+    except rules.RuleSchemaError as exc:
+        raise ValidationError({"conditions": exc.message}) from exc
+    if not 1 <= last <= rules.DRY_RUN_MAX:
+        raise ValidationError({"last": f"From 1 to {rules.DRY_RUN_MAX} cases."})
+    return dry_run(conditions=parsed, last=last)

@@ -1,11 +1,13 @@
-"""Demo webhooks and macros: two endpoints (one on a local receiver, disabled until
-someone runs one; one to a public host for invoices) and five macros (four shared, one
-personal to an agent)."""
+"""Demo webhooks, macros and rules: two endpoints (one on a local receiver, disabled until
+someone runs one; one to a public host for invoices), five macros (four shared, one
+personal to an agent) and three active rules, the time rule run once so the firing log
+shows what it did."""
 
 from __future__ import annotations
 
 from retainer.accounts.choices import Role
-from retainer.automation import actions
+from retainer.accounts.models import Team
+from retainer.automation import actions, checks, engine
 from retainer.kb.choices import ArticleStatus, Visibility
 from retainer.kb.models import Article
 from retainer.lib.demo import DemoContext
@@ -84,3 +86,55 @@ def build(ctx: DemoContext) -> None:
         owner=agent,
         actor=agent,
     )
+    build_rules(ctx)
+
+
+def _rules(admin: object) -> list[dict[str, object]]:
+    team = Team.objects.filter(name="Escalations").first()
+    assign: dict[str, object] = (
+        {"type": "assign_team", "team": team.pk, "strategy": "least_loaded"}
+        if team is not None
+        else {"type": "set_priority", "value": "urgent"}
+    )
+    return [
+        {
+            "name": "Severity 1 from Platinum customers to the escalation team",
+            "trigger": "case_opened",
+            "conditions": {"severities": [1], "plan_tiers": ["platinum"]},
+            "actions": [assign, {"type": "set_priority", "value": "urgent"}],
+        },
+        {
+            "name": "Balance exhausted: tell the account team",
+            "trigger": "balance_exhausted",
+            "conditions": {},
+            "actions": [
+                {
+                    "type": "add_note",
+                    "text": "The contract's allowance is used up: talk to the account owner "
+                    "about a top-up before more work is billed as overage.",
+                }
+            ],
+        },
+        {
+            "name": "Waiting on us for a working day",
+            "trigger": "in_status_for",
+            "trigger_status": "waiting_on_vendor",
+            "trigger_hours": 8,
+            "conditions": {},
+            "actions": [
+                {"type": "set_priority", "value": "high"},
+                {
+                    "type": "add_note",
+                    "text": "Waiting on us for 8 business hours: please pick it up.",
+                },
+            ],
+        },
+    ]
+
+
+def build_rules(ctx: DemoContext) -> None:
+    admin = ctx.objects["admin"]
+    for definition in _rules(admin):
+        actions.do_save_rule(None, values=checks.check_rule_definition(definition), actor=admin)
+    fired = engine.run_time_rules()
+    ctx.log(f"automation: {len(_rules(admin))} rules, {fired} fired on waiting cases")

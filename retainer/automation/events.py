@@ -1,6 +1,6 @@
 """The typed events of automation (history: ``AutomationEvent``).
 
-The row's ``endpoint`` or ``macro`` column says what the event is about. A webhook
+The row's ``endpoint``, ``macro`` or ``rule`` column says what the event is about. A webhook
 endpoint's secret is never part of an event. These events are not offered to webhooks
 themselves (``automation.webhooks.subscribable_topics``): a receiver that is down could
 otherwise feed its own delivery log.
@@ -93,3 +93,53 @@ class MacroSaved(AutomationEventBase):
     shared: bool
     created: bool = False
     changes: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleSaved(AutomationEventBase):
+    """An automation rule was created or changed (its trigger, conditions or actions)."""
+
+    name = "rule.saved"
+    type = AutomationEventType.RULE_SAVED
+
+    rule_name: str
+    created: bool = False
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleSwitched(AutomationEventBase):
+    """An automation rule was activated or deactivated."""
+
+    name = "rule.switched"
+    type = AutomationEventType.RULE_SWITCHED
+
+    active: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleMoved(AutomationEventBase):
+    """An automation rule moved up or down in the order rules run in."""
+
+    name = "rule.moved"
+    type = AutomationEventType.RULE_MOVED
+
+    old: int
+    new: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleFired(AutomationEventBase):
+    """A rule's conditions held for a case: ``status`` says whether its actions were
+    applied, failed (nothing applied) or were stopped by the loop guard."""
+
+    name = "rule.fired"
+    type = AutomationEventType.RULE_FIRED
+
+    firing: int
+    case: int
+    trigger: str
+    event_type: str
+    status: str
+    actions: list[str]
+    depth: int

@@ -7,14 +7,22 @@ from typing import Any
 
 from django import forms
 
+from retainer.accounts.models import Organization, Team, User
+from retainer.automation import rules
+from retainer.automation.choices import RuleTrigger
 from retainer.automation.models import (
     DESCRIPTION_MAX_LENGTH,
     MACRO_NAME_MAX_LENGTH,
+    RULE_NAME_MAX_LENGTH,
     URL_MAX_LENGTH,
     Macro,
+    Rule,
     WebhookEndpoint,
 )
 from retainer.automation.webhooks import subscribable_topics
+from retainer.cases.choices import CaseStatus, Priority, Severity
+from retainer.catalog.models import Product
+from retainer.contracts.choices import Channel, Tier
 from retainer.lib.limits import TEXT_MAX_LENGTH
 
 
@@ -71,3 +79,197 @@ class MacroForm(forms.Form):
 
 class MacroPickForm(forms.Form):
     macro = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+ANY = [("", "—")]
+
+
+def _choices(pairs: Any) -> list[tuple[str, str]]:
+    return [(str(value), str(label)) for value, label in pairs]
+
+
+class RuleForm(forms.Form):
+    """A rule on one page, without JavaScript: the trigger, the conditions (empty: any),
+    and at most one action of each kind, applied in the order of the fields. The form
+    builds the JSON definition; ``checks.check_rule_definition`` decides."""
+
+    name = forms.CharField(label="Name", max_length=RULE_NAME_MAX_LENGTH)
+    trigger = forms.ChoiceField(label="When", choices=RuleTrigger.choices)
+    trigger_status = forms.ChoiceField(
+        label="Status (time trigger)",
+        required=False,
+        choices=ANY + _choices(CaseStatus.choices),
+        help_text="For “case in a status for N business hours”.",
+    )
+    trigger_hours = forms.IntegerField(
+        label="Business hours (time trigger)", required=False, min_value=1, max_value=2000
+    )
+    organizations = forms.MultipleChoiceField(label="Organizations", required=False)
+    plan_tiers = forms.MultipleChoiceField(
+        label="Plan tiers", required=False, choices=_choices(Tier.choices)
+    )
+    products = forms.MultipleChoiceField(label="Products", required=False)
+    channels = forms.MultipleChoiceField(
+        label="Channels", required=False, choices=_choices(Channel.choices)
+    )
+    severities = forms.MultipleChoiceField(
+        label="Severities", required=False, choices=_choices(Severity.choices)
+    )
+    priorities = forms.MultipleChoiceField(
+        label="Priorities", required=False, choices=_choices(Priority.choices)
+    )
+    statuses = forms.MultipleChoiceField(
+        label="Statuses", required=False, choices=_choices(CaseStatus.choices)
+    )
+    tags = forms.CharField(label="Tags (any of, comma-separated)", required=False, max_length=500)
+    text = forms.CharField(label="Subject or description contains", required=False, max_length=200)
+    assign_agent = forms.ChoiceField(label="Assign to agent", required=False)
+    assign_team = forms.ChoiceField(label="Assign to team", required=False)
+    strategy = forms.ChoiceField(
+        label="Pick the team's agent",
+        required=False,
+        choices=[("round_robin", "Round-robin"), ("least_loaded", "Least loaded")],
+    )
+    set_priority = forms.ChoiceField(
+        label="Set priority", required=False, choices=ANY + _choices(Priority.choices)
+    )
+    set_severity = forms.ChoiceField(
+        label="Set severity", required=False, choices=ANY + _choices(Severity.choices)
+    )
+    set_status = forms.ChoiceField(
+        label="Set status", required=False, choices=ANY + _choices(CaseStatus.choices)
+    )
+    add_note = forms.CharField(
+        label="Add an internal note",
+        required=False,
+        max_length=rules.TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    send_reply = forms.CharField(
+        label="Send a reply",
+        required=False,
+        max_length=rules.TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Placeholders as in macros: {{ contact.name }}, {{ case.reference }}, "
+        "{{ balance }}, {{ decision }}, {{ article:<slug> }}.",
+    )
+    call_webhook = forms.ChoiceField(label="Call the webhook", required=False)
+    last = forms.IntegerField(
+        label="Test on the last N cases",
+        min_value=1,
+        max_value=rules.DRY_RUN_MAX,
+        initial=50,
+        required=False,
+    )
+
+    CONDITION_FIELDS = (
+        "organizations", "plan_tiers", "products", "channels", "severities", "priorities",
+        "statuses",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: Any = self.fields
+        fields["organizations"].choices = _choices(
+            Organization.objects.filter(is_active=True).values_list("pk", "name")
+        )
+        fields["products"].choices = _choices(Product.objects.values_list("pk", "name"))
+        fields["assign_agent"].choices = ANY + _choices(
+            User.objects.filter(is_staff=True, is_active=True).values_list("pk", "full_name")
+        )
+        fields["assign_team"].choices = ANY + _choices(
+            Team.objects.filter(is_active=True).values_list("pk", "name")
+        )
+        fields["call_webhook"].choices = ANY + _choices(
+            WebhookEndpoint.objects.values_list("pk", "url")
+        )
+
+    def conditions(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        conditions: dict[str, Any] = {}
+        for name in self.CONDITION_FIELDS:
+            values = data.get(name) or []
+            if values:
+                numeric = name in ("organizations", "products", "severities")
+                conditions[name] = [int(v) for v in values] if numeric else list(values)
+        tags = [t.strip() for t in (data.get("tags") or "").split(",") if t.strip()]
+        if tags:
+            conditions["tags"] = tags
+        if data.get("text"):
+            conditions["text"] = data["text"]
+        return conditions
+
+    def actions(self) -> list[dict[str, Any]]:
+        data = self.cleaned_data
+        actions: list[dict[str, Any]] = []
+        if data.get("assign_agent"):
+            actions.append({"type": "assign_agent", "agent": int(data["assign_agent"])})
+        if data.get("assign_team"):
+            actions.append(
+                {
+                    "type": "assign_team",
+                    "team": int(data["assign_team"]),
+                    "strategy": data.get("strategy") or "round_robin",
+                }
+            )
+        for kind in ("set_priority", "set_severity", "set_status"):
+            if data.get(kind):
+                actions.append({"type": kind, "value": data[kind]})
+        for kind in ("add_note", "send_reply"):
+            if (data.get(kind) or "").strip():
+                actions.append({"type": kind, "text": data[kind]})
+        if data.get("call_webhook"):
+            actions.append({"type": "call_webhook", "endpoint": int(data["call_webhook"])})
+        return actions
+
+    def definition(self) -> dict[str, Any]:
+        """The rule's JSON definition, for ``checks.check_rule_definition``."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "trigger": data["trigger"],
+            "trigger_status": data.get("trigger_status") or "",
+            "trigger_hours": data.get("trigger_hours"),
+            "conditions": self.conditions(),
+            "actions": self.actions(),
+        }
+
+    @staticmethod
+    def initial_for(rule: Rule) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "name": rule.name,
+            "trigger": rule.trigger,
+            "trigger_status": rule.trigger_status,
+            "trigger_hours": rule.trigger_hours,
+        }
+        conditions = rule.conditions or {}
+        for name in RuleForm.CONDITION_FIELDS:
+            initial[name] = [str(v) for v in conditions.get(name, [])]
+        initial["tags"] = ", ".join(conditions.get("tags", []))
+        initial["text"] = conditions.get("text", "")
+        for action in rule.actions or []:
+            kind = action.get("type")
+            if kind == "assign_agent":
+                initial["assign_agent"] = str(action["agent"])
+            elif kind == "assign_team":
+                initial["assign_team"] = str(action["team"])
+                initial["strategy"] = action.get("strategy", "round_robin")
+            elif kind in ("set_priority", "set_severity", "set_status"):
+                initial[kind] = str(action["value"])
+            elif kind in ("add_note", "send_reply"):
+                initial[kind] = action["text"]
+            elif kind == "call_webhook":
+                initial["call_webhook"] = str(action["endpoint"])
+        return initial
+
+
+class DryRunForm(forms.Form):
+    last = forms.IntegerField(
+        label="Test on the last N cases", min_value=1, max_value=rules.DRY_RUN_MAX, initial=50
+    )
+
+
+class MoveForm(forms.Form):
+    direction = forms.ChoiceField(choices=[("up", "Up"), ("down", "Down")])

@@ -1,5 +1,5 @@
-"""Webhook endpoints and their delivery log, macros (canned replies), and the app's
-history.
+"""Webhook endpoints and their delivery log, macros (canned replies), rules on events
+with their firing log, and the app's history.
 
 A ``WebhookDelivery`` is one event for one endpoint: unique per (endpoint, event id), so
 the outbox handing an event over twice queues it once, and every attempt of it (retries,
@@ -15,7 +15,13 @@ from django.db import models
 from django.utils import timezone
 
 from retainer.accounts.models import User
-from retainer.automation.choices import AutomationEventType, DeliveryStatus
+from retainer.automation.choices import (
+    AutomationEventType,
+    DeliveryStatus,
+    FiringStatus,
+    RuleTrigger,
+)
+from retainer.contracts.models import AppendOnlyModel
 from retainer.lib.limits import TEXT_MAX_LENGTH
 
 URL_MAX_LENGTH = 500
@@ -118,8 +124,92 @@ class Macro(models.Model):
         return self.owner_id is None
 
 
+RULE_NAME_MAX_LENGTH = 120
+#: The login the rules system acts as (``actions.rules_actor``).
+RULES_ACTOR_EMAIL = "rules@automation.retainer.invalid"
+
+
+class Rule(models.Model):
+    """An automation rule: when ``trigger`` happens to a case that meets every condition,
+    do the actions, in order, as the rules system. ``conditions`` and ``actions`` are JSON
+    of the shape ``automation/rules.py`` parses (checked on every save by
+    ``checks.check_rule_definition``). ``position`` orders the rules (the lowest runs
+    first). ``in_status_for`` rules name ``trigger_status`` and ``trigger_hours``."""
+
+    name = models.CharField(max_length=RULE_NAME_MAX_LENGTH)
+    active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+    trigger = models.CharField(max_length=24, choices=RuleTrigger.choices)
+    trigger_status = models.CharField(max_length=20, blank=True)
+    trigger_hours = models.PositiveIntegerField(null=True, blank=True)
+    conditions = models.JSONField(default=dict, blank=True)
+    actions = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        permissions = [("manage_rule", "Can create, change and order automation rules")]
+        indexes = [
+            models.Index(fields=["active", "trigger", "position"], name="automation_rule_active")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RuleFiring(AppendOnlyModel):
+    """One firing of a rule on a case (append-only). ``key`` makes it once only:
+    ``message:<outbox id>`` for an event (a message handed over twice fires once),
+    ``stint:<case>:<start>`` for the time trigger (once per stint in the status).
+    ``depth`` is the place in a chain of rules (0: caused by a person or the product);
+    ``chain`` the rules before it. ``actions`` lists what was done, ``error`` why not."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="firings")
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    key = models.CharField(max_length=80)
+    message_id = models.BigIntegerField(null=True, blank=True)
+    event_type = models.CharField(max_length=80)
+    status = models.CharField(max_length=10, choices=FiringStatus.choices)
+    depth = models.PositiveSmallIntegerField(default=0)
+    chain = models.JSONField(default=list, blank=True)
+    actions = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=ERROR_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "key"], name="automation_firing_once"),
+        ]
+        indexes = [models.Index(fields=["case", "-id"], name="automation_firing_case")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} on {self.case_id}: {self.status}"
+
+
+class RuleEffect(AppendOnlyModel):
+    """An outbox message written by a rule's actions: how the loop guard knows that an
+    event was made by a rule, by which firing, at which depth."""
+
+    message_id = models.BigIntegerField(unique=True)
+    firing = models.ForeignKey(RuleFiring, on_delete=models.PROTECT, related_name="effects")
+
+    def __str__(self) -> str:
+        return f"message {self.message_id} by firing {self.firing_id}"
+
+
 class AutomationEvent(models.Model):
-    """Append-only history of webhooks and macros (typed events in ``automation/events.py``)."""
+    """Append-only history of webhooks, macros and rules (typed events in
+    ``automation/events.py``)."""
 
     type = models.CharField(max_length=40, choices=AutomationEventType.choices)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -131,6 +221,9 @@ class AutomationEvent(models.Model):
     )
     macro = models.ForeignKey(
         Macro, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    rule = models.ForeignKey(
+        Rule, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
     )
     data = models.JSONField(default=dict, blank=True)
 

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
-from retainer.automation import placeholders
+from retainer.automation import placeholders, rules
 from retainer.automation.choices import DeliveryStatus
-from retainer.automation.models import Macro, WebhookDelivery, WebhookEndpoint
+from retainer.automation.models import Macro, Rule, RuleFiring, WebhookDelivery, WebhookEndpoint
 from retainer.cases.models import Case
 from retainer.contracts.choices import AllowanceUnit
 
@@ -62,3 +62,46 @@ def article_url(slug: str) -> str:
 
 def render_macro(macro: Macro, case: Case) -> str:
     return placeholders.render(macro.body, macro_values(case), article_url)
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+
+def case_facts(case: Case) -> rules.CaseFacts:
+    """What rule conditions read of ``case`` (its contract and plan loaded)."""
+    contract = case.contract
+    plan = contract.plan if contract is not None else None
+    return rules.CaseFacts(
+        organization=case.organization_id,
+        plan_tier=plan.tier if plan is not None else "",
+        product=case.product_id,
+        channel=case.channel,
+        severity=case.severity,
+        priority=case.priority,
+        status=case.status,
+        tags=tuple(str(tag) for tag in case.tags or ()),
+        text=f"{case.subject}\n{case.description}",
+    )
+
+
+def dry_run(*, conditions: rules.Conditions, last: int) -> tuple[int, list[Case]]:
+    """Which of the ``last`` newest cases (at most ``rules.DRY_RUN_MAX``) meet the
+    conditions: how many were looked at, and the matching ones, newest first. Reads only:
+    no action runs, nothing is recorded. One query, whatever ``last``."""
+    last = max(1, min(last, rules.DRY_RUN_MAX))
+    cases = list(
+        Case.objects.select_related(
+            "organization", "contract__plan", "product", "assignee"
+        ).order_by("-id")[:last]
+    )
+    return len(cases), [case for case in cases if rules.matches(conditions, case_facts(case))]
+
+
+def rules_for_list(queryset: QuerySet[Rule]) -> QuerySet[Rule]:
+    """Rules in the order they run, with how many times each fired."""
+    return queryset.annotate(firing_count=Count("firings")).order_by("position", "id")
+
+
+def firings_for_list(queryset: QuerySet[RuleFiring]) -> QuerySet[RuleFiring]:
+    """Firings, newest first, with their rule and case."""
+    return queryset.select_related("rule", "case").order_by("-id")

@@ -19,3 +19,10 @@ def send_due_webhooks() -> int:
     from retainer.automation.webhooks import send_due
 
     return send_due()
+
+
+def run_time_rules() -> int:
+    """What the periodic job runs: the time trigger of rules (``engine.run_time_rules``)."""
+    from retainer.automation.engine import run_time_rules as run
+
+    return run()

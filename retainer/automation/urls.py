@@ -1,5 +1,6 @@
-"""Console pages of automation: webhooks (``/console/webhooks/…``, admins) and macros
-(``/console/macros/…``, agents and managers)."""
+"""Console pages of automation: webhooks (``/console/webhooks/…``, admins), rules
+(``/console/rules/…``, ``automation.manage_rule``) and macros (``/console/macros/…``,
+agents and managers)."""
 
 from django.urls import path
 
@@ -20,6 +21,14 @@ urlpatterns = [
         views.delivery_replay,
         name="delivery_replay",
     ),
+    path("console/rules/", views.rule_list, name="rule_list"),
+    path("console/rules/new/", views.rule_new, name="rule_new"),
+    path("console/rules/firings/", views.firing_list, name="firing_list"),
+    path("console/rules/<id:pk>/", views.rule_detail, name="rule_detail"),
+    path("console/rules/<id:pk>/edit/", views.rule_edit, name="rule_edit"),
+    path("console/rules/<id:pk>/activate/", views.rule_activate, name="rule_activate"),
+    path("console/rules/<id:pk>/deactivate/", views.rule_deactivate, name="rule_deactivate"),
+    path("console/rules/<id:pk>/move/", views.rule_move, name="rule_move"),
     path("console/macros/", views.macro_list, name="macro_list"),
     path("console/macros/new/", views.macro_new, name="macro_new"),
     path("console/macros/<id:pk>/edit/", views.macro_edit, name="macro_edit"),

@@ -2,6 +2,8 @@
 once, on the page the creation redirects to), the detail with the delivery log, edit,
 disable/enable, rotate the secret, replay a delivery. Macros: the list, new, edit, and
 the case page's picker (``macro_apply``: the reply box filled with the rendered macro).
+Rules: the ordered list (move, activate, deactivate), new and edit (with the dry run),
+the rule's page (dry run and firing log) and the firing log of every rule.
 
 Mutations are POSTs that redirect back with a message; a form refused by its check is
 shown again with the errors beside the fields (status 400).
@@ -26,11 +28,21 @@ from retainer.automation.access import (
     access_delivery,
     access_endpoint,
     access_macro,
+    access_rule,
     endpoints_visible_to,
     macros_visible_to,
+    rules_visible_to,
 )
-from retainer.automation.forms import EndpointForm, MacroForm, MacroPickForm
-from retainer.automation.models import AutomationEvent, WebhookEndpoint
+from retainer.automation.choices import AutomationEventType
+from retainer.automation.forms import (
+    DryRunForm,
+    EndpointForm,
+    MacroForm,
+    MacroPickForm,
+    MoveForm,
+    RuleForm,
+)
+from retainer.automation.models import AutomationEvent, Rule, RuleFiring, WebhookEndpoint
 from retainer.cases.access import access_case
 from retainer.cases.forms.console import ReplyForm
 from retainer.lib.errors import DomainError, NotPermitted, add_to_form, report
@@ -249,3 +261,129 @@ def macro_apply(request: HttpRequest, public_id: str) -> HttpResponse:
         return HttpResponse(str(field))
     context = {"case": case, "macro": macro, "field": field}
     return render(request, "automation/macro_apply.html", context)
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+
+@require_safe
+@staff_required
+def rule_list(request: HttpRequest) -> HttpResponse:
+    """The rules in the order they run, with move up/down and activate/deactivate."""
+    user = request_user(request)
+    _require(checks.authorize_manage_rules, user)
+    rule_rows = selectors.rules_for_list(rules_visible_to(user))
+    return render(request, "automation/rule_list.html", {"rules": rule_rows})
+
+
+def _rule_form(request: HttpRequest, rule: Rule | None) -> HttpResponse:
+    """New and edit: *Save*, or *Test on the last N cases* (the same form, nothing saved)."""
+    user = request_user(request)
+    initial = RuleForm.initial_for(rule) if rule is not None else {"last": 50}
+    form = RuleForm(request.POST or None, initial=initial)
+    dry: tuple[int, list[Any]] | None = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            if "dry_run" in request.POST:
+                conditions = form.conditions()
+                dry = checks.check_dry_run(
+                    user, conditions=conditions, last=form.cleaned_data.get("last") or 50
+                )
+            else:
+                saved = checks.check_save_rule(user, rule, **form.definition())
+                messages.success(request, "Rule saved.")
+                return redirect("automation:rule_detail", pk=saved.pk)
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
+    context = {"form": form, "rule": rule, "dry": dry}
+    return render(request, "automation/rule_form.html", context, status=_status(form))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def rule_new(request: HttpRequest) -> HttpResponse:
+    _require(checks.authorize_manage_rules, request_user(request))
+    return _rule_form(request, None)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = access_rule(request_user(request), pk)
+    return _rule_form(request, rule)
+
+
+@require_safe
+@staff_required
+def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The rule, the dry run (``?last=N``: which of the last N cases its conditions
+    match, without running anything) and its firing log (newest first, 50 a page)."""
+    user = request_user(request)
+    rule = access_rule(user, pk)
+    dry_form = DryRunForm(request.GET if "last" in request.GET else None, initial={"last": 50})
+    dry = None
+    if dry_form.is_bound and dry_form.is_valid():
+        try:
+            dry = checks.check_dry_run(
+                user, conditions=rule.conditions, last=dry_form.cleaned_data["last"]
+            )
+        except (DomainError, ValidationError) as exc:
+            add_to_form(dry_form, exc)
+    firings = selectors.firings_for_list(RuleFiring.objects.filter(rule=rule))
+    context = {
+        "rule": rule,
+        "dry_form": dry_form,
+        "dry": dry,
+        "page": Paginator(firings, 50).get_page(request.GET.get("page")),
+        "events": AutomationEvent.objects.filter(rule=rule)
+        .exclude(type=AutomationEventType.RULE_FIRED)
+        .select_related("actor")[:20],
+    }
+    status = 400 if dry_form.is_bound and dry_form.errors else 200
+    return render(request, "automation/rule_detail.html", context, status=status)
+
+
+def _rule_action(request: HttpRequest, pk: int, done: str, **kwargs: Any) -> HttpResponse:
+    user = request_user(request)
+    rule = access_rule(user, pk)
+    try:
+        if "direction" in kwargs:
+            checks.check_move_rule(user, rule, direction=kwargs["direction"])
+        else:
+            checks.check_switch_rule(user, rule, active=kwargs["active"])
+    except (DomainError, ValidationError) as exc:
+        report(request, exc)
+    else:
+        messages.success(request, done)
+    return redirect("automation:rule_list")
+
+
+@require_POST
+@staff_required
+def rule_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _rule_action(request, pk, "Rule activated.", active=True)
+
+
+@require_POST
+@staff_required
+def rule_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _rule_action(request, pk, "Rule deactivated.", active=False)
+
+
+@require_POST
+@staff_required
+def rule_move(request: HttpRequest, pk: int) -> HttpResponse:
+    form = MoveForm(request.POST)
+    direction = form.cleaned_data["direction"] if form.is_valid() else ""
+    return _rule_action(request, pk, "Rule moved.", direction=direction)
+
+
+@require_safe
+@staff_required
+def firing_list(request: HttpRequest) -> HttpResponse:
+    """Every firing of every rule, newest first, 50 a page."""
+    user = request_user(request)
+    _require(checks.authorize_manage_rules, user)
+    firings = selectors.firings_for_list(RuleFiring.objects.filter(rule__in=rules_visible_to(user)))
+    context = {"page": Paginator(firings, 50).get_page(request.GET.get("page"))}
+    return render(request, "automation/firing_list.html", context)

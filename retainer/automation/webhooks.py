@@ -46,7 +46,7 @@ from retainer.lib.snapshots import Snapshot
 logger = logging.getLogger(__name__)
 
 #: Topics of automation's own history: never offered to webhooks (see ``events.py``).
-OWN_PREFIXES = ("webhook_endpoint.", "webhook_delivery.", "macro.")
+OWN_PREFIXES = ("webhook_endpoint.", "webhook_delivery.", "macro.", "rule.")
 #: Deliveries one periodic pass sends.
 BATCH = 200
 #: The most of a response body kept as the error of a failed attempt.
@@ -132,10 +132,10 @@ def handle(message: Message) -> None:
         except IntegrityError:
             continue  # queued by an earlier hand-over of the same message
         created.append(delivery.pk)
-    _send_after_commit(created)
+    send_after_commit(created)
 
 
-def _send_after_commit(ids: Iterable[int]) -> None:
+def send_after_commit(ids: Iterable[int]) -> None:
     from retainer.automation.tasks import send_webhook_task
 
     for pk in ids:

@@ -1,5 +1,5 @@
 """Automation objects for the route × role matrix (``tests/test_url_access.py``): an active
-endpoint with one pending delivery, and a shared macro."""
+endpoint with one pending delivery, a shared macro and an active rule."""
 
 from __future__ import annotations
 
@@ -28,7 +28,24 @@ def url_objects(cast: Any) -> dict[str, int]:
         None, values={"name": "Hello", "body": "Hello {{ contact.name }}"}, owner=None,
         actor=cast.manager,
     )  # fmt: skip
+    rule = actions.do_save_rule(
+        None,
+        values={
+            "name": "Urgent severity 1",
+            "trigger": "case_opened",
+            "conditions": {"severities": [1]},
+            "actions": [{"type": "set_priority", "value": "urgent"}],
+        },
+        actor=cast.admin,
+    )
     return {
+        **dict.fromkeys(
+            [
+                f"automation:rule_{view}"
+                for view in ("detail", "edit", "activate", "deactivate", "move")
+            ],
+            rule.pk,
+        ),
         **dict.fromkeys(
             [
                 f"automation:endpoint_{view}"

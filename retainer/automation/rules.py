@@ -1,0 +1,258 @@
+"""Rules on events: the typed shape of a rule's conditions and actions, and whether a
+case matches (pure: no ORM).
+
+A rule stores its conditions and actions as JSON. ``parse_conditions`` and
+``parse_actions`` turn that JSON into frozen dataclasses or raise ``RuleSchemaError``
+naming the part that is wrong (an unknown field or action, a value of the wrong type);
+the check functions (``automation/checks.py``) then check that the ids it names exist.
+``matches`` says whether a case, described by ``CaseFacts``, meets every condition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: The deepest chain of rules: a change made by a rule may trigger rules until this depth.
+MAX_DEPTH = 3
+#: The most cases a dry run looks at.
+DRY_RUN_MAX = 500
+#: Longest text a condition or an action carries.
+TEXT_LIMIT = 5000
+
+STATUSES = (
+    "new",
+    "open",
+    "waiting_on_customer",
+    "waiting_on_vendor",
+    "resolved",
+    "closed",
+    "cancelled",
+)
+PRIORITIES = ("low", "normal", "high", "urgent")
+SEVERITIES = (1, 2, 3, 4)
+CHANNELS = ("web", "email", "phone", "api")
+TIERS = ("basic", "silver", "gold", "platinum")
+STRATEGIES = ("round_robin", "least_loaded")
+
+
+class RuleSchemaError(ValueError):
+    """The JSON of a rule does not have the documented shape; ``part`` names where."""
+
+    def __init__(self, part: str, message: str) -> None:
+        super().__init__(message)
+        self.part = part
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """Every non-empty condition must hold; an empty one holds for any case. Lists are
+    "any of"; ``tags``: the case has at least one of them; ``text``: the subject or the
+    description contains it (case-insensitive)."""
+
+    organizations: tuple[int, ...] = ()
+    plan_tiers: tuple[str, ...] = ()
+    products: tuple[int, ...] = ()
+    channels: tuple[str, ...] = ()
+    severities: tuple[int, ...] = ()
+    priorities: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    text: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            name: list(getattr(self, name)) for name in CONDITION_LISTS if getattr(self, name)
+        }
+        if self.text:
+            data["text"] = self.text
+        return data
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a rule does. ``type`` is one of ``ACTION_FIELDS``; the other fields are
+    those its type takes (the rest keep their defaults)."""
+
+    type: str
+    agent: int | None = None
+    team: int | None = None
+    strategy: str = ""
+    value: str = ""
+    text: str = ""
+    endpoint: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": self.type}
+        for name in ACTION_FIELDS[self.type]:
+            data[name] = getattr(self, name)
+        return data
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What conditions read of a case."""
+
+    organization: int
+    plan_tier: str
+    product: int
+    channel: str
+    severity: int
+    priority: str
+    status: str
+    tags: tuple[str, ...]
+    text: str
+
+
+CONDITION_LISTS: dict[str, tuple[Any, ...] | None] = {
+    "organizations": None,  # ids, checked by the caller
+    "plan_tiers": TIERS,
+    "products": None,
+    "channels": CHANNELS,
+    "severities": SEVERITIES,
+    "priorities": PRIORITIES,
+    "statuses": STATUSES,
+    "tags": None,  # any text
+}
+
+#: Each action type and the fields it takes.
+ACTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "assign_agent": ("agent",),
+    "assign_team": ("team", "strategy"),
+    "set_priority": ("value",),
+    "set_severity": ("value",),
+    "set_status": ("value",),
+    "add_note": ("text",),
+    "send_reply": ("text",),
+    "call_webhook": ("endpoint",),
+}
+
+_VALUES: dict[str, tuple[Any, ...]] = {
+    "set_priority": PRIORITIES,
+    "set_severity": tuple(str(s) for s in SEVERITIES),
+    "set_status": STATUSES,
+}
+
+
+def _id(part: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RuleSchemaError(part, f"{part}: expected an id (a positive whole number).")
+    return value
+
+
+def _list(part: str, raw: Any, allowed: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    if not isinstance(raw, list):
+        raise RuleSchemaError(part, f"{part}: expected a list.")
+    values: list[Any] = []
+    for item in raw:
+        if part in ("organizations", "products"):
+            values.append(_id(part, item))
+        elif part == "tags":
+            if not isinstance(item, str) or not item.strip() or len(item) > 60:
+                raise RuleSchemaError(part, "tags: each tag is a text of 1 to 60 characters.")
+            values.append(item.strip())
+        elif allowed is not None and item not in allowed:
+            known = ", ".join(str(a) for a in allowed)
+            raise RuleSchemaError(part, f"{part}: unknown value {item!r} (known: {known}).")
+        else:
+            values.append(item)
+    return tuple(dict.fromkeys(values))
+
+
+def parse_conditions(raw: Any) -> Conditions:
+    """The conditions of ``raw`` (a JSON object), or ``RuleSchemaError``."""
+    if raw is None:
+        return Conditions()
+    if not isinstance(raw, Mapping):
+        raise RuleSchemaError("conditions", "conditions: expected an object.")
+    known = {*CONDITION_LISTS, "text"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise RuleSchemaError(
+            "conditions",
+            f"Unknown condition field: {', '.join(unknown)} (known: {', '.join(sorted(known))}).",
+        )
+    values: dict[str, Any] = {
+        name: _list(name, raw[name], allowed)
+        for name, allowed in CONDITION_LISTS.items()
+        if name in raw
+    }
+    text = raw.get("text", "")
+    if not isinstance(text, str) or len(text) > 200:
+        raise RuleSchemaError("text", "text: expected a text of at most 200 characters.")
+    return Conditions(**values, text=text.strip())
+
+
+def _action(index: int, raw: Any) -> Action:
+    where = f"actions[{index}]"
+    if not isinstance(raw, Mapping):
+        raise RuleSchemaError("actions", f"{where}: expected an object.")
+    kind = raw.get("type")
+    if kind not in ACTION_FIELDS:
+        raise RuleSchemaError(
+            "actions",
+            f"{where}: unknown action {kind!r} (known: {', '.join(ACTION_FIELDS)}).",
+        )
+    takes = ACTION_FIELDS[kind]
+    unknown = sorted(set(raw) - {"type", *takes})
+    if unknown:
+        raise RuleSchemaError("actions", f"{where}: {kind} takes no {', '.join(unknown)}.")
+    missing = [name for name in takes if name not in raw and name != "strategy"]
+    if missing:
+        raise RuleSchemaError("actions", f"{where}: {kind} needs {', '.join(missing)}.")
+    values: dict[str, Any] = {}
+    for name in ("agent", "team", "endpoint"):
+        if name in takes:
+            values[name] = _id(f"{where}.{name}", raw[name])
+    if "strategy" in takes:
+        values["strategy"] = raw.get("strategy") or "round_robin"
+        if values["strategy"] not in STRATEGIES:
+            raise RuleSchemaError(
+                "actions", f"{where}: strategy is one of {', '.join(STRATEGIES)}."
+            )
+    if "value" in takes:
+        value = str(raw["value"])
+        if value not in _VALUES[kind]:
+            known = ", ".join(str(v) for v in _VALUES[kind])
+            raise RuleSchemaError("actions", f"{where}: unknown value {value!r} (known: {known}).")
+        values["value"] = value
+    if "text" in takes:
+        text = raw["text"]
+        if not isinstance(text, str) or not text.strip() or len(text) > TEXT_LIMIT:
+            raise RuleSchemaError(
+                "actions", f"{where}: text of 1 to {TEXT_LIMIT} characters needed."
+            )
+        values["text"] = text.strip()
+    return Action(type=kind, **values)
+
+
+def parse_actions(raw: Any) -> tuple[Action, ...]:
+    """The actions of ``raw`` (a JSON list, in the order they run), or ``RuleSchemaError``.
+    A rule does at least one thing, and assigns at most once."""
+    if not isinstance(raw, list) or not raw:
+        raise RuleSchemaError("actions", "A rule needs at least one action.")
+    actions = tuple(_action(index, item) for index, item in enumerate(raw))
+    if sum(1 for a in actions if a.type in ("assign_agent", "assign_team")) > 1:
+        raise RuleSchemaError("actions", "A rule assigns the case at most once.")
+    return actions
+
+
+def matches(conditions: Conditions, facts: CaseFacts) -> bool:
+    """True when the case meets every condition."""
+    c = conditions
+    checks: Sequence[tuple[Iterable[Any], Any]] = (
+        (c.organizations, facts.organization),
+        (c.plan_tiers, facts.plan_tier),
+        (c.products, facts.product),
+        (c.channels, facts.channel),
+        (c.severities, facts.severity),
+        (c.priorities, facts.priority),
+        (c.statuses, facts.status),
+    )
+    if any(wanted and value not in wanted for wanted, value in checks):
+        return False
+    if c.tags and not set(c.tags) & set(facts.tags):
+        return False
+    return not c.text or c.text.casefold() in facts.text.casefold()
