@@ -39,6 +39,43 @@ class OutboundKind(models.TextChoices):
     AGENT_REPLY = "agent_reply", "Agent reply"
     RESOLVED = "resolved", "Case resolved"
     REJECTION = "rejection", "Message not accepted"
+    WAITING_REMINDER = "waiting_reminder", "Waiting on you: reminder"
+    LOW_BALANCE = "low_balance", "Low balance"
+    ALLOWANCE_EXHAUSTED = "allowance_exhausted", "Allowance exhausted"
+    SLA_WARNING = "sla_warning", "SLA warning"
+    SLA_BREACH = "sla_breach", "SLA breach"
+    RENEWAL = "renewal", "Renewal coming up"
+    FIX_RELEASED = "fix_released", "Fix released"
+    INVOICE_ISSUED = "invoice_issued", "Invoice issued"
+
+
+#: Kinds a person may turn off (each carries an unsubscribe link). Every other kind is
+#: transactional — it answers something the person did or owes them a document — and is
+#: always sent.
+OPTIONAL_KINDS: tuple[str, ...] = (
+    OutboundKind.WAITING_REMINDER,
+    OutboundKind.LOW_BALANCE,
+    OutboundKind.ALLOWANCE_EXHAUSTED,
+    OutboundKind.SLA_WARNING,
+    OutboundKind.SLA_BREACH,
+    OutboundKind.RENEWAL,
+    OutboundKind.FIX_RELEASED,
+)
+#: The optional kinds offered to staff and to customer contacts on the preferences page.
+STAFF_KINDS: tuple[str, ...] = (
+    OutboundKind.SLA_WARNING,
+    OutboundKind.SLA_BREACH,
+    OutboundKind.LOW_BALANCE,
+    OutboundKind.ALLOWANCE_EXHAUSTED,
+    OutboundKind.RENEWAL,
+)
+CONTACT_KINDS: tuple[str, ...] = (
+    OutboundKind.WAITING_REMINDER,
+    OutboundKind.FIX_RELEASED,
+    OutboundKind.LOW_BALANCE,
+    OutboundKind.ALLOWANCE_EXHAUSTED,
+    OutboundKind.RENEWAL,
+)
 
 
 class MailEventType(models.TextChoices):
@@ -51,3 +88,4 @@ class MailEventType(models.TextChoices):
     OUTBOUND_SENT = "outbound_sent", "Message sent"
     OUTBOUND_FAILED = "outbound_failed", "Message failed"
     OUTBOUND_RETRIED = "outbound_retried", "Message retried"
+    PREFERENCES_CHANGED = "preferences_changed", "Notification preferences changed"

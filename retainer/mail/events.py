@@ -114,3 +114,17 @@ class OutboundRetried(MailEventBase):
 
     name = "outbound_mail.retried"
     type = MailEventType.OUTBOUND_RETRIED
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreferencesChanged(MailEventBase):
+    """Someone turned notification kinds on or off for their address (on the preferences
+    page, or with an unsubscribe link: ``via``)."""
+
+    name = "mail_preferences.changed"
+    type = MailEventType.PREFERENCES_CHANGED
+
+    address: str
+    off: list[str]
+    on: list[str]
+    via: str

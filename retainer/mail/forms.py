@@ -1,4 +1,5 @@
-"""The Mail page's forms: mailboxes, and the three decisions about a message in review."""
+"""The Mail page's forms: mailboxes, the three decisions about a message in review, and a
+person's notification preferences."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from django import forms
 
 from retainer.catalog.models import Product
 from retainer.lib.limits import EMAIL_MAX_LENGTH, LINE_MAX_LENGTH
-from retainer.mail.choices import MailboxKind
+from retainer.mail.choices import MailboxKind, OutboundKind
 
 
 class MailboxForm(forms.Form):
@@ -64,3 +65,22 @@ class AttachForm(forms.Form):
 
 class RejectForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=LINE_MAX_LENGTH)
+
+
+class PreferencesForm(forms.Form):
+    """The optional e-mails a person gets: a ticked kind is sent, an unticked one is not.
+    ``offered`` are the kinds this person may receive (``choices.STAFF_KINDS`` or
+    ``CONTACT_KINDS``)."""
+
+    wanted = forms.MultipleChoiceField(
+        label="E-mail me about",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: object, offered: tuple[str, ...], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.offered = offered
+        field = self.fields["wanted"]
+        assert isinstance(field, forms.MultipleChoiceField)  # noqa: S101 - declared above
+        field.choices = [(kind, OutboundKind(kind).label) for kind in offered]

@@ -160,6 +160,11 @@ class OutboundMessage(models.Model):
     inbound = models.ForeignKey(
         InboundMessage, on_delete=models.PROTECT, null=True, blank=True, related_name="answers"
     )
+    # The invoice whose PDF is attached: rendered when the e-mail is sent, not queued, so
+    # a billing run's dispatch stays cheap.
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -189,6 +194,25 @@ class BouncingAddress(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class MailOptOut(models.Model):
+    """A kind of optional e-mail an address does not want (``choices.OPTIONAL_KINDS``):
+    set on the preferences page or by an unsubscribe link, removed when turned on again.
+    Keyed by the address, so it holds for a contact and a staff member alike."""
+
+    address = models.CharField(max_length=EMAIL_MAX_LENGTH)
+    kind = models.CharField(max_length=20, choices=OutboundKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["address", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["address", "kind"], name="mail_opt_out_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address}: no {self.kind}"
 
 
 class MailEvent(models.Model):

@@ -9,30 +9,77 @@ message delivered twice queues one e-mail. Customers get:
   machine-made), with the entitlement decision's customer sentence;
 - *agent reply* for a public reply by staff — never an internal note: the message row
   is read again and skipped unless it is public and written by staff;
-- *resolved*, with the satisfaction survey's signed link.
+- *resolved*, with the satisfaction survey's signed link;
+- *fix released* when the defect linked to the case is fixed in a release (to the
+  requester and the contacts watching the case);
+- *waiting-on-customer reminder*, queued by the periodic :func:`queue_waiting_reminders`
+  once per stint in that status.
 
-Every e-mail goes to the case's requester only, and names nothing but that case.
+Staff get *SLA warning* and *SLA breach* (the assignee; nobody assigned: the members of
+the case's team), outside the customer's thread. ``handle_account`` does the same for the
+organization's events: *low balance* and *allowance exhausted* and *renewal coming up*
+(the customer admins and the account owner), *invoice issued* with its PDF (the customer
+admins). Each e-mail names the recipient's own organization and nothing else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from retainer.accounts.choices import ContactRole
+from retainer.accounts.models import Contact, Organization, User
+from retainer.billing.choices import InvoiceStatus
+from retainer.billing.models import Invoice, RenewalQuote
 from retainer.cases.actions import csat_token
-from retainer.cases.choices import CaseStatus
-from retainer.cases.models import Case, CaseMessage
+from retainer.cases.choices import CaseEventType, CaseStatus, ClockKind
+from retainer.cases.models import Case, CaseEvent, CaseMessage
 from retainer.contracts.choices import Channel
+from retainer.contracts.models import Contract
 from retainer.lib.outbox import Message
 from retainer.lib.sanitize import render_markdown
 from retainer.mail.actions.outbound import queue_mail
 from retainer.mail.choices import OutboundKind
 from retainer.mail.models import InboundMessage
 
-TOPICS = ("case.decision_recorded", "case.replied", "case.status_changed")
+TOPICS = (
+    "case.decision_recorded",
+    "case.replied",
+    "case.status_changed",
+    "case.sla_warning",
+    "case.sla_breached",
+    "case.fix_available",
+)
+ACCOUNT_TOPICS = (
+    "contract.balance_low",
+    "contract.balance_negative",
+    "renewal_quote.created",
+    "invoice.issued",
+)
+#: How long a case waits on the customer before they are reminded (once per stint).
+WAITING_REMINDER_AFTER = dt.timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    name: str
+    staff: bool
+
+
+def _key(kind: str, source: object, address: str) -> str:
+    # One e-mail per recipient and source; the address is hashed to keep the key short.
+    digest = hashlib.sha256(address.lower().encode()).hexdigest()[:16]
+    return f"{kind}:{source}:{digest}"
 
 
 def _case(message: Message) -> Case | None:
@@ -57,8 +104,8 @@ def _context(case: Case, **extra: object) -> dict[str, object]:
 
 def wants(topic: str, payload: Mapping[str, Any]) -> bool:
     """Whether an event may call for an e-mail (``Subscriber.wants``): a decision only on
-    a case opened by e-mail, a status change only to resolved, every reply (the handler
-    reads the message to tell a public staff reply)."""
+    a case opened by e-mail, a status change only to resolved, every other topic (the
+    handler reads a reply's message to tell a public staff reply)."""
     if topic == "case.decision_recorded":  # written before it carried the channel: ask
         return payload.get("channel", Channel.EMAIL) == Channel.EMAIL
     if topic == "case.status_changed":
@@ -79,6 +126,10 @@ def handle(message: Message) -> None:
         message.topic == "case.status_changed" and message.payload.get("new") == CaseStatus.RESOLVED
     ):
         _resolved(message, case)
+    elif message.topic in ("case.sla_warning", "case.sla_breached"):
+        _sla(message, case)
+    elif message.topic == "case.fix_available":
+        _fix_released(message, case)
 
 
 def _acknowledge(message: Message, case: Case) -> None:
@@ -128,3 +179,224 @@ def _resolved(message: Message, case: Case) -> None:
         context=_context(case, survey_url=survey),
         case=case,
     )
+
+
+# --- Staff: SLA warning and breach -----------------------------------------------------------
+
+
+def _sla_recipients(case: Case) -> list[Recipient]:
+    if case.assignee_id is not None:
+        people: Iterable[User] = User.objects.filter(pk=case.assignee_id)
+    elif case.queue_id is not None:
+        people = User.objects.filter(teams=case.queue_id)
+    else:
+        people = []
+    return [
+        Recipient(user.email, user.full_name, staff=True)
+        for user in people
+        if user.is_active and user.is_staff and user.email
+    ]
+
+
+def _sla(message: Message, case: Case) -> None:
+    breached = message.topic == "case.sla_breached"
+    kind = OutboundKind.SLA_BREACH if breached else OutboundKind.SLA_WARNING
+    clock = str(message.payload.get("clock", ""))
+    label = ClockKind(clock).label if clock in ClockKind.values else clock
+    due_at = parse_datetime(str(message.payload.get("due_at") or ""))
+    what = "breached" if breached else "is about to breach"
+    console_url = _link(reverse("console:case_page", args=[case.public_id]))
+    for person in _sla_recipients(case):
+        queue_mail(
+            key=_key(kind, message.id, person.address),
+            kind=kind,
+            to=person.address,
+            subject=f"[{case.reference}] {label} target {what}: {case.subject}",
+            template="sla",
+            context={
+                "case": case,
+                "name": person.name,
+                "clock": label.lower(),
+                "what": what,
+                "due_at": due_at,
+                "console_url": console_url,
+            },
+            case=case,
+            thread=False,  # a staff notice, not part of the customer's conversation
+        )
+
+
+# --- Customers: fix released, waiting on you ----------------------------------------------------
+
+
+def _case_contacts(case: Case) -> list[Contact]:
+    watchers = [c for c in case.watchers.all() if c.organization_id == case.organization_id]
+    people = {c.pk: c for c in [case.contact, *watchers] if c.is_active and c.email}
+    return list(people.values())
+
+
+def _fix_released(message: Message, case: Case) -> None:
+    release = str(message.payload.get("release", ""))
+    for contact in _case_contacts(case):
+        queue_mail(
+            key=_key(OutboundKind.FIX_RELEASED, message.id, contact.email),
+            kind=OutboundKind.FIX_RELEASED,
+            to=contact.email,
+            subject=f"[{case.reference}] Fixed in release {release}: {case.subject}",
+            template="fix_released",
+            context={**_context(case), "contact": contact, "release": release},
+            case=case,
+        )
+
+
+def queue_waiting_reminders(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Remind the requester of every case waiting on them for ``WAITING_REMINDER_AFTER``:
+    once per stint (the key is the status change that started it). Run by the periodic
+    job; returns how many reminders were queued."""
+    now = now or timezone.now()
+    started = CaseEvent.objects.filter(
+        case=OuterRef("pk"), type=CaseEventType.STATUS_CHANGED
+    ).order_by("-created_at", "-id")
+    cases = (
+        Case.objects.filter(status=CaseStatus.WAITING_ON_CUSTOMER)
+        .annotate(
+            stint=Subquery(started.values("pk")[:1]),
+            since=Subquery(started.values("created_at")[:1]),
+        )
+        .filter(since__lte=now - WAITING_REMINDER_AFTER)
+        .select_related("contact", "organization")
+        .order_by("since")[:limit]
+    )
+    queued = 0
+    for case in cases:
+        if not (case.contact.is_active and case.contact.email):
+            continue
+        row = queue_mail(
+            key=f"{OutboundKind.WAITING_REMINDER}:{case.stint}",
+            kind=OutboundKind.WAITING_REMINDER,
+            to=case.contact.email,
+            subject=f"Re: [{case.reference}] {case.subject}",
+            template="waiting_reminder",
+            context=_context(case, since=case.since),
+            case=case,
+        )
+        queued += row is not None
+    return queued
+
+
+# --- The organization's events: balance, renewal, invoice ----------------------------------
+
+
+def _org_recipients(organization: Organization, *, owner: bool) -> list[Recipient]:
+    admins = Contact.objects.filter(
+        organization=organization, role=ContactRole.ADMIN, is_active=True
+    ).exclude(email="")
+    people = [Recipient(c.email, c.full_name, staff=False) for c in admins]
+    account_owner = organization.account_owner
+    if owner and account_owner is not None and account_owner.is_active and account_owner.email:
+        people.append(Recipient(account_owner.email, account_owner.full_name, staff=True))
+    return people
+
+
+def wants_account(topic: str, payload: Mapping[str, Any]) -> bool:
+    """Every balance, renewal-quote and issued-invoice event may call for e-mails
+    (``Subscriber.wants``)."""
+    return topic in ACCOUNT_TOPICS
+
+
+def handle_account(message: Message) -> None:
+    """Queue the e-mails an organization's event calls for (idempotent: keyed on the
+    outbox message, or on the ledger entry for an exhausted allowance)."""
+    if message.topic in ("contract.balance_low", "contract.balance_negative"):
+        _balance(message)
+    elif message.topic == "renewal_quote.created":
+        _renewal(message)
+    elif message.topic == "invoice.issued":
+        _invoice(message)
+
+
+def _recipient_link(person: Recipient, staff_path: str) -> str:
+    return _link(staff_path if person.staff else reverse("portal:support"))
+
+
+def _balance(message: Message) -> None:
+    contract = (
+        Contract.objects.select_related("organization__account_owner")
+        .filter(pk=message.refs.get("contract") or 0)
+        .first()
+    )
+    if contract is None:
+        return
+    balance = int(message.payload.get("balance", 0))
+    exhausted = message.topic == "contract.balance_negative" or balance <= 0
+    kind = OutboundKind.ALLOWANCE_EXHAUSTED if exhausted else OutboundKind.LOW_BALANCE
+    # Both events of one ledger entry (low and below zero) make one "exhausted" e-mail.
+    source = f"entry{message.payload.get('entry')}" if exhausted else message.id
+    subject = (
+        f"Allowance used up: {contract.name}" if exhausted else f"Balance low: {contract.name}"
+    )
+    staff_path = reverse("contracts:contract_detail", args=[contract.pk])
+    for person in _org_recipients(contract.organization, owner=True):
+        queue_mail(
+            key=_key(kind, source, person.address),
+            kind=kind,
+            to=person.address,
+            subject=subject,
+            template="balance",
+            context={
+                "name": person.name,
+                "contract": contract,
+                "balance": balance,
+                "threshold": message.payload.get("threshold"),
+                "exhausted": exhausted,
+                "link": _recipient_link(person, staff_path),
+            },
+            organization_id=contract.organization_id,
+        )
+
+
+def _renewal(message: Message) -> None:
+    quote = (
+        RenewalQuote.objects.select_related("contract", "organization__account_owner")
+        .filter(pk=message.refs.get("quote") or 0)
+        .first()
+    )
+    if quote is None:
+        return
+    for person in _org_recipients(quote.organization, owner=True):
+        queue_mail(
+            key=_key(OutboundKind.RENEWAL, message.id, person.address),
+            kind=OutboundKind.RENEWAL,
+            to=person.address,
+            subject=f"Renewal coming up: {quote.contract.name}",
+            template="renewal",
+            context={
+                "name": person.name,
+                "quote": quote,
+                "contract": quote.contract,
+                "link": _recipient_link(person, reverse("billing:quote_list")),
+            },
+            organization_id=quote.organization_id,
+        )
+
+
+def _invoice(message: Message) -> None:
+    invoice = (
+        Invoice.objects.select_related("organization")
+        .filter(pk=message.refs.get("invoice") or 0)
+        .exclude(status=InvoiceStatus.DRAFT)
+        .first()
+    )
+    if invoice is None or not invoice.number:
+        return
+    for person in _org_recipients(invoice.organization, owner=False):
+        queue_mail(
+            key=_key(OutboundKind.INVOICE_ISSUED, message.id, person.address),
+            kind=OutboundKind.INVOICE_ISSUED,
+            to=person.address,
+            subject=f"Invoice {invoice.number}",
+            template="invoice_issued",
+            context={"name": person.name, "invoice": invoice},
+            organization_id=invoice.organization_id,
+            invoice=invoice,
+        )

@@ -1,4 +1,5 @@
-"""The console's Mail page (``/console/mail/…``, staff)."""
+"""The console's Mail page (``/console/mail/…``, staff), everyone's notification
+preferences and the unsubscribe link."""
 
 from django.urls import path
 
@@ -16,4 +17,7 @@ urlpatterns = [
     path("console/mail/mailboxes/new/", views.mailbox_new, name="mailbox_new"),
     path("console/mail/mailboxes/<id:pk>/", views.mailbox_edit, name="mailbox_edit"),
     path("console/mail/outbound/<id:pk>/retry/", views.outbound_retry, name="outbound_retry"),
+    # Everyone's own notification preferences, and the unsubscribe link (no sign-in).
+    path("account/notifications/", views.preferences, name="preferences"),
+    path("mail/unsubscribe/<str:unsubscribe_token>/", views.unsubscribe, name="unsubscribe"),
 ]

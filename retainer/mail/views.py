@@ -1,18 +1,21 @@
 """The console's Mail page: mailboxes, inbound messages (with the review queue) and the
-mail outbox with delivery status. Decisions are POSTs that redirect back with a message;
+mail outbox with delivery status; everyone's notification preferences and the
+unsubscribe link. Decisions are POSTs that redirect back with a message;
 a refusal is shown as a message (403 and 404 refusals raise)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from retainer.accounts.access import request_user
+from retainer.accounts.access import is_vendor_staff, request_user
 from retainer.accounts.views import staff_required
 from retainer.lib.errors import DomainError, NotPermitted, add_to_form, report
 from retainer.mail import checks
@@ -22,9 +25,21 @@ from retainer.mail.access import (
     inbound_visible_to,
     outbound_visible_to,
 )
+from retainer.mail.actions.preferences import (
+    do_set_preferences,
+    do_unsubscribe,
+    kinds_off,
+    read_unsubscribe_token,
+)
 from retainer.mail.actions.review import MAILBOX_FIELDS
-from retainer.mail.choices import InboundStatus, OutboundStatus
-from retainer.mail.forms import AttachForm, MailboxForm, OpenCaseForm, RejectForm
+from retainer.mail.choices import (
+    CONTACT_KINDS,
+    STAFF_KINDS,
+    InboundStatus,
+    OutboundKind,
+    OutboundStatus,
+)
+from retainer.mail.forms import AttachForm, MailboxForm, OpenCaseForm, PreferencesForm, RejectForm
 from retainer.mail.models import Mailbox
 from retainer.mail.parsing import parse
 
@@ -186,3 +201,55 @@ def mailbox_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if mailbox is None:
         raise Http404
     return _mailbox_form(request, mailbox)
+
+
+# --- Notification preferences and unsubscribe -----------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's optional e-mails, ticked when they get them (their address's
+    opt-outs). Staff are offered the staff notices, contacts the customer ones."""
+    user = request_user(request)
+    offered = STAFF_KINDS if is_vendor_staff(user) else CONTACT_KINDS
+    off = kinds_off(user.email)
+    form = PreferencesForm(
+        request.POST or None,
+        offered=offered,
+        initial={"wanted": [k for k in offered if k not in off]},
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            wanted = set(form.cleaned_data["wanted"])
+            do_set_preferences(
+                user.email, off=set(offered) - wanted, offered=offered, actor=user, via="page"
+            )
+            messages.success(request, "Your e-mail preferences are saved.")
+            return redirect("mail:preferences")
+        return render(request, "mail/preferences.html", {"form": form}, status=400)
+    return render(request, "mail/preferences.html", {"form": form})
+
+
+@csrf_exempt  # a mail client's one-click POST (RFC 8058) has no session and no CSRF token
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, unsubscribe_token: str) -> HttpResponse:
+    """An unsubscribe link: GET asks to confirm (a link scanner must not unsubscribe
+    anyone); POST with ``List-Unsubscribe=One-Click`` turns the kind off for the address
+    the signed token names. Needs no sign-in; a token not ours is 400."""
+    try:
+        address, kind = read_unsubscribe_token(unsubscribe_token)
+    except DomainError as exc:
+        return render(request, "mail/unsubscribe.html", {"error": exc.detail}, status=400)
+    context: dict[str, object] = {
+        "address": address,
+        "kind": OutboundKind(kind).label,
+        "token": unsubscribe_token,
+    }
+    if request.method == "POST":
+        if request.POST.get("List-Unsubscribe") != "One-Click":
+            context["error"] = "This request does not say what to do."
+            return render(request, "mail/unsubscribe.html", context, status=400)
+        do_unsubscribe(unsubscribe_token)
+        context["done"] = True
+    return render(request, "mail/unsubscribe.html", context)

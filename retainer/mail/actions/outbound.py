@@ -25,11 +25,13 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from retainer.billing.models import Invoice
 from retainer.cases.models import Case
 from retainer.lib.errors import Conflict
 from retainer.lib.events import record
 from retainer.lib.jobs import enqueue_on_commit
-from retainer.mail.choices import OutboundKind, OutboundStatus
+from retainer.mail.actions.preferences import unsubscribe_url, wants_mail
+from retainer.mail.choices import OPTIONAL_KINDS, OutboundKind, OutboundStatus
 from retainer.mail.events import OutboundFailed, OutboundQueued, OutboundRetried, OutboundSent
 from retainer.mail.models import BouncingAddress, InboundMessage, MailEvent, OutboundMessage
 from retainer.mail.references import new_message_id
@@ -84,15 +86,28 @@ def queue_mail(
     case: Case | None = None,
     inbound: InboundMessage | None = None,
     auto_submitted: bool = False,
+    thread: bool = True,
+    organization_id: int | None = None,
+    invoice: Invoice | None = None,
 ) -> OutboundMessage | None:
     """Queue one e-mail (text and HTML from ``mail/email/<template>.txt|.html``) unless
-    ``key`` was queued already (returns ``None`` then). An address known to bounce gets
-    nothing: the row is kept as ``suppressed``."""
-    if OutboundMessage.objects.filter(key=key).exists():
+    ``key`` was queued already, or the kind is optional and ``to`` turned it off (returns
+    ``None`` then). An address known to bounce gets nothing: the row is kept as
+    ``suppressed``. ``thread=False`` leaves the customer's thread headers off (staff
+    notices about a case); ``invoice`` is attached as PDF when the e-mail is sent.
+
+    An optional kind carries its unsubscribe link (``List-Unsubscribe`` with
+    ``List-Unsubscribe-Post``, RFC 8058) in the headers and as ``unsubscribe_url`` in
+    the templates' context."""
+    if OutboundMessage.objects.filter(key=key).exists() or not wants_mail(to, kind):
         return None
-    headers = _threading(case, inbound)
+    headers = _threading(case, inbound) if thread else {}
     if auto_submitted:
         headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: no auto-reply to this one
+    if kind in OPTIONAL_KINDS:
+        context = {**context, "unsubscribe_url": unsubscribe_url(to, kind)}
+        headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     bouncing = BouncingAddress.objects.filter(address=to.lower()).exists()
     row = OutboundMessage.objects.create(
         key=key,
@@ -105,8 +120,9 @@ def queue_mail(
         headers=headers,
         status=OutboundStatus.SUPPRESSED if bouncing else OutboundStatus.QUEUED,
         case=case,
-        organization_id=case.organization_id if case is not None else None,
+        organization_id=case.organization_id if case is not None else organization_id,
         inbound=inbound,
+        invoice=invoice,
     )
     record(MailEvent, OutboundQueued(kind=kind, case=case.pk if case else None), outbound=row)
     if bouncing:
@@ -154,6 +170,13 @@ def _email(row: OutboundMessage) -> EmailMultiAlternatives:
     )
     if row.html:
         email.attach_alternative(row.html, "text/html")
+    if row.invoice_id is not None:
+        from retainer.billing.pdf import render_invoice_pdf  # WeasyPrint: loaded when needed
+
+        invoice = Invoice.objects.get(pk=row.invoice_id)
+        email.attach(
+            f"invoice-{invoice.number}.pdf", render_invoice_pdf(invoice), "application/pdf"
+        )
     return email
 
 

@@ -4,7 +4,6 @@ SMTP server (aiosmtpd on a free loopback port) and helpers to feed and deliver m
 from __future__ import annotations
 
 import datetime as dt
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +23,7 @@ from retainer.contracts.choices import Preset
 from retainer.lib import outbox
 from retainer.mail import actions
 from retainer.mail.models import InboundMessage, Mailbox
+from retainer.mail.testing import Imap, free_port
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -110,10 +110,7 @@ class Sink:
 
 
 def _free_port() -> int:
-    # aiosmtpd's Controller cannot take port 0 (its self-check connects to it).
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 @pytest.fixture
@@ -159,116 +156,19 @@ def opened(mailbox: Mailbox, raw: bytes) -> Case:
 
 # --- A real IMAP server --------------------------------------------------------------------
 
-DOVECOT_CONFIG = """\
-base_dir = {root}/run
-state_dir = {root}/state
-log_path = {root}/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/users
-}}
-userdb {{
-  driver = static
-  args = uid={uid} gid={gid} home={root}/home/%u
-}}
-mail_location = maildir:{root}/mail/%u
-first_valid_uid = 1
-default_internal_user = {internal}
-default_internal_group = {group}
-default_login_user = {login}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-  chroot =
-}}
-service anvil {{
-  chroot =
-}}
-"""
-
-
-@dataclass
-class Imap:
-    host: str
-    port: int
-    user: str
-    password: str
-
-    def append(self, raw: bytes, folder: str = "INBOX") -> None:
-        from imap_tools import MailBoxUnencrypted
-
-        with MailBoxUnencrypted(self.host, self.port).login(self.user, self.password) as box:
-            box.append(raw, folder)
-
-    def unseen(self, folder: str = "INBOX") -> list[str]:
-        from imap_tools import AND, MailBoxUnencrypted
-
-        server = MailBoxUnencrypted(self.host, self.port)
-        with server.login(self.user, self.password, initial_folder=folder):
-            return list(server.uids(AND(seen=False)))
-
 
 @pytest.fixture
 def dovecot() -> Iterator[Imap]:
-    """Dovecot on a free loopback port, from a configuration of its own (no TLS, one user
-    ``support`` with a maildir). As root it runs its processes as the Debian package's
-    ``dovecot``/``dovenull`` users, which it requires."""
+    """Dovecot on a free loopback port (``retainer/mail/testing.py``); skipped when it is
+    not installed, except under ``CI=true``, where a missing server fails."""
     import os
-    import pwd
-    import shutil
-    import subprocess
-    import tempfile
-    import time
 
-    binary = shutil.which("dovecot") or shutil.which("/usr/sbin/dovecot")
-    if binary is None:
+    from retainer.mail.testing import DovecotMissing, running_dovecot
+
+    try:
+        with running_dovecot() as imap:
+            yield imap
+    except DovecotMissing as exc:
         if os.environ.get("CI") == "true":
             pytest.fail("Dovecot is not installed; CI must test IMAP polling.")
-        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")
-    root = Path(tempfile.mkdtemp(prefix="retainer-imap-"))
-    root.chmod(0o755)  # the login processes run as another user when we are root
-    for sub in ("run", "state", "mail", "home"):
-        (root / sub).mkdir()
-    imap = Imap("127.0.0.1", _free_port(), "support", "imap-secret")
-    (root / "users").write_text(f"{imap.user}:{{PLAIN}}{imap.password}::::::\n")
-    if os.getuid() == 0:
-        internal, login = pwd.getpwnam("dovecot"), "dovenull"
-        for sub in ("mail", "home", "state"):
-            os.chown(root / sub, internal.pw_uid, internal.pw_gid)
-        uid, gid, names = internal.pw_uid, internal.pw_gid, ("dovecot", "dovecot", login)
-    else:
-        me = pwd.getpwuid(os.getuid())
-        uid, gid, names = me.pw_uid, me.pw_gid, (me.pw_name, me.pw_name, me.pw_name)
-    (root / "dovecot.conf").write_text(
-        DOVECOT_CONFIG.format(
-            root=root, uid=uid, gid=gid, internal=names[0], group=names[1], login=names[2],
-            port=imap.port,
-        )
-    )  # fmt: skip
-    process = subprocess.Popen([binary, "-F", "-c", str(root / "dovecot.conf")])
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection((imap.host, imap.port), timeout=1).close()
-                break
-            except OSError:
-                log = root / "dovecot.log"
-                assert process.poll() is None, log.read_text() if log.exists() else "no log"
-                assert time.monotonic() < deadline, "Dovecot did not start"
-                time.sleep(0.05)
-        yield imap
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        shutil.rmtree(root, ignore_errors=True)
+        pytest.skip(str(exc))
