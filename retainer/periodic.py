@@ -127,6 +127,15 @@ def send_mail_task() -> int:
     return send_due_mail()
 
 
+@db_periodic_task(crontab(minute="*/10"))
+def prune_api_rate_counters_task() -> int:
+    """Every ten minutes: delete the API rate counters of windows that have ended
+    (docs/api.md, "Rate limits")."""
+    from retainer.accounts.ratelimit import do_prune_api_rate_counters
+
+    return do_prune_api_rate_counters()
+
+
 # --- automation (begin) -----------------------------------------------------------------------
 @db_periodic_task(crontab(minute="*"))
 def send_due_webhooks_task() -> int:
@@ -137,4 +146,22 @@ def send_due_webhooks_task() -> int:
     return send_due_webhooks()
 
 
+@db_periodic_task(crontab(minute="*/5"))
+def run_time_rules_task() -> int:
+    """Every five minutes: fire the rules "case in a status for N business hours" on the
+    cases that reached it, once per rule, case and stint (docs/automation.md)."""
+    from retainer.automation.tasks import run_time_rules
+
+    return run_time_rules()
+
+
 # --- automation (end) -------------------------------------------------------------------------
+
+
+@db_periodic_task(crontab(minute="17"))
+def queue_waiting_reminders_task() -> int:
+    """Every hour: remind customers of cases waiting on them for three days, once per
+    stint (docs/mail.md)."""
+    from retainer.mail.notifications import queue_waiting_reminders
+
+    return queue_waiting_reminders()

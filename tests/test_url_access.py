@@ -69,6 +69,7 @@ from retainer.contracts.choices import Preset
 from retainer.contracts.terms import preset_terms
 from retainer.kb import actions as kb_actions
 from retainer.mail import actions as mail_actions
+from retainer.mail.actions.preferences import unsubscribe_token
 from retainer.success.tests.world import url_objects as success_url_objects
 
 ANON, CUSTOMER_ADMIN, CONTACT, OUTSIDER = "anonymous", "customer_admin", "contact", "outsider"
@@ -121,6 +122,15 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "accounts:home": {ANON: LOGIN, **each(302, CUSTOMERS + STAFF)},
     "accounts:console_home": STAFF_PAGE,
     "accounts:preferences": STAFF_PAGE,
+    # API tokens: everyone signed in keeps their own; admins see all and make service tokens.
+    "accounts:token_list": {ANON: LOGIN, **each(200, CUSTOMERS + STAFF)},
+    "accounts:token_revoke": each(405, ROLES),
+    "accounts:token_admin": {
+        ANON: LOGIN,
+        **each(404, CUSTOMERS),
+        **each(403, [AGENT, BILLING, MANAGER]),
+        ADMIN: 200,
+    },
     "console:organization_detail": STAFF_PAGE,
     "accounts:portal_home": PORTAL_PAGE,
     "catalog:scope_of_support": PUBLIC,
@@ -434,6 +444,9 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "mail:outbound_retry": each(405, ROLES),
     "mail:mailbox_new": MANAGER_PAGE,
     "mail:mailbox_edit": MANAGER_PAGE,
+    # Everyone's own e-mail notifications; the unsubscribe link needs no sign-in.
+    "mail:preferences": {ANON: LOGIN, **each(200, CUSTOMERS + STAFF)},
+    "mail:unsubscribe": PUBLIC,
     # Metrics: support figures for managers and admins, revenue also for billing.
     **dict.fromkeys(
         ["metrics:overview", "metrics:support", "metrics:drill_down"],  # drill-down: backlog
@@ -486,6 +499,24 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         **each(404, CUSTOMERS),
         BILLING: 403,
         **each(400, [AGENT, MANAGER, ADMIN]),
+    },
+    # Rules: ``automation.manage_rule`` (admins; managers once their role holds it).
+    **{
+        name: {
+            ANON: LOGIN,
+            **each(404, CUSTOMERS),
+            **each(403, [AGENT, BILLING, MANAGER]),
+            ADMIN: 200,
+        }
+        for name in ("automation:rule_list", "automation:rule_new", "automation:firing_list")
+    },
+    **{
+        name: {ANON: LOGIN, **each(404, [*CUSTOMERS, AGENT, BILLING, MANAGER]), ADMIN: 200}
+        for name in ("automation:rule_detail", "automation:rule_edit")
+    },
+    **{
+        f"automation:{name}": each(405, ROLES)
+        for name in ("rule_activate", "rule_deactivate", "rule_move")
     },
     "api:webhook_list": {ANON: 403, **each(403, [*CUSTOMERS, AGENT, BILLING, MANAGER]), ADMIN: 200},
     **{
@@ -638,6 +669,7 @@ ADD_WEBHOOK = WEBHOOKS  # automation.add_webhookendpoint
 REPLAY_WEBHOOK = WEBHOOKS  # automation.change_webhookdelivery
 MACROS = STAFF_WRITE  # automation.add_macro: personal macros
 SHARED_MACROS = MANAGER_WRITE  # automation.change_macro + automation.manage_shared_macro
+RULES: Roles = frozenset({ADMIN})  # automation.manage_rule
 QUOTE_SERVICES = BILL  # billing.add_servicequote: quote an offering (case or organization)
 CHANGE_SERVICE_QUOTE = BILL  # billing.change_servicequote: send, withdraw
 CHANGE_ENGAGEMENT = BILL  # billing.change_engagement: split milestones, deliver one
@@ -719,6 +751,7 @@ PERMISSIONS: dict[str, tuple[Roles, tuple[str, ...]]] = {
     "ADD_WEBHOOK": (ADD_WEBHOOK, ("automation.add_webhookendpoint",)),
     "REPLAY_WEBHOOK": (REPLAY_WEBHOOK, ("automation.change_webhookdelivery",)),
     "MACROS": (MACROS, ("automation.add_macro",)),
+    "RULES": (RULES, ("automation.manage_rule",)),
     "SHARED_MACROS": (
         SHARED_MACROS,
         ("automation.change_macro", "automation.manage_shared_macro"),
@@ -738,6 +771,10 @@ WRITES: dict[str, dict[str, Roles]] = {
     "accounts:magic_link_request": {POST: EVERYONE},
     "accounts:magic_link": {POST: EVERYONE},
     "accounts:preferences": {POST: CONSOLE},  # each staff member's own preferences
+    "accounts:token_list": {POST: CONSOLE | PORTAL},  # each person's own API tokens
+    # The world's token is the agent's: its owner, or accounts.manage_service_tokens.
+    "accounts:token_revoke": {POST: frozenset({AGENT, ADMIN})},
+    "accounts:token_admin": {POST: frozenset({ADMIN})},  # accounts.manage_service_tokens
     "portal:csat": {POST: EVERYONE},
     "api:csat_by_token": {POST: EVERYONE},
     # The portal.
@@ -890,6 +927,8 @@ WRITES: dict[str, dict[str, Roles]] = {
     "mail:outbound_retry": {POST: MAIL_RETRY & CONSOLE},
     "mail:mailbox_new": {POST: MAILBOXES & CONSOLE},
     "mail:mailbox_edit": {POST: MAILBOXES & CONSOLE},
+    "mail:preferences": {POST: CONSOLE | PORTAL},  # each person's own e-mail notifications
+    "mail:unsubscribe": {POST: EVERYONE},  # the signed link is the permission
     # Automation.
     "automation:endpoint_new": {POST: ADD_WEBHOOK & CONSOLE},
     "automation:endpoint_edit": {POST: WEBHOOKS & CONSOLE},
@@ -897,6 +936,11 @@ WRITES: dict[str, dict[str, Roles]] = {
     "automation:endpoint_enable": {POST: WEBHOOKS & CONSOLE},
     "automation:endpoint_rotate": {POST: WEBHOOKS & CONSOLE},
     "automation:delivery_replay": {POST: REPLAY_WEBHOOK & CONSOLE},
+    "automation:rule_new": {POST: RULES & CONSOLE},
+    "automation:rule_edit": {POST: RULES & CONSOLE},
+    "automation:rule_activate": {POST: RULES & CONSOLE},
+    "automation:rule_deactivate": {POST: RULES & CONSOLE},
+    "automation:rule_move": {POST: RULES & CONSOLE},
     "automation:macro_new": {POST: MACROS & CONSOLE},
     "automation:macro_edit": {POST: SHARED_MACROS & CONSOLE},
     "api:webhook_list": {POST: ADD_WEBHOOK},
@@ -1060,6 +1104,8 @@ SAME_OPERATION: dict[str, list[tuple[str, str]]] = {
 # through; a refused request never writes).
 EMPTY_BODY_WRITES: set[tuple[str, str]] = {
     ("accounts:logout", POST),  # ends the session
+    ("accounts:token_revoke", POST),  # revokes the world's token
+    ("mail:preferences", POST),  # no box ticked: every optional e-mail off
     ("console:timer_start", POST),
     ("contracts:contract_renew", POST),
     ("api:contract_renew", POST),
@@ -1083,6 +1129,7 @@ EMPTY_BODY_WRITES: set[tuple[str, str]] = {
     ("api:webhook_rotate_secret", POST),
     ("automation:delivery_replay", POST),  # queues the world's delivery again
     ("api:webhook_delivery_replay", POST),
+    ("automation:rule_deactivate", POST),  # deactivates the world's rule
     ("billing:service_quote_withdraw", POST),  # withdraws the world's sent quote
     ("api:service_quote_withdraw", POST),
     ("billing:portal_service_quote_accept", POST),  # accepts it (the contact opened the case)
@@ -1338,6 +1385,13 @@ def world(cast, settings, tmp_path):
     return {
         "pk": {
             "console:organization_detail": cast.acme.pk,
+            "accounts:token_revoke": account_actions.do_create_api_token(
+                user=cast.agent,
+                name="Agent's script",
+                scopes=["cases:read"],
+                expires_in_days=30,
+                actor=cast.agent,
+            ).token.pk,
             **dict.fromkeys(
                 [f"kb:article_{view}" for view in ("detail", "edit", "publish", "archive", "diff")],
                 article.pk,
@@ -1428,6 +1482,7 @@ def world(cast, settings, tmp_path):
         },
         "public_id": case.public_id,
         "token": case_actions.csat_token(case),
+        "unsubscribe_token": unsubscribe_token("carl@acme.test", "low_balance"),
         "job_id": "no-such-job",  # the permission is checked before the job is looked up
         "product_pk": product.pk,
         "slug": article.slug,
