@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from conftest import require_program
 from retainer.cases.models import Case
 from retainer.catalog import actions as catalog_actions
 from retainer.catalog.models import Product
@@ -230,11 +231,9 @@ def dovecot() -> Iterator[Imap]:
     import tempfile
     import time
 
-    binary = shutil.which("dovecot") or shutil.which("/usr/sbin/dovecot")
-    if binary is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Dovecot is not installed; CI must test IMAP polling.")
-        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")
+    binary = shutil.which("/usr/sbin/dovecot") or require_program(
+        "dovecot", "dovecot-imapd", "test IMAP polling"
+    )
     root = Path(tempfile.mkdtemp(prefix="retainer-imap-"))
     root.chmod(0o755)  # the login processes run as another user when we are root
     for sub in ("run", "state", "mail", "home"):
