@@ -122,6 +122,15 @@ def bill_previous_month_task() -> int:
     return check_start_billing_run(None, period=last_month).pk
 
 
+@db_periodic_task(crontab(minute="*/5"))
+def resume_billing_runs_task() -> list[int]:
+    """Every five minutes: hand billing runs whose job was lost (a killed consumer) to the
+    workers again; they continue where they stopped."""
+    from retainer.billing.actions import do_resume_interrupted_billing_runs
+
+    return do_resume_interrupted_billing_runs()
+
+
 @db_periodic_task(crontab(minute="*"))
 def poll_mailboxes_task() -> int:
     """Every minute: take new messages from the spool mailboxes and process any message
