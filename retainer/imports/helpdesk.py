@@ -29,12 +29,10 @@ from django.utils import timezone
 from retainer.accounts import actions as accounts
 from retainer.accounts.choices import Role
 from retainer.accounts.models import Contact, Organization, OrganizationDomain, User
-from retainer.cases.actions import do_open_case, plan_intake
-from retainer.cases.choices import CaseStatus, Priority
+from retainer.cases.choices import Priority
 from retainer.cases.models import Case, CaseAttachment, CaseMessage
 from retainer.catalog import actions as catalog
 from retainer.catalog.models import Product
-from retainer.contracts.choices import Channel
 from retainer.imports.models import ImportedRecord, ImportRun
 from retainer.kb import actions as kb
 from retainer.kb.choices import Visibility
@@ -42,6 +40,7 @@ from retainer.kb.models import Category
 from retainer.lib.errors import InvalidInput
 from retainer.lib.uploads import UploadRejected, store_upload
 
+from . import writing
 from .source import Source
 
 REQUIRED_TABLES = {
@@ -180,8 +179,9 @@ class HelpdeskImport:
             )
             for ext, pk in pairs
         ]
-        ImportedRecord.objects.bulk_create(rows)
-        self.report.created[kind] += len(rows)
+        if rows:
+            ImportedRecord.objects.bulk_create(rows)
+            self.report.created[kind] += len(rows)
 
     # --- users and queues -----------------------------------------------------------------
 
@@ -316,48 +316,30 @@ class HelpdeskImport:
             priority = PRIORITY.get(row["priority"], Priority.NORMAL)
             assignee = self.staff.get(row["assigned_to_id"])
             created, modified = _aware(row["created"]), _aware(row["modified"])
+            fields: dict[str, Any] = {
+                "contact": contact, "product": product, "subject": subject,
+                "description": description, "severity": severity, "priority": priority,
+                "assignee": assignee, "created_at": created,
+            }  # fmt: skip
             if row["status"] in (OPEN, REOPENED):
                 try:
-                    plan = plan_intake(
-                        contact=contact, product=product, subject=subject,
-                        description=description, channel=Channel.WEB, severity=severity,
-                        priority=priority, actor=None,
-                    )  # fmt: skip
+                    case = writing.open_case(**fields)
                 except ValidationError as exc:
                     for column, messages in exc.message_dict.items():
                         self.report.reject(label, column, " ".join(messages))
                     continue
-                case = do_open_case(plan, actor=None)
-                Case.objects.filter(pk=case.pk).update(
-                    created_at=created, assignee=assignee, status=CaseStatus.OPEN
-                )
-                case.created_at = created
                 opened.append((row["id"], case.pk))
                 case_of[row["id"]] = case
                 continue
             closed = row["status"] in (CLOSED, DUPLICATE)
-            case = Case(
-                organization_id=contact.organization_id,
-                contact=contact,
-                product=product,
-                channel=Channel.WEB,
-                severity=severity,
-                priority=priority,
-                subject=subject[:200],
-                description=description,
-                status=CaseStatus.CLOSED if closed else CaseStatus.RESOLVED,
-                assignee=assignee,
-                created_at=created,
-                updated_at=modified,
-                resolved_at=modified,
-                closed_at=modified if closed else None,
-            )
+            case = writing.history_case(**fields, finished_at=modified, closed=closed)
             history.append((row["id"], case))
         Case.objects.bulk_create([case for _, case in history])
         for ticket_id, case in history:
             case_of[ticket_id] = case
         self._remember("ticket", [*opened, *((tid, case.pk) for tid, case in history)])
-        self.report.created["case"] += len(history) + len(opened)
+        if history or opened:
+            self.report.created["case"] += len(history) + len(opened)
         self._followups(tickets, case_of, history={case.pk for _, case in history})
 
     def _followups(
@@ -408,7 +390,8 @@ class HelpdeskImport:
                 first_response[case.pk] = min(at, first_response.get(case.pk, at))
         CaseMessage.objects.bulk_create([message for _, message in messages])
         self._remember("followup", ((fid, m.pk) for fid, m in messages))
-        self.report.created["message"] += len(messages)
+        if messages:
+            self.report.created["message"] += len(messages)
         for case_pk, at in first_response.items():
             Case.objects.filter(pk=case_pk, first_response_at__isnull=True).update(
                 first_response_at=at
