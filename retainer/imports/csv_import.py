@@ -349,18 +349,19 @@ def import_rows(run: ImportRun, kind: str, data: bytes) -> Report:
     rows = read_rows(data, kind, report)
     if rows is None:
         return report
-    run.total = len(rows)
-    if report.rejected_count:
-        return report
+    run.total = len(rows) + report.rejected_count
+    if report.rejected_count and not run.dry_run:
+        return report  # nothing is written; the report lists every rejected row
+    # A dry run goes on with the rows that passed, to count what they would create.
     try:
         with transaction.atomic():
             _write(run, kind, rows, report)
             if report.rejected_count or run.dry_run:
                 raise _RollBack
     except _RollBack:
-        if report.rejected_count:
-            report.created.clear()  # nothing was written
-    run.done = len(rows)
+        if not run.dry_run:
+            report.created.clear()  # a row refused while writing: nothing was written
+    run.done = run.total
     return report
 
 

@@ -162,3 +162,13 @@ def test_the_command_lists_rejected_rows_and_fails(db, cast, tmp_path) -> None:
     good.write_bytes(ORGS)
     call_command("import_csv", "organizations", str(good), stdout=output)
     assert "created 2 organizations" in output.getvalue()
+
+
+def test_a_dry_run_counts_the_good_rows_beside_the_rejected_ones(db, cast) -> None:
+    import_csv("organizations", ORGS, actor=cast.admin)
+    data = CONTACTS + b"Nowhere,Ann,ann@nowhere.test\n"
+    run = import_csv("contacts", data, dry_run=True, actor=cast.admin)
+    assert run.status == "succeeded" and run.created == {"contacts": 2}
+    assert [r["row"] for r in run.rejected] == ["row 4"]
+    assert (run.done, run.total) == (3, 3)
+    assert not Contact.objects.filter(email="art@vandelay.test").exists()
