@@ -68,7 +68,14 @@ class Session:
 
 def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
     """``retainer serve`` (the product's own gunicorn command line), ready to answer."""
-    env = {**env, "RETAINER_PORT": str(port), "RETAINER_WORKERS": str(workers)}
+    env = {
+        # The API's rate limits count as in production, with budgets no benchmark spends.
+        "RETAINER_API_READS_PER_MINUTE": str(10**9),
+        "RETAINER_API_WRITES_PER_MINUTE": str(10**9),
+        **env,
+        "RETAINER_PORT": str(port),
+        "RETAINER_WORKERS": str(workers),
+    }
     server = subprocess.Popen(
         [PYTHON, "-m", "retainer", "serve", "--access-logfile", "/dev/null"], cwd=ROOT, env=env
     )

@@ -21,6 +21,7 @@ from retainer.billing import demo as billing_demo
 from retainer.cases import demo as cases_demo
 from retainer.catalog import demo as catalog_demo
 from retainer.contracts import demo as contracts_demo
+from retainer.imports import demo as imports_demo
 from retainer.kb import demo as kb_demo
 from retainer.lib.demo import make_context
 from retainer.mail import demo as mail_demo
@@ -37,6 +38,7 @@ STEPS: tuple[ModuleType, ...] = (
     kb_demo,
     mail_demo,
     automation_demo,  # webhooks and macros: after kb (macros link articles)
+    imports_demo,  # a dry run of a legacy contacts file: after the organizations it names
 )
 
 DEMO_LOGINS = accounts_demo.DEMO_LOGINS

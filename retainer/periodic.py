@@ -18,9 +18,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 from huey import crontab
+from huey.api import PeriodicTask, Task
 from huey.contrib.djhuey import HUEY, db_periodic_task
+from huey.signals import SIGNAL_COMPLETE, SIGNAL_ERROR, SIGNAL_EXECUTING
 
-from retainer.lib.jobs import prune_job_results
+from retainer.lib.jobs import note_periodic_run, prune_job_results
 
 #: How long the status of a finished job stays readable through ``get_result``.
 JOB_RESULT_RETENTION = timedelta(days=7)
@@ -38,6 +40,17 @@ def worker_heartbeat_task() -> None:
     from retainer.lib.health import beat
 
     beat()
+
+
+@HUEY.signal(SIGNAL_EXECUTING, SIGNAL_COMPLETE, SIGNAL_ERROR)
+def remember_periodic_run(signal: str, task: Task, exc: BaseException | None = None) -> None:
+    """Keep each periodic job's last run (start, end, outcome, error) for the console's
+    Operations page."""
+    if not isinstance(task, PeriodicTask):
+        return
+    outcome = {SIGNAL_EXECUTING: "running", SIGNAL_COMPLETE: "succeeded"}.get(signal, "failed")
+    error = "" if exc is None else f"{type(exc).__name__}: {exc}"
+    note_periodic_run(HUEY, task.name, outcome=outcome, error=error, now=timezone.now())
 
 
 @HUEY.on_startup()
@@ -107,6 +120,15 @@ def bill_previous_month_task() -> int:
 
     last_month = period_of(timezone.localdate() - dt.timedelta(days=1))
     return check_start_billing_run(None, period=last_month).pk
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def resume_billing_runs_task() -> list[int]:
+    """Every five minutes: hand billing runs whose job was lost (a killed consumer) to the
+    workers again; they continue where they stopped."""
+    from retainer.billing.actions import do_resume_interrupted_billing_runs
+
+    return do_resume_interrupted_billing_runs()
 
 
 @db_periodic_task(crontab(minute="*"))

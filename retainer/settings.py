@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "retainer.success",
     "retainer.metrics",
     "retainer.automation",  # webhooks and macros (docs/automation.md)
+    "retainer.imports",  # taking over another helpdesk's history (docs/imports.md)
     "retainer.project",
 ]
 

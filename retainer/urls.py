@@ -34,5 +34,6 @@ urlpatterns = [
     path("", include("retainer.success.urls")),
     path("", include("retainer.metrics.urls")),
     path("", include("retainer.automation.urls")),
+    path("", include("retainer.imports.urls")),
     path("", include("retainer.lib.urls")),
 ]

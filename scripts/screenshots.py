@@ -123,6 +123,12 @@ SHOTS: list[Shot] = [
         "console-offerings.png",
     ),
     Shot("admin@northwind.example", "/console/operations/", "console-operations.png"),
+    Shot(
+        "admin@northwind.example",
+        "/console/imports/",
+        "console-import.png",
+        _open_first(r"^/console/imports/\d+/$"),
+    ),
     Shot("agent@northwind.example", "/account/preferences/", "console-preferences.png"),
     Shot("bob@acme.example", "/portal/invoices/", "portal-invoices.png"),
     Shot("manager@northwind.example", "/console/kb/articles/", "console-kb.png"),

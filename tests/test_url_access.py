@@ -67,6 +67,7 @@ from retainer.catalog import actions as catalog_actions
 from retainer.contracts import actions as contract_actions
 from retainer.contracts.choices import Preset
 from retainer.contracts.terms import preset_terms
+from retainer.imports.models import ImportRun
 from retainer.kb import actions as kb_actions
 from retainer.mail import actions as mail_actions
 from retainer.mail.actions.preferences import unsubscribe_token
@@ -103,6 +104,12 @@ MANAGER_PAGE = {  # sales, publishing, the support dashboard: managers and admin
     **each(200, [MANAGER, ADMIN]),
 }
 MANAGER_LIST = {ANON: 403, **each(403, [*CUSTOMERS, AGENT, BILLING]), **each(200, [MANAGER, ADMIN])}
+ADMIN_PAGE = {
+    ANON: LOGIN,
+    **each(404, CUSTOMERS),
+    **each(403, [AGENT, BILLING, MANAGER]),
+    ADMIN: 200,
+}
 BILLING_PAGE = {
     ANON: LOGIN,
     **each(404, CUSTOMERS),
@@ -347,6 +354,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     },
     "operations:job_retry": each(405, ROLES),
     "operations:delivery_retry": each(405, ROLES),
+    "imports:run_list": ADMIN_PAGE,
+    "imports:run_detail": ADMIN_PAGE,
     # Sales and customer success.
     **dict.fromkeys(
         [
@@ -642,6 +651,7 @@ ADD_CONTACT = STAFF_WRITE  # accounts.add_contact
 MANAGE_CONTACT = STAFF_WRITE | {CUSTOMER_ADMIN}  # accounts.change_contact, or the customer admin
 BILL = BILLING_WRITE  # billing.add_* / billing.change_*
 OPERATE: Roles = frozenset({ADMIN})  # lib.change_outboxdelivery: retry failed work
+IMPORT: Roles = frozenset({ADMIN})  # imports.add_importrun: import a CSV file
 ACCEPT_QUOTE = BILLING_WRITE  # billing.change_renewalquote + contracts.change_contract
 START_RUN = BILL  # billing.add_billingrun: start or continue a run
 CHANGE_INVOICE = BILL  # billing.change_invoice: issue, void, mark paid
@@ -885,6 +895,7 @@ WRITES: dict[str, dict[str, Roles]] = {
     # Operations.
     "operations:job_retry": {POST: OPERATE},
     "operations:delivery_retry": {POST: OPERATE},
+    "imports:run_list": {POST: IMPORT & CONSOLE},
     # Sales and customer success.
     "success:lead_new": {POST: CREATE_LEAD & CONSOLE},
     "success:lead_convert": {POST: CONVERT_LEAD & CONSOLE},
@@ -1357,6 +1368,7 @@ def world(cast, settings, tmp_path):
         invoice, reason="Goodwill", actor=cast.billing
     )
     billing_run = billing_actions.do_create_run(period=parse_period("2026-01"), actor=cast.billing)
+    import_run = ImportRun.objects.create(source="csv", kind="contacts", dry_run=True)
     (quote,) = billing_actions.do_generate_renewal_quotes(
         today=dt.date(2025, 12, 1), actor=cast.billing
     )
@@ -1445,6 +1457,7 @@ def world(cast, settings, tmp_path):
                 invoice.pk,
             ),
             "operations:delivery_retry": 1,  # likewise: no such delivery
+            "imports:run_detail": import_run.pk,
             **dict.fromkeys(
                 [
                     f"api:invoice_{view}"

@@ -101,6 +101,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "lib.change_outboxdelivery",
         # Automation: webhooks and macros (docs/automation.md).
         "automation.*",
+        # Imports from another helpdesk and from CSV files (docs/imports.md).
+        "imports.view_importrun",
+        "imports.add_importrun",
     ],
 }
 

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from retainer.accounts.models import Organization, User
@@ -33,8 +33,10 @@ from retainer.billing.choices import (
     ItemKind,
     LineUnit,
     QuoteStatus,
+    RunStatus,
 )
 from retainer.billing.models import (
+    RUN_STALE_AFTER,
     BilledItem,
     BillingEvent,
     BillingProfile,
@@ -500,6 +502,28 @@ def do_continue_billing_run(run: BillingRun, *, now: dt.datetime | None = None) 
     if not locked.is_succeeded:
         _enqueue(locked)
     return locked
+
+
+def do_resume_interrupted_billing_runs(*, now: dt.datetime | None = None) -> list[int]:
+    """Hand to the job worker again every run whose job was lost: running with a heartbeat
+    older than ``RUN_STALE_AFTER`` (its consumer was killed), or still pending
+    ``RUN_STALE_AFTER`` after it was started (its job never ran). Failed runs wait for a
+    person (the error says why). Returns the ids handed on. A run whose job was only slow
+    is harmless to hand on twice: the second job finds it running or done."""
+    now = now or timezone.now()
+    stale = now - RUN_STALE_AFTER
+    lost = BillingRun.objects.filter(
+        Q(status=RunStatus.RUNNING, heartbeat_at__lt=stale)
+        | Q(status=RunStatus.PENDING, created_at__lt=stale)
+    )
+    resumed = []
+    for run in lost.order_by("pk"):
+        try:
+            do_continue_billing_run(run, now=now)
+        except Conflict:  # its worker wrote a batch since the query: alive after all
+            continue
+        resumed.append(run.pk)
+    return resumed
 
 
 # --- Renewal quotes ------------------------------------------------------------------------

@@ -16,12 +16,14 @@ never need it.
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 import huey
+import huey.api
 import huey.constants
 import huey.storage
 from django.conf import settings
@@ -167,10 +169,13 @@ class JobRecord:
     task_path: str
     status: str
     enqueued_at: datetime | None
+    started_at: datetime | None
     finished_at: datetime | None
     error: str
     attempt: int
     retried_as: str | None
+    #: ``host.pid`` of the consumer that ran it last.
+    worker: str
 
 
 def _record(queue: huey.Huey, job_id: str) -> dict[str, Any] | None:
@@ -182,35 +187,123 @@ def _attempt(queue: huey.Huey, job_id: str) -> int:
     return int(queue.get(_ATTEMPT_PREFIX + job_id, peek=True) or 1)
 
 
-def _as_job(queue: huey.Huey, record: dict[str, Any]) -> JobRecord:
-    def when(value: str | None) -> datetime | None:
-        return None if value is None else datetime.fromisoformat(value)
+def _when(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
 
+
+def _as_job(queue: huey.Huey, record: dict[str, Any]) -> JobRecord:
     errors = record.get("errors") or []
     return JobRecord(
         id=record["id"],
         task_path=record.get("task_path", ""),
         status=record.get("status", ""),
-        enqueued_at=when(record.get("enqueued_at")),
-        finished_at=when(record.get("finished_at")),
+        enqueued_at=_when(record.get("enqueued_at")),
+        started_at=_when(record.get("started_at")),
+        finished_at=_when(record.get("finished_at")),
         # The last line of the last traceback: the exception and its message.
         error=errors[-1][1].strip().splitlines()[-1] if errors else "",
         attempt=_attempt(queue, record["id"]),
         retried_as=record.get("retried_as"),
+        worker=(record.get("worker_ids") or [""])[-1],
     )
 
 
-def failed_jobs(queue: huey.Huey, *, limit: int = 50) -> list[JobRecord]:
-    """The most recently failed jobs, newest first (those not retried yet first)."""
+def _jobs_with_status(queue: huey.Huey, status: TaskResultStatus) -> list[JobRecord]:
     jobs = []
     for key in list(queue.storage.result_items()):
         if key.startswith(TASK_RECORD_PREFIX):
             record = queue.get(key, peek=True)
-            if isinstance(record, dict) and record.get("status") == TaskResultStatus.FAILED.value:
+            if isinstance(record, dict) and record.get("status") == status.value:
                 jobs.append(_as_job(queue, record))
-    never = datetime.min.replace(tzinfo=UTC)
-    jobs.sort(key=lambda j: (j.retried_as is None, j.finished_at or never), reverse=True)
+    return jobs
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def failed_jobs(queue: huey.Huey, *, limit: int = 50) -> list[JobRecord]:
+    """The most recently failed jobs, newest first (those not retried yet first)."""
+    jobs = _jobs_with_status(queue, TaskResultStatus.FAILED)
+    jobs.sort(key=lambda j: (j.retried_as is None, j.finished_at or _NEVER), reverse=True)
     return jobs[:limit]
+
+
+def running_jobs(queue: huey.Huey, *, limit: int = 50) -> list[JobRecord]:
+    """The jobs a consumer is running, longest-running first. A job whose consumer was
+    killed stays "running" here: its record is never finished (the sweeps redo its work);
+    the operations page says so once it has run for longer than any job should."""
+    jobs = _jobs_with_status(queue, TaskResultStatus.RUNNING)
+    jobs.sort(key=lambda j: j.started_at or _NEVER)
+    return jobs[:limit]
+
+
+# --- Periodic jobs: their last run -------------------------------------------------------------
+
+_PERIODIC_PREFIX = "retainer.periodic."
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A periodic schedule and how its last run went (``None``: not run since the queue
+    was created)."""
+
+    name: str
+    schedule: str
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    outcome: str = ""  # "running", "succeeded" or "failed"
+    error: str = ""
+    runs: int = 0
+
+
+def note_periodic_run(
+    queue: huey.Huey, name: str, *, outcome: str, error: str = "", now: datetime
+) -> None:
+    """Record the start (``outcome="running"``) or the end (``"succeeded"``/``"failed"``)
+    of a run of periodic job ``name``, in the queue's storage where every consumer and
+    web process reads it. Called by the consumer's signal handler (retainer/periodic.py).
+    Two runs of one job at once (there is one scheduler) may miscount ``runs`` by one."""
+    key = _PERIODIC_PREFIX + name
+    stored = queue.storage.peek_data(key)
+    record = {} if stored is huey.constants.EmptyData else json.loads(stored)
+    if outcome == "running":
+        record.update(started_at=now.isoformat(), finished_at=None, error="")
+        record["runs"] = record.get("runs", 0) + 1
+    else:
+        record.update(finished_at=now.isoformat(), error=error[:500])
+    record["outcome"] = outcome
+    queue.storage.put_data(key, json.dumps(record).encode())
+
+
+def periodic_jobs(queue: huey.Huey) -> list[PeriodicJob]:
+    """Every schedule of ``RETAINER_PERIODIC_MODULE`` with its last run, in the order the
+    module declares them. The schedule is the first sentence of the job's docstring
+    ("Every minute", "Daily", …)."""
+    module = importlib.import_module(settings.RETAINER_PERIODIC_MODULE)
+    found = []
+    for value in vars(module).values():
+        if isinstance(value, huey.api.TaskWrapper) and issubclass(
+            value.task_class, huey.api.PeriodicTask
+        ):
+            found.append(value)
+    result = []
+    for wrapper in found:
+        name = wrapper.task_class.__name__
+        doc = (wrapper.func.__doc__ or "").strip()
+        stored = queue.storage.peek_data(_PERIODIC_PREFIX + name)
+        record = {} if stored is huey.constants.EmptyData else json.loads(stored)
+        result.append(
+            PeriodicJob(
+                name=name,
+                schedule=doc.split(": ", 1)[0] if ": " in doc else "",
+                started_at=_when(record.get("started_at")),
+                finished_at=_when(record.get("finished_at")),
+                outcome=record.get("outcome", ""),
+                error=record.get("error", ""),
+                runs=record.get("runs", 0),
+            )
+        )
+    return result
 
 
 def retry_job(queue: huey.Huey, job_id: str) -> str | None:

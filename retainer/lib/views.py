@@ -7,6 +7,7 @@ outbox (``lib/outbox.py``), and retries what failed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from huey.contrib.djhuey import HUEY
 
@@ -24,6 +26,9 @@ from retainer.lib.models import DeliveryStatus, OutboxDelivery, OutboxMessage
 
 #: Who may see and retry the product's background work.
 OPERATIONS_PERMISSION = "lib.change_outboxdelivery"
+#: A job running longer than this has most likely lost its consumer (killed, or its
+#: host went down); the page says so. No job of the product should take that long.
+RUNNING_TOO_LONG = timedelta(minutes=30)
 
 
 def operator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -52,9 +57,14 @@ def operations(request: HttpRequest) -> HttpResponse:
         .select_related("message")
         .order_by("-updated_at")[:50]
     )
+    failed = jobs.failed_jobs(HUEY)
     context = {
         "worker": worker_status(),
-        "failed_jobs": jobs.failed_jobs(HUEY),
+        "running_jobs": jobs.running_jobs(HUEY),
+        "running_too_long": timezone.now() - RUNNING_TOO_LONG,
+        "periodic_jobs": jobs.periodic_jobs(HUEY),
+        "failed_jobs": failed,
+        "failed_waiting": sum(job.retried_as is None for job in failed),
         "max_attempts": jobs.MAX_JOB_ATTEMPTS,
         "deliveries": deliveries,
         "pending_messages": OutboxMessage.objects.filter(dispatched_at__isnull=True).count(),

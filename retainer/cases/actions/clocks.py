@@ -216,8 +216,14 @@ def do_scan_sla_clocks(*, now: dt.datetime | None = None) -> dict[str, int]:
 
     now = now or timezone.now()
     warned = breached = 0
-    running = SlaClock.objects.filter(stopped_at__isnull=True).select_related("case")
-    for clock in running.filter(breached_at__isnull=True, due_at__lte=now).select_for_update():
+    # Locked, so that scans running side by side (several workers, a late periodic run
+    # beside a manual one) wait for each other and skip the clocks the first one recorded.
+    running = (
+        SlaClock.objects.filter(stopped_at__isnull=True)
+        .select_related("case")
+        .select_for_update(of=("self",))
+    )
+    for clock in running.filter(breached_at__isnull=True, due_at__lte=now):
         clock.breached_at = now
         clock.save(update_fields=["breached_at"])
         record(

@@ -2,10 +2,12 @@
 customer, one warning and one breach per clock, met when answered."""
 
 import datetime as dt
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection, transaction
 
 from retainer.cases import actions
 from retainer.cases.models import BusinessCalendar, CaseEvent, SlaClock, SlaTarget
@@ -87,6 +89,48 @@ def test_the_scan_warns_once_and_breaches_once(cast, desk, office):
     assert actions.do_scan_sla_clocks(now=at(2026, 11, 23, 13, 1)) == {"warned": 0, "breached": 1}
     assert actions.do_scan_sla_clocks(now=at(2026, 11, 23, 13, 5)) == {"warned": 0, "breached": 0}
     assert CaseEvent.objects.filter(case=case, type="sla_breached").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs one writer at a time")
+def test_scans_side_by_side_warn_each_clock_once(cast, desk, office):
+    """Several workers may run scans at once: the second waits for the first's row
+    locks and finds the clock warned."""
+    case = open_on(cast, desk, at(2026, 11, 23, 9, 0))  # warning at 12:12, due 13:00
+    now = at(2026, 11, 23, 12, 30)
+    scanned, release, results = threading.Event(), threading.Event(), {}
+
+    def first_scan() -> None:
+        try:
+            with transaction.atomic():  # holds its locks until released
+                results["first"] = actions.do_scan_sla_clocks(now=now)
+                scanned.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def second_scan() -> None:
+        try:
+            results["second"] = actions.do_scan_sla_clocks(now=now)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=first_scan)
+    first.start()
+    assert scanned.wait(10)
+    second = threading.Thread(target=second_scan)
+    second.start()
+    second.join(1)
+    blocked = second.is_alive()
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert blocked, "the second scan did not wait for the first one's locks"
+    assert results == {
+        "first": {"warned": 1, "breached": 0},
+        "second": {"warned": 0, "breached": 0},
+    }
+    assert CaseEvent.objects.filter(case=case, type="sla_warning").count() == 1
 
 
 def test_holidays_are_skipped(cast, desk, office):

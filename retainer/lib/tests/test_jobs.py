@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +19,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from huey.contrib.djhuey import HUEY
 
+from conftest import require_program
 from retainer.lib import jobs
 from retainer.lib.jobs import TASK_RECORD_PREFIX, enqueue_on_commit, prune_job_results
 
@@ -274,11 +274,7 @@ def test_a_consumer_on_the_embedded_sqlite_queue_runs_an_enqueued_job(
 
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
-    server = shutil.which("redis-server")
-    if server is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("redis-server is not installed; CI must test the Redis queue.")
-        pytest.skip("redis-server is not installed")
+    server = require_program("redis-server", "redis-server", "test the Redis queue")
     port = _free_port()
     process = subprocess.Popen(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],

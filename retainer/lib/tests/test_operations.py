@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db import transaction
 from django.test import override_settings
+from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from huey.contrib.djhuey import HUEY
 
@@ -113,3 +115,39 @@ def test_only_admins_reach_the_operations_page(cast, db: None, who: str | None, 
 def test_retrying_is_post_only(cast, db: None, tmp_path: Path) -> None:
     client = cast.client_for(cast.admin)
     assert client.get("/console/operations/jobs/x/retry/").status_code == 405
+
+
+def test_the_page_shows_each_periodic_job_with_its_last_run(cast, db: None) -> None:
+    from retainer import periodic
+
+    periodic.worker_heartbeat_task()  # runs inline here, through the consumer's signals
+    jobs.note_periodic_run(
+        HUEY, "sweep_outbox_task", outcome="running", now=timezone.now() - timedelta(minutes=1)
+    )
+    jobs.note_periodic_run(
+        HUEY, "sweep_outbox_task", outcome="failed", error="OperationalError: gone",
+        now=timezone.now(),
+    )  # fmt: skip
+    shown = {job.name: job for job in jobs.periodic_jobs(HUEY)}
+    assert shown["worker_heartbeat_task"].outcome == "succeeded"
+    assert shown["worker_heartbeat_task"].runs == 1
+    assert shown["worker_heartbeat_task"].schedule == "Every minute"
+    assert shown["sweep_outbox_task"].error == "OperationalError: gone"
+    assert shown["bill_previous_month_task"].outcome == ""  # never ran
+    page = cast.client_for(cast.admin).get("/console/operations/").content.decode()
+    assert "bill_previous_month_task" in page and "not run yet" in page
+    assert "OperationalError: gone" in page
+
+
+def test_a_job_left_running_by_a_killed_consumer_is_shown_as_interrupted(cast, db: None) -> None:
+    started = timezone.now() - timedelta(hours=2)
+    HUEY.put_result(
+        jobs.TASK_RECORD_PREFIX + "lost-job",
+        {"id": "lost-job", "task_path": "retainer.lib.tasks.dispatch_outbox_task",
+         "status": TaskResultStatus.RUNNING.value, "started_at": started.isoformat(),
+         "worker_ids": ["host-1.4242"], "errors": []},
+    )  # fmt: skip
+    (running,) = jobs.running_jobs(HUEY)
+    assert (running.id, running.worker) == ("lost-job", "host-1.4242")
+    page = cast.client_for(cast.admin).get("/console/operations/").content.decode()
+    assert "dispatch_outbox_task" in page and "interrupted?" in page

@@ -3,15 +3,11 @@ nginx accepts, and a docs/deploy.md that lists every environment variable and un
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from conftest import ROOT
+from conftest import ROOT, require_program
 
 DEPLOY = ROOT / "deploy"
 DOC = (ROOT / "docs" / "deploy.md").read_text()
@@ -21,14 +17,7 @@ ENV_READ = re.compile(r"\benv\.[a-z_]+\(\s*\"([A-Z][A-Z0-9_]+)\"")
 
 
 def require(program: str) -> str:
-    """The program's path; without it the test is skipped here and fails in CI (where
-    ``.ci/run`` installs it)."""
-    path = shutil.which(program)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{program} is not installed; CI must check the deploy files with it.")
-        pytest.skip(f"{program} is not installed")
-    return path
+    return require_program(program, program, "check the deploy files")
 
 
 def installed(unit: Path, tmp_path: Path) -> Path:
