@@ -223,6 +223,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = Path(env.string("RETAINER_MEDIA_DIR", str(VAR_DIR / "media")))
+# Knowledge-base search ranks by meaning as well as by words (retainer/kb/semantic.py).
+RETAINER_KB_SEMANTIC = env.boolean("RETAINER_KB_SEMANTIC", True)
 RETAINER_ATTACHMENT_MAX_BYTES = env.integer(
     "RETAINER_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, min_value=1024, max_value=1024**3
 )

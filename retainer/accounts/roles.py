@@ -68,6 +68,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "automation.add_macro",
         "automation.change_macro",
         "automation.manage_shared_macro",
+        # Rules on events, with their dry run and firing log (docs/automation.md).
+        "automation.manage_rule",
     ],
     Role.BILLING: [
         "accounts.view_*",

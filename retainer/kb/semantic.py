@@ -25,7 +25,6 @@ from django.conf import settings
 
 from retainer.kb.embeddings import DIMENSIONS, MODEL_NAME, get_encoder
 from retainer.kb.models import ArticleEmbedding
-from retainer.lib.env import env
 from retainer.lib.snapshots import Snapshot
 
 log = logging.getLogger(__name__)
@@ -39,12 +38,8 @@ MIN_SIMILARITY = 0.15
 
 
 def semantic_enabled() -> bool:
-    """``settings.RETAINER_KB_SEMANTIC``, else the ``RETAINER_KB_SEMANTIC`` environment
-    variable (true by default)."""
-    value = getattr(settings, "RETAINER_KB_SEMANTIC", None)
-    if value is None:
-        return env.boolean("RETAINER_KB_SEMANTIC", True)
-    return bool(value)
+    """``settings.RETAINER_KB_SEMANTIC`` (the environment variable, true by default)."""
+    return bool(settings.RETAINER_KB_SEMANTIC)
 
 
 @dataclass(frozen=True)
