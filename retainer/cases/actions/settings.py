@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.mail import send_mail
 from django.db import transaction
 
 from retainer.accounts.access import is_vendor_staff
@@ -165,17 +164,11 @@ def do_take_sla_action(clock: SlaClock, *, moment: str) -> CaseSlaActionTaken | 
 
 
 def _notify_assignee(case: Case, clock: SlaClock, moment: str) -> str:
+    """The e-mail itself is the mail channel's: it answers every SLA warning and breach
+    event (docs/mail.md), so the assignee gets one message, whatever the target says."""
     assignee = case.assignee
     if assignee is None or not assignee.email:
         return "Nobody is assigned: nobody was notified."
-    what = "breached" if moment == BREACHED else "is about to breach"
-    subject = f"{case.reference}: the {clock.get_kind_display().lower()} target {what}"
-    body = (
-        f"{case.reference} ({case.subject}) {what} its {clock.get_kind_display().lower()} "
-        f"target, due {clock.due_at:%Y-%m-%d %H:%M} UTC.\n"
-    )
-    recipient = assignee.email
-    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]))
     return f"E-mailed {assignee.full_name}."
 
 
