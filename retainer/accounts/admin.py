@@ -20,6 +20,7 @@ from retainer.accounts.models import (
     Team,
     User,
 )
+from retainer.accounts.selectors import staff_people
 from retainer.lib.admin import ActionModelAdmin, EventAdmin
 from retainer.lib.errors import DomainError, report
 
@@ -251,7 +252,7 @@ class TeamAdmin(ActionModelAdmin):
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "members":
-            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True)
+            kwargs["queryset"] = staff_people()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_with_action(

@@ -33,3 +33,10 @@ def api_tokens_for_admin() -> QuerySet[ApiToken]:
     return ApiToken.objects.select_related(
         "user", "user__contact__organization", "created_by", "revoked_by"
     )
+
+
+def staff_people() -> QuerySet[User]:
+    """Active vendor staff who are people: what every picker of agents, owners and
+    assignees offers. Service accounts (one per service API token) act through the API
+    only and are never assigned work."""
+    return User.objects.filter(is_staff=True, is_active=True, is_service_account=False)

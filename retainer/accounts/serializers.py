@@ -3,7 +3,8 @@
 from rest_framework import serializers
 
 from retainer.accounts.choices import ContactRole
-from retainer.accounts.models import Contact, Organization, User
+from retainer.accounts.models import Contact, Organization
+from retainer.accounts.selectors import staff_people
 from retainer.lib.limits import EMAIL_MAX_LENGTH
 from retainer.lib.money import CURRENCY_CHOICES
 from retainer.lib.timezones import TIME_ZONE_CHOICES
@@ -39,7 +40,7 @@ class OrganizationIn(serializers.Serializer):
     time_zone = serializers.ChoiceField(choices=TIME_ZONE_CHOICES, required=False)
     currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, required=False)
     account_owner = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_staff=True, is_active=True), required=False, allow_null=True
+        queryset=staff_people(), required=False, allow_null=True
     )
 
 

@@ -230,7 +230,11 @@ def _check_references(conditions: rules.Conditions, planned: tuple[rules.Action,
         "organizations": _missing(Organization, conditions.organizations),
         "products": _missing(Product, conditions.products),
         "agent": _missing(
-            User, [a.agent for a in planned if a.agent], is_staff=True, is_active=True
+            User,
+            [a.agent for a in planned if a.agent],
+            is_staff=True,
+            is_active=True,
+            is_service_account=False,
         ),
         "team": _missing(Team, [a.team for a in planned if a.team], is_active=True),
         "endpoint": _missing(WebhookEndpoint, [a.endpoint for a in planned if a.endpoint]),

@@ -34,6 +34,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from retainer.accounts.models import Team, User
+from retainer.accounts.selectors import staff_people
 from retainer.automation import actions as automation_actions
 from retainer.automation import events, placeholders, rules
 from retainer.automation.choices import FiringStatus, RuleTrigger
@@ -322,7 +323,7 @@ def _do(action: rules.Action, case: Case, actor: User, rule: Rule, applied: Appl
     """Apply one action through the case actions; returns the case as it now is."""
     kind = action.type
     if kind == "assign_agent":
-        agent = User.objects.get(pk=action.agent or 0, is_staff=True, is_active=True)
+        agent = staff_people().get(pk=action.agent or 0)
         case = case_actions.do_update_case(case, actor=actor, assignee=agent)
         applied.done.append(f"assigned to {agent.full_name}")
     elif kind == "assign_team":
@@ -362,7 +363,9 @@ def pick_member(team: Team, *, strategy: str, rule: Rule) -> User | None:
     """The active agent of ``team`` who gets the case: ``least_loaded``, the one with the
     fewest unfinished cases assigned (the first by id on a tie); ``round_robin``, the
     one after whoever this rule assigned last (by id, wrapping around)."""
-    members = team.members.filter(is_active=True, is_staff=True).order_by("id")
+    members = team.members.filter(is_active=True, is_staff=True, is_service_account=False).order_by(
+        "id"
+    )
     if strategy == "least_loaded":
         open_cases = ~Q(assigned_cases__status__in=(*FINISHED, CaseStatus.RESOLVED))
         loaded = members.annotate(load=Count("assigned_cases", filter=open_cases))

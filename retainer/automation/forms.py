@@ -7,7 +7,8 @@ from typing import Any
 
 from django import forms
 
-from retainer.accounts.models import Organization, Team, User
+from retainer.accounts.models import Organization, Team
+from retainer.accounts.selectors import staff_people
 from retainer.automation import rules
 from retainer.automation.choices import RuleTrigger
 from retainer.automation.models import (
@@ -177,7 +178,7 @@ class RuleForm(forms.Form):
         )
         fields["products"].choices = _choices(Product.objects.values_list("pk", "name"))
         fields["assign_agent"].choices = ANY + _choices(
-            User.objects.filter(is_staff=True, is_active=True).values_list("pk", "full_name")
+            staff_people().values_list("pk", "full_name")
         )
         fields["assign_team"].choices = ANY + _choices(
             Team.objects.filter(is_active=True).values_list("pk", "name")

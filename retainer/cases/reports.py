@@ -199,7 +199,12 @@ def team_overview(*, now: dt.datetime | None = None) -> TeamOverview:
     )
     clocks = _clock_states(now)
     people = User.objects.filter(
-        Q(is_staff=True, is_active=True, groups__name__in=[Role.AGENT, Role.MANAGER])
+        Q(
+            is_staff=True,
+            is_active=True,
+            is_service_account=False,
+            groups__name__in=[Role.AGENT, Role.MANAGER],
+        )
         | Q(pk__in=[pk for pk in open_by if pk is not None])
         | Q(pk__in=list(minutes_by))
     ).distinct()

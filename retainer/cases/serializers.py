@@ -10,7 +10,8 @@ from typing import Any, ClassVar
 
 from rest_framework import serializers
 
-from retainer.accounts.models import Contact, Team, User
+from retainer.accounts.models import Contact, Team
+from retainer.accounts.selectors import staff_people
 from retainer.cases.choices import CaseStatus, CaseType, CsatRating, Priority, RootCause, Severity
 from retainer.cases.models import (
     Case,
@@ -177,7 +178,7 @@ class CaseUpdateIn(serializers.Serializer):
         child=serializers.CharField(max_length=40), required=False, max_length=20
     )
     assignee = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_staff=True, is_active=True), required=False, allow_null=True
+        queryset=staff_people(), required=False, allow_null=True
     )
     queue = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.filter(is_active=True), required=False, allow_null=True

@@ -228,14 +228,21 @@ class HelpdeskImport:
         self._remember("user", created)
 
     def _author(self) -> User:
-        """Who wrote what nobody known wrote: one inactive staff user per source."""
+        """Who wrote what nobody known wrote: one staff user per source, inactive and
+        without a password, so nobody signs in as it."""
         if self.fallback_author is None:
-            email = f"import-{self.name}@imported.invalid".lower()
-            self.fallback_author = User.objects.filter(email=email).first() or (
-                accounts.do_create_staff_user(
-                    email=email, full_name=f"Imported from {self.name}", roles=[], actor=None
-                )
+            author, created = User.objects.get_or_create(
+                email=f"import-{self.name}@imported.invalid".lower(),
+                defaults={
+                    "full_name": f"Imported from {self.name}",
+                    "is_staff": True,
+                    "is_active": False,
+                },
             )
+            if created:
+                author.set_unusable_password()
+                author.save(update_fields=["password"])
+            self.fallback_author = author
         return self.fallback_author
 
     def _queues(self) -> None:

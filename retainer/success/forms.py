@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from retainer.accounts.models import Contact, Organization, Team, User
+from retainer.accounts.selectors import staff_people
 from retainer.catalog.models import Product
 from retainer.contracts.choices import Tier
 from retainer.contracts.models import SupportPlan
@@ -20,7 +21,7 @@ from retainer.success.selectors import open_stages
 
 
 def staff_users() -> QuerySet[User]:
-    return User.objects.filter(is_staff=True, is_active=True).order_by("full_name")
+    return staff_people().order_by("full_name")
 
 
 class LeadForm(forms.Form):

@@ -26,7 +26,9 @@ from retainer.success.models import (
 
 def _staff() -> serializers.PrimaryKeyRelatedField:
     return serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_staff=True), required=False, allow_null=True
+        queryset=User.objects.filter(is_staff=True, is_service_account=False),
+        required=False,
+        allow_null=True,
     )
 
 

@@ -278,6 +278,20 @@ def test_a_service_token_acts_as_its_own_account_with_the_chosen_role(cast):
     assert web.get(reverse("accounts:console_home")).status_code == 302
 
 
+def test_a_service_account_is_never_offered_as_an_assignee(cast):
+    from retainer.accounts.selectors import staff_people
+    from retainer.cases.forms.console import AssignForm
+
+    issued = checks.check_create_service_token(
+        cast.admin, name="CRM sync", role=Role.AGENT, scopes=ALL_WRITE, expires_in_days=30
+    )
+    account = issued.token.user
+    assert not staff_people().filter(pk=account.pk).exists()
+    assert staff_people().filter(pk=cast.agent.pk).exists()
+    offered = AssignForm().fields["assignee"].queryset
+    assert not offered.filter(pk=account.pk).exists()
+
+
 def test_revoking_a_service_token_deactivates_its_account(cast):
     issued = checks.check_create_service_token(
         cast.admin, name="CRM", role=Role.AGENT, scopes=ALL_READ, expires_in_days=30

@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.urls import reverse
 
-from retainer.accounts.models import Contact, User
+from retainer.accounts.models import Contact
+from retainer.accounts.selectors import staff_people
 from retainer.cases.choices import CaseStatus, Priority, RootCause, Severity
 from retainer.cases.forms import portal
 from retainer.cases.models import Defect
@@ -36,7 +37,7 @@ class TransitionForm(forms.Form):
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label="Assignee",
-        queryset=User.objects.filter(is_staff=True, is_active=True),
+        queryset=staff_people(),
         required=False,
     )
 
