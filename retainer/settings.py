@@ -186,6 +186,11 @@ AXES_COOLOFF_TIME = dt.timedelta(
 )
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
+# Sign-in links asked for from one client address per minute (0: no limit), beside the
+# per-e-mail-address limit of accounts.actions.MAGIC_LINK_RATE.
+RETAINER_SIGN_IN_LINKS_PER_MINUTE = env.integer(
+    "RETAINER_SIGN_IN_LINKS_PER_MINUTE", 10, min_value=0
+)
 AXES_USERNAME_CALLABLE = "retainer.accounts.throttling.sign_in_name"
 AXES_CLIENT_IP_CALLABLE = "retainer.accounts.throttling.client_address"
 AXES_LOCKOUT_CALLABLE = "retainer.accounts.views.lockout_response"

@@ -75,6 +75,16 @@ def hit(bucket: str, window_index: int, limit: int) -> int | None:
     return None if row is None else int(row[0])
 
 
+def spend(bucket: str, limit: int, *, now: float | None = None) -> int | None:
+    """Count one request in ``bucket``'s current one-minute window; ``None`` while the
+    budget of ``limit`` lasts, else the seconds until the window ends (nothing written)."""
+    now = time.time() if now is None else now
+    window = int(now // WINDOW_SECONDS)
+    if hit(bucket[:120], window, limit) is not None:
+        return None
+    return max(math.ceil((window + 1) * WINDOW_SECONDS - now), 1)
+
+
 def client_key(request: Any) -> str:
     """Whose budget a request spends: its token's, its user's, or its address's."""
     if isinstance(request.auth, ApiToken):

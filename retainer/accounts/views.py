@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from retainer.accounts import actions, checks, selectors
+from retainer.accounts import actions, checks, ratelimit, selectors
 from retainer.accounts.access import (
     access_api_token,
     customer_contact,
@@ -34,6 +34,7 @@ from retainer.accounts.forms import (
     PreferencesForm,
     ServiceTokenForm,
 )
+from retainer.accounts.throttling import client_address
 from retainer.lib.errors import DomainError, InvalidInput, add_to_form, report
 from retainer.lib.htmx import is_htmx
 
@@ -193,6 +194,15 @@ def magic_link_request(request: HttpRequest) -> HttpResponse:
     form = MagicLinkForm(request.POST)
     if not form.is_valid():
         return render(request, "accounts/magic_link_sent.html", {"form": form}, status=400)
+    # Per client address too, whatever addresses it asks for (the action limits each
+    # e-mail address): counted like the API's budgets, shared by every worker.
+    limit = settings.RETAINER_SIGN_IN_LINKS_PER_MINUTE
+    address = client_address(request) or "unknown"
+    wait = ratelimit.spend(f"sign-in-link:{address}", limit) if limit else None
+    if wait is not None:
+        response = render(request, "accounts/magic_link_sent.html", {"limited": True}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     try:
         actions.do_send_magic_link(
             email=form.cleaned_data["email"],

@@ -132,3 +132,23 @@ def test_the_login_page_offers_the_link_form(cast):
     html = Client().get(reverse("accounts:login")).content.decode()
     assert "Send me a sign-in link" in html
     assert '<label for="id_link_email">' in html
+
+
+def test_one_client_address_gets_a_limited_number_of_links_whatever_it_asks_for(
+    db, settings
+) -> None:
+    """Asking for links to many addresses from one place is refused after the per-minute
+    budget, with Retry-After; another client address is not affected."""
+    from django.test import Client
+
+    settings.RETAINER_SIGN_IN_LINKS_PER_MINUTE = 3
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    answers = [
+        client.post("/login/link/", {"email": f"guess{n}@example.com"}).status_code
+        for n in range(4)
+    ]
+    assert answers == [200, 200, 200, 429]
+    refused = client.post("/login/link/", {"email": "someone@example.com"})
+    assert refused.status_code == 429 and 1 <= int(refused["Retry-After"]) <= 60
+    other = Client(REMOTE_ADDR="198.51.100.9")
+    assert other.post("/login/link/", {"email": "guess0@example.com"}).status_code == 200

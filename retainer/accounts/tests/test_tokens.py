@@ -288,7 +288,7 @@ def test_a_service_account_is_never_offered_as_an_assignee(cast):
     account = issued.token.user
     assert not staff_people().filter(pk=account.pk).exists()
     assert staff_people().filter(pk=cast.agent.pk).exists()
-    offered = AssignForm().fields["assignee"].queryset
+    offered = AssignForm().fields["assignee"].queryset  # type: ignore[attr-defined]
     assert not offered.filter(pk=account.pk).exists()
 
 
