@@ -299,8 +299,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "retainer.lib.api.Pagination",
     "PAGE_SIZE": 50,
-    # lib.api.exception_handler, plus a 429's retry_after (accounts/ratelimit.py).
-    "EXCEPTION_HANDLER": "retainer.accounts.ratelimit.exception_handler",
+    "EXCEPTION_HANDLER": "retainer.lib.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON bodies are bounded in size and nesting before they are parsed (lib/parsers.py).
     "DEFAULT_PARSER_CLASSES": [

@@ -27,7 +27,6 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from rest_framework import exceptions
-from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from retainer.accounts import actions
@@ -124,18 +123,6 @@ class ApiRateThrottle(BaseThrottle):
         if isinstance(request.auth, ApiToken):
             actions.do_touch_api_token(request.auth, now=timezone.now())
         return True
-
-
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """``lib.api.exception_handler``, with ``retry_after`` (seconds) in a 429's body."""
-    # Imported here: lib.api imports DRF's views, whose APIView reads the throttle
-    # classes (this module) from the settings while it is being defined.
-    from retainer.lib import api
-
-    response = api.exception_handler(exc, context)
-    if response is not None and isinstance(exc, RateLimited):
-        response.data["retry_after"] = exc.wait
-    return response
 
 
 def do_prune_api_rate_counters(*, now: float | None = None) -> int:

@@ -10,6 +10,7 @@ documents it on every operation (:func:`document_errors`).
 from __future__ import annotations
 
 import base64
+import math
 import re
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
@@ -100,6 +101,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     else:
         body["detail"] = str(exc.detail)
+    wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+    if wait is not None:
+        body["retry_after"] = math.ceil(wait)  # as the Retry-After header says
     response.data = body
     return response
 
