@@ -144,6 +144,14 @@ SHOTS: list[Shot] = [
     Shot("billing@northwind.example", "/console/services/quotes/", "console-services.png"),
     Shot("bob@acme.example", "/portal/quotes/", "portal-quotes.png"),
     Shot("admin@northwind.example", "/console/webhooks/", "console-webhooks.png"),
+    Shot(
+        "manager@northwind.example",
+        "/console/rules/",
+        "console-rule.png",
+        _open_first(r"^/console/rules/\d+/$"),
+    ),
+    Shot("admin@northwind.example", "/console/api-tokens/", "console-api-tokens.png"),
+    Shot("bob@acme.example", "/account/notifications/", "portal-email-settings.png"),
     Shot("agent@northwind.example", "/console/macros/", "console-macros.png"),
     Shot("agent@northwind.example", "/console/no-such-page/", "error-404.png"),
 ]
