@@ -21,14 +21,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from retainer.accounts.access import is_vendor_staff
-from retainer.accounts.models import Organization, Team, User
+from retainer.accounts.models import Contact, Organization, Team, User
 from retainer.automation import actions, placeholders, rules
 from retainer.automation.choices import DeliveryStatus, RuleTrigger
 from retainer.automation.destinations import resolve_destination
 from retainer.automation.models import Macro, Rule, WebhookDelivery, WebhookEndpoint
 from retainer.automation.tasks import send_webhook_task
 from retainer.automation.webhooks import subscribable_topics
-from retainer.catalog.models import Product
+from retainer.catalog.models import Product, Release
 from retainer.kb.models import Article
 from retainer.lib.errors import InvalidInput, NotPermitted
 from retainer.lib.jobs import enqueue_on_commit
@@ -225,10 +225,13 @@ def _missing(model: Any, ids: Iterable[int], **filters: Any) -> list[int]:
 
 
 def _check_references(conditions: rules.Conditions, planned: tuple[rules.Action, ...]) -> None:
-    """Every id a rule names exists (agents: active staff; teams: active)."""
+    """Every id a rule names exists (agents, also those notified: active staff; teams:
+    active)."""
     problems = {
         "organizations": _missing(Organization, conditions.organizations),
         "products": _missing(Product, conditions.products),
+        "contacts": _missing(Contact, conditions.contacts),
+        "releases": _missing(Release, conditions.releases),
         "agent": _missing(
             User,
             [a.agent for a in planned if a.agent],
@@ -239,7 +242,7 @@ def _check_references(conditions: rules.Conditions, planned: tuple[rules.Action,
         "team": _missing(Team, [a.team for a in planned if a.team], is_active=True),
         "endpoint": _missing(WebhookEndpoint, [a.endpoint for a in planned if a.endpoint]),
     }
-    field = {"organizations": "conditions", "products": "conditions"}
+    field = dict.fromkeys(rules.ID_LISTS, "conditions")
     errors: dict[str, list[str]] = {}
     for name, missing in problems.items():
         if missing:

@@ -101,7 +101,12 @@ def _rules(admin: object) -> list[dict[str, object]]:
             "name": "Severity 1 from Platinum customers to the escalation team",
             "trigger": "case_opened",
             "conditions": {"severities": [1], "plan_tiers": ["platinum"]},
-            "actions": [assign, {"type": "set_priority", "value": "urgent"}],
+            "actions": [
+                assign,
+                {"type": "set_priority", "value": "urgent"},
+                {"type": "set_tags", "add": ["escalated"]},
+                {"type": "notify", "recipient": "account_owner"},
+            ],
         },
         {
             "name": "Balance exhausted: tell the account team",

@@ -36,7 +36,7 @@ from django.utils import timezone
 from retainer.accounts.models import Team, User
 from retainer.accounts.selectors import staff_people
 from retainer.automation import actions as automation_actions
-from retainer.automation import events, placeholders, rules
+from retainer.automation import events, notices, placeholders, rules
 from retainer.automation.choices import FiringStatus, RuleTrigger
 from retainer.automation.models import (
     ERROR_MAX_LENGTH,
@@ -282,11 +282,12 @@ def _reason(exc: Exception) -> str:
 
 @dataclass
 class Applied:
-    """What a firing did so far (sentences), and the webhook calls left for after the
-    firing is recorded (they carry its event id)."""
+    """What a firing did so far (sentences), and the webhook calls and staff notices
+    left for after the firing is recorded (they carry its id)."""
 
     done: list[str] = field(default_factory=list)
     endpoints: list[int] = field(default_factory=list)
+    notify: list[User] = field(default_factory=list)
 
 
 def _apply(
@@ -316,6 +317,7 @@ def _apply(
     )
     _remember_effects(firing, case, actor, case_mark, contract_mark)
     _call_webhooks(event_row, applied.endpoints)
+    notices.queue_rule_notices(firing, rule_name=rule.name, case=case, people=applied.notify)
     return firing
 
 
@@ -352,11 +354,38 @@ def _do(action: rules.Action, case: Case, actor: User, rule: Rule, applied: Appl
         case_actions.do_add_message(case, author=actor, body=body, internal=internal)
         case = Case.objects.select_related("organization", "contract__plan").get(pk=case.pk)
         applied.done.append("internal note added" if internal else "reply sent")
+    elif kind == "set_tags":
+        tags = [str(tag) for tag in case.tags or ()]
+        kept = [tag for tag in tags if tag not in action.remove]
+        new = kept + [tag for tag in action.add if tag not in kept]
+        if new != tags:
+            case = case_actions.do_update_case(case, actor=actor, tags=new)
+        said = [f"tag {tag} added" for tag in action.add if tag not in tags]
+        said += [f"tag {tag} removed" for tag in action.remove if tag in tags]
+        applied.done.append(", ".join(said) or "tags unchanged")
+    elif kind == "notify":
+        _notify(action, case, applied)
     elif kind == "call_webhook":
         endpoint = WebhookEndpoint.objects.get(pk=action.endpoint or 0)
         applied.endpoints.append(endpoint.pk)
         applied.done.append(f"webhook {endpoint.url} called")
     return case
+
+
+def _notify(action: rules.Action, case: Case, applied: Applied) -> None:
+    """Plan the e-mail to a staff member (refused when no longer active staff, like an
+    assignment) or to the organization's account owner (none, inactive or without an
+    e-mail address: said in the firing, and the rule's other actions stand)."""
+    if action.recipient == "agent":
+        person = staff_people().get(pk=action.agent or 0)
+    else:
+        owner = case.organization.account_owner
+        if owner is None or not (owner.is_active and owner.is_staff and owner.email):
+            applied.done.append("nobody notified (the organization has no account owner)")
+            return
+        person = owner
+    applied.notify.append(person)
+    applied.done.append(f"{person.full_name} notified")
 
 
 def pick_member(team: Team, *, strategy: str, rule: Rule) -> User | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from retainer.accounts.models import Organization, Team
+from retainer.accounts.models import Contact, Organization, Team
 from retainer.accounts.selectors import staff_people
 from retainer.automation import rules
 from retainer.automation.choices import RuleTrigger
@@ -22,7 +22,7 @@ from retainer.automation.models import (
 )
 from retainer.automation.webhooks import subscribable_topics
 from retainer.cases.choices import CaseStatus, Priority, Severity
-from retainer.catalog.models import Product
+from retainer.catalog.models import Product, Release
 from retainer.contracts.choices import Channel, Tier
 from retainer.lib.limits import TEXT_MAX_LENGTH
 
@@ -85,6 +85,11 @@ class MacroPickForm(forms.Form):
 # --- Rules ------------------------------------------------------------------------------------
 
 ANY = [("", "—")]
+ACCOUNT_OWNER = "account_owner"
+
+
+def _split(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
 def _choices(pairs: Any) -> list[tuple[str, str]]:
@@ -112,6 +117,8 @@ class RuleForm(forms.Form):
         label="Plan tiers", required=False, choices=_choices(Tier.choices)
     )
     products = forms.MultipleChoiceField(label="Products", required=False)
+    contacts = forms.MultipleChoiceField(label="Contacts (requester)", required=False)
+    releases = forms.MultipleChoiceField(label="Releases", required=False)
     channels = forms.MultipleChoiceField(
         label="Channels", required=False, choices=_choices(Channel.choices)
     )
@@ -156,6 +163,15 @@ class RuleForm(forms.Form):
         help_text="Placeholders as in macros: {{ contact.name }}, {{ case.reference }}, "
         "{{ balance }}, {{ decision }}, {{ article:<slug> }}.",
     )
+    add_tags = forms.CharField(label="Add tags (comma-separated)", required=False, max_length=500)
+    remove_tags = forms.CharField(
+        label="Remove tags (comma-separated)", required=False, max_length=500
+    )
+    notify = forms.ChoiceField(
+        label="Notify by e-mail",
+        required=False,
+        help_text="A staff member, or the account owner of the case's organization.",
+    )
     call_webhook = forms.ChoiceField(label="Call the webhook", required=False)
     last = forms.IntegerField(
         label="Test on the last N cases",
@@ -166,8 +182,8 @@ class RuleForm(forms.Form):
     )
 
     CONDITION_FIELDS = (
-        "organizations", "plan_tiers", "products", "channels", "severities", "priorities",
-        "statuses",
+        "organizations", "plan_tiers", "products", "contacts", "releases", "channels",
+        "severities", "priorities", "statuses",
     )  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -177,6 +193,19 @@ class RuleForm(forms.Form):
             Organization.objects.filter(is_active=True).values_list("pk", "name")
         )
         fields["products"].choices = _choices(Product.objects.values_list("pk", "name"))
+        fields["contacts"].choices = _choices(
+            (c.pk, f"{c.full_name} ({c.organization.name})")
+            for c in Contact.objects.filter(is_active=True).select_related("organization")
+        )
+        fields["releases"].choices = _choices(
+            (r.pk, f"{r.product.name} {r.version}")
+            for r in Release.objects.select_related("product")
+        )
+        fields["notify"].choices = [
+            *ANY,
+            (ACCOUNT_OWNER, "The organization's account owner"),
+            *_choices(staff_people().values_list("pk", "full_name")),
+        ]
         fields["assign_agent"].choices = ANY + _choices(
             staff_people().values_list("pk", "full_name")
         )
@@ -193,9 +222,9 @@ class RuleForm(forms.Form):
         for name in self.CONDITION_FIELDS:
             values = data.get(name) or []
             if values:
-                numeric = name in ("organizations", "products", "severities")
+                numeric = name in (*rules.ID_LISTS, "severities")
                 conditions[name] = [int(v) for v in values] if numeric else list(values)
-        tags = [t.strip() for t in (data.get("tags") or "").split(",") if t.strip()]
+        tags = _split(data.get("tags"))
         if tags:
             conditions["tags"] = tags
         if data.get("text"):
@@ -221,6 +250,13 @@ class RuleForm(forms.Form):
         for kind in ("add_note", "send_reply"):
             if (data.get(kind) or "").strip():
                 actions.append({"type": kind, "text": data[kind]})
+        add, remove = _split(data.get("add_tags")), _split(data.get("remove_tags"))
+        if add or remove:
+            actions.append({"type": "set_tags", "add": add, "remove": remove})
+        if data.get("notify") == ACCOUNT_OWNER:
+            actions.append({"type": "notify", "recipient": ACCOUNT_OWNER})
+        elif data.get("notify"):
+            actions.append({"type": "notify", "recipient": "agent", "agent": int(data["notify"])})
         if data.get("call_webhook"):
             actions.append({"type": "call_webhook", "endpoint": int(data["call_webhook"])})
         return actions
@@ -261,6 +297,12 @@ class RuleForm(forms.Form):
                 initial[kind] = str(action["value"])
             elif kind in ("add_note", "send_reply"):
                 initial[kind] = action["text"]
+            elif kind == "set_tags":
+                initial["add_tags"] = ", ".join(action.get("add") or [])
+                initial["remove_tags"] = ", ".join(action.get("remove") or [])
+            elif kind == "notify":
+                is_owner = action.get("recipient") == ACCOUNT_OWNER
+                initial["notify"] = ACCOUNT_OWNER if is_owner else str(action.get("agent"))
             elif kind == "call_webhook":
                 initial["call_webhook"] = str(action["endpoint"])
         return initial

@@ -35,6 +35,11 @@ SEVERITIES = (1, 2, 3, 4)
 CHANNELS = ("web", "email", "phone", "api")
 TIERS = ("basic", "silver", "gold", "platinum")
 STRATEGIES = ("round_robin", "least_loaded")
+#: Whom a ``notify`` action e-mails: a chosen staff member, or the case organization's
+#: account owner. Never a customer.
+RECIPIENTS = ("agent", "account_owner")
+#: Ids a condition list holds (checked by the caller).
+ID_LISTS = ("organizations", "products", "contacts", "releases")
 
 
 class RuleSchemaError(ValueError):
@@ -55,6 +60,8 @@ class Conditions:
     organizations: tuple[int, ...] = ()
     plan_tiers: tuple[str, ...] = ()
     products: tuple[int, ...] = ()
+    contacts: tuple[int, ...] = ()
+    releases: tuple[int, ...] = ()
     channels: tuple[str, ...] = ()
     severities: tuple[int, ...] = ()
     priorities: tuple[str, ...] = ()
@@ -83,11 +90,15 @@ class Action:
     value: str = ""
     text: str = ""
     endpoint: int | None = None
+    recipient: str = ""
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.type}
         for name in ACTION_FIELDS[self.type]:
-            data[name] = getattr(self, name)
+            value = getattr(self, name)
+            data[name] = list(value) if isinstance(value, tuple) else value
         return data
 
 
@@ -98,6 +109,8 @@ class CaseFacts:
     organization: int
     plan_tier: str
     product: int
+    contact: int
+    release: int | None
     channel: str
     severity: int
     priority: str
@@ -110,6 +123,8 @@ CONDITION_LISTS: dict[str, tuple[Any, ...] | None] = {
     "organizations": None,  # ids, checked by the caller
     "plan_tiers": TIERS,
     "products": None,
+    "contacts": None,
+    "releases": None,
     "channels": CHANNELS,
     "severities": SEVERITIES,
     "priorities": PRIORITIES,
@@ -127,6 +142,8 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "add_note": ("text",),
     "send_reply": ("text",),
     "call_webhook": ("endpoint",),
+    "set_tags": ("add", "remove"),
+    "notify": ("recipient", "agent"),
 }
 
 _VALUES: dict[str, tuple[Any, ...]] = {
@@ -147,7 +164,7 @@ def _list(part: str, raw: Any, allowed: tuple[Any, ...] | None) -> tuple[Any, ..
         raise RuleSchemaError(part, f"{part}: expected a list.")
     values: list[Any] = []
     for item in raw:
-        if part in ("organizations", "products"):
+        if part in ID_LISTS:
             values.append(_id(part, item))
         elif part == "tags":
             if not isinstance(item, str) or not item.strip() or len(item) > 60:
@@ -185,6 +202,48 @@ def parse_conditions(raw: Any) -> Conditions:
     return Conditions(**values, text=text.strip())
 
 
+def _tags(part: str, raw: Any) -> tuple[str, ...]:
+    """A list of tags for an action (``None``: none)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise RuleSchemaError("actions", f"{part}: expected a list of tags.")
+    values: list[str] = []
+    for item in raw:
+        if not isinstance(item, str) or not item.strip() or len(item) > 60:
+            raise RuleSchemaError("actions", f"{part}: each tag is a text of 1 to 60 characters.")
+        values.append(item.strip())
+    return tuple(dict.fromkeys(values))
+
+
+def _set_tags(where: str, raw: Mapping[str, Any]) -> Action:
+    add = _tags(f"{where}.add", raw.get("add"))
+    remove = _tags(f"{where}.remove", raw.get("remove"))
+    if not add and not remove:
+        raise RuleSchemaError("actions", f"{where}: set_tags needs tags to add or to remove.")
+    both = sorted(set(add) & set(remove))
+    if both:
+        raise RuleSchemaError(
+            "actions", f"{where}: a tag is either added or removed, not both: {', '.join(both)}."
+        )
+    return Action(type="set_tags", add=add, remove=remove)
+
+
+def _notify(where: str, raw: Mapping[str, Any]) -> Action:
+    recipient = raw.get("recipient")
+    if recipient not in RECIPIENTS:
+        raise RuleSchemaError(
+            "actions", f"{where}: notify's recipient is one of {', '.join(RECIPIENTS)}."
+        )
+    if recipient == "agent":
+        return Action(
+            type="notify", recipient="agent", agent=_id(f"{where}.agent", raw.get("agent"))
+        )
+    if raw.get("agent") is not None:
+        raise RuleSchemaError("actions", f"{where}: the account owner needs no agent.")
+    return Action(type="notify", recipient="account_owner")
+
+
 def _action(index: int, raw: Any) -> Action:
     where = f"actions[{index}]"
     if not isinstance(raw, Mapping):
@@ -199,6 +258,10 @@ def _action(index: int, raw: Any) -> Action:
     unknown = sorted(set(raw) - {"type", *takes})
     if unknown:
         raise RuleSchemaError("actions", f"{where}: {kind} takes no {', '.join(unknown)}.")
+    if kind == "set_tags":
+        return _set_tags(where, raw)
+    if kind == "notify":
+        return _notify(where, raw)
     missing = [name for name in takes if name not in raw and name != "strategy"]
     if missing:
         raise RuleSchemaError("actions", f"{where}: {kind} needs {', '.join(missing)}.")
@@ -246,6 +309,8 @@ def matches(conditions: Conditions, facts: CaseFacts) -> bool:
         (c.organizations, facts.organization),
         (c.plan_tiers, facts.plan_tier),
         (c.products, facts.product),
+        (c.contacts, facts.contact),
+        (c.releases, facts.release),
         (c.channels, facts.channel),
         (c.severities, facts.severity),
         (c.priorities, facts.priority),

@@ -75,6 +75,8 @@ def case_facts(case: Case) -> rules.CaseFacts:
         organization=case.organization_id,
         plan_tier=plan.tier if plan is not None else "",
         product=case.product_id,
+        contact=case.contact_id,
+        release=case.release_id,
         channel=case.channel,
         severity=case.severity,
         priority=case.priority,

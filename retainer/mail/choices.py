@@ -47,6 +47,7 @@ class OutboundKind(models.TextChoices):
     RENEWAL = "renewal", "Renewal coming up"
     FIX_RELEASED = "fix_released", "Fix released"
     INVOICE_ISSUED = "invoice_issued", "Invoice issued"
+    RULE_NOTICE = "rule_notice", "Rule notice"
 
 
 #: Kinds a person may turn off (each carries an unsubscribe link). Every other kind is

@@ -208,7 +208,8 @@ def test_the_time_trigger_fires_once_per_stint_after_n_business_hours(cast, worl
 # --- Conditions -------------------------------------------------------------------------------
 
 FACTS = rules.CaseFacts(
-    organization=1, plan_tier="platinum", product=2, channel="web", severity=1,
+    organization=1, plan_tier="platinum", product=2, contact=7, release=9, channel="web",
+    severity=1,
     priority="normal", status="new", tags=("vip", "db"), text="Database down\nAll of it",
 )  # fmt: skip
 
@@ -223,6 +224,10 @@ FACTS = rules.CaseFacts(
         ({"plan_tiers": ["basic"]}, False),
         ({"products": [2]}, True),
         ({"products": [5]}, False),
+        ({"contacts": [7, 8]}, True),
+        ({"contacts": [8]}, False),
+        ({"releases": [9]}, True),
+        ({"releases": [10]}, False),
         ({"channels": ["email"]}, False),
         ({"channels": ["web"]}, True),
         ({"severities": [1]}, True),
