@@ -18,7 +18,6 @@ measured in the same run. Last line:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sqlite3
 import subprocess
@@ -30,23 +29,10 @@ from pathlib import Path
 from targets import Target
 from web import PYTHON, ROOT
 
+sys.path.insert(0, str(ROOT))
+from retainer.imports.tests import helpdesk_site
+
 BUDGET_TICKETS_PER_S = 500
-
-
-def make_helpdesk(folder: Path, tickets: int) -> tuple[Path, Path, dict[str, int]]:
-    db, media = folder / "helpdesk.sqlite3", folder / "media"
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-        "HD_DB": str(db),
-        "HD_MEDIA": str(media),
-        "DJANGO_SETTINGS_MODULE": "retainer.imports.tests.helpdesk_site",
-    }
-    made = subprocess.run(
-        [PYTHON, "-c", "from retainer.imports.tests.helpdesk_site import main; main()",
-         str(tickets)],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return db, media, json.loads(made.stdout.strip().splitlines()[-1])
 
 
 def raw_rows_per_s(path: Path, rows: int) -> float:
@@ -80,7 +66,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="retainer-import-"))
     tmp.chmod(0o755)
     started = time.monotonic()
-    source, media, made = make_helpdesk(tmp, args.tickets)
+    source, media, made = helpdesk_site.make(tmp, args.tickets, python=PYTHON)
     print(f"helpdesk database built in {time.monotonic() - started:.0f} s: {made}")
     target = Target(args.db, args.database_url, tmp, purpose="import")
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}

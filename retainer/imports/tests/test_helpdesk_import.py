@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from conftest import ROOT
 from retainer.cases.models import Case, CaseAttachment, CaseMessage
 from retainer.imports.actions import import_helpdesk
 from retainer.imports.models import ImportedRecord, ImportRun
+from retainer.imports.tests import helpdesk_site
 from retainer.kb.models import Article
-
-
-def make_helpdesk(folder: Path, tickets: int) -> tuple[Path, Path, dict[str, int]]:
-    """A django-helpdesk SQLite database and media folder, built in a process of its own."""
-    db, media = folder / "helpdesk.sqlite3", folder / "media"
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-        "HD_DB": str(db),
-        "HD_MEDIA": str(media),
-        "DJANGO_SETTINGS_MODULE": "retainer.imports.tests.helpdesk_site",
-    }
-    made = subprocess.run(
-        [sys.executable, "-c",
-         "from retainer.imports.tests.helpdesk_site import main; main()", str(tickets)],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=600,
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    return db, media, json.loads(made.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")
 def helpdesk(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, int]]:
-    return make_helpdesk(tmp_path_factory.mktemp("helpdesk"), 120)
+    return helpdesk_site.make(tmp_path_factory.mktemp("helpdesk"), 120)
 
 
 def counts() -> tuple[int, int, int, int]:
