@@ -107,3 +107,86 @@ def rules_for_list(queryset: QuerySet[Rule]) -> QuerySet[Rule]:
 def firings_for_list(queryset: QuerySet[RuleFiring]) -> QuerySet[RuleFiring]:
     """Firings, newest first, with their rule and case."""
     return queryset.select_related("rule", "case").order_by("-id")
+
+
+def describe_rule(rule: Rule) -> tuple[list[str], list[str]]:
+    """The rule's conditions and actions as sentences for its page, with the names of
+    the organizations, products, contacts, releases, agents, teams and endpoints it
+    names (one query per kind named). A definition the schema refuses is shown raw."""
+    from retainer.accounts.models import Contact, Organization, Team, User
+    from retainer.cases.choices import CaseStatus, Priority, Severity
+    from retainer.catalog.models import Product, Release
+
+    try:
+        conditions = rules.parse_conditions(rule.conditions)
+        planned = rules.parse_actions(rule.actions)
+    except rules.RuleSchemaError:
+        return [str(rule.conditions)], [str(rule.actions)]
+
+    def names(model: Any, ids: Any, label: Any = str) -> str:
+        found = {obj.pk: label(obj) for obj in model.objects.filter(pk__in=list(ids))}
+        return ", ".join(found.get(pk, f"#{pk} (gone)") for pk in ids)
+
+    def choices(enum: Any, values: Any) -> str:
+        labels = dict(enum.choices)
+        return ", ".join(
+            str(labels.get(v, labels.get(int(v) if str(v).isdigit() else v, v))) for v in values
+        )
+
+    said = []
+    if conditions.organizations:
+        said.append(f"organization is {names(Organization, conditions.organizations)}")
+    if conditions.plan_tiers:
+        said.append(f"plan tier is {', '.join(conditions.plan_tiers)}")
+    if conditions.products:
+        said.append(f"product is {names(Product, conditions.products)}")
+    if conditions.contacts:
+        said.append(f"contact is {names(Contact, conditions.contacts, lambda c: c.full_name)}")
+    if conditions.releases:
+        said.append(f"release is {names(Release, conditions.releases)}")
+    if conditions.channels:
+        said.append(f"channel is {', '.join(conditions.channels)}")
+    if conditions.severities:
+        said.append(f"severity is {choices(Severity, conditions.severities)}")
+    if conditions.priorities:
+        said.append(f"priority is {choices(Priority, conditions.priorities)}")
+    if conditions.statuses:
+        said.append(f"status is {choices(CaseStatus, conditions.statuses)}")
+    if conditions.tags:
+        said.append(f"tagged {', '.join(conditions.tags)}")
+    if conditions.text:
+        said.append(f"subject or description contains “{conditions.text}”")
+
+    done = []
+    for action in planned:
+        kind = action.type
+        if kind == "assign_agent":
+            done.append(f"Assign to {names(User, [action.agent], lambda u: u.full_name)}")
+        elif kind == "assign_team":
+            how = action.strategy.replace("_", "-") or "round-robin"
+            done.append(f"Assign to team {names(Team, [action.team])} ({how})")
+        elif kind in ("set_priority", "set_severity", "set_status"):
+            enum = {"set_priority": Priority, "set_severity": Severity}.get(kind, CaseStatus)
+            done.append(f"Set {kind.removeprefix('set_')} to {choices(enum, [action.value])}")
+        elif kind == "set_tags":
+            parts = [f"add {', '.join(action.add)}"] if action.add else []
+            parts += [f"remove {', '.join(action.remove)}"] if action.remove else []
+            done.append("Tags: " + "; ".join(parts))
+        elif kind == "add_note":
+            done.append(f"Add the internal note “{action.text[:200]}”")
+        elif kind == "send_reply":
+            done.append(f"Reply to the customer: “{action.text[:200]}”")
+        elif kind == "call_webhook":
+            done.append(
+                f"Call the webhook {names(WebhookEndpoint, [action.endpoint], lambda e: e.url)}"
+            )
+        elif kind == "notify":
+            who = (
+                "the organization's account owner"
+                if action.recipient == "account_owner"
+                else names(User, [action.agent], lambda u: u.full_name)
+            )
+            done.append(f"E-mail {who}")
+        else:
+            done.append(kind)
+    return said, done

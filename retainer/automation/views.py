@@ -330,8 +330,11 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except (DomainError, ValidationError) as exc:
             add_to_form(dry_form, exc)
     firings = selectors.firings_for_list(RuleFiring.objects.filter(rule=rule))
+    conditions_said, actions_said = selectors.describe_rule(rule)
     context = {
         "rule": rule,
+        "conditions_said": conditions_said,
+        "actions_said": actions_said,
         "dry_form": dry_form,
         "dry": dry,
         "page": Paginator(firings, 50).get_page(request.GET.get("page")),

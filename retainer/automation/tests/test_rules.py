@@ -640,3 +640,19 @@ def test_firings_are_append_only(cast, world):
         RuleFiring.objects.filter(pk=firing.pk).update(error="rewritten")
     with pytest.raises(DatabaseError), transaction.atomic():
         RuleEffect.objects.all().delete()
+
+
+def test_the_rule_page_says_what_the_rule_does_in_words(cast, world):
+    team = account_actions.do_save_team(None, name="Escalations", actor=cast.admin)
+    r = rule(
+        cast, RuleTrigger.CASE_OPENED,
+        [{"type": "assign_team", "team": team.pk, "strategy": "least_loaded"},
+         {"type": "set_priority", "value": "urgent"},
+         {"type": "notify", "recipient": "account_owner"}],
+        {"severities": [1], "organizations": [cast.acme.pk]},
+    )  # fmt: skip
+    text = cast.client_for(cast.admin).get(reverse("automation:rule_detail", args=[r.pk]))
+    page = text.content.decode()
+    assert "Assign to team Escalations (least-loaded)" in page
+    assert "Set priority to Urgent" in page and "E-mail the organization" in page
+    assert f"organization is {cast.acme.name}" in page and "severity is 1 – Critical" in page
