@@ -34,6 +34,14 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("RETAINER_TEST_DB") == "postgres":
+        # The pages are the same on both databases; what differs (search, locks,
+        # concurrency) is tested below the browser on each. One pass keeps CI short.
+        once = pytest.mark.skip(reason="browser tests run once, in the SQLite pass")
+        for item in items:
+            if "tests/e2e" in str(item.fspath):
+                item.add_marker(once)
+        return
     if os.path.exists(CHROMIUM):
         return
     if os.environ.get("CI") == "true":
