@@ -20,8 +20,8 @@ from conftest import ROOT, postgres_server_url, require_program
 def test_two_servers_and_two_workers_lose_and_double_nothing_when_one_of_each_is_killed() -> None:
     require_program("redis-server", "redis-server", "test the scale-out setup")
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "scale_out.py"), "--seconds", "20",
-         "--clients", "4", "--database-url", postgres_server_url()],
+        [sys.executable, str(ROOT / "bench" / "scale_out.py"), "--seconds", "10",
+         "--clients", "3", "--database-url", postgres_server_url()],
         capture_output=True, text=True, timeout=600, cwd=ROOT, check=False,
     )  # fmt: skip
     output = result.stdout + result.stderr
