@@ -133,29 +133,21 @@ def describe_rule(rule: Rule) -> tuple[list[str], list[str]]:
             str(labels.get(v, labels.get(int(v) if str(v).isdigit() else v, v))) for v in values
         )
 
-    said = []
-    if conditions.organizations:
-        said.append(f"organization is {names(Organization, conditions.organizations)}")
-    if conditions.plan_tiers:
-        said.append(f"plan tier is {', '.join(conditions.plan_tiers)}")
-    if conditions.products:
-        said.append(f"product is {names(Product, conditions.products)}")
-    if conditions.contacts:
-        said.append(f"contact is {names(Contact, conditions.contacts, lambda c: c.full_name)}")
-    if conditions.releases:
-        said.append(f"release is {names(Release, conditions.releases)}")
-    if conditions.channels:
-        said.append(f"channel is {', '.join(conditions.channels)}")
-    if conditions.severities:
-        said.append(f"severity is {choices(Severity, conditions.severities)}")
-    if conditions.priorities:
-        said.append(f"priority is {choices(Priority, conditions.priorities)}")
-    if conditions.statuses:
-        said.append(f"status is {choices(CaseStatus, conditions.statuses)}")
-    if conditions.tags:
-        said.append(f"tagged {', '.join(conditions.tags)}")
-    if conditions.text:
-        said.append(f"subject or description contains “{conditions.text}”")
+    c = conditions
+    described: list[tuple[Any, Any]] = [  # (the condition's values, how to say them)
+        (c.organizations, lambda v: f"organization is {names(Organization, v)}"),
+        (c.plan_tiers, lambda v: f"plan tier is {', '.join(v)}"),
+        (c.products, lambda v: f"product is {names(Product, v)}"),
+        (c.contacts, lambda v: f"contact is {names(Contact, v, lambda x: x.full_name)}"),
+        (c.releases, lambda v: f"release is {names(Release, v)}"),
+        (c.channels, lambda v: f"channel is {', '.join(v)}"),
+        (c.severities, lambda v: f"severity is {choices(Severity, v)}"),
+        (c.priorities, lambda v: f"priority is {choices(Priority, v)}"),
+        (c.statuses, lambda v: f"status is {choices(CaseStatus, v)}"),
+        (c.tags, lambda v: f"tagged {', '.join(v)}"),
+        (c.text, lambda v: f"subject or description contains “{v}”"),
+    ]
+    said = [say(values) for values, say in described if values]
 
     done = []
     for action in planned:
