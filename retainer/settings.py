@@ -428,4 +428,6 @@ HUEY = {
 }
 # The outbox's wiring of event topics to subscribers (see retainer/lib/outbox.py).
 RETAINER_SUBSCRIPTIONS = "retainer.subscriptions"
+# Who e-mails a sign-in link: the mail channel's outbox (accounts cannot import mail).
+RETAINER_SIGN_IN_LINK_SENDER = "retainer.mail.actions.outbound.queue_sign_in_link"
 # --- Background jobs (end) ------------------------------------------------------------------

@@ -48,6 +48,7 @@ class OutboundKind(models.TextChoices):
     FIX_RELEASED = "fix_released", "Fix released"
     INVOICE_ISSUED = "invoice_issued", "Invoice issued"
     RULE_NOTICE = "rule_notice", "Rule notice"
+    SIGN_IN_LINK = "sign_in_link", "Sign-in link"
 
 
 #: Kinds a person may turn off (each carries an unsubscribe link). Every other kind is

@@ -16,6 +16,7 @@ show a repeat as one message.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 
 from django.conf import settings
@@ -44,6 +45,10 @@ MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(minutes=10)
 #: References kept on a reply (the thread's first and latest ids).
 MAX_REFERENCES = 10
+#: Kinds whose body is a credential: blanked once sent or given up, never sent again.
+SECRET_KINDS = frozenset({OutboundKind.SIGN_IN_LINK})
+#: What a blanked body reads.
+BLANKED = "(The body carried a sign-in link and was removed once the e-mail left.)"
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -148,6 +153,27 @@ def queue_rejection(inbound: InboundMessage, sentence: str) -> OutboundMessage |
     )
 
 
+def queue_sign_in_link(*, to: str, link: str, minutes: int) -> None:
+    """Queue the e-mail of a sign-in link (``accounts.do_send_magic_link`` calls it through
+    ``settings.RETAINER_SIGN_IN_LINK_SENDER``, in its transaction). Transactional: no
+    opt-out. Its body is blanked once it is sent or given up, so the stored row never
+    holds a usable link for longer than the sending takes."""
+    queue_mail(
+        key=f"sign-in:{hashlib.sha256(link.encode()).hexdigest()}",
+        kind=OutboundKind.SIGN_IN_LINK,
+        to=to,
+        subject="Your sign-in link",
+        template="sign_in_link",
+        context={"link": link, "minutes": minutes},
+        thread=False,
+    )
+
+
+def _blank(row: OutboundMessage) -> dict[str, str]:
+    """The fields that forget a secret kind's body (none for the other kinds)."""
+    return {"text": BLANKED, "html": ""} if row.kind in SECRET_KINDS else {}
+
+
 # --- Sending ---------------------------------------------------------------------------------
 
 
@@ -195,7 +221,7 @@ def do_send_outbound(outbound_id: int, *, now: dt.datetime | None = None) -> boo
         return False
     with transaction.atomic():
         OutboundMessage.objects.filter(pk=row.pk).update(
-            status=OutboundStatus.SENT, sent_at=timezone.now(), last_error=""
+            status=OutboundStatus.SENT, sent_at=timezone.now(), last_error="", **_blank(row)
         )
         record(MailEvent, OutboundSent(attempts=row.attempts), outbound=row)
     return True
@@ -206,7 +232,10 @@ def _failed(row: OutboundMessage, error: str, now: dt.datetime) -> None:
     status = OutboundStatus.FAILED if final else OutboundStatus.QUEUED
     with transaction.atomic():
         OutboundMessage.objects.filter(pk=row.pk).update(
-            status=status, last_error=error, next_attempt_at=now + backoff(row.attempts)
+            status=status,
+            last_error=error,
+            next_attempt_at=now + backoff(row.attempts),
+            **(_blank(row) if final else {}),
         )
         if final:
             record(MailEvent, OutboundFailed(status=status, error=error), outbound=row)
@@ -230,6 +259,12 @@ def do_retry_outbound(row: OutboundMessage, *, actor: object) -> OutboundMessage
     row = OutboundMessage.objects.select_for_update().get(pk=row.pk)
     if row.status not in (OutboundStatus.FAILED, OutboundStatus.SUPPRESSED):
         raise Conflict("not_failed", "Only a failed or withheld e-mail can be sent again.")
+    if row.kind in SECRET_KINDS:
+        raise Conflict(
+            "not_resendable",
+            "A sign-in link is not sent again (it has expired by now): the person asks for "
+            "a new one on the sign-in page.",
+        )
     row.status = OutboundStatus.QUEUED
     row.attempts = 0
     row.next_attempt_at = timezone.now()
