@@ -37,8 +37,8 @@ from retainer.contracts import actions as contracts
 from retainer.contracts.choices import Preset
 from retainer.contracts.models import Contract
 from retainer.imports import writing
-from retainer.imports.helpdesk import Report
 from retainer.imports.models import ImportedRecord, ImportRun
+from retainer.imports.report import Report
 from retainer.lib.errors import DomainError
 
 MAX_ROWS = 100_000

@@ -13,9 +13,7 @@ incident consumed where the contract says so) under today's contracts.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +39,7 @@ from retainer.lib.errors import InvalidInput
 from retainer.lib.uploads import UploadRejected, store_upload
 
 from . import writing
+from .report import Report
 from .source import Source
 
 REQUIRED_TABLES = {
@@ -63,21 +62,6 @@ PRIORITY = {
     5: Priority.LOW,
 }
 BATCH = 500
-REJECTED_KEPT = 1000
-
-
-@dataclass
-class Report:
-    """What a run created (or would create) and every row it rejected, with why."""
-
-    created: Counter[str] = field(default_factory=Counter)
-    rejected: list[dict[str, str]] = field(default_factory=list)
-    rejected_count: int = 0
-
-    def reject(self, row: str, column: str, reason: str) -> None:
-        self.rejected_count += 1
-        if len(self.rejected) < REJECTED_KEPT:
-            self.rejected.append({"row": row, "column": column, "reason": reason})
 
 
 class _DryRun(Exception):

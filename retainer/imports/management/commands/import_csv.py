@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from retainer.imports.actions import import_csv
 from retainer.imports.csv_import import KINDS
+from retainer.imports.report import outcome_lines
 from retainer.lib.errors import InvalidInput
 
 
@@ -40,10 +41,9 @@ class Command(BaseCommand):
             )
         except InvalidInput as exc:
             raise CommandError(exc.detail) from None
-        verb = "would create" if run.dry_run else "created"
-        made = ", ".join(f"{n} {kind}" for kind, n in sorted(run.created.items())) or "nothing"
-        self.stdout.write(f"{run.done} rows checked; {verb} {made}")
-        for row in run.rejected:
-            self.stdout.write(f"rejected {row['row']} {row['column']}: {row['reason']}")
+        made, rejected = outcome_lines(run)
+        self.stdout.write(f"{run.done} rows checked; {made}")
+        for line in rejected:
+            self.stdout.write(line)
         if run.rejected_count and not run.dry_run:
             raise CommandError(f"{run.rejected_count} rows rejected: nothing was written.")

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from retainer.imports.actions import import_helpdesk
 from retainer.imports.models import ImportRun
+from retainer.imports.report import outcome_lines
 from retainer.lib.errors import InvalidInput
 
 
@@ -59,10 +60,7 @@ class Command(BaseCommand):
             )
         except InvalidInput as exc:
             raise CommandError(exc.detail) from None
-        verb = "would create" if run.dry_run else "created"
-        made = ", ".join(f"{n} {kind}" for kind, n in sorted(run.created.items())) or "nothing"
-        self.stdout.write(f"{run.status}: {verb} {made} in {time.monotonic() - started:.1f} s")
-        for row in run.rejected:
-            self.stdout.write(f"rejected {row['row']} {row['column']}: {row['reason']}")
-        if run.rejected_count > len(run.rejected):
-            self.stdout.write(f"… and {run.rejected_count - len(run.rejected)} more rejected rows")
+        made, rejected = outcome_lines(run)
+        self.stdout.write(f"{run.status}: {made} in {time.monotonic() - started:.1f} s")
+        for line in rejected:
+            self.stdout.write(line)
