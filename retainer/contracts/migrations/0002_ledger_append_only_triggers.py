@@ -37,6 +37,24 @@ END
 $$;
 """
 
+# Other apps' append-only triggers run the same function (automation's 0003). Their
+# migrations depend on this one, so they are unapplied before it and the function goes;
+# when this function runs while their triggers stand (lifting the ledger's triggers to
+# empty the tables), it drops only the ledger's triggers and keeps the function in use.
+# CASCADE would drop the other tables' triggers too, and create_triggers does not bring
+# them back.
+DROP_FUNCTION_WHEN_UNUSED = """
+DO $$
+DECLARE
+    fn regprocedure := to_regprocedure('contracts_append_only()');
+BEGIN
+    IF fn IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgfoid = fn) THEN
+        DROP FUNCTION contracts_append_only();
+    END IF;
+END
+$$;
+"""
+
 
 def create_triggers(apps, schema_editor):
     vendor = schema_editor.connection.vendor
@@ -60,7 +78,7 @@ def drop_triggers(apps, schema_editor):
         for sql in statements:
             schema_editor.execute(sql)
     if vendor == "postgresql":
-        schema_editor.execute("DROP FUNCTION IF EXISTS contracts_append_only();")
+        schema_editor.execute(DROP_FUNCTION_WHEN_UNUSED, params=None)
 
 
 class Migration(migrations.Migration):

@@ -1,8 +1,10 @@
 """Migration 0003 carries existing data into the new ledger columns and leaves the
-append-only triggers standing (SQLite and PostgreSQL)."""
+append-only triggers standing (SQLite and PostgreSQL); lifting the ledger's triggers
+leaves the other apps' append-only triggers standing (PostgreSQL)."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -17,6 +19,10 @@ from retainer.contracts.models import Contract, LedgerEntry
 from retainer.contracts.terms import preset_terms
 
 from .conftest import TODAY
+
+_triggers = importlib.import_module(
+    "retainer.contracts.migrations.0002_ledger_append_only_triggers"
+)
 
 BEFORE = [("contracts", "0002_ledger_append_only_triggers")]
 AFTER = [("contracts", "0003_ledger_price_and_links")]
@@ -114,3 +120,31 @@ def test_0004_names_existing_contracts_and_0005_moves_old_hour_thresholds(cast, 
     migrated = Contract.objects.get(pk=hours.pk)
     assert migrated.name == "Acme — Hour bank 2026"
     assert migrated.low_balance_at == 120  # 2:00 left, as the terms say
+
+
+def _append_only_triggers() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgrelid::regclass::text, tgfoid::regprocedure::text FROM pg_trigger "
+            "WHERE tgname LIKE '%append_only'"
+        )
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one function, PostgreSQL's")
+@pytest.mark.django_db
+def test_lifting_the_ledger_triggers_keeps_the_function_the_rules_log_still_uses() -> None:
+    """The browser tests lift the ledger's triggers with 0002's reverse to empty the
+    tables: the rules' firing log runs the same function and keeps its triggers."""
+    shared = {"automation_rulefiring", "automation_ruleeffect"}
+    assert shared <= set(_append_only_triggers())
+
+    with connection.schema_editor() as editor:
+        _triggers.drop_triggers(None, editor)
+    left = _append_only_triggers()
+    assert set(left) == shared
+    assert set(left.values()) == {"contracts_append_only()"}
+
+    with connection.schema_editor() as editor:
+        _triggers.create_triggers(None, editor)
+    assert set(_append_only_triggers()) == shared | set(_triggers.TABLES)
