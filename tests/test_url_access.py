@@ -467,6 +467,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     ),
     "api:metrics_revenue": BILLING_LIST,
     "api:metrics_support": MANAGER_LIST,
+    "metrics:agent": STAFF_PAGE,  # one's own work (another's: retainer/metrics/tests)
     # Automation: webhooks are the admins' (a staff member without the permission does not
     # learn an endpoint exists: 404), macros the agents' and managers'.
     **{

@@ -1,6 +1,8 @@
 """Who may read which figures. Support figures need ``metrics.view_support_metrics``
 (managers, admins); revenue figures need ``metrics.view_revenue_metrics`` (managers,
-admins, billing). Customers reach no metrics at all."""
+admins, billing). Every staff member reads their own agent page (and the time entries
+behind it); another agent's needs the support permission. Customers reach no metrics at
+all."""
 
 from __future__ import annotations
 
@@ -33,3 +35,11 @@ def authorize_view_revenue(actor: User | None) -> None:
 
 def authorize_view_overview(actor: User | None) -> None:
     _require(actor, SUPPORT, REVENUE)
+
+
+def authorize_view_agent(actor: User | None, agent_id: int) -> None:
+    """One's own agent page: any active staff member; another's: the support permission."""
+    if actor is not None and actor.pk == agent_id:
+        _require(actor)
+    else:
+        _require(actor, SUPPORT)

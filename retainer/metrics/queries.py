@@ -570,3 +570,77 @@ def support_report(
         csat=csat_by_month(filters),
         time=time_logged(filters),
     )
+
+
+# --- One agent ---------------------------------------------------------------------------------
+
+#: A running clock due within this time is "at risk" on the agent page.
+RISK_WINDOW = dt.timedelta(hours=8)
+#: Clocks listed at most on the agent page (the soonest due first).
+RISK_LIMIT = 25
+
+
+@dataclass
+class AgentReport:
+    """One agent's work: the open cases assigned to them by status, the running SLA clocks
+    of those cases that are breached or due within ``RISK_WINDOW``, and the time they
+    logged in the period, per week."""
+
+    filters: Filters
+    agent_id: int
+    now: dt.datetime
+    queue: list[tuple[str, int]]
+    at_risk: list[SlaClock]
+    weeks: list[dict[str, Any]]
+
+    @property
+    def open_cases(self) -> int:
+        return sum(n for _, n in self.queue)
+
+    @property
+    def logged_minutes(self) -> int:
+        return sum(week["logged"] for week in self.weeks)
+
+    @property
+    def billable_minutes(self) -> int:
+        return sum(week["billable"] for week in self.weeks)
+
+
+def agent_time(filters: Filters, agent_id: int) -> QuerySet[TimeEntry]:
+    """The agent's time entries in the period (by work date), in the filtered cases."""
+    return TimeEntry.objects.filter(
+        agent_id=agent_id,
+        is_deleted=False,
+        work_date__gte=filters.period.start,
+        work_date__lte=filters.period.end,
+        case__in=filtered_cases(filters),
+    )
+
+
+def agent_report(filters: Filters, agent_id: int, now: dt.datetime) -> AgentReport:
+    """Three queries: the open cases by status, the clocks at risk, the time per day."""
+    mine = open_cases(filters).filter(assignee_id=agent_id)
+    queue = [
+        (row["status"], row["n"])
+        for row in mine.values("status").annotate(n=Count("pk")).order_by("status")
+    ]
+    at_risk = list(
+        SlaClock.objects.filter(
+            case__in=mine, stopped_at__isnull=True, due_at__lt=now + RISK_WINDOW
+        )
+        .select_related("case")
+        .order_by("due_at", "pk")[:RISK_LIMIT]
+    )
+    days = (
+        agent_time(filters, agent_id)
+        .values("work_date")
+        .annotate(logged=Sum("minutes"), billable=Sum("minutes", filter=Q(billable=True)))
+        .order_by("work_date")
+    )
+    weeks: dict[dt.date, dict[str, Any]] = {}
+    for day in days:
+        monday = day["work_date"] - dt.timedelta(days=day["work_date"].weekday())
+        week = weeks.setdefault(monday, {"week": monday, "logged": 0, "billable": 0})
+        week["logged"] += day["logged"] or 0
+        week["billable"] += day["billable"] or 0
+    return AgentReport(filters, agent_id, now, queue, at_risk, list(weeks.values()))

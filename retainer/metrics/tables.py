@@ -9,14 +9,17 @@ filters.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
-from retainer.cases.choices import ClockKind
+from retainer.cases.choices import CaseStatus, ClockKind
+from retainer.cases.models import SlaClock
 from retainer.metrics import definitions as d
 from retainer.metrics import queries as q
 
@@ -47,8 +50,8 @@ def drill(filters: q.Filters, figure: str, **params: Any) -> str:
     return f"{reverse('metrics:drill_down')}?{urlencode(query)}"
 
 
-def with_exports(table: Table, filters: q.Filters) -> Table:
-    query = urlencode({**filters.params(), "table": table.key})
+def with_exports(table: Table, filters: q.Filters, **extra: Any) -> Table:
+    query = urlencode({**filters.params(), **extra, "table": table.key})
     table.exports = {
         "CSV": f"{reverse('metrics:export_csv')}?{query}",
         "XLSX": f"{reverse('metrics:export_xlsx')}?{query}",
@@ -384,6 +387,122 @@ def time_table(report: q.SupportReport) -> Table:
         ["Agent", "Logged (h:mm)", "Billable (h:mm)", "Utilization"],
         rows,
     )
+
+
+# --- One agent ---------------------------------------------------------------------------------
+
+
+def _queue_link(report: q.AgentReport, status: str) -> str:
+    """The console queue showing exactly the cases counted (the filters it knows)."""
+    f = report.filters
+    query: dict[str, str | int] = {"view": "active", "assignee": report.agent_id, "status": status}
+    for name, value in (
+        ("product", f.product),
+        ("organization", f.organization),
+        ("queue", f.team),
+    ):
+        if value:
+            query[name] = value
+    return f"{reverse('console:case_queue')}?{urlencode(query)}"
+
+
+def agent_queue_table(report: q.AgentReport) -> Table:
+    rows = [
+        [Cell(CaseStatus(status).label), Cell(n, "int", _queue_link(report, status))]
+        for status, n in report.queue
+    ]
+    rows.append([Cell("All open"), Cell(report.open_cases, "int")])
+    return Table("agent_queue", "Open cases assigned, by status", ["Status", "Cases"], rows)
+
+
+def _due_in(clock: SlaClock, now: dt.datetime) -> str:
+    assert clock.due_at is not None  # noqa: S101 - the query asks for a due time
+    minutes = int((clock.due_at - now).total_seconds() // 60)
+    if minutes < 0:
+        return f"breached {-minutes // 60} h {-minutes % 60:02d} min ago"
+    return f"due in {minutes // 60} h {minutes % 60:02d} min"
+
+
+def agent_risk_table(report: q.AgentReport) -> Table:
+    hours = int(q.RISK_WINDOW.total_seconds() // 3600)
+    rows = [
+        [
+            Cell(
+                clock.case.reference, href=reverse("console:case_page", args=[clock.case.public_id])
+            ),
+            Cell(clock.case.subject),
+            Cell(ClockKind(clock.kind).label),
+            Cell(
+                timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")
+                if clock.due_at
+                else None
+            ),
+            Cell(_due_in(clock, report.now)),
+        ]
+        for clock in report.at_risk
+    ]
+    return Table(
+        "agent_sla_risk",
+        f"SLA at risk: breached or due within {hours} hours",
+        ["Case", "Subject", "Clock", "Due", "State"],
+        rows,
+        note="" if rows else "Nothing at risk.",
+    )
+
+
+def agent_time_table(report: q.AgentReport) -> Table:
+    f = report.filters
+    link = functools.partial(drill, f, "time", agent=report.agent_id)
+    rows = [
+        [
+            Cell(f"Week of {week['week']:%Y-%m-%d}"),
+            Cell(week["logged"], "minutes"),
+            Cell(week["billable"], "minutes"),
+            Cell(
+                d.utilization(billable_minutes=week["billable"], logged_minutes=week["logged"]),
+                "percent",
+            ),
+        ]
+        for week in report.weeks
+    ]
+    rows.append(
+        [
+            Cell("Period"),
+            Cell(report.logged_minutes, "minutes", link()),
+            Cell(report.billable_minutes, "minutes", link(billable="yes")),
+            Cell(
+                d.utilization(
+                    billable_minutes=report.billable_minutes, logged_minutes=report.logged_minutes
+                ),
+                "percent",
+            ),
+        ]
+    )
+    chart = {
+        "type": "bar",
+        "labels": [f"{week['week']:%Y-%m-%d}" for week in report.weeks],
+        "datasets": [
+            {"label": "Logged (hours)", "data": [round(w["logged"] / 60, 2) for w in report.weeks]},
+            {
+                "label": "Billable (hours)",
+                "data": [round(w["billable"] / 60, 2) for w in report.weeks],
+            },
+        ],
+    }
+    return Table(
+        "agent_time",
+        "Logged time and utilization, per week",
+        ["Week", "Logged (h:mm)", "Billable (h:mm)", "Utilization"],
+        rows,
+        chart if report.weeks else None,
+    )
+
+
+def agent_tables(report: q.AgentReport) -> list[Table]:
+    return [agent_queue_table(report), agent_risk_table(report), agent_time_table(report)]
+
+
+AGENT_TABLES = ("agent_queue", "agent_sla_risk", "agent_time")
 
 
 # --- Pages -----------------------------------------------------------------------------------

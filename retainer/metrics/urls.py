@@ -11,6 +11,7 @@ urlpatterns = [
     path("console/metrics/", views.overview, name="overview"),
     path("console/metrics/revenue/", views.revenue, name="revenue"),
     path("console/metrics/support/", views.support, name="support"),
+    path("console/metrics/agent/", views.agent, name="agent"),
     path("console/metrics/drill-down/", views.drill_down, name="drill_down"),
     path("console/metrics/export.csv", views.export_csv, name="export_csv"),
     path("console/metrics/export.xlsx", views.export_xlsx, name="export_xlsx"),

@@ -14,10 +14,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from retainer.accounts.access import request_user
 from retainer.accounts.models import Organization, User
+from retainer.accounts.selectors import staff_people
 from retainer.accounts.views import staff_required
 from retainer.lib.errors import DomainError, NotPermitted
 from retainer.metrics import checks, drill, exports, queries, tables
@@ -58,11 +60,12 @@ def _page(
     form: FilterForm,
     filters: queries.Filters | None,
     sections: list[tables.Table],
+    export_extra: dict[str, Any] | None = None,
     **context: Any,
 ) -> HttpResponse:
     for table in sections:
         if filters is not None:
-            tables.with_exports(table, filters)
+            tables.with_exports(table, filters, **(export_extra or {}))
     organization = None
     if filters is not None and filters.organization:
         organization = Organization.objects.filter(pk=filters.organization).first()
@@ -119,8 +122,54 @@ def support(request: HttpRequest) -> HttpResponse:
 
 
 def _authorize_figure(request: HttpRequest, figure: str) -> None:
+    if figure in tables.AGENT_TABLES or (figure == "time" and "agent" in request.GET):
+        # An agent's own figures (and the time entries behind them): their page's rule.
+        _authorize(request, lambda actor: checks.authorize_view_agent(actor, _agent_id(request)))
+        return
     revenue = figure in drill.REVENUE_FIGURES or figure in tables.REVENUE_TABLES
     _authorize(request, checks.authorize_view_revenue if revenue else checks.authorize_view_support)
+
+
+def _agent_id(request: HttpRequest) -> int:
+    """The agent a page or an export is about: ``?agent=`` or the signed-in person."""
+    raw = request.GET.get("agent") or ""
+    if not raw:
+        return int(request.user.pk or 0)  # staff_required: a signed-in person
+    if not raw.isdigit() or len(raw) > 12:
+        raise Http404("No such agent.")
+    return int(raw)
+
+
+def _agent_choices(request: HttpRequest) -> list[User]:
+    """Whose page one may pick: every agent for those who read support figures."""
+    try:
+        checks.authorize_view_support(request_user(request))
+    except NotPermitted:
+        return []
+    return list(staff_people().order_by("full_name", "pk"))
+
+
+@require_safe
+@staff_required
+def agent(request: HttpRequest) -> HttpResponse:
+    """One agent's work (their own by default; another's with ``?agent=`` for those who
+    read support figures): open cases by status, SLA clocks at risk, logged time."""
+    agent_id = _agent_id(request)
+    _authorize(request, lambda actor: checks.authorize_view_agent(actor, agent_id))
+    person = User.objects.filter(pk=agent_id, is_staff=True).first()
+    if person is None:
+        raise Http404("No such agent.")
+    form, filters = _filters(request)
+    sections: list[tables.Table] = []
+    if filters is not None:
+        report = queries.agent_report(filters, agent_id, timezone.now())
+        sections = tables.agent_tables(report)
+    title = "My work" if agent_id == request.user.pk else f"Work of {person.full_name}"
+    return _page(
+        request, "metrics/dashboard.html", form, filters, sections,
+        title=title, agent=person, export_extra={"agent": agent_id},
+        agent_choices=_agent_choices(request),
+    )  # fmt: skip
 
 
 @require_safe
@@ -154,9 +203,13 @@ def _figure_params(request: HttpRequest) -> list[tuple[str, str]]:
     return [(k, str(v)) for k, v in request.GET.items() if k not in FilterForm.base_fields]
 
 
-def table_for(key: str, filters: queries.Filters) -> tables.Table | None:
+def table_for(
+    key: str, filters: queries.Filters, *, agent_id: int | None = None
+) -> tables.Table | None:
     """One dashboard table by its key (``None`` for an unknown key)."""
-    if key in tables.REVENUE_TABLES:
+    if key in tables.AGENT_TABLES and agent_id is not None:
+        found = tables.agent_tables(queries.agent_report(filters, agent_id, timezone.now()))
+    elif key in tables.REVENUE_TABLES:
         found = tables.revenue_tables(queries.revenue_report(filters))
     elif key.startswith("demand_") and key[7:] in queries.DIMENSIONS:
         return tables.demand_table(queries.support_report(filters, dimensions=(key[7:],)), key[7:])
@@ -169,7 +222,8 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
     key = request.GET.get("table") or "mrr_movements"
     _authorize_figure(request, key)
     _, filters = _filters(request)
-    table = table_for(key, filters) if filters is not None else None
+    agent_id = _agent_id(request) if key in tables.AGENT_TABLES else None
+    table = table_for(key, filters, agent_id=agent_id) if filters is not None else None
     if table is None:
         raise Http404("No such table.")
     if kind == "csv":
