@@ -88,8 +88,12 @@ def test_the_overview_reads_on_a_phone(cast, book, page: Any, live_server, login
     assert width <= 375
 
 
-def test_an_agent_is_refused_the_dashboards(cast, page: Any, live_server, login):
+def test_an_agent_reaches_their_own_page_and_is_refused_the_dashboards(
+    cast, page: Any, live_server, login
+):
     login("agent@vendor.test", PASSWORD)
-    expect(page.get_by_role("link", name="Metrics", exact=True)).to_have_count(0)
+    page.get_by_role("link", name="Metrics", exact=True).click()
+    expect(page.get_by_role("heading", name="My work")).to_be_visible()
+    expect(page.get_by_role("link", name="Overview")).to_have_count(0)
     response = page.goto(f"{live_server.url}/console/metrics/")
     assert response is not None and response.status == 403
