@@ -39,6 +39,7 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
             "contract.balance_low",
             "contract.balance_negative",
             "renewal_quote.created",
+            "service_quote.sent",
             "invoice.issued",
         ),
         wants="retainer.mail.notifications.wants_account",

@@ -49,6 +49,7 @@ class OutboundKind(models.TextChoices):
     INVOICE_ISSUED = "invoice_issued", "Invoice issued"
     RULE_NOTICE = "rule_notice", "Rule notice"
     SIGN_IN_LINK = "sign_in_link", "Sign-in link"
+    SERVICE_QUOTE = "service_quote", "Services quote"
 
 
 #: Kinds a person may turn off (each carries an unsubscribe link). Every other kind is

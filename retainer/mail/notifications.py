@@ -38,8 +38,8 @@ from django.utils.dateparse import parse_datetime
 
 from retainer.accounts.choices import ContactRole
 from retainer.accounts.models import Contact, Organization, User
-from retainer.billing.choices import InvoiceStatus
-from retainer.billing.models import Invoice, RenewalQuote
+from retainer.billing.choices import InvoiceStatus, ServiceQuoteStatus
+from retainer.billing.models import Invoice, RenewalQuote, ServiceQuote
 from retainer.cases.actions import csat_token
 from retainer.cases.choices import CaseEventType, CaseStatus, ClockKind
 from retainer.cases.models import Case, CaseEvent, CaseMessage
@@ -63,6 +63,7 @@ ACCOUNT_TOPICS = (
     "contract.balance_low",
     "contract.balance_negative",
     "renewal_quote.created",
+    "service_quote.sent",
     "invoice.issued",
 )
 #: How long a case waits on the customer before they are reminded (once per stint).
@@ -311,6 +312,8 @@ def handle_account(message: Message) -> None:
         _balance(message)
     elif message.topic == "renewal_quote.created":
         _renewal(message)
+    elif message.topic == "service_quote.sent":
+        _service_quote(message)
     elif message.topic == "invoice.issued":
         _invoice(message)
 
@@ -376,6 +379,34 @@ def _renewal(message: Message) -> None:
                 "contract": quote.contract,
                 "link": _recipient_link(person, reverse("billing:quote_list")),
             },
+            organization_id=quote.organization_id,
+        )
+
+
+def _service_quote(message: Message) -> None:
+    """A sent services quote: to the customer admins and the contact whose case it is for
+    (those who may accept it), with the link to it in the portal."""
+    quote = (
+        ServiceQuote.objects.select_related("organization", "case__contact")
+        .filter(pk=message.refs.get("service_quote") or 0, status=ServiceQuoteStatus.SENT)
+        .first()
+    )
+    if quote is None:
+        return
+    people = _org_recipients(quote.organization, owner=False)
+    requester = quote.case.contact if quote.case is not None else None
+    if requester is not None and requester.is_active and requester.email:
+        people.append(Recipient(requester.email, requester.full_name, staff=False))
+    link = _link(reverse("billing:portal_service_quote_detail", args=[quote.pk]))
+    for person in {p.address.lower(): p for p in people}.values():
+        queue_mail(
+            key=_key(OutboundKind.SERVICE_QUOTE, message.id, person.address),
+            kind=OutboundKind.SERVICE_QUOTE,
+            to=person.address,
+            subject=f"Quote {quote.number}: {quote.title}",
+            template="service_quote",
+            context={"name": person.name, "quote": quote, "link": link},
+            case=quote.case,
             organization_id=quote.organization_id,
         )
 

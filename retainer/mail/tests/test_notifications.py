@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from retainer.billing import actions as billing_actions
+from retainer.billing import services
 from retainer.billing.rules import parse_period
 from retainer.cases import actions as case_actions
 from retainer.cases.choices import SlaAction
@@ -188,6 +189,28 @@ def test_a_renewal_quote_tells_the_customer_admins_and_the_account_owner(cast, m
     mine = [m for m in smtp.parsed() if m["Subject"] == "Renewal coming up: Acme maintenance"]
     assert sorted(str(m["To"]) for m in mine) == ["ada@acme.test", "manager@vendor.test"]
     assert all("Globex" not in _text(m) for m in mine)
+
+
+def test_a_sent_quote_tells_who_may_accept_it_with_the_link_to_it(cast, emailed_case, smtp):
+    offering = catalog_actions.do_save_offering(
+        None, actor=cast.admin, kind="backport", name="Backport", price=Decimal(2400),
+        description="A fix ported to your release.",
+    )  # fmt: skip
+    draft = services.check_create_service_quote(
+        cast.billing, offering=offering, case=emailed_case.public_id
+    )
+    assert deliver() == 0  # a draft tells nobody
+    quote = services.do_send_service_quote(draft, actor=cast.billing)
+    assert deliver() == 2
+    # The customer admin and the contact whose case it is: those who may accept it.
+    assert _recipients(smtp) == sorted(["ada@acme.test", emailed_case.contact.email])
+    sent = smtp.parsed()[0]
+    assert sent["Subject"] == f"Quote {quote.number}: Backport"
+    text = _text(sent)
+    assert f"/portal/quotes/{quote.pk}/" in text and emailed_case.reference in text
+    assert "2,400.00" in text or "2400.00" in text
+    assert sent["In-Reply-To"]  # in the case's thread
+    assert "Globex" not in text
 
 
 def test_an_issued_invoice_is_mailed_with_its_pdf_to_the_customer_admins(cast, mail_desk, smtp):
