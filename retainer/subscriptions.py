@@ -31,7 +31,8 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
         wants="retainer.mail.notifications.wants",
     ),
     # E-mail about an organization: low balance, allowance exhausted and renewal coming up
-    # (customer admins and the account owner), invoice issued with its PDF (docs/mail.md).
+    # (customer admins and the account owner), a sent services quote (those who may accept
+    # it), invoice issued with its PDF (docs/mail.md).
     Subscriber(
         "mail.account_notifications",
         "retainer.mail.notifications.handle_account",
