@@ -9,13 +9,21 @@ Subscribers are declared at project level, in the module named by the
 ``RETAINER_SUBSCRIPTIONS`` setting (``retainer/subscriptions.py``): a lower app exposes a
 handler, the wiring names it, and the app that writes the event never imports it.
 
-Delivery is at least once. For each (message, subscriber) the dispatcher writes the
-delivery row *first* and then calls the handler, in one transaction: the handler's own
-database writes and the ``delivered`` mark commit together, so they happen exactly once
-even when the worker is killed or two workers race (the second one meets the unique
-delivery row and skips). Effects outside the database (an e-mail, a webhook) may repeat
-after a kill; they carry the message id so the receiver can drop repeats. A handler that
-raises is retried with back-off, then marked ``failed`` and shown to operators.
+Delivery is at least once. A dispatcher claims a batch of pending messages in one
+transaction (row locks taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so another
+dispatcher takes the next batch instead of waiting; SQLite has one writer at a time),
+calls each subscriber's handler in a savepoint, writes the ``delivered`` marks and the
+settled messages in bulk, and commits: the handlers' own database writes and their marks
+commit together, so they happen exactly once even when the worker is killed (the whole
+batch rolls back and is handed over again) or two workers race (neither sees the other's
+claimed messages, and the unique delivery row would refuse a second mark). A batch's
+transaction lasts at most ``TRANSACTION_SECONDS``, so it never keeps other writers waiting
+for long. Effects outside the database (an e-mail, a webhook) may repeat after a kill;
+they carry the message id so the receiver can drop repeats. A handler that raises is
+retried with back-off, then marked ``failed`` and shown to operators; the messages behind
+it go on meanwhile. Messages are handed over in id order within a pass; two dispatchers
+running at once work on different batches, so order across them is not promised (nor
+was it for a retried delivery).
 """
 
 from __future__ import annotations
@@ -23,13 +31,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from importlib import import_module
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -42,8 +52,12 @@ logger = logging.getLogger(__name__)
 
 #: Attempts before a delivery is given up and shown as failed.
 MAX_ATTEMPTS = 8
-#: Messages one dispatch pass looks at (the next job or sweep takes the rest).
-BATCH = 500
+#: Messages claimed and settled per transaction.
+BATCH = 100
+#: A batch's transaction stops taking messages after this long (the rest stay pending).
+TRANSACTION_SECONDS = 0.25
+#: A dispatch job stops after this long and queues the next one for the rest.
+JOB_SECONDS = 20.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,92 +215,191 @@ def _enqueue_dispatch() -> None:
 # --- Dispatching ------------------------------------------------------------------------------
 
 
-def dispatch(*, now: dt.datetime | None = None, batch: int = BATCH) -> int:
+def dispatch(
+    *, now: dt.datetime | None = None, batch: int = BATCH, seconds: float = JOB_SECONDS
+) -> int:
     """Hand pending messages to their subscribers; returns how many were settled.
 
-    A message is settled (``dispatched_at`` set) once each of its subscribers has it or
-    has failed for good; a failed delivery stays visible and can be retried.
-    Idempotent and safe to run in several workers at once (see the module docstring).
+    One pass over the pending messages in id order, ``batch`` at a time, each batch
+    claimed and settled in one transaction (see the module docstring). A message is
+    settled (``dispatched_at`` set) once each of its subscribers has it or has failed for
+    good; a failed delivery stays visible and can be retried. A message waiting for a
+    retry is left alone until it is due. After ``seconds`` the pass stops and queues the
+    next dispatch job for the rest, so one backlog never holds a worker for long.
+    Idempotent and safe to run in several workers at once.
     """
     now = now or timezone.now()
-    messages = list(OutboxMessage.objects.filter(dispatched_at__isnull=True).order_by("id")[:batch])
-    deliveries: dict[tuple[int, str], OutboxDelivery] = {
-        (d.message_id, d.subscriber): d
-        for d in OutboxDelivery.objects.filter(message__in=[m.pk for m in messages])
-    }
-    done = 0
-    for row in messages:
-        message = Message(row.pk, row.topic, row.payload, row.occurred_at)
-        results = [
-            _deliver(message, subscriber, deliveries.get((row.pk, subscriber.name)), now)
-            for subscriber in subscribers_for(row.topic, row.payload)
-        ]
-        if all(results):
-            OutboxMessage.objects.filter(pk=row.pk, dispatched_at__isnull=True).update(
-                dispatched_at=timezone.now()
-            )
-            done += 1
-    return done
-
-
-class _AlreadyDelivered(Exception):
-    pass
-
-
-def _deliver(
-    message: Message, subscriber: Subscriber, delivery: OutboxDelivery | None, now: dt.datetime
-) -> bool:
-    """Deliver one message to one subscriber unless done; ``True`` once nothing more will
-    be attempted (delivered, or failed for good)."""
-    if delivery is not None:
-        if delivery.status in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED):
-            return True
-        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
-            return False
-    try:
-        with transaction.atomic():
-            _mark_delivered(message, subscriber, delivery)
-            _handler(subscriber.handler)(message)
-    except _AlreadyDelivered:
-        return True
-    except Exception as exc:
-        logger.exception("Delivering %s #%s to %s failed", message.topic, message.id, subscriber)
-        return _record_failure(message, subscriber, exc)
-    return True
-
-
-def _mark_delivered(
-    message: Message, subscriber: Subscriber, delivery: OutboxDelivery | None
-) -> None:
-    # The mark comes before the handler: a concurrent dispatcher waits on this row (or
-    # meets the unique constraint) instead of running the handler a second time.
-    now = timezone.now()
-    if delivery is None:
+    started = time.monotonic()
+    after, settled, isolated = 0, 0, False
+    while True:
         try:
             with transaction.atomic():
-                OutboxDelivery.objects.create(
+                claimed = _claim(after=after, now=now, limit=batch)
+                if not claimed:
+                    return settled
+                done, last = _dispatch_claimed(claimed, now, isolated=isolated)
+        except _HandlerFailed:
+            # Nothing of the batch was kept: hand it over again, each delivery in a
+            # savepoint of its own, so the failure is recorded and the others commit.
+            isolated = True
+            continue
+        settled, after, isolated = settled + done, last, False
+        if last == claimed[-1].pk and len(claimed) < batch:
+            return settled  # nothing was left behind this batch
+        if time.monotonic() - started > seconds:
+            _dispatch_after_commit()
+            return settled
+
+
+def _claim(*, after: int, now: dt.datetime, limit: int) -> list[OutboxMessage]:
+    """Lock the next pending messages after ``after`` for this transaction; not those
+    another dispatcher holds (PostgreSQL skips them, SQLite has one writer at a time
+    anyway) nor those whose failed delivery waits for its next attempt."""
+    waiting = OutboxDelivery.objects.filter(
+        message=OuterRef("pk"), status=DeliveryStatus.RETRYING, next_attempt_at__gt=now
+    )
+    pending = OutboxMessage.objects.filter(dispatched_at__isnull=True, pk__gt=after).exclude(
+        Exists(waiting)
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        pending = pending.select_for_update(skip_locked=True)
+    return list(pending.order_by("id")[:limit])
+
+
+def _dispatch_claimed(
+    rows: list[OutboxMessage], now: dt.datetime, *, isolated: bool
+) -> tuple[int, int]:
+    """Deliver claimed messages in id order, in the caller's transaction, until they are
+    done or ``TRANSACTION_SECONDS`` have passed (the rest stay pending and are released
+    at commit). Returns the messages settled and the id of the last one handled.
+
+    Unless ``isolated``, handlers run without a savepoint each (two round trips fewer per
+    delivery) and the first one that raises fails the whole batch (``_HandlerFailed``)."""
+    deliveries: dict[tuple[int, str], OutboxDelivery] = {
+        (d.message_id, d.subscriber): d
+        for d in OutboxDelivery.objects.filter(message__in=[m.pk for m in rows])
+    }
+    with tokens_read_once():  # before any handler runs: one token read per snapshot
+        targets = [subscribers_for(row.topic, row.payload) for row in rows]
+    marks = _Marks(now=timezone.now())
+    settled: list[int] = []
+    started = time.monotonic()
+    last = rows[0].pk
+    for row, subscribers_of_row in zip(rows, targets, strict=True):
+        message = Message(row.pk, row.topic, row.payload, row.occurred_at)
+        results = [
+            _deliver(message, subscriber, deliveries.get((row.pk, subscriber.name)), now, marks)
+            if isolated
+            else _deliver_in_batch(
+                message, subscriber, deliveries.get((row.pk, subscriber.name)), now, marks
+            )
+            for subscriber in subscribers_of_row
+        ]
+        if all(results):
+            settled.append(row.pk)
+        last = row.pk
+        if time.monotonic() - started > TRANSACTION_SECONDS:
+            break
+    marks.write()
+    OutboxMessage.objects.filter(pk__in=settled, dispatched_at__isnull=True).update(
+        dispatched_at=timezone.now()
+    )
+    return len(settled), last
+
+
+@dataclasses.dataclass
+class _Marks:
+    """The ``delivered`` marks of one batch, written together before it commits."""
+
+    now: dt.datetime
+    new: list[OutboxDelivery] = dataclasses.field(default_factory=list)
+    again: list[OutboxDelivery] = dataclasses.field(default_factory=list)
+
+    def add(
+        self, message: Message, subscriber: Subscriber, delivery: OutboxDelivery | None
+    ) -> None:
+        if delivery is None:
+            self.new.append(
+                OutboxDelivery(
                     message_id=message.id,
                     subscriber=subscriber.name,
                     status=DeliveryStatus.DELIVERED,
                     attempts=1,
-                    updated_at=now,
+                    updated_at=self.now,
                 )
-        except IntegrityError:
-            delivery = OutboxDelivery.objects.get(message_id=message.id, subscriber=subscriber.name)
+            )
         else:
-            return
-    updated = (
-        OutboxDelivery.objects.filter(pk=delivery.pk)
-        .exclude(status=DeliveryStatus.DELIVERED)
-        .update(
-            status=DeliveryStatus.DELIVERED,
-            attempts=delivery.attempts + 1,
-            next_attempt_at=None,
-            updated_at=now,
-        )
-    )
-    if not updated:
-        raise _AlreadyDelivered
+            self.again.append(delivery)
+
+    def write(self) -> None:
+        # A row someone else wrote meanwhile fails the unique constraint and rolls the
+        # whole batch back, handlers' writes included: the claim makes that impossible,
+        # the constraint makes it harmless.
+        compiled.insert_many(self.new)
+        for delivery in self.again:
+            OutboxDelivery.objects.filter(pk=delivery.pk).update(
+                status=DeliveryStatus.DELIVERED,
+                attempts=delivery.attempts + 1,
+                next_attempt_at=None,
+                updated_at=self.now,
+            )
+
+
+class _HandlerFailed(Exception):
+    """A handler raised in a batch run without savepoints."""
+
+
+def _due(delivery: OutboxDelivery | None, now: dt.datetime) -> bool | None:
+    """``None`` when the delivery is to be attempted now; else what ``_deliver`` returns
+    without attempting it."""
+    if delivery is None:
+        return None
+    if delivery.status in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED):
+        return True
+    if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+        return False
+    return None
+
+
+def _deliver_in_batch(
+    message: Message,
+    subscriber: Subscriber,
+    delivery: OutboxDelivery | None,
+    now: dt.datetime,
+    marks: _Marks,
+) -> bool:
+    """:func:`_deliver` without a savepoint: a handler that raises fails the batch."""
+    skip = _due(delivery, now)
+    if skip is not None:
+        return skip
+    try:
+        _handler(subscriber.handler)(message)
+    except Exception as exc:
+        raise _HandlerFailed from exc
+    marks.add(message, subscriber, delivery)
+    return True
+
+
+def _deliver(
+    message: Message,
+    subscriber: Subscriber,
+    delivery: OutboxDelivery | None,
+    now: dt.datetime,
+    marks: _Marks,
+) -> bool:
+    """Deliver one message to one subscriber unless done; ``True`` once nothing more will
+    be attempted (delivered, or failed for good)."""
+    skip = _due(delivery, now)
+    if skip is not None:
+        return skip
+    try:
+        with transaction.atomic():  # a savepoint: a failing handler leaves nothing behind
+            _handler(subscriber.handler)(message)
+    except Exception as exc:
+        logger.exception("Delivering %s #%s to %s failed", message.topic, message.id, subscriber)
+        return _record_failure(message, subscriber, exc)
+    marks.add(message, subscriber, delivery)
+    return True
 
 
 def _record_failure(message: Message, subscriber: Subscriber, exc: Exception) -> bool:

@@ -14,6 +14,8 @@ DISPATCH_QUEUED = "retainer.outbox.dispatch-queued"
 @task()
 def dispatch_outbox_task() -> int:
     """Hand pending outbox messages to their subscribers (idempotent; any number of
-    these may run at once). Returns how many messages were settled."""
+    these may run at once, each claiming its own batches). One pass over everything
+    pending; a pass longer than ``outbox.JOB_SECONDS`` queues the next job for the rest.
+    Returns how many messages were settled."""
     job_started(DISPATCH_QUEUED)
     return outbox.dispatch()

@@ -7,12 +7,15 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from retainer.accounts.models import AccountEvent
 from retainer.lib import outbox
@@ -188,6 +191,112 @@ def test_a_delivery_someone_else_made_is_not_made_again(probe_table: None) -> No
     outbox.dispatch()
     assert _effects() == []
     assert OutboxDelivery.objects.get(subscriber="flaky").status == DeliveryStatus.DELIVERED
+
+
+# --- Batches ----------------------------------------------------------------------------------
+
+
+@override_settings(RETAINER_SUBSCRIPTIONS="retainer.lib.tests.outbox_probe_flaky")
+def test_one_pass_takes_batch_after_batch_until_nothing_is_pending(probe_table: None) -> None:
+    _tick(1, 2, 3, 4, 5)
+    assert outbox.dispatch(batch=2) == 5
+    assert len(_effects()) == 5
+    assert not OutboxMessage.objects.filter(dispatched_at__isnull=True).exists()
+
+
+@override_settings(RETAINER_SUBSCRIPTIONS="retainer.lib.tests.outbox_probe_flaky")
+def test_a_failing_handler_fails_only_its_own_delivery_in_a_batch(probe_table: None) -> None:
+    FAILING.add(2)
+    try:
+        rows = _tick(1, 2, 3)
+        assert outbox.dispatch() == 2  # 1 and 3; 2 waits for the flaky one's retry
+        ids = list(OutboxMessage.objects.order_by("id").values_list("id", flat=True))
+        assert _effects() == ids  # the batch was handed over again: still once each
+        flaky = OutboxDelivery.objects.get(subscriber="flaky", status=DeliveryStatus.RETRYING)
+        assert flaky.message.source_id == rows[1].pk
+        assert flaky.attempts == 1
+        # Waiting for its retry, it is not even claimed.
+        assert outbox.dispatch() == 0
+        assert OutboxDelivery.objects.get(pk=flaky.pk).attempts == 1
+        assert _effects() == ids
+    finally:
+        FAILING.clear()
+
+
+@override_settings(RETAINER_SUBSCRIPTIONS="retainer.lib.tests.outbox_probe_flaky")
+def test_a_long_pass_hands_the_rest_to_the_next_job(
+    probe_table: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tick(1, 2, 3, 4, 5)
+    queued: list[bool] = []
+    monkeypatch.setattr(outbox, "_dispatch_after_commit", lambda: queued.append(True))
+    assert outbox.dispatch(batch=2, seconds=0) == 2
+    assert queued == [True]  # the next dispatch job, queued once this one's work commits
+    assert OutboxMessage.objects.filter(dispatched_at__isnull=True).count() == 3
+
+
+@pytest.fixture
+def committed_probe_table(
+    transactional_db: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """The probe's effects table outside a test transaction; events written in it are
+    left for the test to dispatch (no dispatch job runs after their commit)."""
+    monkeypatch.setattr(outbox, "_dispatch_after_commit", lambda: None)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE outbox_probe (message_id bigint, pid integer)")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE outbox_probe")
+
+
+def _in_thread(target: Callable[[], object], results: list[object]) -> threading.Thread:
+    def run() -> None:
+        try:
+            results.append(target())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@override_settings(RETAINER_SUBSCRIPTIONS="retainer.lib.tests.outbox_probe")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs one writer at a time")
+def test_a_dispatcher_skips_the_batch_another_one_holds(committed_probe_table: None) -> None:
+    _tick(*range(6))
+    ids = list(OutboxMessage.objects.order_by("id").values_list("id", flat=True))
+    results: list[object] = []
+    with transaction.atomic():
+        held = outbox._claim(after=0, now=timezone.now(), limit=3)
+        assert [m.pk for m in held] == ids[:3]
+        other = _in_thread(lambda: outbox.dispatch(batch=2), results)
+        other.join(10)
+        assert not other.is_alive(), "the second dispatcher waited for the held batch"
+        assert results == [3]
+    assert _effects() == ids[3:]
+    assert outbox.dispatch() == 3
+    assert _effects() == ids
+
+
+@override_settings(RETAINER_SUBSCRIPTIONS="retainer.lib.tests.outbox_probe")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs one writer at a time")
+def test_two_dispatchers_at_once_deliver_each_message_once(
+    committed_probe_table: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTBOX_PROBE_SLEEP", "0.002")
+    with transaction.atomic():
+        record_many(AccountEvent, [(ProbeTicked(number=n), {}) for n in range(200)])
+    results: list[object] = []
+    threads = [_in_thread(lambda: outbox.dispatch(batch=10), results) for _ in range(2)]
+    for thread in threads:
+        thread.join(60)
+    assert sum(results) == 200  # type: ignore[arg-type]
+    assert all(results), "both dispatchers delivered part of the messages"
+    effects = _effects()
+    assert len(effects) == len(set(effects)) == 200
+    assert OutboxDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 200
+    assert not OutboxMessage.objects.filter(dispatched_at__isnull=True).exists()
 
 
 # --- Once, across a killed worker -------------------------------------------------------------
