@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from retainer.accounts.choices import Role
-from retainer.accounts.models import ApiToken, Contact, Organization, User
+from retainer.accounts.models import ApiToken, Contact, Organization, Team, User
 
 
 def request_user(request: Any) -> User:
@@ -103,4 +103,26 @@ def access_api_token(user: User, token_id: int) -> ApiToken:
     try:
         return api_tokens_visible_to(user).get(pk=token_id)
     except (ApiToken.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def access_staff_member(user: User, user_id: int) -> User:
+    """A vendor staff member who is a person (not a service account) for a staff viewer;
+    who may change them is decided in ``accounts/checks.py``. Customers' logins and
+    service accounts are a 404 here: they change with their contact or their token."""
+    if not is_vendor_staff(user):
+        raise Http404
+    try:
+        return User.objects.get(pk=user_id, is_staff=True, is_service_account=False)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def access_team(user: User, team_id: int) -> Team:
+    """A team, for a staff viewer (who may change it: ``accounts/checks.py``)."""
+    if not is_vendor_staff(user):
+        raise Http404
+    try:
+        return Team.objects.select_related("lead").get(pk=team_id)
+    except (Team.DoesNotExist, ValueError, TypeError):
         raise Http404 from None

@@ -39,7 +39,7 @@ from retainer.accounts.models import (
 from retainer.lib.errors import Conflict, DomainError, InvalidInput
 from retainer.lib.events import record, record_many
 from retainer.lib.models import apply_changes
-from retainer.lib.sanitize import clean_line
+from retainer.lib.sanitize import clean_line, strip_invisible_controls
 
 ORGANIZATION_FIELDS = (
     "name",
@@ -329,7 +329,7 @@ def do_create_staff_user(
     actor: User | None,
 ) -> User:
     wanted = known_roles(roles)
-    user = User(email=email.strip().lower(), full_name=full_name.strip(), is_staff=True)
+    user = User(email=email.strip().lower(), full_name=clean_line(full_name), is_staff=True)
     if password:
         user.set_password(password)
     else:
@@ -349,6 +349,8 @@ def do_update_staff_user(user: User, *, actor: User | None, **changes: Any) -> U
         raise InvalidInput("not_staff", "A customer login changes with its contact.")
     if "email" in changes:
         changes["email"] = changes["email"].strip().lower()
+    if "full_name" in changes:
+        changes["full_name"] = clean_line(changes["full_name"])
     diff = apply_changes(user, changes, allowed=STAFF_FIELDS)
     if diff:
         user.full_clean()
@@ -375,6 +377,16 @@ def do_set_staff_roles(user: User, roles: Iterable[str], *, actor: User | None) 
 
 
 @transaction.atomic
+def do_change_staff_member(
+    user: User, *, full_name: str, roles: Iterable[str], actor: User | None
+) -> User:
+    """Set a staff member's name and roles together: a refusal of either leaves both
+    (and the history) as they were."""
+    do_update_staff_user(user, full_name=full_name, actor=actor)
+    return do_set_staff_roles(user, roles, actor=actor)
+
+
+@transaction.atomic
 def do_set_user_active(user: User, active: bool, *, actor: User | None) -> User:
     if actor is not None and actor.pk == user.pk and not active:
         raise Conflict("cannot_deactivate_self", "You cannot deactivate yourself.")
@@ -386,6 +398,14 @@ def do_set_user_active(user: User, active: bool, *, actor: User | None) -> User:
     return user
 
 
+def team_lead_error(lead: User | None) -> str | None:
+    """Why ``lead`` cannot lead a team (None when they can): a team is led by an active
+    vendor staff member who is a person, not a service account."""
+    if lead is not None and not (lead.is_staff and lead.is_active and not lead.is_service_account):
+        return "The team lead must be an active vendor staff member."
+    return None
+
+
 @transaction.atomic
 def do_save_team(
     team: Team | None,
@@ -393,23 +413,33 @@ def do_save_team(
     name: str,
     description: str = "",
     members: Iterable[User] = (),
+    lead: User | None = None,
     actor: User | None,
 ) -> Team:
-    """Create a team (``team`` is None) or set its name, description and members."""
+    """Create a team (``team`` is None) or set its name, description, members and lead
+    (None: no lead). Everything is checked before anything is written."""
     members = list(members)
     if any(not member.is_staff for member in members):
         raise InvalidInput(
             "team_member_not_staff", "Teams are made of vendor staff only.", field="members"
         )
+    lead_error = team_lead_error(lead)
+    if lead_error:
+        raise InvalidInput("team_lead_not_staff", lead_error, field="lead")
     created = team is None
     team = team or Team()
-    team.name = name.strip()
-    team.description = description
+    team.name = clean_line(name)
+    team.description = strip_invisible_controls(description).strip()
+    team.lead = lead
     team.full_clean()
     team.save()
     team.members.set(members)
     event_class = events.TeamCreated if created else events.TeamUpdated
-    event = event_class(team_name=team.name, members=sorted(m.pk for m in members))
+    event = event_class(
+        team_name=team.name,
+        members=sorted(m.pk for m in members),
+        lead=lead.pk if lead is not None else None,
+    )
     record(AccountEvent, event, actor=actor, team=team)
     return team
 

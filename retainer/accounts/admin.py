@@ -241,10 +241,11 @@ class ContactAdmin(ActionModelAdmin):
 
 @admin.register(Team)
 class TeamAdmin(ActionModelAdmin):
-    list_display = ("name", "member_count", "is_active")
+    list_display = ("name", "lead", "member_count", "is_active")
+    list_select_related = ("lead",)
     search_fields = ("name",)
     filter_horizontal = ("members",)
-    fields = ("name", "description", "members")
+    fields = ("name", "description", "lead", "members")
 
     @admin.display(description="Members")
     def member_count(self, obj: Team) -> int:
@@ -255,6 +256,11 @@ class TeamAdmin(ActionModelAdmin):
             kwargs["queryset"] = staff_people()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "lead":
+            kwargs["queryset"] = staff_people()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_with_action(
         self, request: HttpRequest, obj: Any, values: dict[str, Any], change: bool
     ) -> Any:
@@ -263,6 +269,7 @@ class TeamAdmin(ActionModelAdmin):
             "name": values.get("name", current.name),
             "description": values.get("description", current.description),
             "members": values.get("members", list(current.members.all()) if obj else []),
+            "lead": values.get("lead", current.lead),
         }
         return checks.check_save_team(request_user(request), obj, **merged)
 

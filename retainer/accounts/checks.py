@@ -90,29 +90,68 @@ def check_set_contact_active(actor: User, contact: Contact, active: bool) -> Con
 # --- Vendor staff and teams ------------------------------------------------------------------
 
 
-def check_create_staff_user(actor: User, **values: Any) -> User:
+def may_manage_staff(actor: Any) -> bool:
+    """Active vendor staff holding ``accounts.change_user`` (the admin role)."""
+    return is_vendor_staff(actor) and actor.has_perm("accounts.change_user")
+
+
+def may_manage_teams(actor: Any) -> bool:
+    """Active vendor staff holding ``accounts.change_team`` (managers and admins)."""
+    return is_vendor_staff(actor) and actor.has_perm("accounts.change_team")
+
+
+def authorize_view_people(actor: Any) -> None:
+    """The console's People page: for whoever may change staff members or teams (each
+    part of the page shows only to the holders of its own permission)."""
+    if not (may_manage_staff(actor) or may_manage_teams(actor)):
+        raise NotPermitted("permission_denied", "You do not have permission to do this.")
+
+
+def authorize_create_staff_user(actor: Any) -> None:
     require_staff_permission(actor, "accounts.add_user")
+
+
+def authorize_change_staff_user(actor: Any) -> None:
+    require_staff_permission(actor, "accounts.change_user")
+
+
+def authorize_save_team(actor: Any, team: Team | None) -> None:
+    """Create (``team`` is None, ``accounts.add_team``) or change a team
+    (``accounts.change_team``)."""
+    require_staff_permission(actor, "accounts.add_team" if team is None else "accounts.change_team")
+
+
+def check_create_staff_user(actor: User, **values: Any) -> User:
+    authorize_create_staff_user(actor)
     return actions.do_create_staff_user(actor=actor, **values)
 
 
 def check_update_staff_user(actor: User, user: User, **values: Any) -> User:
-    require_staff_permission(actor, "accounts.change_user")
+    authorize_change_staff_user(actor)
     return actions.do_update_staff_user(user, actor=actor, **values)
 
 
 def check_set_staff_roles(actor: User, user: User, roles: Iterable[str]) -> User:
-    require_staff_permission(actor, "accounts.change_user")
+    authorize_change_staff_user(actor)
     return actions.do_set_staff_roles(user, roles, actor=actor)
 
 
+def check_change_staff_member(
+    actor: User, user: User, *, full_name: str, roles: Iterable[str]
+) -> User:
+    """The console's edit of a staff member: name and roles, all or nothing."""
+    authorize_change_staff_user(actor)
+    return actions.do_change_staff_member(user, full_name=full_name, roles=roles, actor=actor)
+
+
 def check_set_user_active(actor: User, user: User, active: bool) -> User:
-    require_staff_permission(actor, "accounts.change_user")
+    authorize_change_staff_user(actor)
     return actions.do_set_user_active(user, active, actor=actor)
 
 
 def check_save_team(actor: User, team: Team | None, **values: Any) -> Team:
     """Create (``team`` is None, ``accounts.add_team``) or change a team."""
-    require_staff_permission(actor, "accounts.add_team" if team is None else "accounts.change_team")
+    authorize_save_team(actor, team)
     return actions.do_save_team(team, actor=actor, **values)
 
 

@@ -65,7 +65,8 @@ def build(ctx: DemoContext) -> None:
 
 
 def _staff() -> list[User]:
-    """The vendor's people (the first is the admin) and their two teams."""
+    """The vendor's people (the first is the admin, the second the manager) and their two
+    teams, each with a lead."""
     staff = [
         actions.do_create_staff_user(
             email=f"{local}@{VENDOR_DOMAIN}",
@@ -76,17 +77,25 @@ def _staff() -> list[User]:
         )
         for local, name, roles in STAFF
     ]
-    admin = staff[0]
+    admin, manager = staff[0], staff[1]
     agents = [user for user in staff if user.groups.filter(name=Role.AGENT).exists()]
+    # Each team has a lead, who gets its SLA warnings and breaches too: the manager leads
+    # first line without being a member, an expert leads the escalations.
     actions.do_save_team(
         None,
         name="Tier 1",
         description="First response and triage",
         members=agents[:2],
+        lead=manager,
         actor=admin,
     )
     actions.do_save_team(
-        None, name="Escalations", description="Product experts", members=agents[1:], actor=admin
+        None,
+        name="Escalations",
+        description="Product experts",
+        members=agents[1:],
+        lead=agents[2],
+        actor=admin,
     )
     return staff
 

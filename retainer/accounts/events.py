@@ -188,17 +188,21 @@ class TeamCreated(AccountEventBase):
 
     team_name: str
     members: list[int]
+    #: The user id of the team's lead (None: no lead; also in events older than leads).
+    lead: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class TeamUpdated(AccountEventBase):
-    """A team was saved again: its name and members as they now are."""
+    """A team was saved again: its name, members and lead as they now are."""
 
     name = "team.updated"
     type = AccountEventType.TEAM_UPDATED
 
     team_name: str
     members: list[int]
+    #: The user id of the team's lead (None: no lead; also in events older than leads).
+    lead: int | None = None
 
 
 # --- Sign-in and preferences (staff-only) ----------------------------------------------------

@@ -4,7 +4,9 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import models
 
 from retainer.accounts.actions import (
     account_owner_error,
@@ -12,14 +14,20 @@ from retainer.accounts.actions import (
     organization_domain_errors,
 )
 from retainer.accounts.choices import API_AREAS, READ, WRITE, Role
-from retainer.accounts.models import Organization
+from retainer.accounts.models import Organization, Team, User
+from retainer.accounts.selectors import staff_people
 from retainer.accounts.shortcuts import (
     SHORTCUTS,
     effective_keys,
     overrides_for,
     shortcut_key_errors,
 )
-from retainer.lib.limits import EMAIL_MAX_LENGTH, LIST_MAX_LENGTH, PASSWORD_MAX_LENGTH
+from retainer.lib.limits import (
+    EMAIL_MAX_LENGTH,
+    LIST_MAX_LENGTH,
+    PASSWORD_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+)
 from retainer.lib.timezones import TIME_ZONE_CHOICES
 
 
@@ -196,3 +204,149 @@ class ServiceTokenForm(ApiTokenForm):
 
     def values(self) -> dict[str, Any]:
         return {**super().values(), "role": self.cleaned_data["role"]}
+
+
+# --- People (the console's staff and teams) ----------------------------------------------------
+
+
+class StaffMemberForm(forms.Form):
+    """A staff member's name and roles (what the console's edit changes)."""
+
+    full_name = forms.CharField(label="Name", max_length=200)
+    roles = forms.MultipleChoiceField(
+        label="Roles",
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Each role adds its permissions; without a role a staff member can sign "
+        "in but do little.",
+    )
+
+    @classmethod
+    def initial_for(cls, user: User) -> dict[str, Any]:
+        return {
+            "full_name": user.full_name,
+            "roles": sorted(group.name for group in user.groups.all()),
+        }
+
+
+class NewStaffMemberForm(StaffMemberForm):
+    """A new staff member: name, e-mail address, roles and a first password (checked with
+    the password rules of ``AUTH_PASSWORD_VALIDATORS``), which they sign in with."""
+
+    email = forms.EmailField(
+        label="E-mail", max_length=EMAIL_MAX_LENGTH, help_text="They sign in with it."
+    )
+    password1 = forms.CharField(
+        label="First password",
+        strip=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="The password again",
+        strip=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    field_order = ["full_name", "email", "roles", "password1", "password2"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ.")
+        elif first:
+            probe = User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))
+            try:
+                password_validation.validate_password(first, probe)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+    def values(self) -> dict[str, Any]:
+        """The arguments of ``checks.check_create_staff_user``."""
+        data = self.cleaned_data
+        return {
+            "full_name": data["full_name"],
+            "email": data["email"],
+            "roles": data["roles"],
+            "password": data["password1"],
+        }
+
+
+class StaffActiveForm(forms.Form):
+    """Deactivate (``0``) or reactivate (``1``) a staff member: the state asked for, so a
+    repeated request does not undo the first."""
+
+    active = forms.TypedChoiceField(
+        choices=[("0", "Deactivate"), ("1", "Reactivate")],
+        coerce=lambda value: value == "1",
+        widget=forms.HiddenInput,
+    )
+
+
+class StaffMemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.full_name if obj.is_active else f"{obj.full_name} (inactive)"
+
+
+class StaffMembersField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.full_name if obj.is_active else f"{obj.full_name} (inactive)"
+
+
+class TeamForm(forms.Form):
+    """A team: name, description, members and lead, offered from the active staff (and,
+    when editing, the current members, so saving never drops one unasked)."""
+
+    name = forms.CharField(label="Name", max_length=100)
+    description = forms.CharField(
+        label="Description", max_length=TEXT_MAX_LENGTH, required=False, widget=forms.Textarea
+    )
+    lead = StaffMemberChoiceField(
+        label="Lead",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="No lead",
+        help_text="SLA warnings and breaches of the team's cases reach the lead too.",
+    )
+    members = StaffMembersField(
+        label="Members",
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, team: Team | None = None, **kwargs: Any) -> None:
+        if team is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "name": team.name,
+                    "description": team.description,
+                    "lead": team.lead_id,
+                    "members": [member.pk for member in team.members.all()],
+                },
+            )
+        super().__init__(*args, **kwargs)
+        people = staff_people().order_by("full_name", "id")
+        self.fields["lead"].queryset = people  # type: ignore[attr-defined]
+        current = team.members.values("pk") if team is not None else User.objects.none()
+        self.fields["members"].queryset = (  # type: ignore[attr-defined]
+            User.objects.filter(
+                models.Q(pk__in=people.values("pk")) | models.Q(pk__in=current)
+            ).order_by("full_name", "id")
+        )
+
+    def values(self) -> dict[str, Any]:
+        """The arguments of ``checks.check_save_team``."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "description": data["description"],
+            "members": list(data["members"]),
+            "lead": data["lead"],
+        }

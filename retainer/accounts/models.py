@@ -105,11 +105,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Team(models.Model):
-    """A group of agents that works a queue together."""
+    """A group of agents that works a queue together, with an optional lead.
+
+    The lead is ``SET_NULL``, unlike the ``PROTECT`` elsewhere: who led a team is in the
+    team's history (``team.created``/``team.updated`` events), not in this column."""
 
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     members = models.ManyToManyField(User, related_name="teams", blank=True)
+    lead = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_teams",
+        help_text="The vendor staff member who leads the team; SLA warnings and breaches "
+        "of the team's cases reach them too.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

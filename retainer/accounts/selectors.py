@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from retainer.accounts.models import ApiToken, Contact, Organization, User
+from retainer.accounts.models import ApiToken, Contact, Organization, Team, User
 
 
 def organizations_for_console() -> QuerySet[Organization]:
@@ -40,3 +40,22 @@ def staff_people() -> QuerySet[User]:
     assignees offers. Service accounts (one per service API token) act through the API
     only and are never assigned work."""
     return User.objects.filter(is_staff=True, is_active=True, is_service_account=False)
+
+
+def staff_for_people_page() -> QuerySet[User]:
+    """Every vendor staff member who is a person, active first, with their roles and
+    teams (service accounts are listed with their tokens instead)."""
+    return (
+        User.objects.filter(is_staff=True, is_service_account=False)
+        .prefetch_related("groups", "teams")
+        .order_by("-is_active", "full_name", "id")
+    )
+
+
+def teams_for_people_page() -> QuerySet[Team]:
+    """Every team with its lead and members."""
+    return (
+        Team.objects.select_related("lead")
+        .prefetch_related("members")
+        .order_by("-is_active", "name", "id")
+    )

@@ -17,4 +17,10 @@ urlpatterns = [
     path("account/api-tokens/", views.token_list, name="token_list"),
     path("account/api-tokens/<id:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("console/api-tokens/", views.token_admin, name="token_admin"),
+    path("console/people/", views.people, name="people"),
+    path("console/people/staff/new/", views.staff_new, name="staff_new"),
+    path("console/people/staff/<id:pk>/", views.staff_edit, name="staff_edit"),
+    path("console/people/staff/<id:pk>/active/", views.staff_active, name="staff_active"),
+    path("console/people/teams/new/", views.team_new, name="team_new"),
+    path("console/people/teams/<id:pk>/", views.team_edit, name="team_edit"),
 ]

@@ -21,6 +21,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from retainer.accounts import actions, checks, ratelimit, selectors
 from retainer.accounts.access import (
     access_api_token,
+    access_staff_member,
+    access_team,
     customer_contact,
     is_vendor_staff,
     request_user,
@@ -31,11 +33,15 @@ from retainer.accounts.forms import (
     ApiTokenForm,
     LoginForm,
     MagicLinkForm,
+    NewStaffMemberForm,
     PreferencesForm,
     ServiceTokenForm,
+    StaffActiveForm,
+    StaffMemberForm,
+    TeamForm,
 )
 from retainer.accounts.throttling import client_address
-from retainer.lib.errors import DomainError, InvalidInput, add_to_form, report
+from retainer.lib.errors import DomainError, InvalidInput, NotPermitted, add_to_form, report
 from retainer.lib.htmx import is_htmx
 
 LOCKED_MESSAGE = (
@@ -314,3 +320,129 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if token.user_id != user.pk and checks.may_manage_service_tokens(user):
         return redirect("accounts:token_admin")
     return redirect("accounts:token_list")
+
+
+# --- People: staff members and teams ------------------------------------------------------
+
+
+def _require(authorize: Any, *args: Any) -> None:
+    """A refusal of the check's authorization as the 403 page."""
+    try:
+        authorize(*args)
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.detail) from exc
+
+
+def _form_status(form: Any) -> int:
+    return 400 if form.is_bound and form.errors else 200
+
+
+def _saved(form: Any, check: Any, *args: Any, **values: Any) -> bool:
+    """Run ``check`` with the bound, valid form's values; a refusal lands on the form."""
+    if not form.is_valid():
+        return False
+    try:
+        check(*args, **values)
+    except (DomainError, ValidationError) as exc:
+        add_to_form(form, exc)
+        return False
+    return True
+
+
+@require_safe
+@staff_required
+def people(request: HttpRequest) -> HttpResponse:
+    """The vendor's staff members (for ``accounts.change_user``) and teams (for
+    ``accounts.change_team``)."""
+    user = request_user(request)
+    _require(checks.authorize_view_people, user)
+    context = {
+        "staff": selectors.staff_for_people_page() if checks.may_manage_staff(user) else None,
+        "teams": selectors.teams_for_people_page() if checks.may_manage_teams(user) else None,
+    }
+    return render(request, "accounts/people.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def staff_new(request: HttpRequest) -> HttpResponse:
+    """Add a staff member with their roles and a first password."""
+    user = request_user(request)
+    _require(checks.authorize_create_staff_user, user)
+    form = NewStaffMemberForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        values = form.values() if form.is_valid() else {}
+        if _saved(form, checks.check_create_staff_user, user, **values):
+            messages.success(request, f"{form.cleaned_data['full_name']} can now sign in.")
+            return redirect("accounts:people")
+    context = {"form": form, "member": None}
+    return render(request, "accounts/staff_form.html", context, status=_form_status(form))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a staff member's name and roles, all or nothing."""
+    user = request_user(request)
+    member = access_staff_member(user, pk)
+    _require(checks.authorize_change_staff_user, user)
+    data = request.POST if request.method == "POST" else None
+    form = StaffMemberForm(data, initial=StaffMemberForm.initial_for(member))
+    title = member.full_name
+    if request.method == "POST":
+        values = form.cleaned_data if form.is_valid() else {}
+        if _saved(form, checks.check_change_staff_member, user, member, **values):
+            messages.success(request, f"{member.full_name} saved.")
+            return redirect("accounts:people")
+    context = {"form": form, "member": member, "title": title}
+    return render(request, "accounts/staff_form.html", context, status=_form_status(form))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def staff_active(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm the deactivation (or reactivation); POST does it. Nobody
+    deactivates themself."""
+    user = request_user(request)
+    member = access_staff_member(user, pk)
+    _require(checks.authorize_change_staff_user, user)
+    form = StaffActiveForm(
+        request.POST if request.method == "POST" else None,
+        initial={"active": "0" if member.is_active else "1"},
+    )
+    if request.method == "POST":
+        active = form.cleaned_data["active"] if form.is_valid() else None
+        if _saved(form, checks.check_set_user_active, user, member, active):
+            done = "reactivated" if active else "deactivated"
+            messages.success(request, f"{member.full_name} is {done}.")
+            return redirect("accounts:people")
+    context = {"form": form, "member": member, "is_self": member.pk == user.pk}
+    return render(request, "accounts/staff_active.html", context, status=_form_status(form))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def team_new(request: HttpRequest) -> HttpResponse:
+    """Form a team: name, description, members and lead."""
+    return _team_form(request, None)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a team's name, description, members and lead."""
+    return _team_form(request, access_team(request_user(request), pk))
+
+
+def _team_form(request: HttpRequest, team: Any) -> HttpResponse:
+    user = request_user(request)
+    _require(checks.authorize_save_team, user, team)
+    form = TeamForm(request.POST if request.method == "POST" else None, team=team)
+    title = team.name if team is not None else None
+    if request.method == "POST":
+        values = form.values() if form.is_valid() else {}
+        if _saved(form, checks.check_save_team, user, team, **values):
+            messages.success(request, f"Team {form.cleaned_data['name']} saved.")
+            return redirect("accounts:people")
+    context = {"form": form, "team": team, "title": title}
+    return render(request, "accounts/team_form.html", context, status=_form_status(form))

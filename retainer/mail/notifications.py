@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,15 +186,20 @@ def _resolved(message: Message, case: Case) -> None:
 
 
 def _sla_recipients(case: Case) -> list[Recipient]:
+    """The assignee (nobody assigned: the members of the case's team), and the lead of
+    the case's team when it has one; each person once."""
     if case.assignee_id is not None:
-        people: Iterable[User] = User.objects.filter(pk=case.assignee_id)
+        people: list[User] = list(User.objects.filter(pk=case.assignee_id))
     elif case.queue_id is not None:
-        people = User.objects.filter(teams=case.queue_id)
+        people = list(User.objects.filter(teams=case.queue_id).order_by("full_name", "pk"))
     else:
         people = []
+    if case.queue_id is not None:
+        people += User.objects.filter(led_teams=case.queue_id)
+    unique = {user.pk: user for user in people}
     return [
         Recipient(user.email, user.full_name, staff=True)
-        for user in people
+        for user in unique.values()
         if user.is_active and user.is_staff and user.email
     ]
 

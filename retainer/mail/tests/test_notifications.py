@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from retainer.accounts import actions as account_actions
 from retainer.billing import actions as billing_actions
 from retainer.billing import services
 from retainer.billing.rules import parse_period
@@ -125,6 +126,57 @@ def test_sla_warning_and_breach_go_to_the_assignee_outside_the_customer_thread(
     (breach,) = smtp.parsed()
     assert breach["Subject"].startswith(f"[{case.reference}] First response target breached")
     assert OutboundMessage.objects.get(kind=OutboundKind.SLA_BREACH).case == case
+
+
+def _sla_targets(cast) -> None:
+    calendar = case_actions.do_save_calendar(None, name="24x7", always_open=True, actor=cast.admin)
+    for severity in (1, 2, 3, 4):
+        case_actions.do_save_sla_target(
+            None, severity=severity, calendar=calendar, first_response_minutes=60,
+            resolution_minutes=6000, warning_action=SlaAction.NONE, actor=cast.admin,
+        )  # fmt: skip
+
+
+def test_sla_warning_and_breach_go_to_the_assignee_and_the_lead_of_the_cases_team(
+    cast, mail_desk, smtp
+):
+    _sla_targets(cast)
+    team = account_actions.do_save_team(
+        None, name="Night shift", members=[cast.agent, cast.billing], lead=cast.manager,
+        actor=cast.admin,
+    )  # fmt: skip
+    opened = timezone.now()
+    case = case_of(feed(mail_desk.mailbox, message()))
+    case_actions.do_update_case(case, assignee=cast.agent, queue=team, actor=cast.manager)
+    deliver()
+    smtp.messages.clear()
+    case_actions.do_scan_sla_clocks(now=opened + dt.timedelta(minutes=55))
+    assert deliver() == 2
+    assert _recipients(smtp) == ["agent@vendor.test", "manager@vendor.test"]
+    smtp.messages.clear()
+    case_actions.do_scan_sla_clocks(now=opened + dt.timedelta(minutes=61))
+    assert deliver() == 2
+    assert _recipients(smtp) == ["agent@vendor.test", "manager@vendor.test"]
+    assert {m["Subject"].split(": ")[0] for m in smtp.parsed()} == {
+        f"[{case.reference}] First response target breached"
+    }
+    assert OutboundMessage.objects.filter(kind=OutboundKind.SLA_BREACH).count() == 2
+
+
+def test_an_unassigned_case_warns_the_team_and_its_lead_once_each(cast, mail_desk, smtp):
+    _sla_targets(cast)
+    team = account_actions.do_save_team(
+        None, name="Night shift", members=[cast.agent, cast.manager], lead=cast.manager,
+        actor=cast.admin,
+    )  # fmt: skip
+    opened = timezone.now()
+    case = case_of(feed(mail_desk.mailbox, message()))
+    case_actions.do_update_case(case, queue=team, actor=cast.manager)
+    deliver()
+    smtp.messages.clear()
+    case_actions.do_scan_sla_clocks(now=opened + dt.timedelta(minutes=55))
+    assert deliver() == 2  # the lead is also a member: one e-mail, not two
+    assert _recipients(smtp) == ["agent@vendor.test", "manager@vendor.test"]
 
 
 # --- Fix released, waiting on you ---------------------------------------------------------------
