@@ -5,24 +5,31 @@ call which action, and how raw input becomes arguments, is ``kb/checks.py``."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from retainer.accounts.models import User
 from retainer.kb import embeddings, events, semantic, tasks
-from retainer.kb.choices import ArticleStatus
+from retainer.kb.choices import ArticleStatus, SuggestionKind
 from retainer.kb.models import (
     SLUG_MAX_LENGTH,
     Article,
     ArticleEmbedding,
+    ArticleFeedback,
     ArticleRevision,
+    ArticleView,
     Category,
     KbEvent,
+    SuggestionRecord,
+    SuggestionSession,
 )
+from retainer.lib.errors import Conflict
 from retainer.lib.events import record
 from retainer.lib.jobs import enqueue_on_commit
 from retainer.lib.models import apply_changes, save_validated
@@ -253,3 +260,80 @@ def _store_vectors(vectors: Mapping[int, Any], texts: Mapping[int, str]) -> int:
         for pk in unchanged
     )
     return len(unchanged)
+
+
+# --- Deflection, feedback and views ----------------------------------------------------------
+# Measurement rows: written once, no typed event (they change nothing anybody acts on), and
+# every write is idempotent through the tables' unique keys.
+
+
+@transaction.atomic
+def do_record_suggestions(
+    *, token: str, contact: User, articles: Iterable[Article]
+) -> SuggestionSession:
+    """The session ``token`` of ``contact`` (created on its first suggestions) with an
+    impression of each of ``articles``; an impression already recorded is not repeated.
+    The caller checked the token is well formed and not another contact's."""
+    session, _ = SuggestionSession.objects.get_or_create(token=token, defaults={"contact": contact})
+    SuggestionRecord.objects.bulk_create(
+        [
+            SuggestionRecord(session=session, kind=SuggestionKind.IMPRESSION, article=article)
+            for article in articles
+        ],
+        ignore_conflicts=True,
+    )
+    return session
+
+
+def do_record_suggestion(
+    session: SuggestionSession,
+    *,
+    kind: str,
+    article: Article | None = None,
+    case: Any = None,
+) -> bool:
+    """Record one fact of ``session`` (a click, "solved" with its article, "opened" with
+    its case); True when it is new, False when it was already there (nothing written: the
+    unique keys hold it once, ``solved`` and ``opened`` once per session)."""
+    existing = SuggestionRecord.objects.filter(session=session, kind=kind)
+    if kind not in (SuggestionKind.SOLVED, SuggestionKind.OPENED):
+        existing = existing.filter(article=article)
+    if existing.exists():
+        return False
+    SuggestionRecord.objects.bulk_create(
+        [SuggestionRecord(session=session, kind=kind, article=article, case=case)],
+        ignore_conflicts=True,
+    )
+    return True
+
+
+@transaction.atomic
+def do_record_feedback(
+    article: Article, *, helpful: bool, comment: str, visitor: str, user: User | None
+) -> ArticleFeedback:
+    """One answer to "Was this helpful?" by ``visitor``. A second answer of the same
+    visitor is refused (``Conflict`` ``feedback_already_given``), never replaces the first.
+    The caller checked the article is published and readable by the visitor."""
+    feedback = ArticleFeedback(
+        article=article, helpful=helpful, comment=comment, visitor=visitor, user=user
+    )
+    try:
+        with transaction.atomic():
+            save_validated(feedback)
+    except (IntegrityError, ValidationError) as exc:
+        if ArticleFeedback.objects.filter(article=article, visitor=visitor).exists():
+            raise Conflict(
+                "feedback_already_given",
+                "You already told us whether this article helped. Thank you!",
+            ) from exc
+        raise
+    return feedback
+
+
+def do_record_view(article: Article, *, visitor: str, day: dt.date | None = None) -> None:
+    """Count a view of ``article`` by ``visitor`` on ``day`` (today): once per visitor,
+    article and day; a repeat is a no-op of the unique key."""
+    ArticleView.objects.bulk_create(
+        [ArticleView(article=article, visitor=visitor, day=day or timezone.localdate())],
+        ignore_conflicts=True,
+    )

@@ -13,9 +13,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from retainer.accounts.access import is_vendor_staff, request_user
+from retainer.accounts.access import customer_contact, is_vendor_staff, request_user
+from retainer.cases.access import access_case
 from retainer.kb import checks
-from retainer.kb.access import access_article, articles_visible_to
+from retainer.kb.access import access_article, articles_readable_by, articles_visible_to
+from retainer.kb.choices import SuggestionKind
 from retainer.kb.filters import ArticleFilter
 from retainer.kb.models import Article, ArticleRevision, Category
 from retainer.kb.search import search_articles
@@ -25,12 +27,16 @@ from retainer.kb.serializers import (
     ArticleStaffOut,
     CategoryIn,
     CategoryOut,
+    DeflectionEventIn,
+    DeflectionEventOut,
+    FeedbackIn,
+    FeedbackOut,
     RevisionOut,
     SearchOut,
     SearchQueryIn,
 )
 from retainer.lib.api import by_audience, validated
-from retainer.lib.errors import NotFound
+from retainer.lib.errors import NotFound, NotPermitted
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 
 ARTICLE_OUT = by_audience(ArticleStaffOut, ArticleCustomerOut)
@@ -145,3 +151,53 @@ class CategoryList(generics.ListAPIView):
         values = validated(CategoryIn, request.data)
         category = checks.check_save_category(actor, None, **values)
         return Response(CategoryOut(category).data, status=status.HTTP_201_CREATED)
+
+
+class ArticleFeedbackCreate(APIView):
+    """ "Was this helpful?" on a published article the caller may read: one answer per
+    person and article (a second is a 409 ``feedback_already_given``)."""
+
+    @extend_schema(request=FeedbackIn, responses={201: FeedbackOut})
+    def post(self, request: Request, article_id: str) -> Response:
+        actor = request_user(request)
+        article = access_article(actor, article_id)
+        values = validated(FeedbackIn, request.data)
+        feedback = checks.check_feedback(
+            actor, article, visitor=checks.visitor_key(actor, None), **values
+        )
+        return Response(FeedbackOut(feedback).data, status=status.HTTP_201_CREATED)
+
+
+class DeflectionEventCreate(APIView):
+    """Facts of a suggestion session shown by the caller's own client (customer contacts):
+    impressions, a click, "solved", or the case opened anyway. Idempotent: a fact already
+    recorded answers ``recorded: false`` and writes nothing."""
+
+    @extend_schema(request=DeflectionEventIn, responses={200: DeflectionEventOut})
+    def post(self, request: Request) -> Response:
+        actor = request_user(request)
+        if customer_contact(actor) is None:
+            raise NotPermitted("permission_denied", "Suggestions are for customer contacts.")
+        values = validated(DeflectionEventIn, request.data)
+        kind = values["kind"]
+        readable = articles_readable_by(actor)
+        if kind == SuggestionKind.IMPRESSION:
+            ids = values.get("articles") or ([values["article"]] if values.get("article") else [])
+            shown = list(readable.filter(public_id__in=ids))
+            if len(shown) != len(set(ids)) or not shown:
+                raise NotFound("not_found", "No such article.")
+            checks.check_impressions(actor, values["session"], shown)
+            recorded = True
+        else:
+            article = case = None
+            if kind == SuggestionKind.OPENED:
+                case = access_case(actor, values.get("case") or "-")
+            else:
+                article = readable.filter(public_id=values.get("article") or "").first()
+                if article is None:
+                    raise NotFound("not_found", "No such article.")
+            recorded = checks.check_record_suggestion(
+                actor, values["session"], kind=kind, article=article, case=case
+            )
+        out = {"session": values["session"], "kind": kind, "recorded": recorded}
+        return Response(DeflectionEventOut(out).data)

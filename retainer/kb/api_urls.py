@@ -20,6 +20,12 @@ urlpatterns = [
         api.ArticleRevisions.as_view(),
         name="article_revisions",
     ),
+    path(
+        "kb/articles/<str:article_id>/feedback/",
+        api.ArticleFeedbackCreate.as_view(),
+        name="article_feedback",
+    ),
+    path("kb/deflection-events/", api.DeflectionEventCreate.as_view(), name="deflection_events"),
     path("kb/search/", api.ArticleSearch.as_view(), name="article_search"),
     path("kb/categories/", api.CategoryList.as_view(), name="category_list"),
 ]

@@ -26,6 +26,15 @@ class KbEventType(models.TextChoices):
     CATEGORY_SAVED = "category_saved"
 
 
+class SuggestionKind(models.TextChoices):
+    """What a suggestion session recorded (``SuggestionRecord.kind``): one row per fact."""
+
+    IMPRESSION = "impression", "Shown"
+    CLICK = "click", "Opened"
+    SOLVED = "solved", "Solved the problem"
+    OPENED = "opened", "Opened the case anyway"
+
+
 # Moves between statuses: anything else is refused.
 TRANSITIONS: dict[str, frozenset[str]] = {
     ArticleStatus.DRAFT: frozenset({ArticleStatus.PUBLISHED, ArticleStatus.ARCHIVED}),

@@ -5,11 +5,19 @@ and an archived one. Everything goes through the kb actions (revisions and event
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from collections import Counter
 from typing import Any
 
+from django.utils import timezone
+
 from retainer.accounts.choices import Role
-from retainer.kb import actions
+from retainer.accounts.models import Contact
+from retainer.cases.models import Case
+from retainer.kb import actions, checks
+from retainer.kb.choices import SuggestionKind, Visibility
+from retainer.kb.models import Article
 from retainer.lib.demo import DemoContext
 
 CATEGORIES = [
@@ -286,6 +294,7 @@ def build(ctx: DemoContext) -> None:
     }
     products = list(ctx.objects.get("products", {}).values())
     rows = _articles(products)
+    published = []
     for i, (category, visibility, tiers, product, values) in enumerate(rows):
         article = actions.do_create_article(
             values={
@@ -300,8 +309,65 @@ def build(ctx: DemoContext) -> None:
         actions.do_publish_article(article, actor=manager)
         if i % 41 == 40:
             actions.do_archive_article(article, actor=manager)
+        else:
+            published.append(article)
     ctx.log(f"  {len(rows)} articles in {len(categories)} categories")
+    _readers_at_work(ctx, published)
     # Vectors now rather than by the job worker, so semantic search works at once.
     started = time.monotonic()
     embedded = actions.do_embed_articles()
     ctx.log(f"  {embedded} article vectors in {time.monotonic() - started:.1f} s")
+
+
+COMMENTS = (
+    "",
+    "",
+    "Exactly what I needed.",
+    "The screenshots are out of date.",
+    "Step 3 did not apply to our release.",
+)
+
+
+def _readers_at_work(ctx: DemoContext, published: list[Article]) -> None:
+    """Views, "Was this helpful?" answers and suggestion sessions of the named customers on
+    public articles, so the article pages and the deflection rate show figures."""
+    contacts = [ctx.objects.get(name) for name in ("ada", "bob", "hank", "peter")]
+    readers = [c.user for c in contacts if isinstance(c, Contact) and c.user is not None]
+    public = [a for a in published if a.visibility == Visibility.PUBLIC][:15]
+    if not readers or len(public) < 3:
+        return
+    rng, today = ctx.rng, timezone.localdate()
+    answers = 0
+    for article in public:
+        for reader in readers:
+            visitor = checks.visitor_key(reader, None)
+            for days_ago in rng.sample(range(30), rng.randint(1, 4)):
+                day = today - dt.timedelta(days=days_ago)
+                actions.do_record_view(article, visitor=visitor, day=day)
+            if rng.random() < 0.5:
+                actions.do_record_feedback(
+                    article, helpful=rng.random() < 0.75, comment=rng.choice(COMMENTS),
+                    visitor=visitor, user=reader,
+                )  # fmt: skip
+                answers += 1
+    outcomes: Counter[str] = Counter()
+    for _ in range(40):
+        reader = rng.choice(readers)
+        shown = rng.sample(public, 3)
+        session = actions.do_record_suggestions(
+            token=checks.new_session_token(), contact=reader, articles=shown
+        )
+        roll = rng.random()
+        if roll < 0.6:
+            actions.do_record_suggestion(session, kind=SuggestionKind.CLICK, article=shown[0])
+        if roll < 0.35:
+            actions.do_record_suggestion(session, kind=SuggestionKind.SOLVED, article=shown[0])
+            outcomes["solved"] += 1
+        elif roll < 0.8:
+            case = Case.objects.filter(contact__user=reader).order_by("-pk").first()
+            actions.do_record_suggestion(session, kind=SuggestionKind.OPENED, case=case)
+            outcomes["opened anyway"] += 1
+    ctx.log(
+        f"  {answers} helpfulness answers; 40 suggestion sessions: {outcomes['solved']} "
+        f"solved, {outcomes['opened anyway']} opened the case anyway"
+    )

@@ -10,7 +10,14 @@ from django import forms
 from retainer.catalog.models import Product, Release
 from retainer.contracts.choices import Tier
 from retainer.kb.choices import ArticleStatus, Visibility
-from retainer.kb.models import SUMMARY_MAX_LENGTH, TAGS_MAX_LENGTH, Article, Category
+from retainer.kb.models import (
+    FEEDBACK_COMMENT_MAX_LENGTH,
+    SESSION_TOKEN_MAX_LENGTH,
+    SUMMARY_MAX_LENGTH,
+    TAGS_MAX_LENGTH,
+    Article,
+    Category,
+)
 from retainer.kb.search import QUERY_MAX_LENGTH
 from retainer.lib.limits import SUBJECT_MAX_LENGTH, TEXT_MAX_LENGTH
 
@@ -88,7 +95,39 @@ class ArticleFilterForm(forms.Form):
     category = forms.ModelChoiceField(
         label="Category", queryset=Category.objects.all(), required=False, empty_label="Any"
     )
+    needs_review = forms.BooleanField(label="Needs review", required=False)
 
 
 class HelpSearchForm(forms.Form):
     q = forms.CharField(label="Search the help centre", max_length=QUERY_MAX_LENGTH, required=False)
+
+
+class FeedbackForm(forms.Form):
+    """ "Was this helpful?": yes or no (two buttons) and an optional plain-text comment."""
+
+    helpful = forms.TypedChoiceField(
+        label="Was this helpful?",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+    )
+    comment = forms.CharField(
+        label="Anything we should add or fix? (optional)",
+        max_length=FEEDBACK_COMMENT_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class SuggestionsForm(forms.Form):
+    """What the new-case form sends while the contact types (bounds: the case's own)."""
+
+    session = forms.CharField(max_length=SESSION_TOKEN_MAX_LENGTH)
+    subject = forms.CharField(max_length=SUBJECT_MAX_LENGTH, required=False)
+    description = forms.CharField(max_length=TEXT_MAX_LENGTH, required=False)
+
+
+class SolvedForm(forms.Form):
+    """ "This solved my problem": the session and the article (its public id)."""
+
+    session = forms.CharField(max_length=SESSION_TOKEN_MAX_LENGTH)
+    article = forms.CharField(max_length=SESSION_TOKEN_MAX_LENGTH)

@@ -20,7 +20,8 @@ from django.utils import timezone
 from retainer.accounts.models import User
 from retainer.catalog.models import Product, Release
 from retainer.contracts.choices import Tier
-from retainer.kb.choices import ArticleStatus, KbEventType, Visibility
+from retainer.contracts.models import AppendOnlyError, AppendOnlyModel
+from retainer.kb.choices import ArticleStatus, KbEventType, SuggestionKind, Visibility
 from retainer.lib.limits import SUBJECT_MAX_LENGTH, TEXT_MAX_LENGTH
 
 SUMMARY_MAX_LENGTH = 500
@@ -145,10 +146,6 @@ class Article(models.Model):
             raise ValidationError(errors)
 
 
-class AppendOnlyError(Exception):
-    """Raised when code tries to change or delete a revision."""
-
-
 class ArticleRevision(models.Model):
     """The article's text as one save left it. Written with every create and edit, never
     changed: the model refuses updates and deletes, a database trigger refuses updates."""
@@ -219,3 +216,115 @@ class ArticleEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} vector of article {self.article_id}"
+
+
+# --- Deflection, feedback and views --------------------------------------------------------
+
+FEEDBACK_COMMENT_MAX_LENGTH = 1000
+SESSION_TOKEN_MAX_LENGTH = 32
+VISITOR_MAX_LENGTH = 64
+
+
+class SuggestionSession(AppendOnlyModel):
+    """One showing of the portal's new-case form that asked for suggestions: its random
+    ``token`` (made when the form is shown, 128 bits) and the contact it belongs to. What
+    happened in it is in its ``SuggestionRecord`` rows."""
+
+    token = models.CharField(max_length=SESSION_TOKEN_MAX_LENGTH, unique=True)
+    contact = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"suggestion session {self.pk}"
+
+
+class SuggestionRecord(AppendOnlyModel):
+    """One fact of a suggestion session: an article shown (``impression``), opened from the
+    suggestions (``click``), the answer "this solved my problem" (``solved``, with the
+    article), or the case opened anyway (``opened``, with the case). Once per session,
+    article and kind; ``solved`` and ``opened`` at most once per session."""
+
+    session = models.ForeignKey(SuggestionSession, on_delete=models.PROTECT, related_name="records")
+    kind = models.CharField(max_length=12, choices=SuggestionKind.choices)
+    article = models.ForeignKey(
+        Article,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="suggestion_records",
+    )
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["session", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "article", "kind"],
+                condition=models.Q(article__isnull=False),
+                name="kb_suggestion_record_once",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "kind"],
+                condition=models.Q(kind__in=[SuggestionKind.SOLVED, SuggestionKind.OPENED]),
+                name="kb_suggestion_outcome_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind=SuggestionKind.OPENED) | models.Q(article__isnull=False),
+                name="kb_suggestion_record_article",
+            ),
+        ]
+        indexes = [models.Index(fields=["article", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} in session {self.session_id}"
+
+
+class ArticleFeedback(AppendOnlyModel):
+    """One answer to "Was this helpful?": yes or no and an optional plain-text comment.
+    One per ``visitor`` and article (``user:<id>`` for a signed-in person, ``anon:<hash>``
+    of the browser session otherwise); a second answer is refused, never replaces."""
+
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="feedback")
+    helpful = models.BooleanField()
+    comment = models.CharField(max_length=FEEDBACK_COMMENT_MAX_LENGTH, blank=True)
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    visitor = models.CharField(max_length=VISITOR_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "visitor"], name="kb_feedback_once_per_visitor"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{'helpful' if self.helpful else 'not helpful'}: article {self.article_id}"
+
+
+class ArticleView(AppendOnlyModel):
+    """A reader saw the article on ``day``: at most one row per visitor, article and day
+    (the unique key makes a repeated count a no-op)."""
+
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="views")
+    day = models.DateField()
+    visitor = models.CharField(max_length=VISITOR_MAX_LENGTH)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "day", "visitor"], name="kb_view_once_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"view of article {self.article_id} on {self.day}"

@@ -9,8 +9,10 @@ from rest_framework import serializers
 
 from retainer.catalog.models import Product, Release
 from retainer.contracts.choices import Tier
-from retainer.kb.choices import Visibility
+from retainer.kb.choices import SuggestionKind, Visibility
 from retainer.kb.models import (
+    FEEDBACK_COMMENT_MAX_LENGTH,
+    SESSION_TOKEN_MAX_LENGTH,
     SUMMARY_MAX_LENGTH,
     Article,
     ArticleRevision,
@@ -129,3 +131,39 @@ class CategoryIn(serializers.Serializer):
         max_length=SUMMARY_MAX_LENGTH, required=False, allow_blank=True
     )
     position = serializers.IntegerField(min_value=0, max_value=32767, required=False)
+
+
+class FeedbackIn(serializers.Serializer):
+    helpful = serializers.BooleanField()
+    comment = serializers.CharField(
+        max_length=FEEDBACK_COMMENT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+
+
+class FeedbackOut(serializers.Serializer):
+    article = serializers.CharField(source="article.public_id", read_only=True)
+    helpful = serializers.BooleanField(read_only=True)
+    comment = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class DeflectionEventIn(serializers.Serializer):
+    """One fact of a suggestion session the caller's own client showed: ``impression``
+    (``articles`` shown), ``click`` or ``solved`` (one ``article``), or ``opened`` (the
+    ``case`` opened anyway)."""
+
+    session = serializers.CharField(max_length=SESSION_TOKEN_MAX_LENGTH)
+    kind = serializers.ChoiceField(choices=SuggestionKind.choices)
+    article = serializers.CharField(max_length=SESSION_TOKEN_MAX_LENGTH, required=False)
+    articles = serializers.ListField(
+        child=serializers.CharField(max_length=SESSION_TOKEN_MAX_LENGTH),
+        max_length=5,
+        required=False,
+    )
+    case = serializers.CharField(max_length=40, required=False)
+
+
+class DeflectionEventOut(serializers.Serializer):
+    session = serializers.CharField(read_only=True)
+    kind = serializers.CharField(read_only=True)
+    recorded = serializers.BooleanField(read_only=True, help_text="False: already recorded.")

@@ -1,5 +1,6 @@
 """Pages of the knowledge base: the console (``/console/kb/…``, staff) and the public
-help centre (``/help/``)."""
+help centre (``/help/``), and the
+suggestions of the portal's new-case form (``/portal/help/suggestions/``)."""
 
 from django.urls import path
 
@@ -19,4 +20,10 @@ urlpatterns = [
     path("console/kb/categories/<id:pk>/edit/", views.category_edit, name="category_edit"),
     path("help/", views.help_home, name="help_home"),
     path("help/<slug:slug>/", views.help_article, name="help_article"),
+    path("help/<slug:slug>/views/", views.help_article_view, name="help_article_view"),
+    path("help/<slug:slug>/feedback/", views.help_article_feedback, name="help_article_feedback"),
+    # Suggestions while a contact writes a new case (the portal's new-case form).
+    path("portal/help/suggestions/", views.suggestions, name="suggestions"),
+    path("portal/help/suggestions/solved/", views.suggestion_solved, name="suggestion_solved"),
+    path("portal/help/suggestions/cases/", views.suggestion_case_new, name="suggestion_case_new"),
 ]

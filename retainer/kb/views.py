@@ -9,29 +9,45 @@ an article a visitor may not read is a 404, exactly like one that does not exist
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from retainer.accounts.access import request_user
-from retainer.accounts.views import staff_required
-from retainer.kb import checks, selectors
+from retainer.accounts.access import customer_contact, request_user
+from retainer.accounts.views import contact_required, staff_required
+from retainer.cases.actions import check_open_case
+from retainer.cases.forms.portal import NewCaseForm
+from retainer.contracts.choices import Channel
+from retainer.kb import actions, checks, selectors
 from retainer.kb.access import (
+    access_article,
     access_article_by_slug,
     access_staff_article,
     articles_readable_by,
     articles_visible_to,
 )
-from retainer.kb.forms import ArticleFilterForm, ArticleForm, CategoryForm, HelpSearchForm
-from retainer.kb.models import Article, ArticleRevision, Category, KbEvent
+from retainer.kb.choices import SuggestionKind
+from retainer.kb.forms import (
+    ArticleFilterForm,
+    ArticleForm,
+    CategoryForm,
+    FeedbackForm,
+    HelpSearchForm,
+    SolvedForm,
+    SuggestionsForm,
+)
+from retainer.kb.models import Article, ArticleFeedback, ArticleRevision, Category, KbEvent
 from retainer.kb.search import search_articles
-from retainer.lib.errors import DomainError, NotPermitted, add_to_form, report
+from retainer.lib.errors import Conflict, DomainError, NotPermitted, add_to_form, report
 from retainer.lib.sanitize import clean_line
 
 HELP_LIST_LIMIT = 200
@@ -53,6 +69,8 @@ def _filtered(request: HttpRequest, form: ArticleFilterForm) -> Any:
     for name in ("status", "visibility", "product", "category"):
         if values.get(name):
             articles = articles.filter(**{name: values[name]})
+    if values.get("needs_review"):
+        articles = selectors.articles_needing_review(articles)
     return articles, values.get("q", "").strip()
 
 
@@ -70,11 +88,27 @@ def article_list(request: HttpRequest) -> HttpResponse:
     )
     page = None
     if hits is None:
-        listed = selectors.articles_for_list(articles).order_by("-updated_at", "-id")
+        listed = selectors.with_review_flag(selectors.articles_for_list(articles)).order_by(
+            "-updated_at", "-id"
+        )
         page = Paginator(listed, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "hits": hits, "query": query.urlencode()}
+    flagged = set()
+    if hits:
+        flagged = set(
+            selectors.articles_needing_review(
+                Article.objects.filter(pk__in=[h.article.pk for h in hits])
+            ).values_list("pk", flat=True)
+        )
+    context = {
+        "form": form,
+        "page": page,
+        "hits": hits,
+        "flagged": flagged,
+        "query": query.urlencode(),
+        "review_days": settings.RETAINER_KB_REVIEW_DAYS,
+    }
     return render(request, "kb/article_list.html", context, status=200 if form.is_valid() else 400)
 
 
@@ -127,6 +161,11 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "article": article,
         "revisions": list(selectors.revisions_for_article(article=article)[:100]),
         "events": KbEvent.objects.filter(article=article).select_related("actor")[:50],
+        "stats": selectors.article_stats(article=article),
+        "needs_review": selectors.articles_needing_review(
+            Article.objects.filter(pk=article.pk)
+        ).exists(),
+        "review_days": settings.RETAINER_KB_REVIEW_DAYS,
     }
     return render(request, "kb/article_detail.html", context)
 
@@ -267,7 +306,162 @@ def help_home(request: HttpRequest) -> HttpResponse:
     return render(request, "kb/help_home.html", context, status=400 if form.errors else 200)
 
 
+def _visitor(request: HttpRequest) -> str:
+    """The reader, for one answer and one view a day: the signed-in user, else the
+    browser's session (its session key, or its CSRF cookie, which every POST carries)."""
+    key = request.session.session_key or request.COOKIES.get(settings.CSRF_COOKIE_NAME)
+    return checks.visitor_key(request.user, key)
+
+
+def _suggestion_token(request: HttpRequest) -> str:
+    """The suggestion session an article was opened from (``?suggestion=``), for a
+    customer contact; empty otherwise."""
+    raw = request.GET.get("suggestion", "")
+    if customer_contact(request.user) is None:
+        return ""
+    try:
+        return checks.session_token(raw)
+    except DomainError:
+        return ""
+
+
+def _render_article(
+    request: HttpRequest, article: Article, form: FeedbackForm, status: int = 200
+) -> HttpResponse:
+    answered = ArticleFeedback.objects.filter(article=article, visitor=_visitor(request)).exists()
+    context = {
+        "article": article,
+        "feedback_form": form,
+        "answered": answered,
+        "suggestion": _suggestion_token(request),
+    }
+    return render(request, "kb/help_article.html", context, status=status)
+
+
 @require_safe
 def help_article(request: HttpRequest, slug: str) -> HttpResponse:
+    """One article, with "Was this helpful?"; opened from a suggestion of the new-case
+    form (``?suggestion=<session>``), also "This solved my problem". Nothing is written
+    here: the page counts its view with a POST (``help_article_view``) once loaded."""
     article = access_article_by_slug(request.user, slug)
-    return render(request, "kb/help_article.html", {"article": article})
+    return _render_article(request, article, FeedbackForm())
+
+
+@require_POST
+def help_article_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """Count a view (once per reader, article and day); with ``suggestion``, also the
+    click from the new-case form's suggestions. Answers 204 whatever the outcome."""
+    article = access_article_by_slug(request.user, slug)
+    actions.do_record_view(article, visitor=_visitor(request))
+    raw = request.POST.get("suggestion", "")
+    if raw and customer_contact(request.user) is not None:
+        # A stale or foreign session: the view still counts, the click does not.
+        with contextlib.suppress(DomainError):
+            checks.check_record_suggestion(
+                request.user, raw, kind=SuggestionKind.CLICK, article=article
+            )
+    return HttpResponse(status=204)
+
+
+@require_POST
+def help_article_feedback(request: HttpRequest, slug: str) -> HttpResponse:
+    """ "Was this helpful?": one answer per reader and article (anonymous readers: per
+    browser session, public articles only); a second answer is refused with a message."""
+    article = access_article_by_slug(request.user, slug)
+    form = FeedbackForm(request.POST)
+    if form.is_valid():
+        try:
+            checks.check_feedback(
+                request.user, article, visitor=_visitor(request), **form.cleaned_data
+            )
+        except Conflict as exc:
+            report(request, exc)
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, "Thank you for your feedback.")
+    if form.errors:
+        return _render_article(request, article, form, status=400)
+    return redirect("kb:help_article", slug=article.slug)
+
+
+# --- Suggestions while a contact writes a new case --------------------------------------------
+
+
+@require_POST
+@contact_required
+def suggestions(request: HttpRequest) -> HttpResponse:
+    """Up to five articles for what the contact is writing (the new-case form posts the
+    subject and description as they type): the fragment of the suggestions box, and the
+    form's submit button switched to ``suggestion_case_new`` once something was shown."""
+    form = SuggestionsForm(request.POST)
+    if not form.is_valid():
+        return render(request, "kb/partials/suggestions.html", {"form": form}, status=400)
+    values = form.cleaned_data
+    try:
+        session, hits = checks.check_suggest(request_user(request), **values)
+    except DomainError as exc:
+        add_to_form(form, exc)
+        return render(request, "kb/partials/suggestions.html", {"form": form}, status=400)
+    context = {
+        "hits": hits,
+        "token": session.token,
+        "showed": bool(hits) or checks.showed_suggestions(session),
+        "typed": bool((values["subject"] + values["description"]).strip()),
+    }
+    return render(request, "kb/partials/suggestions.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@contact_required
+def suggestion_solved(request: HttpRequest) -> HttpResponse:
+    """POST: "This solved my problem" for an article the session suggested: no case is
+    opened, the deflection is recorded; then (GET) the confirmation."""
+    if request.method != "POST":
+        return render(request, "kb/suggestion_solved.html")
+    form = SolvedForm(request.POST)
+    if not form.is_valid():
+        return render(request, "kb/suggestion_solved.html", {"form": form}, status=400)
+    user = request_user(request)
+    article = access_article(user, form.cleaned_data["article"])
+    try:
+        checks.check_record_suggestion(
+            user, form.cleaned_data["session"], kind=SuggestionKind.SOLVED, article=article
+        )
+    except (DomainError, ValidationError) as exc:
+        add_to_form(form, exc)
+        return render(request, "kb/suggestion_solved.html", {"form": form}, status=400)
+    return redirect("kb:suggestion_solved")
+
+
+@require_POST
+@contact_required
+def suggestion_case_new(request: HttpRequest) -> HttpResponse:
+    """The new-case form's submit once suggestions were shown: opens the case exactly as
+    ``portal:case_new`` does (the same form and check), then records "opened the case
+    anyway" in the form's suggestion session. A stale or foreign session never stops
+    the case; it only goes unrecorded."""
+    user = request_user(request)
+    form = NewCaseForm(request.POST)
+    raw = request.POST.get("suggestion_session", "")
+    if form.is_valid():
+        try:
+            case = check_open_case(
+                user,
+                contact=request.contact,  # type: ignore[attr-defined]
+                channel=Channel.WEB,
+                **form.cleaned_data,
+            )
+        except (DomainError, ValidationError) as exc:
+            add_to_form(form, exc)
+        else:
+            with contextlib.suppress(DomainError):
+                checks.check_record_suggestion(user, raw, kind=SuggestionKind.OPENED, case=case)
+            return redirect("portal:case_detail", public_id=case.public_id)
+    token = raw if isinstance(raw, str) and checks.TOKEN.fullmatch(raw) else None
+    context = {
+        "form": form,
+        "suggestion_session": token,
+        "suggestion_formaction": reverse("kb:suggestion_case_new") if token else "",
+    }
+    return render(request, "portal/case_new.html", context, status=400)
