@@ -99,6 +99,16 @@ def generate_renewal_quotes_task() -> int:
     return len(check_generate_renewal_quotes(None))
 
 
+@db_periodic_task(crontab(minute="35", hour="2"))
+def announce_expiring_contracts_task() -> int:
+    """Daily: publish ``contract.expiring`` for active contracts ending within
+    ``RETAINER_CONTRACT_EXPIRING_DAYS`` (once per contract and end date; rules with the
+    *Contract expiring* trigger react to it, docs/automation.md)."""
+    from retainer.contracts.actions import do_announce_expiring_contracts
+
+    return len(do_announce_expiring_contracts(today=timezone.localdate()))
+
+
 @db_periodic_task(crontab(minute="40", hour="2"))
 def expire_service_quotes_task() -> int:
     """Daily: mark sent services quotes past their last valid day expired (acceptance

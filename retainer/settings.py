@@ -218,6 +218,11 @@ RETAINER_VENDOR_BANK_IBAN = env.string("RETAINER_VENDOR_BANK_IBAN", "DE89 3704 0
 RETAINER_VENDOR_BANK_BIC = env.string("RETAINER_VENDOR_BANK_BIC", "COBADEFFXXX")
 # Load the PDF renderer and its fonts when a web or job worker starts (docs/billing.md).
 RETAINER_PDF_WARM_UP = env.boolean("RETAINER_PDF_WARM_UP", True)
+# Days before a contract's end date that ``contract.expiring`` is published, once per term
+# (the daily job in retainer/periodic.py; docs/automation.md, "Triggers").
+RETAINER_CONTRACT_EXPIRING_DAYS = env.integer(
+    "RETAINER_CONTRACT_EXPIRING_DAYS", 30, min_value=1, max_value=365
+)
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -230,6 +235,8 @@ STORAGES = {
 MEDIA_ROOT = Path(env.string("RETAINER_MEDIA_DIR", str(VAR_DIR / "media")))
 # Knowledge-base search ranks by meaning as well as by words (retainer/kb/semantic.py).
 RETAINER_KB_SEMANTIC = env.boolean("RETAINER_KB_SEMANTIC", True)
+# Published articles neither reviewed nor edited for this many days are flagged for review.
+RETAINER_KB_REVIEW_DAYS = env.integer("RETAINER_KB_REVIEW_DAYS", 180, min_value=1)
 RETAINER_ATTACHMENT_MAX_BYTES = env.integer(
     "RETAINER_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, min_value=1024, max_value=1024**3
 )

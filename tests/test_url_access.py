@@ -138,6 +138,13 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         **each(403, [AGENT, BILLING, MANAGER]),
         ADMIN: 200,
     },
+    # People: staff members for accounts.change_user (admins), teams for accounts.change_team.
+    "accounts:people": MANAGER_PAGE,
+    "accounts:staff_new": ADMIN_PAGE,
+    "accounts:staff_edit": ADMIN_PAGE,
+    "accounts:staff_active": ADMIN_PAGE,
+    "accounts:team_new": MANAGER_PAGE,
+    "accounts:team_edit": MANAGER_PAGE,
     "console:organization_detail": STAFF_PAGE,
     "accounts:portal_home": PORTAL_PAGE,
     "catalog:scope_of_support": PUBLIC,
@@ -436,6 +443,13 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "kb:article_archive": each(405, ROLES),
     "kb:help_home": PUBLIC,
     "kb:help_article": PUBLIC,  # a public article; see retainer/kb/tests/test_visibility.py
+    "kb:help_article_view": each(405, ROLES),  # counted by a POST once the page is shown
+    "kb:help_article_feedback": each(405, ROLES),
+    "kb:suggestions": each(405, ROLES),  # posted by the portal's new-case form as it is typed
+    "kb:suggestion_solved": PORTAL_PAGE,  # the confirmation after "This solved my problem"
+    "kb:suggestion_case_new": each(405, ROLES),
+    "api:article_feedback": API_POST_ONLY,
+    "api:deflection_events": API_POST_ONLY,
     "api:article_list": API_READ,
     "api:article_detail": API_READ,
     "api:article_publish": API_POST_ONLY,
@@ -647,6 +661,10 @@ CATALOG = MANAGER_WRITE  # catalog.add_* / catalog.change_*
 ADD_ORGANIZATION = MANAGER_WRITE  # accounts.add_organization
 CHANGE_ORGANIZATION = ORGANIZATION_WRITE  # accounts.change_organization
 ADD_CONTACT = STAFF_WRITE  # accounts.add_contact
+ADD_STAFF: Roles = frozenset({ADMIN})  # accounts.add_user
+CHANGE_STAFF: Roles = frozenset({ADMIN})  # accounts.change_user: name, roles, (de)activation
+ADD_TEAM = MANAGER_WRITE  # accounts.add_team
+CHANGE_TEAM = MANAGER_WRITE  # accounts.change_team
 MANAGE_CONTACT = STAFF_WRITE | {CUSTOMER_ADMIN}  # accounts.change_contact, or the customer admin
 BILL = BILLING_WRITE  # billing.add_* / billing.change_*
 OPERATE: Roles = frozenset({ADMIN})  # lib.change_outboxdelivery: retry failed work
@@ -721,6 +739,10 @@ PERMISSIONS: dict[str, tuple[Roles, tuple[str, ...]]] = {
     "ADD_ORGANIZATION": (ADD_ORGANIZATION, ("accounts.add_organization",)),
     "CHANGE_ORGANIZATION": (CHANGE_ORGANIZATION, ("accounts.change_organization",)),
     "ADD_CONTACT": (ADD_CONTACT, ("accounts.add_contact",)),
+    "ADD_STAFF": (ADD_STAFF, ("accounts.add_user",)),
+    "CHANGE_STAFF": (CHANGE_STAFF, ("accounts.change_user",)),
+    "ADD_TEAM": (ADD_TEAM, ("accounts.add_team",)),
+    "CHANGE_TEAM": (CHANGE_TEAM, ("accounts.change_team",)),
     "MANAGE_CONTACT": (MANAGE_CONTACT, ("accounts.change_contact",)),
     "BILL": (BILL, ("billing.add_invoice", "billing.change_invoice")),
     "ACCEPT_QUOTE": (ACCEPT_QUOTE, ("billing.change_renewalquote", "contracts.change_contract")),
@@ -784,6 +806,11 @@ WRITES: dict[str, dict[str, Roles]] = {
     # The world's token is the agent's: its owner, or accounts.manage_service_tokens.
     "accounts:token_revoke": {POST: frozenset({AGENT, ADMIN})},
     "accounts:token_admin": {POST: frozenset({ADMIN})},  # accounts.manage_service_tokens
+    "accounts:staff_new": {POST: ADD_STAFF & CONSOLE},
+    "accounts:staff_edit": {POST: CHANGE_STAFF & CONSOLE},
+    "accounts:staff_active": {POST: CHANGE_STAFF & CONSOLE},
+    "accounts:team_new": {POST: ADD_TEAM & CONSOLE},
+    "accounts:team_edit": {POST: CHANGE_TEAM & CONSOLE},
     "portal:csat": {POST: EVERYONE},
     "api:csat_by_token": {POST: EVERYONE},
     # The portal.
@@ -931,6 +958,13 @@ WRITES: dict[str, dict[str, Roles]] = {
     "api:article_publish": {POST: PUBLISH_ARTICLE},
     "api:article_archive": {POST: PUBLISH_ARTICLE},
     "api:category_list": {POST: KB_CATEGORIES},
+    "kb:help_article_view": {POST: EVERYONE},  # whoever may read the (public) article
+    "kb:help_article_feedback": {POST: EVERYONE},
+    "kb:suggestions": {POST: PORTAL},
+    "kb:suggestion_solved": {POST: PORTAL},
+    "kb:suggestion_case_new": {POST: OPEN_CASE & PORTAL},  # the new-case form after suggestions
+    "api:article_feedback": {POST: EVERYONE - {ANON}},
+    "api:deflection_events": {POST: PORTAL},
     "mail:inbound_open_case": {POST: MAIL_REVIEW & CONSOLE},
     "mail:inbound_attach": {POST: MAIL_REVIEW & CONSOLE},
     "mail:inbound_reject": {POST: MAIL_REVIEW & CONSOLE},
@@ -985,6 +1019,7 @@ SAME_OPERATION: dict[str, list[tuple[str, str]]] = {
         ("portal:case_new", POST),
         ("console:case_new", POST),
         ("api:case_list", POST),
+        # kb:suggestion_case_new is the portal's form again (portal-only: WRITES says so).
     ],
     "PREVIEW_DECISION": [("console:case_preview", POST), ("api:decision_preview", POST)],
     "EDIT_CASE": [
@@ -1133,6 +1168,7 @@ EMPTY_BODY_WRITES: set[tuple[str, str]] = {
     ("api:lead_convert", POST),
     ("kb:article_archive", POST),  # archives the world's article
     ("api:article_archive", POST),
+    ("kb:help_article_view", POST),  # counts a view of the world's public article
     ("automation:endpoint_disable", POST),  # disables the world's endpoint
     ("api:webhook_disable", POST),
     ("automation:endpoint_rotate", POST),  # a new secret
@@ -1396,6 +1432,11 @@ def world(cast, settings, tmp_path):
     return {
         "pk": {
             "console:organization_detail": cast.acme.pk,
+            "accounts:staff_edit": cast.agent.pk,
+            "accounts:staff_active": cast.agent.pk,
+            "accounts:team_edit": account_actions.do_save_team(
+                None, name="Night shift", members=[cast.agent], lead=cast.manager, actor=None
+            ).pk,
             "accounts:token_revoke": account_actions.do_create_api_token(
                 user=cast.agent,
                 name="Agent's script",

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from retainer.accounts.access import is_vendor_staff
 from retainer.accounts.models import Contact, Organization, Team, User
@@ -262,7 +263,8 @@ def _check_references(conditions: rules.Conditions, planned: tuple[rules.Action,
 
 def check_rule_definition(raw: Mapping[str, Any]) -> dict[str, Any]:
     """The values of a rule as stored, once its trigger, conditions and actions have the
-    documented shape (``automation/rules.py``) and every id they name exists; otherwise
+    documented shape (``automation/rules.py``; a contract trigger's rule only the
+    conditions and actions a contract has) and every id they name exists; otherwise
     ``ValidationError`` naming the field (``trigger``, ``trigger_status``,
     ``trigger_hours``, ``conditions``, ``actions``). Unknown top-level fields too."""
     known = {"name", "trigger", "trigger_status", "trigger_hours", "conditions", "actions"}
@@ -286,6 +288,8 @@ def check_rule_definition(raw: Mapping[str, Any]) -> dict[str, Any]:
     try:
         conditions = rules.parse_conditions(raw.get("conditions"))
         planned = rules.parse_actions(raw.get("actions"))
+        if trigger in rules.CONTRACT_TRIGGERS:
+            rules.check_contract_rule(conditions, planned)
     except rules.RuleSchemaError as exc:
         part = exc.part if exc.part in ("conditions", "actions") else "conditions"
         raise ValidationError({part: exc.message}) from exc
@@ -319,15 +323,23 @@ def check_move_rule(actor: User, rule: Rule, *, direction: str) -> Rule:
     return actions.do_move_rule(rule, up=direction == "up", actor=actor)
 
 
-def check_dry_run(actor: User, *, conditions: Any, last: int) -> tuple[int, list[Any]]:
-    """Which of the last ``last`` cases the conditions match (reads only)."""
-    from retainer.automation.selectors import dry_run
+def check_dry_run(
+    actor: User, *, conditions: Any, last: int, trigger: str = ""
+) -> tuple[int, list[Any]]:
+    """Which of the last ``last`` cases the conditions match (reads only). For a contract
+    trigger: which active contracts ending within ``RETAINER_CONTRACT_EXPIRING_DAYS`` they
+    match (``last`` is not used), once the conditions are ones a contract has."""
+    from retainer.automation.selectors import dry_run, dry_run_contracts
 
     authorize_manage_rules(actor)
     try:
         parsed = rules.parse_conditions(conditions)
+        if trigger in rules.CONTRACT_TRIGGERS:
+            rules.check_contract_rule(parsed, ())
     except rules.RuleSchemaError as exc:
         raise ValidationError({"conditions": exc.message}) from exc
     if not 1 <= last <= rules.DRY_RUN_MAX:
         raise ValidationError({"last": f"From 1 to {rules.DRY_RUN_MAX} cases."})
+    if trigger in rules.CONTRACT_TRIGGERS:
+        return dry_run_contracts(conditions=parsed, today=timezone.localdate())
     return dry_run(conditions=parsed, last=last)

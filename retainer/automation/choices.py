@@ -30,7 +30,8 @@ class AutomationEventType(models.TextChoices):
 
 class RuleTrigger(models.TextChoices):
     """What starts a rule: an event the product publishes (docs/events.md), or the
-    periodic check of how long a case has been in a status."""
+    periodic check of how long a case has been in a status. ``contract_expiring`` is
+    about a contract, not a case (``rules.CONTRACT_TRIGGERS``)."""
 
     CASE_OPENED = "case_opened", "Case opened"
     CUSTOMER_REPLIED = "customer_replied", "Customer replied"
@@ -41,6 +42,7 @@ class RuleTrigger(models.TextChoices):
     CSAT_ANSWERED = "csat_answered", "Satisfaction survey answered"
     BALANCE_LOW = "balance_low", "Balance low"
     BALANCE_EXHAUSTED = "balance_exhausted", "Balance exhausted"
+    CONTRACT_EXPIRING = "contract_expiring", "Contract expiring"
     IN_STATUS_FOR = "in_status_for", "Case in a status for N business hours"
 
 

@@ -1,13 +1,15 @@
 """Demo webhooks, macros and rules: two endpoints (one on a local receiver, disabled until
 someone runs one; one to a public host for invoices), five macros (four shared, one
-personal to an agent) and three active rules, the time rule run once so the firing log
-shows what it did."""
+personal to an agent) and four active rules (one e-mails the account owner of a contract
+about to end), the time rule run once and the contracts about to end announced, so the
+firing log shows what they did."""
 
 from __future__ import annotations
 
 from retainer.accounts.choices import Role
 from retainer.accounts.models import Team
 from retainer.automation import actions, checks, engine
+from retainer.contracts.actions import do_announce_expiring_contracts
 from retainer.kb.choices import ArticleStatus, Visibility
 from retainer.kb.models import Article
 from retainer.lib.demo import DemoContext
@@ -121,6 +123,12 @@ def _rules(admin: object) -> list[dict[str, object]]:
             ],
         },
         {
+            "name": "Contract expiring: tell the account owner",
+            "trigger": "contract_expiring",
+            "conditions": {},
+            "actions": [{"type": "notify", "recipient": "account_owner"}],
+        },
+        {
             "name": "Waiting on us for a working day",
             "trigger": "in_status_for",
             "trigger_status": "waiting_on_vendor",
@@ -142,4 +150,10 @@ def build_rules(ctx: DemoContext) -> None:
     for definition in _rules(admin):
         actions.do_save_rule(None, values=checks.check_rule_definition(definition), actor=admin)
     fired = engine.run_time_rules()
-    ctx.log(f"automation: {len(_rules(admin))} rules, {fired} fired on waiting cases")
+    # What the daily job does: contracts ending within 30 days are announced, and the
+    # outbox hands the announcements to the *Contract expiring* rule after commit.
+    expiring = do_announce_expiring_contracts(today=ctx.today)
+    ctx.log(
+        f"automation: {len(_rules(admin))} rules, {fired} fired on waiting cases, "
+        f"{len(expiring)} contracts announced as expiring"
+    )

@@ -3,7 +3,9 @@ the time trigger, and applying a rule's actions through the case actions people 
 
 - **When.** ``handle`` takes the topics in ``TOPIC_TRIGGERS`` (``retainer/subscriptions.py``)
   after commit, through the job queue, in the dispatcher's transaction: a firing commits
-  with the outbox's delivery mark. ``wants`` lets an event through only when an active
+  with the outbox's delivery mark. ``contract.expiring`` fires the *Contract expiring*
+  rules on the contract itself (``fire_on_contract``): no case, only e-mail notices and
+  webhook calls. ``wants`` lets an event through only when an active
   rule has one of its triggers (a per-process copy of the active triggers, renewed by
   the ``rules`` generation token), so events no rule waits for cost nothing.
 - **Who.** Actions run as the rules system (``actions.rules_actor``): the same ``do_*``
@@ -33,7 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from retainer.accounts.models import Team, User
+from retainer.accounts.models import Organization, Team, User
 from retainer.accounts.selectors import staff_people
 from retainer.automation import actions as automation_actions
 from retainer.automation import events, notices, placeholders, rules
@@ -47,13 +49,13 @@ from retainer.automation.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from retainer.automation.selectors import article_url, case_facts, macro_values
+from retainer.automation.selectors import article_url, case_facts, contract_facts, macro_values
 from retainer.cases import actions as case_actions
 from retainer.cases.choices import CaseStatus
 from retainer.cases.models import Case, CaseEvent, CaseMessage
 from retainer.cases.selectors import sla_target_for
 from retainer.cases.sla import calendar_from_row
-from retainer.contracts.models import ContractEvent, LedgerEntry
+from retainer.contracts.models import Contract, ContractEvent, LedgerEntry
 from retainer.lib.business_hours import Calendar, business_time_between
 from retainer.lib.errors import DomainError
 from retainer.lib.models import OutboxMessage
@@ -72,6 +74,7 @@ TOPIC_TRIGGERS: dict[str, tuple[str, ...]] = {
     "case.csat_answered": (RuleTrigger.CSAT_ANSWERED,),
     "contract.balance_low": (RuleTrigger.BALANCE_LOW, RuleTrigger.BALANCE_EXHAUSTED),
     "contract.balance_negative": (RuleTrigger.BALANCE_EXHAUSTED,),
+    "contract.expiring": (RuleTrigger.CONTRACT_EXPIRING,),
 }
 #: Cases one periodic pass looks at per time rule.
 TIME_BATCH = 500
@@ -152,25 +155,33 @@ def _chain_of(message_id: int | None) -> Chain:
 
 
 def handle(message: Message) -> None:
-    """Outbox handler: fire the active rules this event triggers, in order, on its case."""
+    """Outbox handler: fire the active rules this event triggers, in order, on its case
+    (on its contract for a contract trigger)."""
     triggers = _triggers_of(message)
     rule_list = list(
         Rule.objects.filter(active=True, trigger__in=triggers).order_by("position", "id")
     )
     if not rule_list:
         return
-    case_id = _case_of(message)
-    if case_id is None:
+    on_contract = bool(triggers & set(rules.CONTRACT_TRIGGERS))
+    subject_id = message.refs.get("contract") if on_contract else _case_of(message)
+    if subject_id is None:
         return
     key = f"message:{message.id}"
     fired = set(
         RuleFiring.objects.filter(rule__in=rule_list, key=key).values_list("rule_id", flat=True)
     )
     chain = _chain_of(message.id)
+    fire_one = fire_on_contract if on_contract else fire
     for rule in rule_list:
         if rule.pk not in fired:
-            fire(
-                rule, case_id, key=key, message_id=message.id, event_type=message.topic, chain=chain
+            fire_one(
+                rule,
+                int(subject_id),
+                key=key,
+                message_id=message.id,
+                event_type=message.topic,
+                chain=chain,
             )
 
 
@@ -253,11 +264,8 @@ def fire(
         )
     if not rules.matches(conditions, case_facts(case)):
         return None
-    if rule.pk in chain.rules:
-        why = "Stopped: the rule's own change would trigger it again."
-        return _stop(rule, case, key, message_id, event_type, chain, FiringStatus.STOPPED, why)
-    if chain.depth >= rules.MAX_DEPTH:
-        why = f"Stopped: a chain of rules reached the depth limit ({rules.MAX_DEPTH})."
+    why = _loop_stop(rule, chain)
+    if why:
         return _stop(rule, case, key, message_id, event_type, chain, FiringStatus.STOPPED, why)
     try:
         with transaction.atomic():
@@ -270,6 +278,66 @@ def fire(
         return _stop(
             rule, case, key, message_id, event_type, chain, FiringStatus.FAILED, _reason(exc)
         )
+
+
+def fire_on_contract(
+    rule: Rule, contract_id: int, *, key: str, message_id: int | None, event_type: str, chain: Chain
+) -> RuleFiring | None:
+    """``fire`` for a contract trigger: the rule's conditions read the contract
+    (``rules.matches_contract``), its actions are e-mail notices and webhook calls, all or
+    none, and the firing is on the contract. ``None`` when the conditions do not hold or
+    the rule already fired for ``key``. Runs in the caller's transaction."""
+    contract = Contract.objects.select_related("organization__account_owner", "plan").get(
+        pk=contract_id
+    )
+    try:
+        conditions = rules.parse_conditions(rule.conditions)
+        planned = rules.parse_actions(rule.actions)
+        rules.check_contract_rule(conditions, planned)
+    except rules.RuleSchemaError as exc:
+        return _stop(
+            rule, contract, key, message_id, event_type, chain, FiringStatus.FAILED, exc.message
+        )
+    products = contract.covered_products.values_list("pk", flat=True)
+    if not rules.matches_contract(conditions, contract_facts(contract, products)):
+        return None
+    why = _loop_stop(rule, chain)
+    if why:
+        return _stop(rule, contract, key, message_id, event_type, chain, FiringStatus.STOPPED, why)
+    try:
+        with transaction.atomic():
+            applied = Applied()
+            for action in planned:
+                if action.type == "notify":
+                    _notify(action, contract.organization, applied)
+                else:
+                    _plan_webhook(action, applied)
+            firing, event_row = _record(
+                rule, contract, key, message_id, event_type, chain, FiringStatus.APPLIED, "",
+                applied.done,
+            )  # fmt: skip
+            _call_webhooks(event_row, applied.endpoints)
+            notices.queue_contract_rule_notices(
+                firing, rule_name=rule.name, contract=contract, people=applied.notify
+            )
+            return firing
+    except IntegrityError:
+        if RuleFiring.objects.filter(rule=rule, key=key).exists():
+            return None  # fired already, by an earlier hand-over of the same message
+        raise
+    except (DomainError, ValidationError, ObjectDoesNotExist) as exc:
+        return _stop(
+            rule, contract, key, message_id, event_type, chain, FiringStatus.FAILED, _reason(exc)
+        )
+
+
+def _loop_stop(rule: Rule, chain: Chain) -> str:
+    """Why the loop guard stops ``rule`` on an event of ``chain`` ("" when it does not)."""
+    if rule.pk in chain.rules:
+        return "Stopped: the rule's own change would trigger it again."
+    if chain.depth >= rules.MAX_DEPTH:
+        return f"Stopped: a chain of rules reached the depth limit ({rules.MAX_DEPTH})."
+    return ""
 
 
 def _reason(exc: Exception) -> str:
@@ -364,22 +432,27 @@ def _do(action: rules.Action, case: Case, actor: User, rule: Rule, applied: Appl
         said += [f"tag {tag} removed" for tag in action.remove if tag in tags]
         applied.done.append(", ".join(said) or "tags unchanged")
     elif kind == "notify":
-        _notify(action, case, applied)
+        _notify(action, case.organization, applied)
     elif kind == "call_webhook":
-        endpoint = WebhookEndpoint.objects.get(pk=action.endpoint or 0)
-        applied.endpoints.append(endpoint.pk)
-        applied.done.append(f"webhook {endpoint.url} called")
+        _plan_webhook(action, applied)
     return case
 
 
-def _notify(action: rules.Action, case: Case, applied: Applied) -> None:
+def _plan_webhook(action: rules.Action, applied: Applied) -> None:
+    """Plan the call of the endpoint (queued once the firing is recorded)."""
+    endpoint = WebhookEndpoint.objects.get(pk=action.endpoint or 0)
+    applied.endpoints.append(endpoint.pk)
+    applied.done.append(f"webhook {endpoint.url} called")
+
+
+def _notify(action: rules.Action, organization: Organization, applied: Applied) -> None:
     """Plan the e-mail to a staff member (refused when no longer active staff, like an
     assignment) or to the organization's account owner (none, inactive or without an
     e-mail address: said in the firing, and the rule's other actions stand)."""
     if action.recipient == "agent":
         person = staff_people().get(pk=action.agent or 0)
     else:
-        owner = case.organization.account_owner
+        owner = organization.account_owner
         if owner is None or not (owner.is_active and owner.is_staff and owner.email):
             applied.done.append("nobody notified (the organization has no account owner)")
             return
@@ -414,7 +487,7 @@ def pick_member(team: Team, *, strategy: str, rule: Rule) -> User | None:
 
 def _record(
     rule: Rule,
-    case: Case,
+    subject: Case | Contract,
     key: str,
     message_id: int | None,
     event_type: str,
@@ -423,9 +496,14 @@ def _record(
     error: str,
     done: list[str],
 ) -> tuple[RuleFiring, AutomationEvent]:
+    """The firing on ``subject`` (a case, or a contract for a contract trigger) and its
+    ``rule.fired`` event."""
+    case = subject if isinstance(subject, Case) else None
+    contract = subject if isinstance(subject, Contract) else None
     firing = RuleFiring.objects.create(
         rule=rule,
         case=case,
+        contract=contract,
         key=key,
         message_id=message_id,
         event_type=event_type,
@@ -437,7 +515,8 @@ def _record(
     )
     event = events.RuleFired(
         firing=firing.pk,
-        case=case.pk,
+        case=case.pk if case is not None else None,
+        contract=contract.pk if contract is not None else None,
         trigger=rule.trigger,
         event_type=event_type,
         status=status,
@@ -449,7 +528,7 @@ def _record(
 
 def _stop(
     rule: Rule,
-    case: Case,
+    case: Case | Contract,
     key: str,
     message_id: int | None,
     event_type: str,
@@ -458,13 +537,14 @@ def _stop(
     why: str,
 ) -> RuleFiring | None:
     """Record a firing whose actions were not applied (failed, or stopped by the loop
-    guard), with a note on the case saying why."""
+    guard), with a note on the case saying why (a contract has no timeline: the firing
+    log says it)."""
     try:
         with transaction.atomic():
             firing, _row = _record(rule, case, key, message_id, event_type, chain, status, why, [])
     except IntegrityError:
         return None
-    if case.status not in FINISHED:
+    if isinstance(case, Case) and case.status not in FINISHED:
         actor = automation_actions.rules_actor()
         body = f"Rule “{rule.name}” did not apply: {why}"
         try:

@@ -130,14 +130,16 @@ class RuleMoved(AutomationEventBase):
 
 @dataclass(frozen=True, kw_only=True)
 class RuleFired(AutomationEventBase):
-    """A rule's conditions held for a case: ``status`` says whether its actions were
-    applied, failed (nothing applied) or were stopped by the loop guard."""
+    """A rule's conditions held for a case (or, for a contract trigger, a contract:
+    ``case`` is then ``None`` and ``contract`` set): ``status`` says whether its actions
+    were applied, failed (nothing applied) or were stopped by the loop guard."""
 
     name = "rule.fired"
     type = AutomationEventType.RULE_FIRED
 
     firing: int
-    case: int
+    case: int | None
+    contract: int | None = None
     trigger: str
     event_type: str
     status: str

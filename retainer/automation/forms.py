@@ -102,7 +102,13 @@ class RuleForm(forms.Form):
     builds the JSON definition; ``checks.check_rule_definition`` decides."""
 
     name = forms.CharField(label="Name", max_length=RULE_NAME_MAX_LENGTH)
-    trigger = forms.ChoiceField(label="When", choices=RuleTrigger.choices)
+    trigger = forms.ChoiceField(
+        label="When",
+        choices=RuleTrigger.choices,
+        help_text="“Contract expiring” acts on the contract, not a case: it may check only "
+        "organizations, plan tiers and products (those the contract covers), may only notify "
+        "by e-mail or call a webhook, and its test looks at the contracts about to end.",
+    )
     trigger_status = forms.ChoiceField(
         label="Status (time trigger)",
         required=False,
@@ -170,7 +176,8 @@ class RuleForm(forms.Form):
     notify = forms.ChoiceField(
         label="Notify by e-mail",
         required=False,
-        help_text="A staff member, or the account owner of the case's organization.",
+        help_text="A staff member, or the account owner of the case's (or the contract's) "
+        "organization.",
     )
     call_webhook = forms.ChoiceField(label="Call the webhook", required=False)
     last = forms.IntegerField(

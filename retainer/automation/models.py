@@ -163,9 +163,15 @@ class Rule(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def on_contract(self) -> bool:
+        """A rule about a contract (``contract_expiring``), not a case."""
+        return self.trigger == RuleTrigger.CONTRACT_EXPIRING
+
 
 class RuleFiring(AppendOnlyModel):
-    """One firing of a rule on a case (append-only). ``key`` makes it once only:
+    """One firing of a rule on a case, or on a contract for a contract trigger
+    (append-only; exactly one of ``case`` and ``contract``). ``key`` makes it once only:
     ``message:<outbox id>`` for an event (a message handed over twice fires once),
     ``stint:<case>:<start>`` for the time trigger (once per stint in the status).
     ``depth`` is the place in a chain of rules (0: caused by a person or the product);
@@ -173,7 +179,15 @@ class RuleFiring(AppendOnlyModel):
 
     rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="firings")
     case = models.ForeignKey(
-        "cases.Case", on_delete=models.PROTECT, related_name="+", db_index=False
+        "cases.Case",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     key = models.CharField(max_length=80)
     message_id = models.BigIntegerField(null=True, blank=True)
@@ -189,11 +203,18 @@ class RuleFiring(AppendOnlyModel):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["rule", "key"], name="automation_firing_once"),
+            models.CheckConstraint(
+                condition=models.Q(case__isnull=False, contract__isnull=True)
+                | models.Q(case__isnull=True, contract__isnull=False),
+                name="automation_firing_case_or_contract",
+                violation_error_message="A firing is on a case or on a contract.",
+            ),
         ]
         indexes = [models.Index(fields=["case", "-id"], name="automation_firing_case")]
 
     def __str__(self) -> str:
-        return f"{self.rule_id} on {self.case_id}: {self.status}"
+        subject = f"case {self.case_id}" if self.case_id else f"contract {self.contract_id}"
+        return f"{self.rule_id} on {subject}: {self.status}"
 
 
 class RuleEffect(AppendOnlyModel):

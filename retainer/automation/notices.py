@@ -1,5 +1,6 @@
 """The e-mails of a rule's *Notify someone* action: a short notice to staff naming the
-rule and the case, queued in the mail channel's outbox (``mail/actions/outbound.py``)
+rule and the case (or, for a *Contract expiring* rule, the contract, its organization
+and its end date), queued in the mail channel's outbox (``mail/actions/outbound.py``)
 with the firing, so a firing notifies each person once. Never sent to customers."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.urls import reverse
 from retainer.accounts.models import User
 from retainer.automation.models import RuleFiring
 from retainer.cases.models import Case
+from retainer.contracts.models import Contract
 from retainer.mail.actions.outbound import queue_mail
 from retainer.mail.choices import OutboundKind
 
@@ -23,6 +25,11 @@ def notice_key(firing: RuleFiring, address: str) -> str:
     return f"{OutboundKind.RULE_NOTICE}:{firing.pk}:{digest}"
 
 
+def _staff(people: Iterable[User]) -> list[User]:
+    """Only active staff with an address get a notice (others are skipped)."""
+    return [p for p in people if p.is_staff and p.is_active and p.email]
+
+
 def queue_rule_notices(
     firing: RuleFiring, *, rule_name: str, case: Case, people: Iterable[User]
 ) -> int:
@@ -31,9 +38,7 @@ def queue_rule_notices(
     path = reverse("console:case_page", args=[case.public_id])
     console_url = f"{settings.RETAINER_BASE_URL.rstrip('/')}{path}"
     queued = 0
-    for person in people:
-        if not (person.is_staff and person.is_active and person.email):
-            continue
+    for person in _staff(people):
         row = queue_mail(
             key=notice_key(firing, person.email),
             kind=OutboundKind.RULE_NOTICE,
@@ -48,6 +53,39 @@ def queue_rule_notices(
             },
             case=case,
             thread=False,  # a staff notice, not part of the customer's conversation
+        )
+        queued += row is not None
+    return queued
+
+
+def queue_contract_rule_notices(
+    firing: RuleFiring, *, rule_name: str, contract: Contract, people: Iterable[User]
+) -> int:
+    """Queue the notice of a contract rule (the contract, its organization and its end
+    date, with a link to its console page) for each staff member in ``people``; returns
+    how many were queued. The template is ``mail/email/rule_contract_notice``."""
+    path = reverse("contracts:contract_detail", args=[contract.pk])
+    console_url = f"{settings.RETAINER_BASE_URL.rstrip('/')}{path}"
+    organization = contract.organization
+    ends = f"{contract.end_date:%Y-%m-%d}" if contract.end_date else "no end date"
+    queued = 0
+    for person in _staff(people):
+        row = queue_mail(
+            key=notice_key(firing, person.email),
+            kind=OutboundKind.RULE_NOTICE,
+            to=person.email,
+            subject=f'Rule "{rule_name}": {contract.name} ({organization.name}) ends {ends}',
+            template="rule_contract_notice",
+            context={
+                "name": person.full_name,
+                "rule_name": rule_name,
+                "contract": contract,
+                "organization": organization,
+                "end_date": ends,
+                "console_url": console_url,
+            },
+            thread=False,
+            organization_id=organization.pk,
         )
         queued += row is not None
     return queued

@@ -6,6 +6,10 @@ A rule stores its conditions and actions as JSON. ``parse_conditions`` and
 naming the part that is wrong (an unknown field or action, a value of the wrong type);
 the check functions (``automation/checks.py``) then check that the ids it names exist.
 ``matches`` says whether a case, described by ``CaseFacts``, meets every condition.
+
+A rule whose trigger is in ``CONTRACT_TRIGGERS`` has no case: it is about a contract,
+may check only ``CONTRACT_CONDITIONS`` and do only ``CONTRACT_ACTIONS``
+(``check_contract_rule``), and ``matches_contract`` reads ``ContractFacts``.
 """
 
 from __future__ import annotations
@@ -40,6 +44,13 @@ STRATEGIES = ("round_robin", "least_loaded")
 RECIPIENTS = ("agent", "account_owner")
 #: Ids a condition list holds (checked by the caller).
 ID_LISTS = ("organizations", "products", "contacts", "releases")
+#: Triggers whose rules act on a contract rather than a case.
+CONTRACT_TRIGGERS = ("contract_expiring",)
+#: The conditions a contract rule may check: of the contract's organization, the tier of
+#: its plan, the products it covers.
+CONTRACT_CONDITIONS = ("organizations", "plan_tiers", "products")
+#: What a contract rule may do (``notify``'s account owner: the contract organization's).
+CONTRACT_ACTIONS = ("notify", "call_webhook")
 
 
 class RuleSchemaError(ValueError):
@@ -117,6 +128,15 @@ class CaseFacts:
     status: str
     tags: tuple[str, ...]
     text: str
+
+
+@dataclass(frozen=True)
+class ContractFacts:
+    """What conditions read of a contract (rules with a contract trigger)."""
+
+    organization: int
+    plan_tier: str
+    products: tuple[int, ...]
 
 
 CONDITION_LISTS: dict[str, tuple[Any, ...] | None] = {
@@ -321,3 +341,33 @@ def matches(conditions: Conditions, facts: CaseFacts) -> bool:
     if c.tags and not set(c.tags) & set(facts.tags):
         return False
     return not c.text or c.text.casefold() in facts.text.casefold()
+
+
+def check_contract_rule(conditions: Conditions, actions: Sequence[Action]) -> None:
+    """Refuse, naming it, a condition or an action a contract rule cannot have: it has
+    no case to read or change."""
+    given = [name for name in (*CONDITION_LISTS, "text") if getattr(conditions, name)]
+    foreign = [name for name in given if name not in CONTRACT_CONDITIONS]
+    if foreign:
+        raise RuleSchemaError(
+            "conditions",
+            f"A contract expiring rule has no case: it cannot check {', '.join(foreign)} "
+            f"(it may check {', '.join(CONTRACT_CONDITIONS)}).",
+        )
+    kinds = list(dict.fromkeys(a.type for a in actions if a.type not in CONTRACT_ACTIONS))
+    if kinds:
+        raise RuleSchemaError(
+            "actions",
+            f"A contract expiring rule has no case: it cannot {', '.join(kinds)} "
+            f"(it may {' or '.join(CONTRACT_ACTIONS)}).",
+        )
+
+
+def matches_contract(conditions: Conditions, facts: ContractFacts) -> bool:
+    """True when the contract meets every condition (``products``: it covers one of them)."""
+    c = conditions
+    if c.organizations and facts.organization not in c.organizations:
+        return False
+    if c.plan_tiers and facts.plan_tier not in c.plan_tiers:
+        return False
+    return not c.products or bool(set(c.products) & set(facts.products))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +15,8 @@ from retainer.automation import placeholders, rules
 from retainer.automation.choices import DeliveryStatus
 from retainer.automation.models import Macro, Rule, RuleFiring, WebhookDelivery, WebhookEndpoint
 from retainer.cases.models import Case
-from retainer.contracts.choices import AllowanceUnit
+from retainer.contracts.choices import AllowanceUnit, ContractStatus
+from retainer.contracts.models import Contract
 
 WAITING = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 
@@ -99,14 +102,52 @@ def dry_run(*, conditions: rules.Conditions, last: int) -> tuple[int, list[Case]
     return len(cases), [case for case in cases if rules.matches(conditions, case_facts(case))]
 
 
+def contract_facts(contract: Contract, products: Iterable[int]) -> rules.ContractFacts:
+    """What contract rule conditions read of ``contract`` (its plan loaded; ``products``:
+    the ids of the products it covers)."""
+    plan = contract.plan
+    tier = plan.tier if plan is not None else contract.plan_terms.tier
+    return rules.ContractFacts(
+        organization=contract.organization_id, plan_tier=tier or "", products=tuple(products)
+    )
+
+
+def dry_run_contracts(
+    *, conditions: rules.Conditions, today: dt.date, within_days: int | None = None
+) -> tuple[int, list[Contract]]:
+    """Which active contracts ending from ``today`` to ``within_days`` later
+    (``RETAINER_CONTRACT_EXPIRING_DAYS``) a contract rule's conditions match, soonest
+    first: how many were looked at (at most ``rules.DRY_RUN_MAX``), and the matching
+    ones. Reads only; two queries, whatever their number."""
+    days = settings.RETAINER_CONTRACT_EXPIRING_DAYS if within_days is None else within_days
+    contracts = list(
+        Contract.objects.filter(
+            status=ContractStatus.ACTIVE,
+            end_date__gte=today,
+            end_date__lte=today + dt.timedelta(days=days),
+        )
+        .select_related("organization", "plan")
+        .prefetch_related("covered_products")
+        .order_by("end_date", "pk")[: rules.DRY_RUN_MAX]
+    )
+    matched = [
+        contract
+        for contract in contracts
+        if rules.matches_contract(
+            conditions, contract_facts(contract, [p.pk for p in contract.covered_products.all()])
+        )
+    ]
+    return len(contracts), matched
+
+
 def rules_for_list(queryset: QuerySet[Rule]) -> QuerySet[Rule]:
     """Rules in the order they run, with how many times each fired."""
     return queryset.annotate(firing_count=Count("firings")).order_by("position", "id")
 
 
 def firings_for_list(queryset: QuerySet[RuleFiring]) -> QuerySet[RuleFiring]:
-    """Firings, newest first, with their rule and case."""
-    return queryset.select_related("rule", "case").order_by("-id")
+    """Firings, newest first, with their rule and case (or contract)."""
+    return queryset.select_related("rule", "case", "contract").order_by("-id")
 
 
 def describe_rule(rule: Rule) -> tuple[list[str], list[str]]:
@@ -134,10 +175,12 @@ def describe_rule(rule: Rule) -> tuple[list[str], list[str]]:
         )
 
     c = conditions
+    on_contract = rule.trigger in rules.CONTRACT_TRIGGERS
+    product_is = "the contract covers" if on_contract else "product is"
     described: list[tuple[Any, Any]] = [  # (the condition's values, how to say them)
         (c.organizations, lambda v: f"organization is {names(Organization, v)}"),
         (c.plan_tiers, lambda v: f"plan tier is {', '.join(v)}"),
-        (c.products, lambda v: f"product is {names(Product, v)}"),
+        (c.products, lambda v: f"{product_is} {names(Product, v)}"),
         (c.contacts, lambda v: f"contact is {names(Contact, v, lambda x: x.full_name)}"),
         (c.releases, lambda v: f"release is {names(Release, v)}"),
         (c.channels, lambda v: f"channel is {', '.join(v)}"),
@@ -173,8 +216,9 @@ def describe_rule(rule: Rule) -> tuple[list[str], list[str]]:
                 f"Call the webhook {names(WebhookEndpoint, [action.endpoint], lambda e: e.url)}"
             )
         elif kind == "notify":
+            owner = "the contract organization's" if on_contract else "the organization's"
             who = (
-                "the organization's account owner"
+                f"{owner} account owner"
                 if action.recipient == "account_owner"
                 else names(User, [action.agent], lambda u: u.full_name)
             )

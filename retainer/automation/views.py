@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from retainer.accounts.access import request_user
 from retainer.accounts.views import staff_required
-from retainer.automation import checks, selectors
+from retainer.automation import checks, rules, selectors
 from retainer.automation.access import (
     access_delivery,
     access_endpoint,
@@ -285,9 +286,11 @@ def _rule_form(request: HttpRequest, rule: Rule | None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             if "dry_run" in request.POST:
-                conditions = form.conditions()
                 dry = checks.check_dry_run(
-                    user, conditions=conditions, last=form.cleaned_data.get("last") or 50
+                    user,
+                    conditions=form.conditions(),
+                    last=form.cleaned_data.get("last") or 50,
+                    trigger=form.cleaned_data["trigger"],
                 )
             else:
                 saved = checks.check_save_rule(user, rule, **form.definition())
@@ -295,8 +298,18 @@ def _rule_form(request: HttpRequest, rule: Rule | None) -> HttpResponse:
                 return redirect("automation:rule_detail", pk=saved.pk)
         except (DomainError, ValidationError) as exc:
             add_to_form(form, exc)
-    context = {"form": form, "rule": rule, "dry": dry}
+    trigger = form.cleaned_data.get("trigger") if form.is_bound and form.is_valid() else ""
+    context = {"form": form, "rule": rule, "dry": dry, **_dry_run_scope(trigger)}
     return render(request, "automation/rule_form.html", context, status=_status(form))
+
+
+def _dry_run_scope(trigger: str | None) -> dict[str, Any]:
+    """What a dry run looks at: the last N cases, or for a contract trigger the contracts
+    ending within ``RETAINER_CONTRACT_EXPIRING_DAYS``."""
+    return {
+        "dry_on_contracts": trigger in rules.CONTRACT_TRIGGERS,
+        "expiring_days": settings.RETAINER_CONTRACT_EXPIRING_DAYS,
+    }
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -325,7 +338,10 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if dry_form.is_bound and dry_form.is_valid():
         try:
             dry = checks.check_dry_run(
-                user, conditions=rule.conditions, last=dry_form.cleaned_data["last"]
+                user,
+                conditions=rule.conditions,
+                last=dry_form.cleaned_data["last"],
+                trigger=rule.trigger,
             )
         except (DomainError, ValidationError) as exc:
             add_to_form(dry_form, exc)
@@ -337,6 +353,7 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "actions_said": actions_said,
         "dry_form": dry_form,
         "dry": dry,
+        **_dry_run_scope(rule.trigger),
         "page": Paginator(firings, 50).get_page(request.GET.get("page")),
         "events": AutomationEvent.objects.filter(rule=rule)
         .exclude(type=AutomationEventType.RULE_FIRED)

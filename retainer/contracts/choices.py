@@ -145,6 +145,7 @@ class ContractEventType(models.TextChoices):
     CONTRACT_RENEWED = "contract_renewed"
     CONTRACT_CANCELLED = "contract_cancelled"
     CONTRACT_EXPIRED = "contract_expired"
+    CONTRACT_EXPIRING = "contract_expiring"
     CONTRACT_TOPPED_UP = "contract_topped_up"
     CONTRACT_RENAMED = "contract_renamed"
     NAMED_CONTACTS_CHANGED = "named_contacts_changed"

@@ -106,6 +106,22 @@ class ContractExpired(ContractEventBase):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ContractExpiring(ContractEventBase):
+    """An active term ends within ``RETAINER_CONTRACT_EXPIRING_DAYS``: published once per
+    contract and end date (a renewal's new term, or a changed end date, is announced
+    again). ``end_date`` is the last covered day (ISO date); ``days_left`` counts from the
+    day of the announcement."""
+
+    name = "contract.expiring"
+    type = ContractEventType.CONTRACT_EXPIRING
+    customer_fields = frozenset({"organization", "end_date", "days_left"})
+
+    organization: int
+    end_date: str
+    days_left: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ContractToppedUp(ContractEventBase):
     """Allowance added to the balance; ``price`` (if any) is billed (``LedgerEntry.price``)."""
 

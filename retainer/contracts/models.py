@@ -136,6 +136,12 @@ class Contract(models.Model):
     balance = models.IntegerField(default=0, help_text="Sum of the ledger entries (cached).")
     low_balance_at = models.IntegerField(null=True, blank=True)
     low_balance_warned = models.BooleanField(default=False)
+    expiry_announced_for = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The end date ``contract.expiring`` was published for (once per end date).",
+    )
     reference = models.CharField(max_length=60, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

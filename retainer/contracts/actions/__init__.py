@@ -20,6 +20,7 @@ from retainer.contracts.actions.decisions import (
 )
 from retainer.contracts.actions.lifecycle import (
     allowed_transitions,
+    do_announce_expiring_contracts,
     do_cancel_contract,
     do_expire_contract,
     do_renew_contract,
@@ -69,6 +70,7 @@ __all__ = [
     "decide_for",
     "decision_json",
     "do_adjust_balance",
+    "do_announce_expiring_contracts",
     "do_cancel_contract",
     "do_consume",
     "do_create_contract",

@@ -1,10 +1,13 @@
-"""A contract's term ending: expiry, cancellation and renewal."""
+"""A contract's term ending: the announcement that it is about to end, expiry,
+cancellation and renewal."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 
 from retainer.accounts.models import User
 from retainer.contracts.actions.common import lock_contract
@@ -16,12 +19,71 @@ from retainer.contracts.choices import (
     EntryKind,
     SourceType,
 )
-from retainer.contracts.events import ContractCancelled, ContractExpired, ContractRenewed
+from retainer.contracts.events import (
+    ContractCancelled,
+    ContractExpired,
+    ContractExpiring,
+    ContractRenewed,
+)
 from retainer.contracts.models import Contract, ContractEvent, LedgerEntry
 from retainer.contracts.pricing import renewal_price
 from retainer.lib.errors import Conflict
 from retainer.lib.events import record
 from retainer.lib.models import save_validated
+
+
+def _not_announced_for(end_date: dt.date | None = None) -> Q:
+    """Contracts whose announced end date is not ``end_date`` (their own, when ``None``)."""
+    other: F | dt.date = F("end_date") if end_date is None else end_date
+    return (
+        Q(expiry_announced_for__isnull=True)
+        | Q(expiry_announced_for__lt=other)
+        | Q(expiry_announced_for__gt=other)
+    )
+
+
+def do_announce_expiring_contracts(*, today: dt.date, within_days: int | None = None) -> list[int]:
+    """Publish ``contract.expiring`` for every active contract whose ``end_date`` falls
+    from ``today`` to ``within_days`` later (``RETAINER_CONTRACT_EXPIRING_DAYS``), once per
+    contract and end date; returns the ids of the contracts announced now.
+
+    "Once" is a guarded ``UPDATE … WHERE expiry_announced_for`` is not the end date: the
+    event is written only when that update changed the row, in the same transaction, so
+    a second run, or another worker running at the same moment, announces nothing again
+    (on PostgreSQL the later update waits for the earlier one's commit, then finds the
+    row announced). A renewal is a new contract, announced for its own end; a changed end
+    date is announced again. One transaction per contract; takes no other lock."""
+    days = settings.RETAINER_CONTRACT_EXPIRING_DAYS if within_days is None else within_days
+    due = (
+        Contract.objects.filter(
+            _not_announced_for(),
+            status=ContractStatus.ACTIVE,
+            end_date__gte=today,
+            end_date__lte=today + dt.timedelta(days=days),
+        )
+        .order_by("end_date", "pk")
+        .values_list("pk", "organization_id", "end_date")
+    )
+    announced = []
+    for pk, organization_id, end_date in due:
+        assert end_date is not None  # noqa: S101 - the query filters on it
+        with transaction.atomic():
+            changed = Contract.objects.filter(
+                _not_announced_for(end_date),
+                pk=pk,
+                status=ContractStatus.ACTIVE,
+                end_date=end_date,
+            ).update(expiry_announced_for=end_date)
+            if not changed:
+                continue  # announced meanwhile, renewed, cancelled or moved
+            event = ContractExpiring(
+                organization=organization_id,
+                end_date=end_date.isoformat(),
+                days_left=(end_date - today).days,
+            )
+            record(ContractEvent, event, contract_id=pk, actor=None)
+        announced.append(pk)
+    return announced
 
 
 def expire_unused(locked: Contract, *, actor: User | None, reason: str) -> int:

@@ -26,6 +26,7 @@ SAMPLES: list[Event] = [
     events.ContractRenewed(old_status="active", renewal=7, price="4635.0000", rolled_over=2),
     events.ContractCancelled(old="active", reason="Customer left", expired=3),
     events.ContractExpired(expired=4),
+    events.ContractExpiring(organization=3, end_date="2026-04-01", days_left=30),
     events.ContractToppedUp(quantity=600, price="1500", currency="EUR", entry=11),
     events.ContractRenamed(old="Acme — Incident bank 2026", new="Acme — Gold 2026"),
     events.NamedContactsChanged(old=[1, 2], new=[2, 3]),
