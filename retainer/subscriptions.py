@@ -38,6 +38,7 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
         "retainer.mail.notifications.handle_account",
         (
             "contract.balance_low",
+            "contract.balance_exhausted",
             "contract.balance_negative",
             "renewal_quote.created",
             "service_quote.sent",

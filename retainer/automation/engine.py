@@ -72,8 +72,8 @@ TOPIC_TRIGGERS: dict[str, tuple[str, ...]] = {
     "case.sla_warning": (RuleTrigger.SLA_WARNING,),
     "case.sla_breached": (RuleTrigger.SLA_BREACHED,),
     "case.csat_answered": (RuleTrigger.CSAT_ANSWERED,),
-    "contract.balance_low": (RuleTrigger.BALANCE_LOW, RuleTrigger.BALANCE_EXHAUSTED),
-    "contract.balance_negative": (RuleTrigger.BALANCE_EXHAUSTED,),
+    "contract.balance_low": (RuleTrigger.BALANCE_LOW,),
+    "contract.balance_exhausted": (RuleTrigger.BALANCE_EXHAUSTED,),
     "contract.expiring": (RuleTrigger.CONTRACT_EXPIRING,),
 }
 #: Cases one periodic pass looks at per time rule.
@@ -119,8 +119,7 @@ def _case_of(message: Message) -> int | None:
 
 
 def _triggers_of(message: Message) -> set[str]:
-    """The triggers this very event is (a reply by the customer or by staff; a low
-    balance that is also exhausted)."""
+    """The triggers this very event is (a reply by the customer or by staff)."""
     topic, payload = message.topic, message.payload
     if topic == "case.replied":
         by_customer = (
@@ -129,9 +128,6 @@ def _triggers_of(message: Message) -> set[str]:
             .first()
         )
         return {RuleTrigger.CUSTOMER_REPLIED if by_customer else RuleTrigger.AGENT_REPLIED}
-    if topic == "contract.balance_low":
-        exhausted = int(payload.get("balance") or 0) <= 0
-        return {RuleTrigger.BALANCE_LOW} | ({RuleTrigger.BALANCE_EXHAUSTED} if exhausted else set())
     return set(TOPIC_TRIGGERS.get(topic, ()))
 
 

@@ -280,7 +280,11 @@ def organization_360(*, organization: Organization) -> dict[str, Any]:
     )
     history = ContractEvent.objects.filter(
         contract__organization=organization,
-        type__in=[ContractEventType.LOW_BALANCE, ContractEventType.NEGATIVE_BALANCE],
+        type__in=[
+            ContractEventType.LOW_BALANCE,
+            ContractEventType.EXHAUSTED_BALANCE,
+            ContractEventType.NEGATIVE_BALANCE,
+        ],
     ).select_related("contract")[:20]
     out_of_scope = (
         Case.objects.filter(organization=organization, entitlement=Outcome.OUT_OF_SCOPE)

@@ -152,6 +152,7 @@ class ContractEventType(models.TextChoices):
     LEDGER_ADJUSTED = "ledger_adjusted"
     LOW_BALANCE = "low_balance"
     NEGATIVE_BALANCE = "negative_balance"
+    EXHAUSTED_BALANCE = "exhausted_balance"
     DECISION_RECORDED = "decision_recorded"
     DECISION_OVERRIDDEN = "decision_overridden"
     TRAINING_RECORDED = "training_recorded"

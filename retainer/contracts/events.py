@@ -189,6 +189,19 @@ class LowBalance(ContractEventBase):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExhaustedBalance(ContractEventBase):
+    """The balance went from above zero to zero or below: the allowance is used up (once
+    per crossing; a top-up above zero lets the next draw-down cross again)."""
+
+    name = "contract.balance_exhausted"
+    type = ContractEventType.EXHAUSTED_BALANCE
+    customer_fields = frozenset({"balance", "entry"})
+
+    balance: int
+    entry: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class NegativeBalance(ContractEventBase):
     """The balance went below zero (``allow`` policy)."""
 

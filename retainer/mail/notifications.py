@@ -61,11 +61,14 @@ TOPICS = (
 )
 ACCOUNT_TOPICS = (
     "contract.balance_low",
+    "contract.balance_exhausted",
     "contract.balance_negative",
     "renewal_quote.created",
     "service_quote.sent",
     "invoice.issued",
 )
+#: The balance events: each may call for a low-balance or an allowance-exhausted e-mail.
+BALANCE_TOPICS = ("contract.balance_low", "contract.balance_exhausted", "contract.balance_negative")
 #: How long a case waits on the customer before they are reminded (once per stint).
 WAITING_REMINDER_AFTER = dt.timedelta(days=3)
 
@@ -313,7 +316,7 @@ def wants_account(topic: str, payload: Mapping[str, Any]) -> bool:
 def handle_account(message: Message) -> None:
     """Queue the e-mails an organization's event calls for (idempotent: keyed on the
     outbox message, or on the ledger entry for an exhausted allowance)."""
-    if message.topic in ("contract.balance_low", "contract.balance_negative"):
+    if message.topic in BALANCE_TOPICS:
         _balance(message)
     elif message.topic == "renewal_quote.created":
         _renewal(message)
@@ -336,9 +339,9 @@ def _balance(message: Message) -> None:
     if contract is None:
         return
     balance = int(message.payload.get("balance", 0))
-    exhausted = message.topic == "contract.balance_negative" or balance <= 0
+    exhausted = message.topic != "contract.balance_low" or balance <= 0
     kind = OutboundKind.ALLOWANCE_EXHAUSTED if exhausted else OutboundKind.LOW_BALANCE
-    # Both events of one ledger entry (low and below zero) make one "exhausted" e-mail.
+    # The events of one ledger entry (low, used up, below zero) make one "exhausted" e-mail.
     source = f"entry{message.payload.get('entry')}" if exhausted else message.id
     subject = (
         f"Allowance used up: {contract.name}" if exhausted else f"Balance low: {contract.name}"

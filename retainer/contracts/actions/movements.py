@@ -14,6 +14,7 @@ from retainer.contracts.actions.common import MAX_KEY_LENGTH, Movement, lock_con
 from retainer.contracts.choices import ContractStatus, EntryKind, SourceType
 from retainer.contracts.events import (
     ContractToppedUp,
+    ExhaustedBalance,
     LedgerAdjusted,
     LowBalance,
     NegativeBalance,
@@ -117,7 +118,7 @@ def append_entry(
 def _balance_warnings(
     locked: Contract, entry: LedgerEntry, *, before: int, actor: User | None
 ) -> list[str]:
-    """Record the low- and negative-balance events ``entry`` causes and re-arm the warning
+    """Record the low, exhausted and negative balance events ``entry`` causes and re-arm the warning
     after a top-up; returns the contract fields it changed."""
     after = entry.balance_after
     changed = []
@@ -138,6 +139,13 @@ def _balance_warnings(
     ):
         locked.low_balance_warned = False  # re-armed: the next crossing warns again
         changed.append("low_balance_warned")
+    if before > 0 >= after:
+        record(
+            ContractEvent,
+            ExhaustedBalance(balance=after, entry=entry.pk),
+            contract=locked,
+            actor=actor,
+        )
     if before >= 0 > after:
         record(
             ContractEvent,

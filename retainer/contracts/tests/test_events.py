@@ -32,6 +32,7 @@ SAMPLES: list[Event] = [
     events.NamedContactsChanged(old=[1, 2], new=[2, 3]),
     events.LedgerAdjusted(quantity=-2, reason="Counted twice", entry=12),
     events.LowBalance(balance=2, threshold=2, entry=13),
+    events.ExhaustedBalance(balance=0, entry=15),
     events.NegativeBalance(balance=-1, entry=14),
     events.DecisionRecorded(outcome="covered", reason="chosen", source_type="case", source_id="5"),
     events.DecisionOverridden(

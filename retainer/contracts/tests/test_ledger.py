@@ -80,6 +80,20 @@ def test_allow_goes_negative_and_flags_it(cast, shop) -> None:
     contract.refresh_from_db()
     assert contract.balance == -1
     assert contract.events.filter(type=ContractEventType.NEGATIVE_BALANCE).count() == 1
+    # 1 -> 0 used the allowance up; 0 -> -1 went below zero: one event each.
+    assert contract.events.filter(type=ContractEventType.EXHAUSTED_BALANCE).count() == 1
+
+
+def test_the_balance_reaching_exactly_zero_is_exhausted_once_per_crossing(cast, shop) -> None:
+    contract = bank(cast, shop, quantity=2)
+    consume(contract, 1, "case:1")
+    consume(contract, 1, "case:2")
+    exhausted = contract.events.filter(type=ContractEventType.EXHAUSTED_BALANCE)
+    assert [e.data["balance"] for e in exhausted] == [0]
+    assert not contract.events.filter(type=ContractEventType.NEGATIVE_BALANCE).exists()
+    actions.do_top_up(contract, quantity=1, key="top-up:1", actor=cast.admin)
+    consume(contract, 1, "case:3")
+    assert exhausted.all().count() == 2  # the top-up lifted it above zero: a new crossing
 
 
 def test_a_reversal_credits_back_once(cast, shop) -> None:
