@@ -96,6 +96,61 @@ def _choices(pairs: Any) -> list[tuple[str, str]]:
     return [(str(value), str(label)) for value, label in pairs]
 
 
+#: Most entries one organizations or contacts condition takes.
+LOOKUP_MAX = 50
+
+
+class LookupField(forms.CharField):
+    """Organizations or contacts typed as text, comma-separated: an organization by its
+    name, a contact by their e-mail address, either by ``#<id>``. A picker of every
+    customer and contact would not scale: this field reads only what was typed. Cleans
+    to the list of ids; an entry that names nothing, or names two organizations, is a
+    form error that quotes it."""
+
+    def __init__(self, *, model: Any, key: str, what: str, **kwargs: Any) -> None:
+        super().__init__(max_length=4000, **kwargs)
+        self.model, self.key, self.what = model, key, what
+
+    def to_python(self, value: Any) -> list[int]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        entries = list(dict.fromkeys(e.strip() for e in text.replace("\n", ",").split(",")))
+        entries = [e for e in entries if e]
+        if len(entries) > LOOKUP_MAX:
+            raise forms.ValidationError(f"At most {LOOKUP_MAX} {self.what}s.")
+        found: list[int] = []
+        for entry in entries:
+            ids = self._ids(entry)
+            if not ids:
+                raise forms.ValidationError(f"No active {self.what} is “{entry[:100]}”.")
+            if len(ids) > 1:
+                raise forms.ValidationError(
+                    f"“{entry[:100]}” names {len(ids)} {self.what}s: write #{ids[0]} (or the "
+                    f"id of the one you mean) instead."
+                )
+            found.append(ids[0])
+        return list(dict.fromkeys(found))
+
+    def _ids(self, entry: str) -> list[int]:
+        rows = self.model.objects.filter(is_active=True)
+        if entry.startswith("#") and entry[1:].isdigit() and len(entry) < 13:
+            rows = rows.filter(pk=int(entry[1:]))
+        else:
+            rows = rows.filter(**{f"{self.key}__iexact": entry})
+        return list(rows.order_by("pk").values_list("pk", flat=True)[:5])
+
+    def show(self, ids: list[int]) -> str:
+        """What the field shows for saved ids: names (e-mails), or ``#id`` for a name
+        that is not unique or a row that is gone."""
+        rows = dict(self.model.objects.filter(pk__in=ids).values_list("pk", self.key))
+        shown = []
+        for pk in ids:
+            label = rows.get(pk)
+            same = self.model.objects.filter(**{f"{self.key}__iexact": label}) if label else None
+            readable = same is not None and same.count() == 1 and "," not in str(label)
+            shown.append(str(label) if readable else f"#{pk}")
+        return ", ".join(shown)
+
+
 class RuleForm(forms.Form):
     """A rule on one page, without JavaScript: the trigger, the conditions (empty: any),
     and at most one action of each kind, applied in the order of the fields. The form
@@ -118,12 +173,26 @@ class RuleForm(forms.Form):
     trigger_hours = forms.IntegerField(
         label="Business hours (time trigger)", required=False, min_value=1, max_value=2000
     )
-    organizations = forms.MultipleChoiceField(label="Organizations", required=False)
+    organizations = LookupField(
+        model=Organization,
+        key="name",
+        what="organization",
+        label="Organizations",
+        required=False,
+        help_text="Names, comma-separated (or #id).",
+    )
     plan_tiers = forms.MultipleChoiceField(
         label="Plan tiers", required=False, choices=_choices(Tier.choices)
     )
     products = forms.MultipleChoiceField(label="Products", required=False)
-    contacts = forms.MultipleChoiceField(label="Contacts (requester)", required=False)
+    contacts = LookupField(
+        model=Contact,
+        key="email",
+        what="contact",
+        label="Contacts (requester)",
+        required=False,
+        help_text="E-mail addresses, comma-separated (or #id).",
+    )
     releases = forms.MultipleChoiceField(label="Releases", required=False)
     channels = forms.MultipleChoiceField(
         label="Channels", required=False, choices=_choices(Channel.choices)
@@ -196,14 +265,7 @@ class RuleForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields: Any = self.fields
-        fields["organizations"].choices = _choices(
-            Organization.objects.filter(is_active=True).values_list("pk", "name")
-        )
         fields["products"].choices = _choices(Product.objects.values_list("pk", "name"))
-        fields["contacts"].choices = _choices(
-            (c.pk, f"{c.full_name} ({c.organization.name})")
-            for c in Contact.objects.filter(is_active=True).select_related("organization")
-        )
         fields["releases"].choices = _choices(
             (r.pk, f"{r.product.name} {r.version}")
             for r in Release.objects.select_related("product")
@@ -290,7 +352,12 @@ class RuleForm(forms.Form):
         }
         conditions = rule.conditions or {}
         for name in RuleForm.CONDITION_FIELDS:
-            initial[name] = [str(v) for v in conditions.get(name, [])]
+            field = RuleForm.base_fields[name]
+            values = conditions.get(name, [])
+            if isinstance(field, LookupField):
+                initial[name] = field.show(values) if values else ""
+            else:
+                initial[name] = [str(v) for v in values]
         initial["tags"] = ", ".join(conditions.get("tags", []))
         initial["text"] = conditions.get("text", "")
         for action in rule.actions or []:

@@ -118,7 +118,7 @@ def test_contact_and_release_conditions_read_the_case(cast, world):
 def test_the_form_saves_the_new_fields_and_shows_them_again(cast, world):
     client = cast.client_for(cast.admin)
     data = {
-        "name": "Tag and tell", "trigger": "case_opened", "contacts": [str(cast.contact.pk)],
+        "name": "Tag and tell", "trigger": "case_opened", "contacts": cast.contact.email.upper(),
         "add_tags": "vip, db", "remove_tags": "triage", "notify": "account_owner", "last": "50",
     }  # fmt: skip
     response = client.post(reverse("automation:rule_new"), data)
@@ -131,6 +131,7 @@ def test_the_form_saves_the_new_fields_and_shows_them_again(cast, world):
     ]
     page = client.get(reverse("automation:rule_edit", args=[saved.pk])).content.decode()
     assert 'value="vip, db"' in page and 'value="account_owner" selected' in page
+    assert f'value="{cast.contact.email}"' in page  # the contact shown by their address
     bad = client.post(reverse("automation:rule_new"), {**data, "add_tags": "a", "remove_tags": "a"})
     assert bad.status_code == 400 and "not both" in bad.content.decode()
 
@@ -207,3 +208,18 @@ def test_two_cases_handled_in_two_threads_fire_once_each(cast, world, on_call):
         assert fresh(case).queue == on_call
     notices = OutboundMessage.objects.filter(kind=OutboundKind.RULE_NOTICE)
     assert sorted(notices.values_list("case", flat=True)) == sorted(c.pk for c in cases)
+
+
+def test_the_form_finds_organizations_by_name_and_says_which_entry_names_none(cast, world):
+    client = cast.client_for(cast.admin)
+    data = {"name": "Acme first", "trigger": "case_opened", "set_priority": "high", "last": "50"}
+    good = client.post(
+        reverse("automation:rule_new"), {**data, "organizations": f" acme , #{cast.globex.pk}"}
+    )
+    assert good.status_code == 302, good.content.decode()[:2000]
+    assert Rule.objects.get().conditions == {"organizations": [cast.acme.pk, cast.globex.pk]}
+    bad = client.post(reverse("automation:rule_new"), {**data, "organizations": "Acme, Nobody Ltd"})
+    assert (
+        bad.status_code == 400 and "No active organization is “Nobody Ltd”" in bad.content.decode()
+    )
+    assert Rule.objects.count() == 1
