@@ -1,6 +1,8 @@
 """What a user may see of sales and onboarding: vendor staff holding the app's view
 permissions (every staff role), never a customer contact. A customer, or an object that
-does not exist, is a 404 alike."""
+does not exist, is a 404 alike.
+
+Licenses are the exception: a customer contact sees their own organization's."""
 
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ from typing import Any, TypeVar
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from retainer.accounts.access import is_vendor_staff
+from retainer.accounts.access import customer_contact, is_vendor_staff
 from retainer.success.models import (
     Interaction,
     Lead,
+    License,
     OnboardingPlan,
     OnboardingStep,
     Opportunity,
@@ -79,3 +82,21 @@ def access_onboarding_step(user: Any, pk: int) -> OnboardingStep:
 
 def access_stage(user: Any, pk: int) -> Stage:
     return _access(user, Stage, pk)
+
+
+def licenses_visible_to(user: Any) -> QuerySet[License]:
+    """Staff with ``success.view_license``: every license; a customer contact: their
+    organization's; anyone else: none."""
+    if is_vendor_staff(user):
+        return _visible(user, License)
+    contact = customer_contact(user)
+    if contact is None:
+        return License.objects.none()
+    return License.objects.filter(organization_id=contact.organization_id)
+
+
+def access_license(user: Any, pk: int) -> License:
+    try:
+        return licenses_visible_to(user).select_related("organization", "product").get(pk=pk)
+    except License.DoesNotExist:
+        raise Http404 from None

@@ -31,6 +31,8 @@ from retainer.success.choices import LeadStatus, OpportunityStatus, StageKind
 from retainer.success.models import (
     Interaction,
     Lead,
+    License,
+    LicenseUsage,
     OnboardingPlan,
     OnboardingStep,
     OnboardingTemplate,
@@ -49,6 +51,15 @@ LEAD_FIELDS = (
     "phone",
     "currency",
     "notes",
+)
+LICENSE_FIELDS = (
+    "organization",
+    "product",
+    "edition",
+    "seats",
+    "starts_on",
+    "ends_on",
+    "allow_overuse",
 )
 STAGE_FIELDS = ("name", "order", "probability", "kind", "is_active")
 OPPORTUNITY_FIELDS = (
@@ -646,3 +657,85 @@ def do_log_interaction(
         opportunity=opportunity,
     )
     return interaction
+
+
+# --- Licenses and usage -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_create_license(*, actor: User | None, **values: Any) -> License:
+    """Record seats of a product sold to an organization (``values`` are
+    ``LICENSE_FIELDS``)."""
+    unknown = set(values) - set(LICENSE_FIELDS)
+    if unknown:
+        raise ValueError(f"Cannot set {', '.join(sorted(unknown))} on a license.")
+    license = License(**values)
+    save_validated(license)
+    created = events.LicenseCreated(
+        license=license.pk,
+        product=license.product_id,
+        edition=license.edition,
+        seats=license.seats,
+        starts_on=license.starts_on.isoformat(),
+        ends_on=license.ends_on.isoformat(),
+    )
+    record(SuccessEvent, created, organization_id=license.organization_id, actor=actor)
+    return license
+
+
+def _usage_errors(
+    license: License, *, seats_in_use: int, basic_users: int, advanced_users: int
+) -> dict[str, str]:
+    errors = {}
+    for name, value in (
+        ("seats_in_use", seats_in_use),
+        ("basic_users", basic_users),
+        ("advanced_users", advanced_users),
+    ):
+        if value < 0:
+            errors[name] = "A count of seats or users cannot be negative."
+    if "seats_in_use" not in errors and seats_in_use > license.seats and not license.allow_overuse:
+        errors["seats_in_use"] = (
+            f"{seats_in_use} seats in use is more than the {license.seats} seats sold; "
+            "this license does not allow usage above its seats."
+        )
+    return errors
+
+
+@transaction.atomic
+def do_report_usage(
+    license: License,
+    *,
+    period: dt.date,
+    seats_in_use: int,
+    basic_users: int = 0,
+    advanced_users: int = 0,
+    actor: User | None,
+) -> LicenseUsage:
+    """Record a license's usage for the month of ``period`` (any day stands for its month).
+    A second report for the same month replaces the figures; the event keeps the
+    previous ones. Usage above the seats is refused unless the license allows it."""
+    license = License.objects.select_for_update().get(pk=license.pk)
+    month = period.replace(day=1)
+    counts = {
+        "seats_in_use": seats_in_use,
+        "basic_users": basic_users,
+        "advanced_users": advanced_users,
+    }
+    if errors := _usage_errors(license, **counts):
+        raise ValidationError(errors)
+    usage = LicenseUsage.objects.filter(license=license, period=month).first()
+    previous = None
+    if usage is None:
+        usage = LicenseUsage(license=license, period=month)
+    else:
+        previous = {name: getattr(usage, name) for name in counts}
+    for name, value in counts.items():
+        setattr(usage, name, value)
+    usage.reported_at = timezone.now()
+    save_validated(usage)
+    reported = events.LicenseUsageReported(
+        license=license.pk, period=f"{month:%Y-%m}", previous=previous, **counts
+    )
+    record(SuccessEvent, reported, organization_id=license.organization_id, actor=actor)
+    return usage

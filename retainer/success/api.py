@@ -1,5 +1,6 @@
 """REST API of sales and customer success: leads (and converting them), the pipeline's
-stages, opportunities (move, win, lose), interactions and onboarding plans.
+stages, opportunities (move, win, lose), interactions, onboarding plans, and licenses
+with their usage reports (which customer contacts read for their own organization).
 
 Vendor staff only: a customer contact is refused (403) like a staff member without the
 view permission. Writes go through ``success.checks`` (the permission, before the body
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,16 +22,19 @@ from rest_framework.views import APIView
 
 from retainer.accounts.access import request_user
 from retainer.lib.api import require_perm, validated
+from retainer.lib.errors import InvalidInput
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from retainer.success import checks
 from retainer.success.access import (
     access_lead,
+    access_license,
     access_onboarding_plan,
     access_onboarding_step,
     access_opportunity,
     access_stage,
     interactions_visible_to,
     leads_visible_to,
+    licenses_visible_to,
     onboarding_plans_visible_to,
     opportunities_visible_to,
     stages_visible_to,
@@ -40,8 +45,8 @@ from retainer.success.filters import (
     OnboardingPlanFilter,
     OpportunityFilter,
 )
-from retainer.success.models import Interaction, Lead, OnboardingPlan, Opportunity, Stage
-from retainer.success.selectors import onboarding_plans_for
+from retainer.success.models import Interaction, Lead, License, OnboardingPlan, Opportunity, Stage
+from retainer.success.selectors import LicenseRow, license_adoption, onboarding_plans_for
 from retainer.success.serializers import (
     ConvertIn,
     ConvertOut,
@@ -49,6 +54,8 @@ from retainer.success.serializers import (
     InteractionOut,
     LeadIn,
     LeadOut,
+    LicenseIn,
+    LicenseOut,
     LoseIn,
     MoveIn,
     OnboardingPlanOut,
@@ -59,6 +66,7 @@ from retainer.success.serializers import (
     StageIn,
     StageOut,
     StepDoneIn,
+    UsageIn,
     WinIn,
 )
 
@@ -315,3 +323,85 @@ class OnboardingStepDone(APIView):
         step = access_onboarding_step(actor, pk)
         values = validated(StepDoneIn, request.data)
         return Response(OnboardingStepOut(checks.check_set_step_done(actor, step, **values)).data)
+
+
+# --- Licenses and usage ------------------------------------------------------------------------
+
+
+def _license_body(row: LicenseRow) -> dict[str, Any]:
+    return {
+        "license": row.license,
+        "latest": row.latest,
+        "adoption_pct": row.adoption.adoption_pct,
+        "basic_pct": row.adoption.basic_pct,
+        "advanced_pct": row.adoption.advanced_pct,
+        "flagged": row.flagged,
+    }
+
+
+def _license_rows(licenses: QuerySet[License]) -> list[LicenseRow]:
+    threshold = settings.RETAINER_ADOPTION_THRESHOLD
+    return license_adoption(licenses=licenses, threshold=threshold).rows
+
+
+def _one_license(license: License) -> dict[str, Any]:
+    """A license's body; its flag is its organization's, so that organization's licenses
+    are read (the same 3 queries)."""
+    rows = _license_rows(License.objects.filter(organization_id=license.organization_id))
+    return _license_body(next(row for row in rows if row.license.pk == license.pk))
+
+
+class LicenseList(APIView):
+    @extend_schema(
+        responses=LicenseOut(many=True),
+        parameters=[OpenApiParameter("organization", int, description="Only this organization.")],
+        description=(
+            "Staff with `success.view_license`: every license; a customer contact: their "
+            "organization's. Each with its latest month and adoption, the flagged "
+            "organizations' first. Not paginated (a handful per organization)."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        licenses = licenses_visible_to(request_user(request))
+        organization = request.query_params.get("organization")
+        if organization:
+            if not organization.isdigit():
+                raise InvalidInput("invalid_organization", "organization is an id.")
+            licenses = licenses.filter(organization_id=int(organization))
+        rows = _license_rows(licenses)
+        return Response(LicenseOut([_license_body(row) for row in rows], many=True).data)
+
+    @extend_schema(
+        request=LicenseIn, responses={201: LicenseOut}, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        actor = request_user(request)
+        checks.authorize_create_license(actor)
+        license = checks.check_create_license(actor, **validated(LicenseIn, request.data))
+        return _created(LicenseOut(_one_license(license)).data)
+
+
+class LicenseDetail(APIView):
+    @extend_schema(responses=LicenseOut)
+    def get(self, request: Request, pk: int) -> Response:
+        license = access_license(request_user(request), pk)
+        return Response(LicenseOut(_one_license(license)).data)
+
+
+class LicenseUsageReport(APIView):
+    @extend_schema(
+        request=UsageIn,
+        responses={200: LicenseOut},
+        description=(
+            "Report the usage of the license for the month of `period`; a second report "
+            "for the same month replaces the first. Usage above the seats is refused "
+            "(400) unless the license allows it."
+        ),
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        actor = request_user(request)
+        checks.authorize_report_usage(actor)
+        license = access_license(actor, pk)
+        checks.check_report_usage(actor, license, **validated(UsageIn, request.data))
+        return Response(LicenseOut(_one_license(license)).data)

@@ -27,4 +27,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         api.OnboardingStepDone.as_view(),
         name="onboarding_step_done",
     ),
+    path("licenses/", api.LicenseList.as_view(), name="license_list"),
+    path("licenses/<id:pk>/", api.LicenseDetail.as_view(), name="license_detail"),
+    path("licenses/<id:pk>/usage/", api.LicenseUsageReport.as_view(), name="license_usage"),
 ]

@@ -21,6 +21,8 @@ from retainer.success import actions
 from retainer.success.models import (
     Interaction,
     Lead,
+    License,
+    LicenseUsage,
     OnboardingStep,
     OnboardingTemplate,
     Opportunity,
@@ -169,3 +171,30 @@ def check_log_interaction(actor: User, **values: Any) -> Interaction:
 def check_set_step_done(actor: User, step: OnboardingStep, *, done: bool) -> OnboardingStep:
     authorize_change_onboarding(actor)
     return actions.do_set_step_done(step, done=done, actor=actor)
+
+
+# --- Licenses and usage ------------------------------------------------------------------------
+
+
+def authorize_view_licenses(actor: Any) -> None:
+    require_staff_permission(actor, "success.view_license")
+
+
+def authorize_create_license(actor: Any) -> None:
+    require_staff_permission(actor, "success.add_license")
+
+
+def authorize_report_usage(actor: Any) -> None:
+    require_staff_permission(actor, "success.add_licenseusage", "success.change_licenseusage")
+
+
+def check_create_license(actor: User, **values: Any) -> License:
+    authorize_create_license(actor)
+    return actions.do_create_license(actor=actor, **values)
+
+
+def check_report_usage(actor: User, license: License, **values: Any) -> LicenseUsage:
+    """Report a month's usage; it replaces an earlier report of that month, hence both
+    permissions."""
+    authorize_report_usage(actor)
+    return actions.do_report_usage(license, actor=actor, **values)

@@ -56,3 +56,5 @@ class SuccessEventType(models.TextChoices):
     ONBOARDING_PLAN_CREATED = "onboarding_plan_created"
     ONBOARDING_STEP_DONE = "onboarding_step_done"
     ONBOARDING_STEP_UNDONE = "onboarding_step_undone"
+    LICENSE_CREATED = "license_created"
+    LICENSE_USAGE_REPORTED = "license_usage_reported"

@@ -9,7 +9,8 @@ import datetime as dt
 from decimal import Decimal
 
 from retainer.accounts.choices import Role
-from retainer.accounts.models import Contact, Team, User
+from retainer.accounts.models import Contact, Organization, Team, User
+from retainer.catalog.models import Product
 from retainer.contracts.models import SupportPlan
 from retainer.lib.demo import DemoContext
 from retainer.success import actions
@@ -44,6 +45,7 @@ def build(ctx: DemoContext) -> None:
     known = _customer_leads(ctx, manager, currency=plan.currency)
     won = _won_deal(ctx, known[0], plan, manager)
     _pipeline(ctx, *known[1:], plan=plan, manager=manager)
+    _licenses(ctx, manager)
     ctx.log(
         f"  {Lead.objects.count()} leads, {Opportunity.objects.count()} opportunities "
         f"(won: {won.name})"
@@ -177,3 +179,42 @@ def _pipeline(ctx: DemoContext, *converted: Lead, plan: SupportPlan, manager: Us
         )
     actions.do_lose_opportunity(deals[-1], reason="Budget moved to next year.", actor=manager)
     actions.do_update_opportunity(deals[0], plan=plan, actor=manager)
+
+
+#: Seats sold and, per month (the last three), seats in use, basic and advanced users:
+#: one customer adopting well, one growing, one flagged below the threshold.
+LICENSES = [
+    ("Enterprise", 200, [(150, 90, 50), (165, 95, 60), (180, 100, 70)]),
+    ("Professional", 50, [(20, 18, 2), (26, 20, 5), (31, 22, 8)]),
+    ("Enterprise", 500, [(60, 55, 5), (70, 62, 8), (75, 66, 9)]),
+    ("Team", 25, []),  # sold last week: nothing reported yet
+]
+
+
+def _licenses(ctx: DemoContext, manager: User) -> None:
+    organizations = list(Organization.objects.filter(is_active=True).order_by("id")[:4])
+    products = list(Product.objects.filter(is_active=True).order_by("id")[:2])
+    if not organizations or not products:
+        return
+    months = [ctx.today.replace(day=1)]
+    for _ in range(2):
+        months.insert(0, (months[0] - dt.timedelta(days=1)).replace(day=1))
+    for index, (edition, seats, usage) in enumerate(LICENSES):
+        license = actions.do_create_license(
+            organization=organizations[index % len(organizations)],
+            product=products[index % len(products)],
+            edition=edition,
+            seats=seats,
+            starts_on=months[0],
+            ends_on=months[0].replace(year=months[0].year + 1) - dt.timedelta(days=1),
+            actor=manager,
+        )
+        for month, (in_use, basic, advanced) in zip(months, usage, strict=False):
+            actions.do_report_usage(
+                license,
+                period=month,
+                seats_in_use=in_use,
+                basic_users=basic,
+                advanced_users=advanced,
+                actor=manager,
+            )

@@ -172,3 +172,36 @@ class OnboardingStepUndone(SuccessEventBase):
 
     step: int
     title: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LicenseCreated(SuccessEventBase):
+    """Seats of a product were sold to an organization (the history row's
+    ``organization``)."""
+
+    name = "license.created"
+    type = SuccessEventType.LICENSE_CREATED
+
+    license: int
+    product: int
+    edition: str
+    seats: int
+    starts_on: str
+    ends_on: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LicenseUsageReported(SuccessEventBase):
+    """The usage of a license for a month was reported; ``previous`` holds the figures it
+    replaced (``None`` for the month's first report)."""
+
+    name = "license.usage_reported"
+    type = SuccessEventType.LICENSE_USAGE_REPORTED
+
+    license: int
+    #: The month reported, ``YYYY-MM``.
+    period: str
+    seats_in_use: int
+    basic_users: int
+    advanced_users: int
+    previous: dict[str, int] | None = None

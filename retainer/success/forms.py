@@ -16,7 +16,7 @@ from retainer.contracts.models import SupportPlan
 from retainer.lib.limits import EMAIL_MAX_LENGTH, SUBJECT_MAX_LENGTH, TEXT_MAX_LENGTH
 from retainer.lib.money import CURRENCY_CHOICES
 from retainer.success.choices import InteractionKind, LeadSource, LeadStatus
-from retainer.success.models import OnboardingTemplate, Opportunity, Stage
+from retainer.success.models import License, OnboardingTemplate, Opportunity, Stage
 from retainer.success.selectors import open_stages
 
 
@@ -168,3 +168,51 @@ class InteractionForm(forms.Form):
 
 class StepDoneForm(forms.Form):
     done = forms.BooleanField(required=False)
+
+
+class LicenseForm(forms.Form):
+    organization = forms.ModelChoiceField(queryset=Organization.objects.filter(is_active=True))
+    product = forms.ModelChoiceField(queryset=Product.objects.filter(is_active=True))
+    edition = forms.CharField(max_length=60)
+    seats = forms.IntegerField(min_value=1)
+    starts_on = forms.DateField(label="Starts on", widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label="Ends on", widget=forms.DateInput(attrs={"type": "date"}))
+    allow_overuse = forms.BooleanField(label="Usage may exceed the seats", required=False)
+
+
+class UsageForm(forms.Form):
+    """A month's usage of one license (any day of the month stands for it)."""
+
+    period = forms.DateField(
+        label="Month",
+        help_text="Any day of the month reported.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    seats_in_use = forms.IntegerField(label="Seats in use", min_value=0)
+    basic_users = forms.IntegerField(
+        label="Users on basic features", min_value=0, initial=0, required=False
+    )
+    advanced_users = forms.IntegerField(
+        label="Users on advanced features", min_value=0, initial=0, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("basic_users", "advanced_users"):
+            if data.get(name) is None and name not in self.errors:
+                data[name] = 0
+        return data
+
+
+class ReportUsageForm(UsageForm):
+    """The console's usage form: the license is chosen in it."""
+
+    license = forms.ModelChoiceField(queryset=License.objects.none())
+
+    field_order = ["license", "period", "seats_in_use", "basic_users", "advanced_users"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["license"].queryset = License.objects.select_related(  # type: ignore[attr-defined]
+            "organization", "product"
+        )

@@ -353,3 +353,65 @@ class SuccessEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class License(models.Model):
+    """Seats of a product sold to an organization for a term. Usage is reported per month
+    (``LicenseUsage``); adoption is what ``success/adoption.py`` computes from it."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="licenses"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="licenses")
+    edition = models.CharField(max_length=60, help_text="The edition sold, e.g. Enterprise.")
+    seats = models.PositiveIntegerField(
+        validators=[MinValueValidator(1, "A license has at least one seat.")]
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    allow_overuse = models.BooleanField(
+        default=False, help_text="Whether usage above the seats sold may be reported."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["organization", "product", "-starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(seats__gte=1),
+                name="success_license_has_seats",
+                violation_error_message="A license has at least one seat.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="success_license_term_ordered",
+                violation_error_message="A license ends on or after its start.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id and self.product} {self.edition} × {self.seats}"
+
+
+class LicenseUsage(models.Model):
+    """What a license was used for in one month (``period`` is the month's first day):
+    seats in use, and users on basic and on advanced features. A new report for the same
+    month replaces these figures (the previous ones stay in the event history)."""
+
+    license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="usages")
+    period = models.DateField(help_text="The first day of the month reported.")
+    seats_in_use = models.PositiveIntegerField()
+    basic_users = models.PositiveIntegerField(default=0)
+    advanced_users = models.PositiveIntegerField(default=0)
+    reported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["license", "-period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["license", "period"], name="success_license_usage_one_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m}: {self.seats_in_use} seats in use"

@@ -9,10 +9,13 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 
 from retainer.accounts.models import Organization
+from retainer.success.adoption import Adoption, Figures, adoption
 from retainer.success.choices import OpportunityStatus, StageKind
 from retainer.success.models import (
     Interaction,
     Lead,
+    License,
+    LicenseUsage,
     OnboardingPlan,
     OnboardingStep,
     Opportunity,
@@ -117,3 +120,81 @@ def progress(plan: OnboardingPlan) -> tuple[int, int]:
     """Done and total steps of a plan whose steps are prefetched."""
     steps = list(plan.steps.all())
     return sum(1 for s in steps if s.is_done), len(steps)
+
+
+# --- Licenses and adoption --------------------------------------------------------------------
+
+
+@dataclass
+class LicenseRow:
+    """A license, its latest reported month (``None``: nothing reported) and its own
+    adoption; ``flagged`` is its organization's flag."""
+
+    license: License
+    latest: LicenseUsage | None
+    adoption: Adoption
+    flagged: bool = False
+
+
+@dataclass
+class AdoptionSummary:
+    """Adoption per organization and per product (by name) and overall, seat-weighted."""
+
+    rows: list[LicenseRow]
+    by_organization: list[tuple[Organization, Adoption]]
+    by_product: list[tuple[str, Adoption]]
+    overall: Adoption
+
+
+def _figures(license: License, latest: LicenseUsage | None) -> Figures:
+    if latest is None:
+        return Figures(seats=license.seats)
+    return Figures(
+        seats=license.seats,
+        seats_in_use=latest.seats_in_use,
+        basic_users=latest.basic_users,
+        advanced_users=latest.advanced_users,
+    )
+
+
+def license_adoption(*, licenses: QuerySet[License], threshold: int) -> AdoptionSummary:
+    """Every license of ``licenses`` with its latest usage, flagged organizations' rows
+    first, and the sums per organization, product and overall. Three queries."""
+    latest_first = LicenseUsage.objects.order_by("-period")
+    loaded = licenses.select_related("organization", "product").prefetch_related(
+        Prefetch("usages", queryset=latest_first, to_attr="latest_usages")
+    )
+    figures: list[tuple[License, LicenseUsage | None, Figures]] = []
+    for item in loaded:
+        latest = item.latest_usages[0] if item.latest_usages else None
+        figures.append((item, latest, _figures(item, latest)))
+    by_org: dict[int, list[Figures]] = {}
+    by_product: dict[str, list[Figures]] = {}
+    organizations: dict[int, Organization] = {}
+    for license, _latest, figure in figures:
+        by_org.setdefault(license.organization_id, []).append(figure)
+        by_product.setdefault(license.product.name, []).append(figure)
+        organizations[license.organization_id] = license.organization
+    org_adoption = {pk: adoption(f, threshold=threshold) for pk, f in by_org.items()}
+    rows = [
+        LicenseRow(
+            license=license,
+            latest=latest,
+            adoption=adoption([figure], threshold=threshold),
+            flagged=org_adoption[license.organization_id].flagged,
+        )
+        for license, latest, figure in figures
+    ]
+    rows.sort(key=lambda row: not row.flagged)  # stable: flagged first, then as listed
+    return AdoptionSummary(
+        rows=rows,
+        by_organization=sorted(
+            ((organizations[pk], a) for pk, a in org_adoption.items()),
+            key=lambda pair: (not pair[1].flagged, pair[0].name),
+        ),
+        by_product=sorted(
+            ((name, adoption(f, threshold=threshold)) for name, f in by_product.items()),
+            key=lambda pair: pair[0],
+        ),
+        overall=adoption((f for _l, _u, f in figures), threshold=threshold),
+    )

@@ -16,6 +16,7 @@ from retainer.success.choices import InteractionKind, LeadSource, LeadStatus, St
 from retainer.success.models import (
     Interaction,
     Lead,
+    LicenseUsage,
     OnboardingPlan,
     OnboardingStep,
     OnboardingTemplate,
@@ -270,3 +271,56 @@ class OnboardingPlanOut(serializers.ModelSerializer):
 
 class StepDoneIn(serializers.Serializer):
     done = serializers.BooleanField(help_text="true: done now; false: open again.")
+
+
+# --- Licenses and usage ------------------------------------------------------------------------
+
+
+class LicenseIn(serializers.Serializer):
+    organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.filter(is_active=True)
+    )
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.filter(is_active=True))
+    edition = serializers.CharField(max_length=60)
+    seats = IntegerField(min_value=1)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    allow_overuse = serializers.BooleanField(required=False, default=False)
+
+
+class UsageIn(serializers.Serializer):
+    period = serializers.DateField(help_text="Any day of the month reported.")
+    seats_in_use = IntegerField(min_value=0)
+    basic_users = IntegerField(min_value=0, required=False, default=0)
+    advanced_users = IntegerField(min_value=0, required=False, default=0)
+
+
+class UsageOut(serializers.ModelSerializer):
+    class Meta:
+        model = LicenseUsage
+        fields = ["period", "seats_in_use", "basic_users", "advanced_users", "reported_at"]
+        read_only_fields = fields
+
+
+def percent_out() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=4, decimal_places=1, read_only=True, allow_null=True)
+
+
+class LicenseOut(serializers.Serializer):
+    """A license with its latest reported month and adoption (``flagged``: its
+    organization's seat-weighted adoption is below the threshold)."""
+
+    id = serializers.IntegerField(source="license.pk", read_only=True)
+    organization = serializers.IntegerField(source="license.organization_id", read_only=True)
+    product = serializers.IntegerField(source="license.product_id", read_only=True)
+    product_name = serializers.CharField(source="license.product.name", read_only=True)
+    edition = serializers.CharField(source="license.edition", read_only=True)
+    seats = serializers.IntegerField(source="license.seats", read_only=True)
+    starts_on = serializers.DateField(source="license.starts_on", read_only=True)
+    ends_on = serializers.DateField(source="license.ends_on", read_only=True)
+    allow_overuse = serializers.BooleanField(source="license.allow_overuse", read_only=True)
+    latest = UsageOut(read_only=True, allow_null=True)
+    adoption_pct = percent_out()
+    basic_pct = percent_out()
+    advanced_pct = percent_out()
+    flagged = serializers.BooleanField(read_only=True)

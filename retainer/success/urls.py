@@ -1,4 +1,5 @@
-"""Console pages of sales and customer success, under ``/console/success/``."""
+"""Console pages of sales and customer success, under ``/console/success/``, and the
+customer's licenses page in the portal (``/portal/licenses/``)."""
 
 from django.urls import URLPattern, URLResolver, path
 
@@ -34,4 +35,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="organization_interaction",
     ),
     path(f"{P}onboarding-steps/<id:pk>/done/", views.step_done, name="step_done"),
+    path(f"{P}licenses/", views.license_list, name="license_list"),
+    path(f"{P}licenses/new/", views.license_new, name="license_new"),
+    path(f"{P}licenses/usage/", views.license_report, name="license_report"),
+    path("portal/licenses/", views.portal_license_list, name="portal_license_list"),
 ]

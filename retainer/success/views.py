@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -21,16 +22,18 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from retainer.accounts.access import access_organization, request_user
-from retainer.accounts.views import staff_required
+from retainer.accounts.views import contact_required, staff_required
 from retainer.lib.errors import DomainError, NotPermitted, add_to_form, report
 from retainer.lib.htmx import is_htmx
 from retainer.success import checks, selectors
 from retainer.success.access import (
     access_lead,
+    access_license,
     access_onboarding_step,
     access_opportunity,
     interactions_visible_to,
     leads_visible_to,
+    licenses_visible_to,
     opportunities_visible_to,
 )
 from retainer.success.choices import OpportunityStatus
@@ -39,10 +42,12 @@ from retainer.success.forms import (
     ConvertForm,
     InteractionForm,
     LeadForm,
+    LicenseForm,
     LoseForm,
     MoveForm,
     OpportunityChangeForm,
     OpportunityForm,
+    ReportUsageForm,
     StepDoneForm,
     WinForm,
 )
@@ -350,3 +355,81 @@ def step_done(request: HttpRequest, pk: int) -> HttpResponse:
     except (DomainError, ValidationError) as exc:
         return _refused(request, back, exc)
     return _done(request, back, f"{step.title}: {'done' if step.is_done else 'open again'}.")
+
+
+# --- Licenses and adoption ------------------------------------------------------------------
+
+
+def _licenses_page(
+    request: HttpRequest,
+    *,
+    license_form: LicenseForm | None = None,
+    usage_form: ReportUsageForm | None = None,
+) -> HttpResponse:
+    user = request_user(request)
+    summary = selectors.license_adoption(
+        licenses=licenses_visible_to(user), threshold=settings.RETAINER_ADOPTION_THRESHOLD
+    )
+    context = {
+        "summary": summary,
+        "threshold": settings.RETAINER_ADOPTION_THRESHOLD,
+        "license_form": license_form or LicenseForm(),
+        "usage_form": usage_form or ReportUsageForm(),
+    }
+    bad = (license_form and license_form.errors) or (usage_form and usage_form.errors)
+    return render(request, "success/license_list.html", context, status=400 if bad else 200)
+
+
+@require_safe
+@staff_required
+def license_list(request: HttpRequest) -> HttpResponse:
+    """Every license with its latest adoption, the flagged organizations' first."""
+    _require(checks.authorize_view_licenses, request_user(request))
+    return _licenses_page(request)
+
+
+@require_POST
+@staff_required
+def license_new(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    _require(checks.authorize_create_license, user)
+    form = LicenseForm(request.POST)
+    try:
+        license = checks.check_create_license(user, **_valid(form))
+    except (DomainError, ValidationError) as exc:
+        if form.is_valid():
+            add_to_form(form, exc)
+        return _licenses_page(request, license_form=form)
+    return _done(request, reverse("success:license_list"), f"License saved: {license}.")
+
+
+@require_POST
+@staff_required
+def license_report(request: HttpRequest) -> HttpResponse:
+    """Report a month's usage of a license; a second report of a month replaces it."""
+    user = request_user(request)
+    _require(checks.authorize_report_usage, user)
+    form = ReportUsageForm(request.POST)
+    try:
+        values = _valid(form)
+        license = access_license(user, values.pop("license").pk)
+        usage = checks.check_report_usage(user, license, **values)
+    except (DomainError, ValidationError) as exc:
+        if form.is_valid():
+            add_to_form(form, exc)
+        return _licenses_page(request, usage_form=form)
+    message = f"Usage of {license} for {usage.period:%Y-%m} recorded."
+    return _done(request, reverse("success:license_list"), message)
+
+
+@require_safe
+@contact_required
+def portal_license_list(request: HttpRequest) -> HttpResponse:
+    """The customer's own licenses and their adoption."""
+    user = request_user(request)
+    summary = selectors.license_adoption(
+        licenses=licenses_visible_to(user), threshold=settings.RETAINER_ADOPTION_THRESHOLD
+    )
+    contact = request.contact  # type: ignore[attr-defined]
+    context = {"summary": summary, "organization": contact.organization}
+    return render(request, "success/license_portal_list.html", context)

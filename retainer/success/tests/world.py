@@ -5,6 +5,7 @@ Shared by this app's tests and the route × role matrix (``tests/test_url_access
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import import_module
@@ -21,7 +22,7 @@ from retainer.contracts.choices import Preset
 from retainer.contracts.models import SupportPlan
 from retainer.contracts.terms import preset_terms
 from retainer.success import actions
-from retainer.success.models import Lead, OnboardingPlan, Opportunity
+from retainer.success.models import Lead, License, OnboardingPlan, Opportunity
 
 
 @dataclass
@@ -107,9 +108,32 @@ def build_sales(cast: Any) -> Sales:
     )
 
 
+def acme_license(cast: Any, product: Product) -> License:
+    """100 seats of ``product`` for Acme, 80 in use in January 2026."""
+    license = actions.do_create_license(
+        organization=cast.acme,
+        product=product,
+        edition="Enterprise",
+        seats=100,
+        starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2026, 12, 31),
+        actor=cast.admin,
+    )
+    actions.do_report_usage(
+        license,
+        period=dt.date(2026, 1, 1),
+        seats_in_use=80,
+        basic_users=30,
+        advanced_users=50,
+        actor=cast.admin,
+    )
+    return license
+
+
 def url_objects(cast: Any) -> dict[str, int]:
     """The primary key each of this app's routes is requested with."""
     sales = build_sales(cast)
+    license = acme_license(cast, sales.product)
     step = sales.onboarding.steps.first()
     assert step is not None
     return {
@@ -143,4 +167,6 @@ def url_objects(cast: Any) -> dict[str, int]:
         "api:onboarding_step_done": step.pk,
         "api:onboarding_plan_detail": sales.onboarding.pk,
         "api:pipeline_stage_detail": sales.opportunity.stage_id,
+        "api:license_detail": license.pk,
+        "api:license_usage": license.pk,
     }
