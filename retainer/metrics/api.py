@@ -6,17 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from retainer.accounts.access import request_user
+from retainer.accounts.access import customer_contact, is_vendor_staff, request_user
+from retainer.accounts.models import Organization
+from retainer.lib.errors import NotPermitted
 from retainer.metrics import checks, queries
 from retainer.metrics.definitions import arr
 from retainer.metrics.forms import FilterForm
-from retainer.metrics.serializers import RevenueOut, SupportOut
+from retainer.metrics.serializers import HealthOut, RevenueOut, SupportOut
 
 FILTER_PARAMETERS = [
     OpenApiParameter(
@@ -151,3 +156,61 @@ class MetricsSupport(APIView):
         checks.authorize_view_support(request_user(request))
         report = queries.support_report(filters_from(request))
         return Response(SupportOut(support_data(report)).data)
+
+
+def health_data(health: queries.OrganizationHealth) -> dict[str, Any]:
+    return {
+        "organization": health.organization_id,
+        "as_of": health.today,
+        "months": [f"{month:%Y-%m}" for month in health.months],
+        "balances": [
+            {"contract": t.contract_id, "name": t.name, "unit": t.unit, "balances": t.balances}
+            for t in health.balances
+        ],
+        "cases_opened": health.opened,
+        "open_cases": health.open_now,
+        "csat": {
+            "good": health.csat.good,
+            "neutral": health.csat.neutral,
+            "bad": health.csat.bad,
+            "satisfied": health.csat.satisfied,
+        },
+        "next_renewal": health.next_renewal,
+        "days_to_renewal": health.days_to_renewal,
+        "logged_minutes": health.logged_minutes,
+        "cost_per_hour": health.cost_per_hour,
+        "cost_currency": health.cost_currency,
+        "profitability": [
+            {
+                "currency": p.currency,
+                "revenue": p.revenue,
+                "cost": p.cost,
+                "profit": p.profit,
+                "margin": p.margin,
+            }
+            for p in health.profit
+        ],
+    }
+
+
+class MetricsOrganizationHealth(APIView):
+    """One organization's health: balance trend of its active contracts, cases opened per
+    month and open now, CSAT and profitability over the last twelve months, next renewal.
+    Staff with the support metrics permission: any organization; a customer admin: their
+    own organization only (another is a 404)."""
+
+    @extend_schema(responses=HealthOut)
+    def get(self, request: Request, pk: int) -> Response:
+        user = request_user(request)
+        if is_vendor_staff(user):
+            checks.authorize_view_support(user)
+            get_object_or_404(Organization, pk=pk)
+        else:
+            contact = customer_contact(user)
+            if contact is None:
+                raise NotPermitted("permission_denied", "You do not have permission to do this.")
+            checks.authorize_view_own_health(contact)
+            if contact.organization_id != pk:
+                raise Http404
+        health = queries.organization_health(pk, timezone.localdate())
+        return Response(HealthOut(health_data(health)).data)

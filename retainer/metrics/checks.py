@@ -1,12 +1,13 @@
 """Who may read which figures. Support figures need ``metrics.view_support_metrics``
 (managers, admins); revenue figures need ``metrics.view_revenue_metrics`` (managers,
 admins, billing). Every staff member reads their own agent page (and the time entries
-behind it); another agent's needs the support permission. Customers reach no metrics at
-all."""
+behind it); another agent's needs the support permission. Customers reach one thing
+only: a customer admin reads their own organization's health figures."""
 
 from __future__ import annotations
 
-from retainer.accounts.models import User
+from retainer.accounts.choices import ContactRole
+from retainer.accounts.models import Contact, User
 from retainer.lib.errors import NotPermitted
 
 SUPPORT = "metrics.view_support_metrics"
@@ -43,3 +44,9 @@ def authorize_view_agent(actor: User | None, agent_id: int) -> None:
         _require(actor)
     else:
         _require(actor, SUPPORT)
+
+
+def authorize_view_own_health(contact: Contact) -> None:
+    """A customer reads their organization's health figures when they are its admin."""
+    if contact.role != ContactRole.ADMIN:
+        raise NotPermitted("permission_denied", "Only your organization's admins see this.")

@@ -380,3 +380,53 @@ class UsageRevenue:
     @property
     def total(self) -> Decimal:
         return self.overage + self.payg
+
+
+# --- One organization's health ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profit:
+    """One currency's revenue, the cost of the time logged counted in it, and the
+    difference."""
+
+    currency: str
+    revenue: Decimal
+    cost: Decimal
+
+    @property
+    def profit(self) -> Decimal:
+        return self.revenue - self.cost
+
+    @property
+    def margin(self) -> Decimal | None:
+        """Profit ÷ revenue (``None`` without revenue)."""
+        return percent(self.profit, self.revenue)
+
+
+def profitability(
+    revenue: Mapping[str, Decimal],
+    *,
+    logged_minutes: int,
+    cost_per_hour: Decimal,
+    cost_currency: str,
+) -> list[Profit]:
+    """Profitability per currency, never converted: revenue (issued invoices' totals)
+    minus the cost of the time logged, ``logged minutes × cost per hour ÷ 60`` rounded
+    once to the cost currency, which only the cost currency's row carries (a row is added
+    for it when time was logged and nothing was invoiced in it). Sorted by currency."""
+    cost = round_amount(Decimal(logged_minutes) * cost_per_hour / 60, cost_currency)
+    currencies = set(revenue) | ({cost_currency} if logged_minutes else set())
+    return [
+        Profit(
+            currency,
+            revenue.get(currency, ZERO),
+            cost if currency == cost_currency else ZERO,
+        )
+        for currency in sorted(currencies)
+    ]
+
+
+def days_until(day: dt.date | None, today: dt.date) -> int | None:
+    """Days from ``today`` to ``day`` (negative once past; ``None`` without a day)."""
+    return None if day is None else (day - today).days

@@ -22,7 +22,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from retainer.billing.choices import InvoiceStatus, ItemKind
-from retainer.billing.models import InvoiceLine
+from retainer.billing.models import Invoice, InvoiceLine
 from retainer.cases import workflow
 from retainer.cases.choices import CaseEventType, CaseStatus, ClockKind, CsatRating, RootCause
 from retainer.cases.models import (
@@ -35,11 +35,17 @@ from retainer.cases.models import (
 )
 from retainer.cases.reports import AGE_BUCKETS
 from retainer.cases.sla import calendar_from_row
-from retainer.contracts.choices import Channel, ContractEventType, ContractStatus, Preset
-from retainer.contracts.models import Contract, ContractEvent
+from retainer.contracts.choices import (
+    AllowanceUnit,
+    Channel,
+    ContractEventType,
+    ContractStatus,
+    Preset,
+)
+from retainer.contracts.models import Contract, ContractEvent, LedgerEntry
 from retainer.lib.business_hours import Calendar
 from retainer.metrics import definitions as d
-from retainer.metrics.periods import Period
+from retainer.metrics.periods import Period, parse_period
 
 #: Presets whose fee recurs every term. Banks are prepaid purchases, pay-as-you-go bills
 #: usage and warranties cost nothing: none of them is recurring revenue.
@@ -644,3 +650,142 @@ def agent_report(filters: Filters, agent_id: int, now: dt.datetime) -> AgentRepo
         week["logged"] += day["logged"] or 0
         week["billable"] += day["billable"] or 0
     return AgentReport(filters, agent_id, now, queue, at_risk, list(weeks.values()))
+
+
+# --- One organization's health -----------------------------------------------------------------
+
+#: Months of balance trend and of cases opened on the health panel (the current one last).
+HEALTH_MONTHS = 6
+
+
+@dataclass(frozen=True)
+class BalanceTrend:
+    """An active contract's balance (ledger units: minutes or incidents) at the end of
+    each of the health months (today for the current month; ``None`` before its first
+    ledger entry)."""
+
+    contract_id: int
+    name: str
+    unit: str
+    balances: list[int | None]
+
+
+@dataclass
+class OrganizationHealth:
+    organization_id: int
+    today: dt.date
+    months: list[dt.date]  # first day of each of the last HEALTH_MONTHS months
+    year: Filters  # the last twelve months (CSAT, profitability) for drill-down links
+    balances: list[BalanceTrend]
+    opened: list[int]  # cases opened per month of ``months``
+    open_now: int
+    csat: d.Csat
+    next_renewal: dt.date | None
+    logged_minutes: int
+    cost_per_hour: Decimal
+    cost_currency: str
+    profit: list[d.Profit]
+
+    @property
+    def days_to_renewal(self) -> int | None:
+        return d.days_until(self.next_renewal, self.today)
+
+    def month_filters(self, month: dt.date) -> Filters:
+        return Filters(parse_period(f"{month:%Y-%m}", today=self.today), self.today,
+                       organization=self.organization_id)  # fmt: skip
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def organization_health(organization_id: int, today: dt.date) -> OrganizationHealth:
+    """One organization's health: balance trend of its active contracts, cases opened per
+    month and open now, CSAT and profitability over the last twelve months, and its next
+    renewal. Five queries, whatever the data."""
+    year = Filters(parse_period("12m", today=today), today, organization=organization_id)
+    months = year.period.months[-HEALTH_MONTHS:]
+    # The end of each month as the instant after it (today's end for the current month).
+    ends = [_day_start(min(d.month_end(m), today) + dt.timedelta(days=1)) for m in months]
+
+    def balance_at(end: dt.datetime) -> Subquery:
+        return Subquery(
+            LedgerEntry.objects.filter(contract=OuterRef("pk"), created_at__lt=end)
+            .order_by("-created_at", "-pk")
+            .values("balance_after")[:1]
+        )
+
+    active = (
+        Contract.objects.filter(organization_id=organization_id, status=ContractStatus.ACTIVE)
+        .annotate(**{f"b{n}": balance_at(end) for n, end in enumerate(ends)})
+        .order_by("end_date", "pk")
+        .values("pk", "name", "unit", "end_date", *(f"b{n}" for n in range(len(ends))))
+    )
+    balances, renewal = [], None
+    for row in active:
+        if row["end_date"] is not None and (renewal is None or row["end_date"] < renewal):
+            renewal = row["end_date"]
+        if row["unit"] != AllowanceUnit.NONE:
+            values = [row[f"b{n}"] for n in range(len(ends))]
+            balances.append(BalanceTrend(row["pk"], row["name"], row["unit"], values))
+
+    starts = [_day_start(m) for m in months]
+    cases = Case.objects.filter(organization_id=organization_id).aggregate(
+        open_now=Count("pk", filter=~Q(status__in=workflow.FINISHED)),
+        **{
+            f"m{n}": Count(
+                "pk", filter=Q(created_at__gte=start, created_at__lt=_day_start(
+                    d.month_end(months[n]) + dt.timedelta(days=1)))
+            )
+            for n, start in enumerate(starts)
+        },
+    )  # fmt: skip
+
+    start, end = year.bounds()
+    csat = CsatResponse.objects.filter(
+        case__organization_id=organization_id, answered_at__gte=start, answered_at__lt=end
+    ).aggregate(
+        good=Count("pk", filter=Q(rating=CsatRating.GOOD)),
+        neutral=Count("pk", filter=Q(rating=CsatRating.NEUTRAL)),
+        bad=Count("pk", filter=Q(rating=CsatRating.BAD)),
+    )
+    revenue = {
+        currency: total or d.ZERO
+        for currency, total in Invoice.objects.filter(
+            organization_id=organization_id,
+            status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PAID],
+            issued_at__gte=start,
+            issued_at__lt=end,
+        )
+        .order_by()
+        .values("currency")
+        .annotate(total=Sum("total"))
+        .values_list("currency", "total")
+    }
+    logged = (
+        TimeEntry.objects.filter(
+            case__organization_id=organization_id,
+            is_deleted=False,
+            work_date__gte=year.period.start,
+            work_date__lte=year.period.end,
+        ).aggregate(minutes=Sum("minutes"))["minutes"]
+        or 0
+    )
+    rate, currency = agent_cost()
+    return OrganizationHealth(
+        organization_id=organization_id,
+        today=today,
+        months=months,
+        year=year,
+        balances=balances,
+        opened=[cases[f"m{n}"] for n in range(len(months))],
+        open_now=cases["open_now"],
+        csat=d.Csat(csat["good"], csat["neutral"], csat["bad"]),
+        next_renewal=renewal,
+        logged_minutes=logged,
+        cost_per_hour=rate,
+        cost_currency=currency,
+        profit=d.profitability(
+            revenue, logged_minutes=logged, cost_per_hour=rate, cost_currency=currency
+        ),
+    )

@@ -129,3 +129,53 @@ class SupportOut(serializers.Serializer):
     utilization = rate()
     cost_per_incident = money(allow_null=True)
     cost_currency = serializers.CharField()
+
+
+class BalanceTrendOut(serializers.Serializer):
+    contract = number()
+    name = serializers.CharField(read_only=True)
+    unit = serializers.CharField(read_only=True, help_text="hours (in minutes) or incidents")
+    balances = serializers.ListField(
+        child=serializers.IntegerField(allow_null=True),
+        read_only=True,
+        help_text="The balance at the end of each of `months` (today for the last).",
+    )
+
+
+class ProfitOut(serializers.Serializer):
+    currency = serializers.CharField(read_only=True)
+    revenue = money(read_only=True)
+    cost = money(read_only=True)
+    profit = money(read_only=True)
+    margin = serializers.DecimalField(
+        max_digits=8, decimal_places=1, allow_null=True, read_only=True
+    )
+
+
+class CsatTotalOut(serializers.Serializer):
+    good = number()
+    neutral = number()
+    bad = number()
+    satisfied = serializers.DecimalField(
+        max_digits=8, decimal_places=1, allow_null=True, read_only=True
+    )
+
+
+class HealthOut(serializers.Serializer):
+    organization = number()
+    as_of = serializers.DateField(read_only=True)
+    months = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="YYYY-MM"
+    )
+    balances = BalanceTrendOut(many=True, read_only=True)
+    cases_opened = serializers.ListField(
+        child=serializers.IntegerField(), read_only=True, help_text="Per month of `months`."
+    )
+    open_cases = number()
+    csat = CsatTotalOut(read_only=True, help_text="The last twelve months.")
+    next_renewal = serializers.DateField(allow_null=True, read_only=True)
+    days_to_renewal = serializers.IntegerField(allow_null=True, read_only=True)
+    logged_minutes = number(help_text="The last twelve months.")
+    cost_per_hour = money(read_only=True)
+    cost_currency = serializers.CharField(read_only=True)
+    profitability = ProfitOut(many=True, read_only=True, help_text="The last twelve months.")

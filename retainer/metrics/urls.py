@@ -15,4 +15,10 @@ urlpatterns = [
     path("console/metrics/drill-down/", views.drill_down, name="drill_down"),
     path("console/metrics/export.csv", views.export_csv, name="export_csv"),
     path("console/metrics/export.xlsx", views.export_xlsx, name="export_xlsx"),
+    path(
+        "console/metrics/organizations/<id:pk>/health/",
+        views.organization_health,
+        name="organization_health",
+    ),
+    path("portal/health/", views.portal_health, name="portal_health"),
 ]

@@ -13,14 +13,15 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from retainer.accounts.access import request_user
 from retainer.accounts.models import Organization, User
 from retainer.accounts.selectors import staff_people
-from retainer.accounts.views import staff_required
+from retainer.accounts.views import contact_required, staff_required
 from retainer.lib.errors import DomainError, NotPermitted
 from retainer.metrics import checks, drill, exports, queries, tables
 from retainer.metrics.forms import FilterForm
@@ -246,3 +247,42 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 @staff_required
 def export_xlsx(request: HttpRequest) -> HttpResponse:
     return _export(request, "xlsx")
+
+
+def _health_context(organization: Organization, *, drill: bool) -> dict[str, Any]:
+    health = queries.organization_health(organization.pk, timezone.localdate())
+    return {
+        "organization": organization,
+        "health": health,
+        "opened": list(zip(health.months, health.opened, strict=True)),
+        "drill": reverse("metrics:drill_down") if drill else "",
+    }
+
+
+@require_safe
+@authorized(checks.authorize_view_support)
+def organization_health(request: HttpRequest, pk: int) -> HttpResponse:
+    """One organization's health card (the partial for Organization 360's ``hx-get``;
+    the full page otherwise)."""
+    organization = get_object_or_404(Organization, pk=pk)
+    context = _health_context(organization, drill=True)
+    if request.headers.get("HX-Request"):
+        return render(request, "metrics/partials/organization_health.html", context)
+    back = reverse("console:organization_detail", args=[organization.pk])
+    return render(request, "metrics/organization_health.html", {**context, "back": back})
+
+
+@require_safe
+@contact_required
+def portal_health(request: HttpRequest) -> HttpResponse:
+    """The signed-in customer admin's own organization's health."""
+    contact = request.contact  # type: ignore[attr-defined]
+    try:
+        checks.authorize_view_own_health(contact)
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.detail) from exc
+    return render(
+        request,
+        "metrics/organization_health.html",
+        _health_context(contact.organization, drill=False),
+    )
