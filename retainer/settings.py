@@ -174,6 +174,12 @@ PASSWORD_HASHERS = env.items(
     ],
 )
 
+# Customer success: an organization whose seat-weighted license adoption (percent of the
+# seats sold in use, docs/success.md) is below this is flagged for its success owner.
+RETAINER_ADOPTION_THRESHOLD = env.integer(
+    "RETAINER_ADOPTION_THRESHOLD", 50, min_value=0, max_value=100
+)
+
 # Password sign-in throttling (django-axes, counted in the database: retainer/accounts/
 # throttling.py, docs/accounts.md). Within the cool-off window, counted from the last
 # failure, an account is locked after AXES_FAILURE_LIMIT failures and a client address

@@ -68,7 +68,8 @@ def _open_first(pattern: str) -> Callable[[Any], None]:
             ".find(h => new RegExp(p).test(h))",
             pattern,
         )
-        page.goto(page.url.split("/console/")[0] + href)
+        origin = "/".join(page.url.split("/")[:3])  # scheme://host:port
+        page.goto(origin + href)
         page.wait_for_load_state("networkidle")
 
     return prepare
@@ -153,6 +154,9 @@ SHOTS: list[Shot] = [
     Shot("admin@northwind.example", "/console/api-tokens/", "console-api-tokens.png"),
     Shot("bob@acme.example", "/account/notifications/", "portal-email-settings.png"),
     Shot("agent@northwind.example", "/console/macros/", "console-macros.png"),
+    Shot("admin@northwind.example", "/console/people/", "console-people.png"),
+    Shot("agent@northwind.example", "/console/metrics/agent/", "console-my-work.png"),
+    Shot(None, "/help/", "help-article.png", _open_first(r"^/help/[a-z0-9-]+/$")),
     Shot("agent@northwind.example", "/console/no-such-page/", "error-404.png"),
 ]
 

@@ -425,6 +425,13 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         ],
         API_POST_ONLY,
     ),
+    # Licenses: staff read every one, a customer contact their organization's.
+    "success:license_list": STAFF_PAGE,
+    **{f"success:{name}": each(405, ROLES) for name in ("license_new", "license_report")},
+    "success:portal_license_list": PORTAL_PAGE,
+    "api:license_list": API_READ,
+    "api:license_detail": API_ACME_OBJECT,
+    "api:license_usage": API_POST_ONLY,
     # The knowledge base: the console, the public help centre and the API.
     "kb:article_list": STAFF_PAGE,
     "kb:article_detail": STAFF_PAGE,
@@ -482,6 +489,21 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api:metrics_revenue": BILLING_LIST,
     "api:metrics_support": MANAGER_LIST,
     "metrics:agent": STAFF_PAGE,  # one's own work (another's: retainer/metrics/tests)
+    # An organization's health: managers and admins for any organization (Acme here); a
+    # customer admin for their own only (another organization: retainer/metrics/tests).
+    "metrics:organization_health": MANAGER_PAGE,
+    "api:metrics_organization_health": {
+        ANON: 403,
+        CUSTOMER_ADMIN: 200,
+        **each(403, [CONTACT, OUTSIDER, AGENT, BILLING]),
+        **each(200, [MANAGER, ADMIN]),
+    },
+    "metrics:portal_health": {
+        ANON: LOGIN,
+        CUSTOMER_ADMIN: 200,
+        **each(403, [CONTACT, OUTSIDER]),
+        **each(404, STAFF),
+    },
     # Automation: webhooks are the admins' (a staff member without the permission does not
     # learn an endpoint exists: 404), macros the agents' and managers'.
     **{
@@ -685,6 +707,8 @@ LOG_INTERACTION = SELL  # success.add_interaction
 CHANGE_ONBOARDING = SELL  # success.change_onboardingplan
 ADD_STAGE = SELL  # success.add_stage
 CHANGE_STAGE = SELL  # success.change_stage
+ADD_LICENSE = SELL  # success.add_license
+REPORT_USAGE = SELL  # success.add_licenseusage + success.change_licenseusage (a report replaces)
 ADD_ARTICLE = STAFF_WRITE  # kb.add_article: write a draft
 PUBLISH_ARTICLE = MANAGER_WRITE  # kb.publish_article: publish, archive, edit a published one
 KB_CATEGORIES = MANAGER_WRITE  # kb.add_category + kb.change_category
@@ -763,6 +787,11 @@ PERMISSIONS: dict[str, tuple[Roles, tuple[str, ...]]] = {
         ),
     ),
     "ADD_OPPORTUNITY": (ADD_OPPORTUNITY, ("success.add_opportunity",)),
+    "ADD_LICENSE": (ADD_LICENSE, ("success.add_license",)),
+    "REPORT_USAGE": (
+        REPORT_USAGE,
+        ("success.add_licenseusage", "success.change_licenseusage"),
+    ),
     "CHANGE_OPPORTUNITY": (CHANGE_OPPORTUNITY, ("success.change_opportunity",)),
     "WIN": (
         WIN,
@@ -946,6 +975,10 @@ WRITES: dict[str, dict[str, Roles]] = {
     "api:opportunity_win": {POST: WIN},
     "api:interaction_list": {POST: LOG_INTERACTION},
     "api:onboarding_step_done": {POST: CHANGE_ONBOARDING},
+    "success:license_new": {POST: ADD_LICENSE & CONSOLE},
+    "success:license_report": {POST: REPORT_USAGE & CONSOLE},
+    "api:license_list": {POST: ADD_LICENSE},
+    "api:license_usage": {POST: REPORT_USAGE},
     # The knowledge base.
     "kb:article_new": {POST: ADD_ARTICLE & CONSOLE},
     "kb:article_edit": {POST: PUBLISH_ARTICLE & CONSOLE},  # the world's article is published
@@ -1103,6 +1136,8 @@ SAME_OPERATION: dict[str, list[tuple[str, str]]] = {
         ("api:interaction_list", POST),
     ],
     "CHANGE_ONBOARDING": [("success:step_done", POST), ("api:onboarding_step_done", POST)],
+    "ADD_LICENSE": [("success:license_new", POST), ("api:license_list", POST)],
+    "REPORT_USAGE": [("success:license_report", POST), ("api:license_usage", POST)],
     "ADD_ARTICLE": [("kb:article_new", POST), ("api:article_list", POST)],
     "PUBLISH_ARTICLE": [
         ("kb:article_publish", POST),
@@ -1432,6 +1467,8 @@ def world(cast, settings, tmp_path):
     return {
         "pk": {
             "console:organization_detail": cast.acme.pk,
+            "metrics:organization_health": cast.acme.pk,
+            "api:metrics_organization_health": cast.acme.pk,
             "accounts:staff_edit": cast.agent.pk,
             "accounts:staff_active": cast.agent.pk,
             "accounts:team_edit": account_actions.do_save_team(
