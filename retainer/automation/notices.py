@@ -30,12 +30,18 @@ def _staff(people: Iterable[User]) -> list[User]:
     return [p for p in people if p.is_staff and p.is_active and p.email]
 
 
-def queue_rule_notices(
-    firing: RuleFiring, *, rule_name: str, case: Case, people: Iterable[User]
+def _queue_notices(
+    firing: RuleFiring,
+    people: Iterable[User],
+    *,
+    path: str,
+    subject: str,
+    template: str,
+    context: dict[str, object],
+    **where: object,
 ) -> int:
-    """Queue the notice for each staff member in ``people`` (others are skipped);
-    returns how many were queued."""
-    path = reverse("console:case_page", args=[case.public_id])
+    """Queue one notice per staff member in ``people`` (others are skipped), outside the
+    customer's thread, linking to the console page at ``path``; returns how many."""
     console_url = f"{settings.RETAINER_BASE_URL.rstrip('/')}{path}"
     queued = 0
     for person in _staff(people):
@@ -43,19 +49,30 @@ def queue_rule_notices(
             key=notice_key(firing, person.email),
             kind=OutboundKind.RULE_NOTICE,
             to=person.email,
-            subject=f'[{case.reference}] Rule "{rule_name}": {case.subject}',
-            template="rule_notice",
-            context={
-                "name": person.full_name,
-                "rule_name": rule_name,
-                "case": case,
-                "console_url": console_url,
-            },
-            case=case,
+            subject=subject,
+            template=template,
+            context={**context, "name": person.full_name, "console_url": console_url},
             thread=False,  # a staff notice, not part of the customer's conversation
+            **where,  # type: ignore[arg-type]
         )
         queued += row is not None
     return queued
+
+
+def queue_rule_notices(
+    firing: RuleFiring, *, rule_name: str, case: Case, people: Iterable[User]
+) -> int:
+    """Queue the notice for each staff member in ``people`` (others are skipped);
+    returns how many were queued."""
+    return _queue_notices(
+        firing,
+        people,
+        path=reverse("console:case_page", args=[case.public_id]),
+        subject=f'[{case.reference}] Rule "{rule_name}": {case.subject}',
+        template="rule_notice",
+        context={"rule_name": rule_name, "case": case},
+        case=case,
+    )
 
 
 def queue_contract_rule_notices(
@@ -63,29 +80,20 @@ def queue_contract_rule_notices(
 ) -> int:
     """Queue the notice of a contract rule (the contract, its organization and its end
     date, with a link to its console page) for each staff member in ``people``; returns
-    how many were queued. The template is ``mail/email/rule_contract_notice``."""
-    path = reverse("contracts:contract_detail", args=[contract.pk])
-    console_url = f"{settings.RETAINER_BASE_URL.rstrip('/')}{path}"
+    how many were queued."""
     organization = contract.organization
     ends = f"{contract.end_date:%Y-%m-%d}" if contract.end_date else "no end date"
-    queued = 0
-    for person in _staff(people):
-        row = queue_mail(
-            key=notice_key(firing, person.email),
-            kind=OutboundKind.RULE_NOTICE,
-            to=person.email,
-            subject=f'Rule "{rule_name}": {contract.name} ({organization.name}) ends {ends}',
-            template="rule_contract_notice",
-            context={
-                "name": person.full_name,
-                "rule_name": rule_name,
-                "contract": contract,
-                "organization": organization,
-                "end_date": ends,
-                "console_url": console_url,
-            },
-            thread=False,
-            organization_id=organization.pk,
-        )
-        queued += row is not None
-    return queued
+    return _queue_notices(
+        firing,
+        people,
+        path=reverse("contracts:contract_detail", args=[contract.pk]),
+        subject=f'Rule "{rule_name}": {contract.name} ({organization.name}) ends {ends}',
+        template="rule_contract_notice",
+        context={
+            "rule_name": rule_name,
+            "contract": contract,
+            "organization": organization,
+            "end_date": ends,
+        },
+        organization_id=organization.pk,
+    )
