@@ -699,14 +699,11 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
 
 
-def organization_health(organization_id: int, today: dt.date) -> OrganizationHealth:
-    """One organization's health: balance trend of its active contracts, cases opened per
-    month and open now, CSAT and profitability over the last twelve months, and its next
-    renewal. Five queries, whatever the data."""
-    year = Filters(parse_period("12m", today=today), today, organization=organization_id)
-    months = year.period.months[-HEALTH_MONTHS:]
-    # The end of each month as the instant after it (today's end for the current month).
-    ends = [_day_start(min(d.month_end(m), today) + dt.timedelta(days=1)) for m in months]
+def _health_balances(
+    organization_id: int, ends: list[dt.datetime]
+) -> tuple[list[BalanceTrend], dt.date | None]:
+    """Each active contract's balance at each of ``ends`` (from the ledger), and the
+    soonest end date of an active contract. One query."""
 
     def balance_at(end: dt.datetime) -> Subquery:
         return Subquery(
@@ -728,27 +725,28 @@ def organization_health(organization_id: int, today: dt.date) -> OrganizationHea
         if row["unit"] != AllowanceUnit.NONE:
             values = [row[f"b{n}"] for n in range(len(ends))]
             balances.append(BalanceTrend(row["pk"], row["name"], row["unit"], values))
+    return balances, renewal
 
-    starts = [_day_start(m) for m in months]
+
+def _health_cases(organization_id: int, months: list[dt.date]) -> tuple[list[int], int]:
+    """Cases opened in each of ``months``, and open now. One query."""
     cases = Case.objects.filter(organization_id=organization_id).aggregate(
         open_now=Count("pk", filter=~Q(status__in=workflow.FINISHED)),
         **{
             f"m{n}": Count(
-                "pk", filter=Q(created_at__gte=start, created_at__lt=_day_start(
-                    d.month_end(months[n]) + dt.timedelta(days=1)))
+                "pk", filter=Q(created_at__gte=_day_start(month), created_at__lt=_day_start(
+                    d.month_end(month) + dt.timedelta(days=1)))
             )
-            for n, start in enumerate(starts)
+            for n, month in enumerate(months)
         },
     )  # fmt: skip
+    return [cases[f"m{n}"] for n in range(len(months))], cases["open_now"]
 
+
+def _health_money(organization_id: int, year: Filters) -> tuple[dict[str, Decimal], int]:
+    """Issued and paid invoice totals per currency, and minutes logged on the
+    organization's cases, over ``year``. Two queries."""
     start, end = year.bounds()
-    csat = CsatResponse.objects.filter(
-        case__organization_id=organization_id, answered_at__gte=start, answered_at__lt=end
-    ).aggregate(
-        good=Count("pk", filter=Q(rating=CsatRating.GOOD)),
-        neutral=Count("pk", filter=Q(rating=CsatRating.NEUTRAL)),
-        bad=Count("pk", filter=Q(rating=CsatRating.BAD)),
-    )
     revenue = {
         currency: total or d.ZERO
         for currency, total in Invoice.objects.filter(
@@ -771,6 +769,28 @@ def organization_health(organization_id: int, today: dt.date) -> OrganizationHea
         ).aggregate(minutes=Sum("minutes"))["minutes"]
         or 0
     )
+    return revenue, logged
+
+
+def organization_health(organization_id: int, today: dt.date) -> OrganizationHealth:
+    """One organization's health: balance trend of its active contracts, cases opened per
+    month and open now, CSAT and profitability over the last twelve months, and its next
+    renewal. Five queries, whatever the data."""
+    year = Filters(parse_period("12m", today=today), today, organization=organization_id)
+    months = year.period.months[-HEALTH_MONTHS:]
+    # The end of each month as the instant after it (today's end for the current month).
+    ends = [_day_start(min(d.month_end(m), today) + dt.timedelta(days=1)) for m in months]
+    balances, renewal = _health_balances(organization_id, ends)
+    opened, open_now = _health_cases(organization_id, months)
+    start, end = year.bounds()
+    csat = CsatResponse.objects.filter(
+        case__organization_id=organization_id, answered_at__gte=start, answered_at__lt=end
+    ).aggregate(
+        good=Count("pk", filter=Q(rating=CsatRating.GOOD)),
+        neutral=Count("pk", filter=Q(rating=CsatRating.NEUTRAL)),
+        bad=Count("pk", filter=Q(rating=CsatRating.BAD)),
+    )
+    revenue, logged = _health_money(organization_id, year)
     rate, currency = agent_cost()
     return OrganizationHealth(
         organization_id=organization_id,
@@ -778,8 +798,8 @@ def organization_health(organization_id: int, today: dt.date) -> OrganizationHea
         months=months,
         year=year,
         balances=balances,
-        opened=[cases[f"m{n}"] for n in range(len(months))],
-        open_now=cases["open_now"],
+        opened=opened,
+        open_now=open_now,
         csat=d.Csat(csat["good"], csat["neutral"], csat["bad"]),
         next_renewal=renewal,
         logged_minutes=logged,
