@@ -207,6 +207,13 @@ RETAINER_BEHIND_PROXY = env.boolean("RETAINER_BEHIND_PROXY", False)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# The languages e-mails are written in (docs/mail.md, "Languages"): each person picks one on
+# their e-mail preferences page; RETAINER_MAIL_LANGUAGE is the language of everyone else.
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "retainer" / "locale"]
+RETAINER_MAIL_LANGUAGE = env.choice(
+    "RETAINER_MAIL_LANGUAGE", tuple(code for code, _name in LANGUAGES), "en"
+)
 TIME_ZONE = env.timezone("RETAINER_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -10,6 +10,9 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from retainer.accounts.models import User
 from retainer.automation.models import RuleFiring
@@ -35,7 +38,7 @@ def _queue_notices(
     people: Iterable[User],
     *,
     path: str,
-    subject: str,
+    subject: str | Promise,
     template: str,
     context: dict[str, object],
     **where: object,
@@ -68,7 +71,12 @@ def queue_rule_notices(
         firing,
         people,
         path=reverse("console:case_page", args=[case.public_id]),
-        subject=f'[{case.reference}] Rule "{rule_name}": {case.subject}',
+        subject=format_lazy(
+            _('[{reference}] Rule "{rule}": {subject}'),
+            reference=case.reference,
+            rule=rule_name,
+            subject=case.subject,
+        ),
         template="rule_notice",
         context={"rule_name": rule_name, "case": case},
         case=case,
@@ -82,12 +90,18 @@ def queue_contract_rule_notices(
     date, with a link to its console page) for each staff member in ``people``; returns
     how many were queued."""
     organization = contract.organization
-    ends = f"{contract.end_date:%Y-%m-%d}" if contract.end_date else "no end date"
+    ends = f"{contract.end_date:%Y-%m-%d}" if contract.end_date else _("no end date")
     return _queue_notices(
         firing,
         people,
         path=reverse("contracts:contract_detail", args=[contract.pk]),
-        subject=f'Rule "{rule_name}": {contract.name} ({organization.name}) ends {ends}',
+        subject=format_lazy(
+            _('Rule "{rule}": {contract} ({organization}) ends {end}'),
+            rule=rule_name,
+            contract=contract.name,
+            organization=organization.name,
+            end=ends,
+        ),
         template="rule_contract_notice",
         context={
             "rule_name": rule_name,

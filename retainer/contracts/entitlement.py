@@ -16,6 +16,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop
+
 from retainer.catalog.scope import PolicyFacts, ReleaseFacts, ScopeVerdict, evaluate_scope
 from retainer.contracts.choices import (
     AllowanceUnit,
@@ -62,24 +64,32 @@ CHECK_ORDER = [
 ]
 
 SENTENCES: dict[str, str] = {
-    Reason.NO_CONTRACT: "Your organization has no support contract for this product.",
-    Reason.CONTACT_INACTIVE: "Your contact record is inactive, so you cannot open cases.",
-    Reason.CONTACT_OTHER_ORGANIZATION: "You are not a contact of this organization.",
-    Reason.OTHER_ORGANIZATION: "Your organization has no support contract for this product.",
-    Reason.CANCELLED: "Your support contract was cancelled.",
-    Reason.NOT_ACTIVE: "Your support contract is not active yet.",
-    Reason.NOT_STARTED: "Your support contract has not started yet.",
-    Reason.EXPIRED: "Your support contract has expired; please contact us to renew it.",
-    Reason.PRODUCT_NOT_COVERED: "Your support contract does not cover this product.",
-    Reason.CHANNEL_NOT_COVERED: "Your support contract does not cover requests by this channel.",
-    Reason.CONTACT_NOT_NAMED: (
+    Reason.NO_CONTRACT: gettext_noop("Your organization has no support contract for this product."),
+    Reason.CONTACT_INACTIVE: gettext_noop(
+        "Your contact record is inactive, so you cannot open cases."
+    ),
+    Reason.CONTACT_OTHER_ORGANIZATION: gettext_noop("You are not a contact of this organization."),
+    Reason.OTHER_ORGANIZATION: gettext_noop(
+        "Your organization has no support contract for this product."
+    ),
+    Reason.CANCELLED: gettext_noop("Your support contract was cancelled."),
+    Reason.NOT_ACTIVE: gettext_noop("Your support contract is not active yet."),
+    Reason.NOT_STARTED: gettext_noop("Your support contract has not started yet."),
+    Reason.EXPIRED: gettext_noop(
+        "Your support contract has expired; please contact us to renew it."
+    ),
+    Reason.PRODUCT_NOT_COVERED: gettext_noop("Your support contract does not cover this product."),
+    Reason.CHANNEL_NOT_COVERED: gettext_noop(
+        "Your support contract does not cover requests by this channel."
+    ),
+    Reason.CONTACT_NOT_NAMED: gettext_noop(
         "You are not a named contact on your organization's support contract; "
         "please ask one of your named contacts or your administrator."
     ),
-    Reason.CONTACT_NOT_TRAINED: (
+    Reason.CONTACT_NOT_TRAINED: gettext_noop(
         "Your support contract requires contacts to complete the {course} course first."
     ),
-    Reason.EXHAUSTED: (
+    Reason.EXHAUSTED: gettext_noop(
         "Your support allowance is used up. We can help per incident, or you can top up your bank."
     ),
 }
@@ -223,7 +233,7 @@ def _preference(contract: ContractFacts) -> tuple[int, int, dt.date, int]:
 
 
 def _sentence(reason: str, contract: ContractFacts | None) -> str:
-    text = SENTENCES.get(reason, "This request is not covered.")
+    text = SENTENCES.get(reason, gettext_noop("This request is not covered."))
     if reason == Reason.CONTACT_NOT_TRAINED and contract is not None:
         text = text.format(course=contract.required_course)
     return text
@@ -339,13 +349,20 @@ def _out_of_scope(scope: ScopeVerdict, considered: tuple[Considered, ...]) -> De
 def _covered(chosen: ContractFacts, considered: tuple[Considered, ...]) -> Decision:
     """The answer when ``chosen`` covers the request: warranty, billable, or covered."""
     if chosen.is_warranty:
-        outcome, sentence = Outcome.WARRANTY, "Your request is covered by warranty."
+        outcome, sentence = Outcome.WARRANTY, gettext_noop("Your request is covered by warranty.")
     elif chosen.is_pay_as_you_go:
         outcome = Outcome.COVERED_BILLABLE
-        sentence = "Your request is covered on a pay-as-you-go basis and will be billed."
+        sentence = gettext_noop(
+            "Your request is covered on a pay-as-you-go basis and will be billed."
+        )
     elif _is_billable(chosen):
         outcome = Outcome.COVERED_BILLABLE
-        sentence = "Your allowance is used up; this request is covered and billed as overage."
+        sentence = gettext_noop(
+            "Your allowance is used up; this request is covered and billed as overage."
+        )
     else:
-        outcome, sentence = Outcome.COVERED, "Your request is covered by your support contract."
+        outcome, sentence = (
+            Outcome.COVERED,
+            gettext_noop("Your request is covered by your support contract."),
+        )
     return Decision(outcome, Reason.CHOSEN, sentence, contract_id=chosen.id, considered=considered)

@@ -118,8 +118,9 @@ class OutboundRetried(MailEventBase):
 
 @dataclass(frozen=True, kw_only=True)
 class PreferencesChanged(MailEventBase):
-    """Someone turned notification kinds on or off for their address (on the preferences
-    page, or with an unsubscribe link: ``via``)."""
+    """Someone turned notification kinds on or off for their address, or chose the
+    language of its e-mails (on the preferences page, or with an unsubscribe link:
+    ``via``)."""
 
     name = "mail_preferences.changed"
     type = MailEventType.PREFERENCES_CHANGED
@@ -128,3 +129,5 @@ class PreferencesChanged(MailEventBase):
     off: list[str]
     on: list[str]
     via: str
+    #: The language chosen for the address's e-mails, when it changed ("" otherwise).
+    language: str = ""

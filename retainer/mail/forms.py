@@ -4,6 +4,7 @@ person's notification preferences."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
 from retainer.catalog.models import Product
 from retainer.lib.limits import EMAIL_MAX_LENGTH, LINE_MAX_LENGTH
@@ -76,6 +77,12 @@ class PreferencesForm(forms.Form):
         label="E-mail me about",
         required=False,
         widget=forms.CheckboxSelectMultiple,
+    )
+    language = forms.ChoiceField(
+        label="Language of my e-mails",
+        choices=settings.LANGUAGES,
+        required=False,  # left out: the language stays as it is
+        help_text="Every e-mail you get from support is written in this language.",
     )
 
     def __init__(self, *args: object, offered: tuple[str, ...], **kwargs: object) -> None:

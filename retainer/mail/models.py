@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -213,6 +214,22 @@ class MailOptOut(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address}: no {self.kind}"
+
+
+class MailLanguage(models.Model):
+    """The language an address gets its e-mails in (one of ``settings.LANGUAGES``), chosen
+    on the preferences page; an address without a row gets ``RETAINER_MAIL_LANGUAGE``.
+    Keyed by the address, like the opt-outs."""
+
+    address = models.CharField(max_length=EMAIL_MAX_LENGTH, unique=True)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["address"]
+
+    def __str__(self) -> str:
+        return f"{self.address}: {self.language}"
 
 
 class MailEvent(models.Model):

@@ -35,6 +35,9 @@ from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from retainer.accounts.choices import ContactRole
 from retainer.accounts.models import Contact, Organization, User
@@ -69,6 +72,17 @@ ACCOUNT_TOPICS = (
 )
 #: The balance events: each may call for a low-balance or an allowance-exhausted e-mail.
 BALANCE_TOPICS = ("contract.balance_low", "contract.balance_exhausted", "contract.balance_negative")
+#: The SLA targets' names, at the start of a subject line and inside a sentence.
+CLOCK_NAMES: dict[str, Promise] = {
+    ClockKind.FIRST_RESPONSE: _("First response"),
+    ClockKind.NEXT_RESPONSE: _("Next response"),
+    ClockKind.RESOLUTION: _("Resolution"),
+}
+CLOCK_NAMES_IN_TEXT: dict[str, Promise] = {
+    ClockKind.FIRST_RESPONSE: _("first response"),
+    ClockKind.NEXT_RESPONSE: _("next response"),
+    ClockKind.RESOLUTION: _("resolution"),
+}
 #: How long a case waits on the customer before they are reminded (once per stint).
 WAITING_REMINDER_AFTER = dt.timedelta(days=3)
 
@@ -95,6 +109,19 @@ def _case(message: Message) -> Case | None:
 
 def _link(path: str) -> str:
     return f"{settings.RETAINER_BASE_URL.rstrip('/')}{path}"
+
+
+def decision_sentence(sentence: object) -> str | Promise:
+    """The entitlement decision's sentence for the customer, translated when the e-mail is
+    rendered: the decision stores it in English, and each of its sentences is a message
+    of the translation catalogue (``contracts.entitlement``); one with a course name in it
+    stays in English."""
+    return _(sentence) if isinstance(sentence, str) and sentence else ""
+
+
+def _named(case: Case) -> dict[str, str]:
+    """A case's reference and subject, for a subject line's placeholders."""
+    return {"reference": case.reference, "subject": case.subject}
 
 
 def _context(case: Case, **extra: object) -> dict[str, object]:
@@ -147,7 +174,7 @@ def _acknowledge(message: Message, case: Case) -> None:
         to=case.contact.email,
         subject=f"[{case.reference}] {case.subject}",
         template="acknowledgement",
-        context=_context(case, sentence=message.payload.get("sentence", "")),
+        context=_context(case, sentence=decision_sentence(message.payload.get("sentence"))),
         case=case,
         auto_submitted=True,
     )
@@ -178,7 +205,7 @@ def _resolved(message: Message, case: Case) -> None:
         key=f"{OutboundKind.RESOLVED}:{message.id}",
         kind=OutboundKind.RESOLVED,
         to=case.contact.email,
-        subject=f"[{case.reference}] Resolved: {case.subject}",
+        subject=format_lazy(_("[{reference}] Resolved: {subject}"), **_named(case)),
         template="resolved",
         context=_context(case, survey_url=survey),
         case=case,
@@ -211,22 +238,28 @@ def _sla(message: Message, case: Case) -> None:
     breached = message.topic == "case.sla_breached"
     kind = OutboundKind.SLA_BREACH if breached else OutboundKind.SLA_WARNING
     clock = str(message.payload.get("clock", ""))
-    label = ClockKind(clock).label if clock in ClockKind.values else clock
+    label = CLOCK_NAMES.get(clock, clock)
     due_at = parse_datetime(str(message.payload.get("due_at") or ""))
-    what = "breached" if breached else "is about to breach"
+    subject = format_lazy(
+        _("[{reference}] {clock} target breached: {subject}")
+        if breached
+        else _("[{reference}] {clock} target is about to breach: {subject}"),
+        clock=label,
+        **_named(case),
+    )
     console_url = _link(reverse("console:case_page", args=[case.public_id]))
     for person in _sla_recipients(case):
         queue_mail(
             key=_key(kind, message.id, person.address),
             kind=kind,
             to=person.address,
-            subject=f"[{case.reference}] {label} target {what}: {case.subject}",
+            subject=subject,
             template="sla",
             context={
                 "case": case,
                 "name": person.name,
-                "clock": label.lower(),
-                "what": what,
+                "clock": CLOCK_NAMES_IN_TEXT.get(clock, clock),
+                "breached": breached,
                 "due_at": due_at,
                 "console_url": console_url,
             },
@@ -251,7 +284,11 @@ def _fix_released(message: Message, case: Case) -> None:
             key=_key(OutboundKind.FIX_RELEASED, message.id, contact.email),
             kind=OutboundKind.FIX_RELEASED,
             to=contact.email,
-            subject=f"[{case.reference}] Fixed in release {release}: {case.subject}",
+            subject=format_lazy(
+                _("[{reference}] Fixed in release {release}: {subject}"),
+                release=release,
+                **_named(case),
+            ),
             template="fix_released",
             context={**_context(case), "contact": contact, "release": release},
             case=case,
@@ -343,8 +380,9 @@ def _balance(message: Message) -> None:
     kind = OutboundKind.ALLOWANCE_EXHAUSTED if exhausted else OutboundKind.LOW_BALANCE
     # The events of one ledger entry (low, used up, below zero) make one "exhausted" e-mail.
     source = f"entry{message.payload.get('entry')}" if exhausted else message.id
-    subject = (
-        f"Allowance used up: {contract.name}" if exhausted else f"Balance low: {contract.name}"
+    subject = format_lazy(
+        _("Allowance used up: {contract}") if exhausted else _("Balance low: {contract}"),
+        contract=contract.name,
     )
     staff_path = reverse("contracts:contract_detail", args=[contract.pk])
     for person in _org_recipients(contract.organization, owner=True):
@@ -379,7 +417,7 @@ def _renewal(message: Message) -> None:
             key=_key(OutboundKind.RENEWAL, message.id, person.address),
             kind=OutboundKind.RENEWAL,
             to=person.address,
-            subject=f"Renewal coming up: {quote.contract.name}",
+            subject=format_lazy(_("Renewal coming up: {contract}"), contract=quote.contract.name),
             template="renewal",
             context={
                 "name": person.name,
@@ -411,7 +449,9 @@ def _service_quote(message: Message) -> None:
             key=_key(OutboundKind.SERVICE_QUOTE, message.id, person.address),
             kind=OutboundKind.SERVICE_QUOTE,
             to=person.address,
-            subject=f"Quote {quote.number}: {quote.title}",
+            subject=format_lazy(
+                _("Quote {number}: {title}"), number=quote.number, title=quote.title
+            ),
             template="service_quote",
             context={"name": person.name, "quote": quote, "link": link},
             case=quote.case,
@@ -433,7 +473,7 @@ def _invoice(message: Message) -> None:
             key=_key(OutboundKind.INVOICE_ISSUED, message.id, person.address),
             kind=OutboundKind.INVOICE_ISSUED,
             to=person.address,
-            subject=f"Invoice {invoice.number}",
+            subject=format_lazy(_("Invoice {number}"), number=invoice.number),
             template="invoice_issued",
             context={"name": person.name, "invoice": invoice},
             organization_id=invoice.organization_id,

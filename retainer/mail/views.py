@@ -29,6 +29,7 @@ from retainer.mail.actions.preferences import (
     do_set_preferences,
     do_unsubscribe,
     kinds_off,
+    mail_language,
     read_unsubscribe_token,
 )
 from retainer.mail.actions.review import MAILBOX_FIELDS
@@ -217,13 +218,21 @@ def preferences(request: HttpRequest) -> HttpResponse:
     form = PreferencesForm(
         request.POST or None,
         offered=offered,
-        initial={"wanted": [k for k in offered if k not in off]},
+        initial={
+            "wanted": [k for k in offered if k not in off],
+            "language": mail_language(user.email),
+        },
     )
     if request.method == "POST":
         if form.is_valid():
             wanted = set(form.cleaned_data["wanted"])
             do_set_preferences(
-                user.email, off=set(offered) - wanted, offered=offered, actor=user, via="page"
+                user.email,
+                off=set(offered) - wanted,
+                offered=offered,
+                actor=user,
+                via="page",
+                language=form.cleaned_data["language"] or None,
             )
             messages.success(request, "Your e-mail preferences are saved.")
             return redirect("mail:preferences")

@@ -28,6 +28,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from retainer.accounts import actions as account_actions
 from retainer.accounts.models import Contact, OrganizationDomain, User
@@ -47,19 +50,21 @@ logger = logging.getLogger(__name__)
 
 #: What a rejected sender is told, by reason (the reply names nothing else).
 REJECTION_SENTENCES: dict[str, str] = {
-    "unknown_sender": (
+    "unknown_sender": gettext_noop(
         "Your address is not registered with any customer account, so no case was opened. "
         "Ask your organization's support administrator to add you as a contact, or write "
         "from the address registered with us."
     ),
-    "contact_inactive": (
+    "contact_inactive": gettext_noop(
         "Your contact is no longer active with us, so no case was opened. Ask your "
         "organization's support administrator to reactivate it."
     ),
-    "too_large": "Your message is larger than we accept ({limit}), so it was not processed. "
-    "Please send it again with smaller attachments or a link to the files.",
-    "intake_refused": "We could not open a case from your message: {detail}",
-    "empty": "Your message had no text and no files, so nothing was added.",
+    "too_large": gettext_noop(
+        "Your message is larger than we accept ({limit}), so it was not processed. "
+        "Please send it again with smaller attachments or a link to the files."
+    ),
+    "intake_refused": gettext_noop("We could not open a case from your message: {detail}"),
+    "empty": gettext_noop("Your message had no text and no files, so nothing was added."),
 }
 #: Header bytes kept of a message over the size limit (enough to answer its sender).
 TOO_LARGE_KEPT = 64 * 1024
@@ -177,8 +182,10 @@ def _process(inbound: InboundMessage) -> None:
     if outcome.answer and not inbound.is_automatic and inbound.sender:
         from retainer.mail.actions.outbound import queue_rejection
 
-        sentence = REJECTION_SENTENCES[outcome.reason].format(
-            limit=_megabytes(settings.RETAINER_MAIL_MAX_BYTES), detail=outcome.detail
+        sentence = format_lazy(  # translated into the sender's language when rendered
+            _(REJECTION_SENTENCES[outcome.reason]),
+            limit=_megabytes(settings.RETAINER_MAIL_MAX_BYTES),
+            detail=outcome.detail,
         )
         queue_rejection(inbound, sentence)
 

@@ -24,14 +24,16 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from retainer.billing.models import Invoice
 from retainer.cases.models import Case
 from retainer.lib.errors import Conflict
 from retainer.lib.events import record
 from retainer.lib.jobs import enqueue_on_commit
-from retainer.mail.actions.preferences import unsubscribe_url, wants_mail
+from retainer.mail.actions.preferences import mail_language, unsubscribe_url, wants_mail
 from retainer.mail.choices import OPTIONAL_KINDS, OutboundKind, OutboundStatus
 from retainer.mail.events import OutboundFailed, OutboundQueued, OutboundRetried, OutboundSent
 from retainer.mail.models import BouncingAddress, InboundMessage, MailEvent, OutboundMessage
@@ -85,7 +87,7 @@ def queue_mail(
     key: str,
     kind: str,
     to: str,
-    subject: str,
+    subject: str | Promise,
     template: str,
     context: dict[str, object],
     case: Case | None = None,
@@ -103,7 +105,11 @@ def queue_mail(
 
     An optional kind carries its unsubscribe link (``List-Unsubscribe`` with
     ``List-Unsubscribe-Post``, RFC 8058) in the headers and as ``unsubscribe_url`` in
-    the templates' context."""
+    the templates' context.
+
+    The subject and the templates are rendered in the recipient's language
+    (:func:`~retainer.mail.actions.preferences.mail_language`): pass translatable text as
+    lazy strings (``gettext_lazy``, ``format_lazy``) so it is translated here."""
     if OutboundMessage.objects.filter(key=key).exists() or not wants_mail(to, kind):
         return None
     headers = _threading(case, inbound) if thread else {}
@@ -114,13 +120,17 @@ def queue_mail(
         headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     bouncing = BouncingAddress.objects.filter(address=to.lower()).exists()
+    with translation.override(mail_language(to)):
+        subject = str(subject)
+        text = render_to_string(f"mail/email/{template}.txt", context)
+        html = render_to_string(f"mail/email/{template}.html", context)
     row = OutboundMessage.objects.create(
         key=key,
         kind=kind,
         to=to,
         subject=subject[:250],
-        text=render_to_string(f"mail/email/{template}.txt", context),
-        html=render_to_string(f"mail/email/{template}.html", context),
+        text=text,
+        html=html,
         message_id=new_message_id(case.public_id if case is not None else None),
         headers=headers,
         status=OutboundStatus.SUPPRESSED if bouncing else OutboundStatus.QUEUED,
@@ -139,13 +149,13 @@ def queue_mail(
     return row
 
 
-def queue_rejection(inbound: InboundMessage, sentence: str) -> OutboundMessage | None:
+def queue_rejection(inbound: InboundMessage, sentence: str | Promise) -> OutboundMessage | None:
     """Tell the sender of ``inbound`` why nothing was opened (``sentence``), in reply to it."""
     return queue_mail(
         key=f"rejection:{inbound.pk}",
         kind=OutboundKind.REJECTION,
         to=inbound.sender,
-        subject=f"Re: {inbound.subject}" if inbound.subject else "Your message to support",
+        subject=f"Re: {inbound.subject}" if inbound.subject else _("Your message to support"),
         template="rejection",
         context={"sentence": sentence, "subject": inbound.subject},
         inbound=inbound,
@@ -162,7 +172,7 @@ def queue_sign_in_link(*, to: str, link: str, minutes: int) -> None:
         key=f"sign-in:{hashlib.sha256(link.encode()).hexdigest()}",
         kind=OutboundKind.SIGN_IN_LINK,
         to=to,
-        subject="Your sign-in link",
+        subject=_("Your sign-in link"),
         template="sign_in_link",
         context={"link": link, "minutes": minutes},
         thread=False,

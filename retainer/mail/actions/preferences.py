@@ -15,13 +15,14 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from retainer.accounts.models import User
 from retainer.lib.errors import InvalidInput
 from retainer.lib.events import record
 from retainer.mail.choices import OPTIONAL_KINDS
 from retainer.mail.events import PreferencesChanged
-from retainer.mail.models import MailEvent, MailOptOut
+from retainer.mail.models import MailEvent, MailLanguage, MailOptOut
 
 _SALT = "retainer.mail.unsubscribe"
 
@@ -55,6 +56,13 @@ def wants_mail(address: str, kind: str) -> bool:
     return not MailOptOut.objects.filter(address=address.strip().lower(), kind=kind).exists()
 
 
+def mail_language(address: str) -> str:
+    """The language ``address`` gets its e-mails in (``RETAINER_MAIL_LANGUAGE`` unless the
+    person chose one on the preferences page)."""
+    chosen = MailLanguage.objects.filter(address=address.strip().lower())
+    return chosen.values_list("language", flat=True).first() or settings.RETAINER_MAIL_LANGUAGE
+
+
 def kinds_off(address: str) -> set[str]:
     """The optional kinds ``address`` turned off."""
     rows = MailOptOut.objects.filter(address=address.strip().lower())
@@ -63,19 +71,37 @@ def kinds_off(address: str) -> set[str]:
 
 @transaction.atomic
 def do_set_preferences(
-    address: str, *, off: set[str], offered: tuple[str, ...], actor: User | None, via: str
+    address: str,
+    *,
+    off: set[str],
+    offered: tuple[str, ...],
+    actor: User | None,
+    via: str,
+    language: str | None = None,
 ) -> PreferencesChanged | None:
     """Turn the ``offered`` kinds in ``off`` off for ``address`` and the other offered
-    kinds on; kinds not offered are left as they are. Records one event when anything
-    changed (returns it), nothing otherwise."""
+    kinds on; kinds not offered are left as they are; ``language`` (when given) becomes
+    the language of the address's e-mails. Records one event when anything changed
+    (returns it), nothing otherwise."""
     address = address.strip().lower()
     if unknown := (off | set(offered)) - set(OPTIONAL_KINDS):
         raise InvalidInput("unknown_kind", f"Not an optional e-mail: {', '.join(sorted(unknown))}.")
+    if language is not None and language not in dict(settings.LANGUAGES):
+        raise InvalidInput(
+            "unknown_language", f"Not a language e-mails are written in: {language}."
+        )
     before = kinds_off(address)
     turn_off = sorted((off & set(offered)) - before)
     turn_on = sorted((set(offered) - off) & before)
-    if not turn_off and not turn_on:
+    new_language = ""
+    if language is not None and language != mail_language(address):
+        new_language = language
+    if not turn_off and not turn_on and not new_language:
         return None
+    if new_language:
+        MailLanguage.objects.update_or_create(
+            address=address, defaults={"language": new_language, "updated_at": timezone.now()}
+        )
     for kind in turn_off:
         try:
             with transaction.atomic():
@@ -83,7 +109,9 @@ def do_set_preferences(
         except IntegrityError:
             pass  # a concurrent request turned it off: the wish holds
     MailOptOut.objects.filter(address=address, kind__in=turn_on).delete()
-    event = PreferencesChanged(address=address, off=turn_off, on=turn_on, via=via)
+    event = PreferencesChanged(
+        address=address, off=turn_off, on=turn_on, via=via, language=new_language
+    )
     record(MailEvent, event, actor=actor)
     return event
 

@@ -9,7 +9,9 @@ from typing import Any
 from django import template
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Lower
+from django.utils.translation import ngettext
 
+from retainer.lib.templatetags.retainer_format import hours
 from retainer.mail.access import outbound_visible_to
 from retainer.mail.models import BouncingAddress
 
@@ -39,3 +41,12 @@ def case_mail(context: template.Context, case: Any) -> dict[str, Any]:
         "perms": context.get("perms"),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.filter
+def allowance(balance: int, unit: str) -> str:
+    """A balance in its unit, in the active language: ``2:30 h`` for hours (stored as
+    minutes), ``3 incidents`` otherwise."""
+    if unit == "hours":
+        return f"{hours(balance)} h"
+    return ngettext("%(count)d incident", "%(count)d incidents", balance) % {"count": balance}
