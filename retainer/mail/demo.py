@@ -1,7 +1,7 @@
 """The e-mail channel's step of the demo: a spool mailbox (no mail server needed) and a
 few realistic messages put through the real pipeline — a new case by e-mail, a reply
 threading onto it, an out-of-office reply that gets no acknowledgement, and a message
-from a staff address waiting in the review queue. The acknowledgement and the rest go out
+from a staff address waiting in the review queue; one contact who reads German. The acknowledgement and the rest go out
 when the worker runs, into ``var/mail/sent`` unless ``EMAIL_HOST`` names an SMTP server."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from retainer.lib.demo import DemoContext
 from retainer.mail import actions
+from retainer.mail.actions.preferences import do_set_preferences
 from retainer.mail.models import Mailbox
 
 
@@ -38,6 +39,9 @@ def _feed(mailbox: Mailbox, raw: bytes) -> None:
 def build(ctx: DemoContext) -> None:
     admin = ctx.objects["admin"]
     product = ctx.objects["products"]["ledgerline"][0]
+    # Bob reads his e-mails in German: the notifications the worker sends him show it.
+    bob = ctx.objects["bob"]
+    do_set_preferences(bob.email, off=set(), offered=(), actor=None, via="page", language="de")
     spool = settings.RETAINER_MAIL_SPOOL_DIR
     spool.mkdir(parents=True, exist_ok=True)
     mailbox = actions.do_save_mailbox(
