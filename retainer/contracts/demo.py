@@ -1,18 +1,30 @@
 """Demo contracts: every preset, and balances in every state (healthy, low, exhausted,
 expired). Acme's maintenance names Ada and Bob; Carol is not named. The scaled-out
-organizations get their contracts and ledgers by bulk insert."""
+organizations get their contracts and ledgers by bulk insert, and two years of yearly
+maintenance terms: customers joining, renewing at a higher or lower price, leaving and
+coming back, so the revenue dashboards have movements of every kind to show."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
+from django.db import transaction
+
+from retainer.accounts.models import Organization
 from retainer.catalog.models import Product
 from retainer.contracts import actions
-from retainer.contracts.choices import ContractStatus, EntryKind, Preset, SourceType
-from retainer.contracts.models import Contract, LedgerEntry, SupportPlan
+from retainer.contracts.choices import (
+    ContractStatus,
+    EntryKind,
+    Preset,
+    SourceType,
+)
+from retainer.contracts.events import ContractCancelled
+from retainer.contracts.models import Contract, ContractEvent, LedgerEntry, SupportPlan
 from retainer.contracts.terms import add_months, preset_terms
 from retainer.lib.demo import DemoContext, batched
+from retainer.lib.events import record
 
 
 def _consume(contract: Contract, count: int, quantity: int, prefix: str) -> None:
@@ -39,7 +51,11 @@ def build(ctx: DemoContext) -> None:
     _acme(ctx, silver=silver, platinum=platinum, year_start=year_start)
     _globex(ctx, year_start=year_start)
     count = _bulk_contracts(ctx, list(_products(ctx)))
-    ctx.log(f"  3 plans (+1 version), {Contract.objects.count()} contracts ({count} bulk)")
+    history = _history(ctx, list(_products(ctx)))
+    ctx.log(
+        f"  3 plans (+1 version), {Contract.objects.count()} contracts ({count} bulk, "
+        f"{history} in two years of maintenance history)"
+    )
 
 
 def _plans(ctx: DemoContext) -> tuple[SupportPlan, SupportPlan]:
@@ -250,3 +266,94 @@ def _bulk_contracts(ctx: DemoContext, products: list[Product]) -> int:
     for entry_batch in batched(entries, 5000):
         LedgerEntry.objects.bulk_create(entry_batch)
     return len(contracts)
+
+
+#: Yearly maintenance prices of the history (per term, in the organization's currency).
+_HISTORY_PRICES = (4800, 7200, 9600, 12000, 18000)
+#: How a term ends when it is over, with its weight: renewed at the same price, renewed
+#: higher (expansion) or lower (contraction), left (churn), cancelled during the term.
+_FATES = (("same", 45), ("expansion", 25), ("contraction", 12), ("churn", 12), ("cancel", 6))
+
+
+def _history(ctx: DemoContext, products: list[Product]) -> int:
+    """Two years of yearly maintenance terms for the scaled organizations: each starts
+    within the last 24 months; at each term's end it renews (``previous`` links the
+    terms) at the same, a higher or a lower price, or the customer leaves (a few come
+    back months later with a new contract), or cancels during the term (a backdated
+    cancellation event). Returns the contracts made."""
+    rng, today = ctx.rng, ctx.today
+    made = 0
+    for index, organization in enumerate(ctx.objects.get("organizations", [])):
+        start = add_months(today.replace(day=1), -rng.randint(2, 24))
+        price = Decimal(rng.choice(_HISTORY_PRICES))
+        product = products[index % len(products)]
+        previous: Contract | None = None
+        while start <= today:
+            contract, fate = _history_term(ctx, organization, product, start, price, previous)
+            made += 1
+            if fate == "expansion":
+                price = (price * Decimal("1.25")).quantize(Decimal(1))
+            elif fate == "contraction":
+                price = (price * Decimal("0.8")).quantize(Decimal(1))
+            next_start = contract.end_date + dt.timedelta(days=1) if contract.end_date else today
+            previous = contract
+            if fate in ("churn", "cancel", "open"):
+                previous = None  # a customer who comes back signs a new contract
+                if fate == "open" or rng.random() > 0.4:
+                    break
+                next_start = add_months(next_start.replace(day=1), rng.randint(2, 6))
+            start = next_start
+    return made
+
+
+def _history_term(
+    ctx: DemoContext,
+    organization: Organization,
+    product: Product,
+    start: dt.date,
+    price: Decimal,
+    previous: Contract | None,
+) -> tuple[Contract, str]:
+    """One yearly maintenance term and how it ended (``open`` while it runs today)."""
+    end = add_months(start, 12) - dt.timedelta(days=1)
+    fate = "open" if end >= ctx.today else _fate(ctx)
+    status = {
+        "open": ContractStatus.ACTIVE,
+        "churn": ContractStatus.EXPIRED,
+        "cancel": ContractStatus.CANCELLED,
+    }.get(fate, ContractStatus.RENEWED)
+    currency = organization.currency
+    terms = preset_terms(Preset.MAINTENANCE, currency=currency)
+    contract = Contract.objects.create(
+        organization=organization,
+        name=actions.contract_name(
+            organization.name, plan_name=None, preset=Preset.MAINTENANCE, unit="none", start=start
+        ),
+        preset=Preset.MAINTENANCE,
+        unit="none",
+        terms=terms.to_json(),
+        status=status,
+        start_date=start,
+        end_date=end,
+        price=price,
+        currency=currency,
+        previous=previous,
+        term_number=previous.term_number + 1 if previous else 1,
+    )
+    contract.covered_products.add(product)
+    if fate == "cancel":
+        cancelled = start + dt.timedelta(days=ctx.rng.randint(60, 300))
+        with transaction.atomic():
+            record(
+                ContractEvent,
+                ContractCancelled(
+                    old=ContractStatus.ACTIVE, reason="Moved to another vendor.", expired=0
+                ),
+                contract=contract,
+                created_at=dt.datetime.combine(cancelled, dt.time(10), tzinfo=dt.UTC),
+            )
+    return contract, fate
+
+
+def _fate(ctx: DemoContext) -> str:
+    return ctx.rng.choices([f for f, _ in _FATES], weights=[w for _, w in _FATES])[0]

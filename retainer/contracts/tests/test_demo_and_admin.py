@@ -52,3 +52,28 @@ def test_admin_changelists_open(cast, shop, model) -> None:
     assert client.get(reverse(f"admin:contracts_{model}_changelist")).status_code == 200
     page = client.get(reverse("admin:contracts_contract_change", args=[contract.pk]))
     assert page.status_code == 200 and b"grant" in page.content
+
+
+@pytest.mark.django_db
+def test_the_demo_has_two_years_of_every_revenue_movement() -> None:
+    from retainer.accounts import demo as accounts_demo
+    from retainer.catalog import demo as catalog_demo
+    from retainer.contracts import demo
+    from retainer.metrics.periods import Period, add_months
+    from retainer.metrics.queries import Filters, contract_rows, revenue_report
+
+    today = timezone.now().date()
+    ctx = make_context(scale=1, today=today, seed=1, log=lambda _: None)
+    for step in (accounts_demo, catalog_demo, demo):
+        step.build(ctx)
+    start = add_months(today.replace(day=1), -23)
+    period = Period("24m", "Two years", start, today)
+    currencies = {row.currency for row, _months in contract_rows(Filters(period, today))}
+    moved = {"new": 0, "expansion": 0, "reactivation": 0, "contraction": 0, "churn": 0}
+    for currency in currencies:
+        summary = revenue_report(Filters(period, today, currency=currency)).summary
+        for kind in moved:
+            moved[kind] += getattr(summary, kind) != 0
+    assert all(moved.values()), moved
+    renewed = Contract.objects.filter(previous__isnull=False, preset=Preset.MAINTENANCE)
+    assert renewed.filter(start_date__lte=add_months(today, -12)).exists()
