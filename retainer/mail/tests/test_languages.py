@@ -87,7 +87,9 @@ def test_the_configured_language_is_everyones_until_they_choose(cast, settings):
     row = OutboundMessage.objects.get()
     assert row.subject == "Ihr Anmeldelink"
     assert "innerhalb von 15 Minuten" in row.text
-    do_set_preferences("New@acme.test", off=set(), offered=(), actor=None, via="page", language="en")
+    do_set_preferences(
+        "New@acme.test", off=set(), offered=(), actor=None, via="page", language="en"
+    )
     assert mail_language("new@acme.test") == "en"
 
 
