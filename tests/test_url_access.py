@@ -71,6 +71,7 @@ from retainer.imports.models import ImportRun
 from retainer.kb import actions as kb_actions
 from retainer.mail import actions as mail_actions
 from retainer.mail.actions.preferences import unsubscribe_token
+from retainer.success.tests.world import survey_token as success_survey_token
 from retainer.success.tests.world import url_objects as success_url_objects
 
 ANON, CUSTOMER_ADMIN, CONTACT, OUTSIDER = "anonymous", "customer_admin", "contact", "outsider"
@@ -427,12 +428,44 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     ),
     # Licenses: staff read every one, a customer contact their organization's.
     "success:license_list": STAFF_PAGE,
-    **{f"success:{name}": each(405, ROLES) for name in ("license_new", "license_report")},
+    **{
+        f"success:{name}": each(405, ROLES)
+        for name in ("license_new", "license_report", "license_upload")
+    },
     "success:portal_license_list": PORTAL_PAGE,
     "api:license_list": API_READ,
     "api:license_detail": API_ACME_OBJECT,
     "api:license_usage": API_POST_ONLY,
     # The knowledge base: the console, the public help centre and the API.
+    # Success plans, health and the perception survey: staff read, customers read their plan.
+    "success:plan_list": STAFF_PAGE,
+    "success:plan_detail": STAFF_PAGE,
+    "success:goal_edit": MANAGER_PAGE,
+    "success:milestone_edit": MANAGER_PAGE,
+    **{
+        f"success:{name}": each(405, ROLES)
+        for name in ("plan_edit", "goal_new", "survey_send", "milestone_new", "milestone_done")
+    },
+    "success:portal_plan": PORTAL_PAGE,
+    "success:survey_answer": PUBLIC,  # the signed link is the authorization
+    "api:success_plan_list": API_READ,
+    "api:success_plan_detail": API_ACME_OBJECT,
+    **dict.fromkeys(
+        [
+            f"api:{name}"
+            for name in (
+                "success_goal_list",
+                "success_goal_detail",
+                "milestone_list",
+                "milestone_detail",
+                "milestone_done",
+            )
+        ],
+        API_POST_ONLY,
+    ),
+    "api:perception_survey_list": API_STAFF_LIST,
+    "api:health_score_list": API_STAFF_LIST,
+    "api:health_score_detail": API_STAFF_LIST,
     "kb:article_list": STAFF_PAGE,
     "kb:article_detail": STAFF_PAGE,
     "kb:article_diff": STAFF_PAGE,
@@ -720,6 +753,12 @@ ADD_WEBHOOK = WEBHOOKS  # automation.add_webhookendpoint
 REPLAY_WEBHOOK = WEBHOOKS  # automation.change_webhookdelivery
 MACROS = STAFF_WRITE  # automation.add_macro: personal macros
 SHARED_MACROS = MANAGER_WRITE  # automation.change_macro + automation.manage_shared_macro
+CHANGE_PLAN = SELL  # success.change_successplan: owner, summary, ROI
+ADD_GOAL = SELL  # success.add_successgoal
+CHANGE_GOAL = SELL  # success.change_successgoal
+ADD_MILESTONE = SELL  # success.add_milestone
+CHANGE_MILESTONE = SELL  # success.change_milestone: edit, mark done, open again
+SEND_SURVEY = SELL  # success.add_perceptionsurvey
 RULES: Roles = frozenset({MANAGER, ADMIN})  # automation.manage_rule
 QUOTE_SERVICES = BILL  # billing.add_servicequote: quote an offering (case or organization)
 CHANGE_SERVICE_QUOTE = BILL  # billing.change_servicequote: send, withdraw
@@ -805,6 +844,12 @@ PERMISSIONS: dict[str, tuple[Roles, tuple[str, ...]]] = {
     "PUBLISH_ARTICLE": (PUBLISH_ARTICLE, ("kb.publish_article",)),
     "KB_CATEGORIES": (KB_CATEGORIES, ("kb.add_category", "kb.change_category")),
     "MAIL_REVIEW": (MAIL_REVIEW, ("mail.change_inboundmessage",)),
+    "CHANGE_PLAN": (CHANGE_PLAN, ("success.change_successplan",)),
+    "ADD_GOAL": (ADD_GOAL, ("success.add_successgoal",)),
+    "CHANGE_GOAL": (CHANGE_GOAL, ("success.change_successgoal",)),
+    "ADD_MILESTONE": (ADD_MILESTONE, ("success.add_milestone",)),
+    "CHANGE_MILESTONE": (CHANGE_MILESTONE, ("success.change_milestone",)),
+    "SEND_SURVEY": (SEND_SURVEY, ("success.add_perceptionsurvey",)),
     "MAIL_RETRY": (MAIL_RETRY, ("mail.change_outboundmessage",)),
     "MAILBOXES": (MAILBOXES, ("mail.add_mailbox", "mail.change_mailbox")),
     "WEBHOOKS": (WEBHOOKS, ("automation.change_webhookendpoint",)),
@@ -989,8 +1034,25 @@ WRITES: dict[str, dict[str, Roles]] = {
     "api:article_list": {POST: ADD_ARTICLE},
     "api:article_detail": {PATCH: PUBLISH_ARTICLE},
     "api:article_publish": {POST: PUBLISH_ARTICLE},
+    "success:license_upload": {POST: REPORT_USAGE & CONSOLE},
     "api:article_archive": {POST: PUBLISH_ARTICLE},
     "api:category_list": {POST: KB_CATEGORIES},
+    "success:plan_edit": {POST: CHANGE_PLAN & CONSOLE},
+    "success:goal_new": {POST: ADD_GOAL & CONSOLE},
+    "success:goal_edit": {POST: CHANGE_GOAL & CONSOLE},
+    "success:milestone_new": {POST: ADD_MILESTONE & CONSOLE},
+    "success:milestone_edit": {POST: CHANGE_MILESTONE & CONSOLE},
+    "success:milestone_done": {POST: CHANGE_MILESTONE & CONSOLE},
+    "success:survey_send": {POST: SEND_SURVEY & CONSOLE},
+    "success:survey_answer": {POST: EVERYONE},
+    "api:success_plan_list": {POST: CHANGE_PLAN},
+    "api:success_plan_detail": {PATCH: CHANGE_PLAN},
+    "api:success_goal_list": {POST: ADD_GOAL},
+    "api:success_goal_detail": {PATCH: CHANGE_GOAL},
+    "api:milestone_list": {POST: ADD_MILESTONE},
+    "api:milestone_detail": {PATCH: CHANGE_MILESTONE},
+    "api:milestone_done": {POST: CHANGE_MILESTONE},
+    "api:perception_survey_list": {POST: SEND_SURVEY},
     "kb:help_article_view": {POST: EVERYONE},  # whoever may read the (public) article
     "kb:help_article_feedback": {POST: EVERYONE},
     "kb:suggestions": {POST: PORTAL},
@@ -1137,7 +1199,26 @@ SAME_OPERATION: dict[str, list[tuple[str, str]]] = {
     ],
     "CHANGE_ONBOARDING": [("success:step_done", POST), ("api:onboarding_step_done", POST)],
     "ADD_LICENSE": [("success:license_new", POST), ("api:license_list", POST)],
-    "REPORT_USAGE": [("success:license_report", POST), ("api:license_usage", POST)],
+    "REPORT_USAGE": [
+        ("success:license_report", POST),
+        ("success:license_upload", POST),
+        ("api:license_usage", POST),
+    ],
+    "CHANGE_PLAN": [
+        ("success:plan_edit", POST),
+        ("api:success_plan_list", POST),
+        ("api:success_plan_detail", PATCH),
+    ],
+    "ADD_GOAL": [("success:goal_new", POST), ("api:success_goal_list", POST)],
+    "CHANGE_GOAL": [("success:goal_edit", POST), ("api:success_goal_detail", PATCH)],
+    "ADD_MILESTONE": [("success:milestone_new", POST), ("api:milestone_list", POST)],
+    "CHANGE_MILESTONE": [
+        ("success:milestone_edit", POST),
+        ("success:milestone_done", POST),
+        ("api:milestone_detail", PATCH),
+        ("api:milestone_done", POST),
+    ],
+    "SEND_SURVEY": [("success:survey_send", POST), ("api:perception_survey_list", POST)],
     "ADD_ARTICLE": [("kb:article_new", POST), ("api:article_list", POST)],
     "PUBLISH_ARTICLE": [
         ("kb:article_publish", POST),
@@ -1198,6 +1279,7 @@ EMPTY_BODY_WRITES: set[tuple[str, str]] = {
     ("api:renewal_quote_accept", POST),
     ("billing:run_continue", POST),  # queues the pending run again
     ("billing:invoice_paid", POST),  # paid now, without a reference
+    ("success:survey_send", POST),  # no contact chosen: to every customer admin
     ("billing:quote_accept", POST),
     ("success:lead_convert", POST),  # the lead holds everything the conversion needs
     ("api:lead_convert", POST),
@@ -1588,6 +1670,7 @@ def url_for(route: Route, world: dict) -> str:
 
 
 class Snapshot:
+        "survey_token": success_survey_token(cast),
     """Row count and highest primary key of every model table, in one query."""
 
     def __init__(self) -> None:

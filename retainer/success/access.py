@@ -2,7 +2,8 @@
 permissions (every staff role), never a customer contact. A customer, or an object that
 does not exist, is a 404 alike.
 
-Licenses are the exception: a customer contact sees their own organization's."""
+Licenses and success plans are the exceptions: a customer contact sees their own
+organization's."""
 
 from __future__ import annotations
 
@@ -16,10 +17,14 @@ from retainer.success.models import (
     Interaction,
     Lead,
     License,
+    Milestone,
     OnboardingPlan,
     OnboardingStep,
     Opportunity,
+    PerceptionSurvey,
     Stage,
+    SuccessGoal,
+    SuccessPlan,
 )
 
 M = TypeVar("M", bound=Model)
@@ -100,3 +105,44 @@ def access_license(user: Any, pk: int) -> License:
         return licenses_visible_to(user).select_related("organization", "product").get(pk=pk)
     except License.DoesNotExist:
         raise Http404 from None
+
+
+def success_plans_visible_to(user: Any) -> QuerySet[SuccessPlan]:
+    """Staff with ``success.view_successplan``: every plan; a customer contact: their
+    organization's; anyone else: none."""
+    if is_vendor_staff(user):
+        return _visible(user, SuccessPlan)
+    contact = customer_contact(user)
+    if contact is None:
+        return SuccessPlan.objects.none()
+    return SuccessPlan.objects.filter(organization_id=contact.organization_id)
+
+
+def access_success_plan(user: Any, pk: int) -> SuccessPlan:
+    try:
+        return success_plans_visible_to(user).select_related("organization", "owner").get(pk=pk)
+    except SuccessPlan.DoesNotExist:
+        raise Http404 from None
+
+
+def access_goal(user: Any, pk: int) -> SuccessGoal:
+    """A goal, for staff who may read plans (customers read goals through their plan)."""
+    try:
+        return SuccessGoal.objects.select_related("plan__organization").get(
+            pk=pk, plan__in=_visible(user, SuccessPlan)
+        )
+    except SuccessGoal.DoesNotExist:
+        raise Http404 from None
+
+
+def access_milestone(user: Any, pk: int) -> Milestone:
+    try:
+        return Milestone.objects.select_related("goal__plan__organization", "owner").get(
+            pk=pk, goal__plan__in=_visible(user, SuccessPlan)
+        )
+    except Milestone.DoesNotExist:
+        raise Http404 from None
+
+
+def perception_surveys_visible_to(user: Any) -> QuerySet[PerceptionSurvey]:
+    return _visible(user, PerceptionSurvey)

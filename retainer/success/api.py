@@ -14,30 +14,37 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from retainer.accounts.access import request_user
+from retainer.accounts.access import access_organization, request_user
+from retainer.accounts.models import Organization
 from retainer.lib.api import require_perm, validated
 from retainer.lib.errors import InvalidInput
 from retainer.lib.idempotency import IDEMPOTENCY_PARAMETER, idempotent
-from retainer.success import checks
+from retainer.success import actions, checks
 from retainer.success.access import (
+    access_goal,
     access_lead,
     access_license,
+    access_milestone,
     access_onboarding_plan,
     access_onboarding_step,
     access_opportunity,
     access_stage,
+    access_success_plan,
     interactions_visible_to,
     leads_visible_to,
     licenses_visible_to,
     onboarding_plans_visible_to,
     opportunities_visible_to,
+    perception_surveys_visible_to,
     stages_visible_to,
+    success_plans_visible_to,
 )
 from retainer.success.filters import (
     InteractionFilter,
@@ -45,11 +52,29 @@ from retainer.success.filters import (
     OnboardingPlanFilter,
     OpportunityFilter,
 )
-from retainer.success.models import Interaction, Lead, License, OnboardingPlan, Opportunity, Stage
-from retainer.success.selectors import LicenseRow, license_adoption, onboarding_plans_for
+from retainer.success.models import (
+    Interaction,
+    Lead,
+    License,
+    OnboardingPlan,
+    Opportunity,
+    PerceptionSurvey,
+    Stage,
+    SuccessPlan,
+)
+from retainer.success.selectors import (
+    LicenseRow,
+    health_for_organizations,
+    license_adoption,
+    onboarding_plans_for,
+    plan_view,
+    plans_for_list,
+)
 from retainer.success.serializers import (
     ConvertIn,
     ConvertOut,
+    GoalIn,
+    HealthScoreOut,
     InteractionIn,
     InteractionOut,
     LeadIn,
@@ -63,9 +88,17 @@ from retainer.success.serializers import (
     OpportunityChangeIn,
     OpportunityIn,
     OpportunityOut,
+    PlanMilestoneDoneIn,
+    PlanMilestoneIn,
+    PlanMilestoneOut,
     StageIn,
     StageOut,
     StepDoneIn,
+    SuccessPlanCreateIn,
+    SuccessPlanIn,
+    SuccessPlanOut,
+    SurveyIn,
+    SurveyOut,
     UsageIn,
     WinIn,
 )
@@ -405,3 +438,197 @@ class LicenseUsageReport(APIView):
         license = access_license(actor, pk)
         checks.check_report_usage(actor, license, **validated(UsageIn, request.data))
         return Response(LicenseOut(_one_license(license)).data)
+
+
+# --- Success plans, the perception survey and health ------------------------------------------
+
+
+def _plan_body(plan: SuccessPlan) -> dict[str, Any]:
+    return SuccessPlanOut(plan_view(plan=plan)).data
+
+
+class SuccessPlanList(APIView):
+    @extend_schema(
+        responses=SuccessPlanOut(many=True),
+        description=(
+            "Staff with `success.view_successplan`: every organization's plan; a customer "
+            "contact: their organization's. Not paginated (one plan per organization)."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        plans = plans_for_list(plans=success_plans_visible_to(request_user(request)))
+        return Response([_plan_body(plan) for plan in plans])
+
+    @extend_schema(
+        request=SuccessPlanCreateIn,
+        responses={201: SuccessPlanOut},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        description="Start an organization's plan (or change it, when it has one).",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        actor = request_user(request)
+        checks.authorize_change_plan(actor)
+        values = validated(SuccessPlanCreateIn, request.data)
+        organization = values.pop("organization")
+        return _created(_plan_body(checks.check_update_plan(actor, organization, **values)))
+
+
+class SuccessPlanDetail(APIView):
+    @extend_schema(responses=SuccessPlanOut)
+    def get(self, request: Request, pk: int) -> Response:
+        """Another organization's plan is a 404."""
+        return Response(_plan_body(access_success_plan(request_user(request), pk)))
+
+    @extend_schema(request=SuccessPlanIn, responses=SuccessPlanOut)
+    def patch(self, request: Request, pk: int) -> Response:
+        actor = request_user(request)
+        checks.authorize_change_plan(actor)
+        plan = access_success_plan(actor, pk)
+        values = validated(SuccessPlanIn, request.data, partial=True)
+        return Response(_plan_body(checks.check_update_plan(actor, plan.organization, **values)))
+
+
+class SuccessGoalList(APIView):
+    @extend_schema(
+        request=GoalIn, responses={201: SuccessPlanOut}, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        """Add a goal to the plan; answers the plan."""
+        actor = request_user(request)
+        checks.authorize_add_goal(actor)
+        plan = access_success_plan(actor, pk)
+        goal = checks.check_add_goal(actor, plan.organization, **validated(GoalIn, request.data))
+        return _created(_plan_body(goal.plan))
+
+
+class SuccessGoalDetail(APIView):
+    @extend_schema(request=GoalIn, responses=SuccessPlanOut)
+    def patch(self, request: Request, pk: int) -> Response:
+        actor = request_user(request)
+        checks.authorize_change_goal(actor)
+        goal = access_goal(actor, pk)
+        values = validated(GoalIn, request.data, partial=True)
+        return Response(_plan_body(checks.check_update_goal(actor, goal, **values).plan))
+
+
+class MilestoneList(APIView):
+    @extend_schema(
+        request=PlanMilestoneIn,
+        responses={201: PlanMilestoneOut},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        """Add a milestone to the goal; a weight of 0 is a 400 beside `weight`."""
+        actor = request_user(request)
+        checks.authorize_add_milestone(actor)
+        goal = access_goal(actor, pk)
+        values = validated(PlanMilestoneIn, request.data)
+        return _created(PlanMilestoneOut(checks.check_add_milestone(actor, goal, **values)).data)
+
+
+class MilestoneDetail(APIView):
+    @extend_schema(request=PlanMilestoneIn, responses=PlanMilestoneOut)
+    def patch(self, request: Request, pk: int) -> Response:
+        actor = request_user(request)
+        checks.authorize_change_milestone(actor)
+        milestone = access_milestone(actor, pk)
+        values = validated(PlanMilestoneIn, request.data, partial=True)
+        return Response(
+            PlanMilestoneOut(checks.check_update_milestone(actor, milestone, **values)).data
+        )
+
+
+class MilestoneDone(APIView):
+    @extend_schema(request=PlanMilestoneDoneIn, responses=PlanMilestoneOut)
+    def post(self, request: Request, pk: int) -> Response:
+        actor = request_user(request)
+        checks.authorize_change_milestone(actor)
+        milestone = access_milestone(actor, pk)
+        values = validated(PlanMilestoneDoneIn, request.data)
+        done = checks.check_set_milestone_done(actor, milestone, **values)
+        return Response(PlanMilestoneOut(done).data)
+
+
+def _survey_links(request: Request, surveys: list[PerceptionSurvey]) -> dict[int, str]:
+    return {
+        survey.pk: request.build_absolute_uri(
+            reverse("success:survey_answer", args=[actions.survey_token(survey)])
+        )
+        for survey in surveys
+        if not survey.is_answered
+    }
+
+
+class PerceptionSurveyList(APIView):
+    @extend_schema(
+        responses=SurveyOut(many=True),
+        parameters=[OpenApiParameter("organization", int, description="Only this organization.")],
+        description="The latest 200 surveys, newest first, with the links not answered yet.",
+    )
+    def get(self, request: Request) -> Response:
+        require_perm(request.user, "success.view_perceptionsurvey")
+        surveys = perception_surveys_visible_to(request_user(request))
+        surveys = surveys.filter(**_organization_filter(request))
+        items = list(surveys[:200])
+        context = {"links": _survey_links(request, items)}
+        return Response(SurveyOut(items, many=True, context=context).data)
+
+    @extend_schema(
+        request=SurveyIn,
+        responses={201: SurveyOut(many=True)},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        description=(
+            "Send the success-perception survey to `contact`, or to every active customer "
+            "admin of the organization: one survey each, with the signed link to hand over."
+        ),
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        actor = request_user(request)
+        checks.authorize_send_survey(actor)
+        values = validated(SurveyIn, request.data)
+        surveys = checks.check_send_survey(actor, values.pop("organization"), **values)
+        context = {"links": _survey_links(request, surveys)}
+        return _created(SurveyOut(surveys, many=True, context=context).data)
+
+
+def _organization_filter(request: Request) -> dict[str, int]:
+    organization = request.query_params.get("organization")
+    if not organization:
+        return {}
+    if not organization.isdigit():
+        raise InvalidInput("invalid_organization", "organization is an id.")
+    return {"organization_id": int(organization)}
+
+
+def _health_rows(organizations: QuerySet[Organization]) -> list[dict[str, Any]]:
+    rows = health_for_organizations(
+        organizations=organizations, adoption_threshold=settings.RETAINER_ADOPTION_THRESHOLD
+    )
+    return [{"organization": org, "health": health} for org, health in rows]
+
+
+class HealthList(APIView):
+    @extend_schema(
+        responses=HealthScoreOut(many=True),
+        description=(
+            "Every active organization's health score, lowest first (no score last), "
+            "each line explained. A fixed number of queries; not paginated."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        checks.authorize_view_plans(request_user(request))
+        organizations = Organization.objects.filter(is_active=True).order_by("name")
+        return Response(HealthScoreOut(_health_rows(organizations), many=True).data)
+
+
+class HealthDetail(APIView):
+    @extend_schema(responses=HealthScoreOut)
+    def get(self, request: Request, pk: int) -> Response:
+        checks.authorize_view_plans(request_user(request))
+        organization = access_organization(request_user(request), pk)
+        (row,) = _health_rows(Organization.objects.filter(pk=organization.pk))
+        return Response(HealthScoreOut(row).data)

@@ -18,15 +18,20 @@ from typing import Any
 from retainer.accounts.checks import require_staff_permission
 from retainer.accounts.models import Contact, Organization, Team, User
 from retainer.success import actions
+from retainer.success.access import licenses_visible_to
 from retainer.success.models import (
     Interaction,
     Lead,
     License,
     LicenseUsage,
+    Milestone,
     OnboardingStep,
     OnboardingTemplate,
     Opportunity,
+    PerceptionSurvey,
     Stage,
+    SuccessGoal,
+    SuccessPlan,
 )
 
 #: Converting a lead creates the organization, the contact and an opportunity.
@@ -198,3 +203,91 @@ def check_report_usage(actor: User, license: License, **values: Any) -> LicenseU
     permissions."""
     authorize_report_usage(actor)
     return actions.do_report_usage(license, actor=actor, **values)
+
+
+def check_upload_usage(actor: User, content: bytes) -> actions.UsageUpload:
+    """Report usage from a CSV file for any license the actor may see; all rows or none."""
+    authorize_report_usage(actor)
+    return actions.do_upload_usage(content, licenses=licenses_visible_to(actor), actor=actor)
+
+
+# --- Success plans and the perception survey --------------------------------------------------
+
+
+def authorize_view_plans(actor: Any) -> None:
+    require_staff_permission(actor, "success.view_successplan")
+
+
+def authorize_change_plan(actor: Any) -> None:
+    """The plan's owner, summary and ROI record."""
+    require_staff_permission(actor, "success.change_successplan")
+
+
+def authorize_add_goal(actor: Any) -> None:
+    require_staff_permission(actor, "success.add_successgoal")
+
+
+def authorize_change_goal(actor: Any) -> None:
+    require_staff_permission(actor, "success.change_successgoal")
+
+
+def authorize_add_milestone(actor: Any) -> None:
+    require_staff_permission(actor, "success.add_milestone")
+
+
+def authorize_change_milestone(actor: Any) -> None:
+    """Edit a milestone, mark it done or open it again."""
+    require_staff_permission(actor, "success.change_milestone")
+
+
+def authorize_send_survey(actor: Any) -> None:
+    require_staff_permission(actor, "success.add_perceptionsurvey")
+
+
+def check_update_plan(actor: User, organization: Organization, **changes: Any) -> SuccessPlan:
+    authorize_change_plan(actor)
+    return actions.do_update_plan(organization, actor=actor, **changes)
+
+
+def check_add_goal(actor: User, organization: Organization, **values: Any) -> SuccessGoal:
+    authorize_add_goal(actor)
+    return actions.do_add_goal(organization, actor=actor, **values)
+
+
+def check_update_goal(actor: User, goal: SuccessGoal, **changes: Any) -> SuccessGoal:
+    authorize_change_goal(actor)
+    return actions.do_update_goal(goal, actor=actor, **changes)
+
+
+def check_add_milestone(actor: User, goal: SuccessGoal, **values: Any) -> Milestone:
+    """A weight is a whole number of at least 1: 0 is refused beside the field."""
+    authorize_add_milestone(actor)
+    return actions.do_add_milestone(goal, actor=actor, **values)
+
+
+def check_update_milestone(actor: User, milestone: Milestone, **changes: Any) -> Milestone:
+    authorize_change_milestone(actor)
+    return actions.do_update_milestone(milestone, actor=actor, **changes)
+
+
+def check_set_milestone_done(
+    actor: User, milestone: Milestone, *, done: bool, completed_on: dt.date | None = None
+) -> Milestone:
+    authorize_change_milestone(actor)
+    return actions.do_set_milestone_done(
+        milestone, done=done, completed_on=completed_on, actor=actor
+    )
+
+
+def check_send_survey(
+    actor: User, organization: Organization, *, contact: Contact | None = None
+) -> list[PerceptionSurvey]:
+    authorize_send_survey(actor)
+    return actions.do_send_survey(organization, contact=contact, actor=actor)
+
+
+def check_answer_survey(
+    actor: User | None, survey: PerceptionSurvey, *, answer: str, comment: str = ""
+) -> PerceptionSurvey:
+    """Whoever holds the signed link may answer (the link is the authorization), once."""
+    return actions.do_answer_survey(survey, answer=answer, comment=comment, actor=actor)

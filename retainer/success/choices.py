@@ -58,3 +58,19 @@ class SuccessEventType(models.TextChoices):
     ONBOARDING_STEP_UNDONE = "onboarding_step_undone"
     LICENSE_CREATED = "license_created"
     LICENSE_USAGE_REPORTED = "license_usage_reported"
+    SUCCESS_PLAN_CREATED = "success_plan_created"
+    SUCCESS_PLAN_UPDATED = "success_plan_updated"
+    SUCCESS_GOAL_SAVED = "success_goal_saved"
+    MILESTONE_SAVED = "milestone_saved"
+    MILESTONE_DONE = "milestone_done"
+    MILESTONE_UNDONE = "milestone_undone"
+    PERCEPTION_SURVEY_SENT = "perception_survey_sent"
+    PERCEPTION_SURVEY_ANSWERED = "perception_survey_answered"
+
+
+class Perception(models.TextChoices):
+    """The answer to the success-perception survey: does the customer see success?"""
+
+    POSITIVE = "positive", "Yes, we see success"
+    NEUTRAL = "neutral", "Somewhat"
+    NEGATIVE = "negative", "Not yet, or not at all"

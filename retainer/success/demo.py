@@ -1,7 +1,9 @@
 """The sales step of the demo: a dozen leads in every state, a pipeline with deals in each
 stage, one lost and one won deal whose handoff (contract, success owner, team,
 onboarding under way) went through the real actions, and interactions on the
-timelines. A few dozen actions: it costs well under a second."""
+timelines, licenses with varied adoption, and success plans in varied states with
+perception survey answers, so the health list shows a spread. A few dozen actions: it
+costs well under a second."""
 
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ def build(ctx: DemoContext) -> None:
     won = _won_deal(ctx, known[0], plan, manager)
     _pipeline(ctx, *known[1:], plan=plan, manager=manager)
     _licenses(ctx, manager)
+    _success_plans(ctx, manager)
     ctx.log(
         f"  {Lead.objects.count()} leads, {Opportunity.objects.count()} opportunities "
         f"(won: {won.name})"
@@ -218,3 +221,67 @@ def _licenses(ctx: DemoContext, manager: User) -> None:
                 advanced_users=advanced,
                 actor=manager,
             )
+
+
+#: Per organization: (goal, [(milestone, weight, done)]), the ROI (investment, return)
+#: or None, and the answer its contact gave to the perception survey ("": not yet).
+PLANS = [
+    (
+        [
+            ("Close the books in two days", [("Go live", 3, True), ("Train the team", 2, True)]),
+            ("Pass the audit without findings", [("First fast close", 5, False)]),
+        ],
+        (Decimal(40000), Decimal(95000)),
+        "positive",
+    ),
+    (
+        [("Roll out to every site", [("Pilot site", 2, True), ("All sites", 3, True)])],
+        None,
+        "positive",
+    ),
+    (
+        [
+            (
+                "Cut manual postings by half",
+                [("Automate imports", 4, True), ("Retire scripts", 6, False)],
+            )
+        ],
+        None,
+        "neutral",
+    ),
+    (
+        [("Move to the current release", [("Upgrade plan", 1, False), ("Upgrade", 4, False)])],
+        None,
+        "negative",
+    ),
+]
+
+
+def _success_plans(ctx: DemoContext, manager: User) -> None:
+    organizations = list(Organization.objects.filter(is_active=True).order_by("id")[:4])
+    for organization, (goals, roi, answer) in zip(organizations, PLANS, strict=False):
+        for title, milestones in goals:
+            goal = actions.do_add_goal(organization, title=title, actor=manager)
+            for offset, (name, weight, done) in enumerate(milestones):
+                milestone = actions.do_add_milestone(
+                    goal,
+                    title=name,
+                    weight=weight,
+                    owner=manager,
+                    due_date=ctx.today + dt.timedelta(days=30 * (offset + 1) - 45),
+                    actor=manager,
+                )
+                if done:
+                    actions.do_set_milestone_done(
+                        milestone, done=True, completed_on=ctx.today, actor=manager
+                    )
+        changes = {"owner": manager, "summary": "Agreed at the kickoff with the customer."}
+        if roi is not None:
+            changes.update(roi_investment=roi[0], roi_return=roi[1], roi_currency="EUR")
+        actions.do_update_plan(organization, actor=manager, **changes)
+        contact = Contact.objects.filter(organization=organization, is_active=True).first()
+        if contact is None:
+            continue
+        (survey,) = actions.do_send_survey(organization, contact=contact, actor=manager)
+        if answer:
+            actions.do_answer_survey(survey, answer=answer, actor=None)

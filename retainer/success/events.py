@@ -205,3 +205,100 @@ class LicenseUsageReported(SuccessEventBase):
     basic_users: int
     advanced_users: int
     previous: dict[str, int] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuccessPlanCreated(SuccessEventBase):
+    """An organization's success plan was started (the history row's ``organization``)."""
+
+    name = "success_plan.created"
+    type = SuccessEventType.SUCCESS_PLAN_CREATED
+
+    plan: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuccessPlanUpdated(SuccessEventBase):
+    """The plan's owner, summary or ROI record changed."""
+
+    name = "success_plan.updated"
+    type = SuccessEventType.SUCCESS_PLAN_UPDATED
+
+    plan: int
+    #: ``{field: {"old": …, "new": …}}``.
+    changes: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuccessGoalSaved(SuccessEventBase):
+    """A goal of a success plan was added or changed."""
+
+    name = "success_goal.saved"
+    type = SuccessEventType.SUCCESS_GOAL_SAVED
+
+    plan: int
+    goal: int
+    title: str
+    created: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class MilestoneSaved(SuccessEventBase):
+    """A milestone was added to a goal or changed (title, weight, owner, due date)."""
+
+    name = "milestone.saved"
+    type = SuccessEventType.MILESTONE_SAVED
+
+    goal: int
+    milestone: int
+    title: str
+    weight: int
+    owner: int
+    due_date: str
+    created: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class MilestoneDone(SuccessEventBase):
+    """A milestone was marked done, on ``completed_on``."""
+
+    name = "milestone.done"
+    type = SuccessEventType.MILESTONE_DONE
+
+    milestone: int
+    title: str
+    completed_on: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MilestoneUndone(SuccessEventBase):
+    """A milestone marked done was opened again."""
+
+    name = "milestone.undone"
+    type = SuccessEventType.MILESTONE_UNDONE
+
+    milestone: int
+    title: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PerceptionSurveySent(SuccessEventBase):
+    """A success-perception survey was sent to a contact."""
+
+    name = "perception_survey.sent"
+    type = SuccessEventType.PERCEPTION_SURVEY_SENT
+
+    survey: int
+    contact: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PerceptionSurveyAnswered(SuccessEventBase):
+    """A contact answered a success-perception survey (positive, neutral, negative)."""
+
+    name = "perception_survey.answered"
+    type = SuccessEventType.PERCEPTION_SURVEY_ANSWERED
+
+    survey: int
+    contact: int
+    answer: str

@@ -15,8 +15,8 @@ from retainer.contracts.choices import Tier
 from retainer.contracts.models import SupportPlan
 from retainer.lib.limits import EMAIL_MAX_LENGTH, SUBJECT_MAX_LENGTH, TEXT_MAX_LENGTH
 from retainer.lib.money import CURRENCY_CHOICES
-from retainer.success.choices import InteractionKind, LeadSource, LeadStatus
-from retainer.success.models import License, OnboardingTemplate, Opportunity, Stage
+from retainer.success.choices import InteractionKind, LeadSource, LeadStatus, Perception
+from retainer.success.models import License, OnboardingTemplate, Opportunity, Stage, SuccessPlan
 from retainer.success.selectors import open_stages
 
 
@@ -216,3 +216,117 @@ class ReportUsageForm(UsageForm):
         self.fields["license"].queryset = License.objects.select_related(  # type: ignore[attr-defined]
             "organization", "product"
         )
+
+
+#: Usage files are small (a row per license and month).
+USAGE_UPLOAD_MAX_BYTES = 1024 * 1024
+
+
+class UsageUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 with a header row: license, period, seats_in_use, basic_users, "
+        "advanced_users.",
+    )
+
+    def clean_file(self) -> bytes:
+        upload = self.cleaned_data["file"]
+        if upload.size > USAGE_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError("This file is larger than 1 MB: split it.")
+        return bytes(upload.read())
+
+
+# --- Success plans and the perception survey --------------------------------------------------
+
+DATE = forms.DateInput(attrs={"type": "date"})
+WEIGHT_ERRORS = {"min_value": "A milestone weighs at least 1.", "invalid": "Enter a whole number."}
+
+
+class PlanForm(forms.Form):
+    """The plan's owner, summary and ROI record."""
+
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    summary = forms.CharField(widget=forms.Textarea, required=False, max_length=TEXT_MAX_LENGTH)
+    roi_investment = forms.DecimalField(
+        label="Investment", required=False, min_value=0, max_digits=16, decimal_places=4
+    )
+    roi_return = forms.DecimalField(
+        label="Return", required=False, min_value=0, max_digits=16, decimal_places=4
+    )
+    roi_currency = forms.ChoiceField(
+        label="Currency", choices=[("", "—"), *CURRENCY_CHOICES], required=False
+    )
+    roi_note = forms.CharField(
+        label="ROI note", widget=forms.Textarea, required=False, max_length=TEXT_MAX_LENGTH
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()  # type: ignore[attr-defined]
+
+    @staticmethod
+    def initial_for(plan: SuccessPlan | None) -> dict[str, Any]:
+        if plan is None:
+            return {}
+        return {
+            "owner": plan.owner_id,
+            "summary": plan.summary,
+            "roi_investment": plan.roi_investment,
+            "roi_return": plan.roi_return,
+            "roi_currency": plan.roi_currency,
+            "roi_note": plan.roi_note,
+        }
+
+
+class GoalForm(forms.Form):
+    title = forms.CharField(max_length=SUBJECT_MAX_LENGTH)
+    description = forms.CharField(widget=forms.Textarea, required=False, max_length=TEXT_MAX_LENGTH)
+
+
+class MilestoneForm(forms.Form):
+    title = forms.CharField(max_length=SUBJECT_MAX_LENGTH)
+    weight = forms.IntegerField(
+        min_value=1,
+        initial=1,
+        error_messages=WEIGHT_ERRORS,
+        help_text="A whole number, at least 1.",
+    )
+    owner = forms.ModelChoiceField(queryset=User.objects.none())
+    due_date = forms.DateField(label="Due date", widget=DATE)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()  # type: ignore[attr-defined]
+
+
+class MilestoneDoneForm(forms.Form):
+    done = forms.BooleanField(required=False)
+    completed_on = forms.DateField(label="Done on", required=False, widget=DATE)
+
+
+class SurveyForm(forms.Form):
+    """Send the perception survey to a contact, or (empty) to every customer admin."""
+
+    contact = forms.ModelChoiceField(
+        queryset=Contact.objects.none(), required=False, empty_label="Every customer admin"
+    )
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = organization.contacts.filter(  # type: ignore[attr-defined]
+            is_active=True
+        ).order_by("full_name")
+
+
+class SurveyAnswerForm(forms.Form):
+    answer = forms.ChoiceField(
+        label="Do you see the success you expected from us?",
+        choices=Perception.choices,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label="Anything to add? (optional)",
+        widget=forms.Textarea,
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+    )

@@ -22,6 +22,7 @@ from retainer.success.choices import (
     LeadSource,
     LeadStatus,
     OpportunityStatus,
+    Perception,
     StageKind,
     SuccessEventType,
 )
@@ -415,3 +416,143 @@ class LicenseUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period:%Y-%m}: {self.seats_in_use} seats in use"
+
+
+class SuccessPlan(models.Model):
+    """What an organization wants to achieve with us, agreed with it: goals, each with
+    weighted milestones, and an optional return-on-investment record. One per
+    organization; its realization is ``success/realization.py``."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.PROTECT, related_name="success_plan"
+    )
+    owner = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="success_plans",
+        limit_choices_to={"is_staff": True},
+        help_text="The success manager who keeps the plan.",
+    )
+    summary = models.TextField(blank=True)
+    roi_investment = AmountField(
+        null=True,
+        blank=True,
+        validators=[validate_non_negative],
+        help_text="What the customer invested.",
+    )
+    roi_return = AmountField(
+        null=True, blank=True, validators=[validate_non_negative], help_text="What it returned."
+    )
+    roi_currency = CurrencyField(blank=True, validators=[validate_currency])
+    roi_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["organization__name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(roi_investment__isnull=True, roi_return__isnull=True)
+                    | ~models.Q(roi_currency="")
+                ),
+                name="success_plan_roi_has_currency",
+                violation_error_message="An ROI record names its currency.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Success plan of {self.organization_id and self.organization}"
+
+    @property
+    def has_roi(self) -> bool:
+        return self.roi_investment is not None or self.roi_return is not None
+
+
+class SuccessGoal(models.Model):
+    """One outcome the customer agreed to pursue, measured by its milestones."""
+
+    plan = models.ForeignKey(SuccessPlan, on_delete=models.PROTECT, related_name="goals")
+    title = models.CharField(max_length=SUBJECT_MAX_LENGTH)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["plan", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Milestone(models.Model):
+    """A step towards a goal, weighing ``weight`` (a whole number, at least 1) in the
+    plan's realization; done on ``completed_on``."""
+
+    goal = models.ForeignKey(SuccessGoal, on_delete=models.PROTECT, related_name="milestones")
+    title = models.CharField(max_length=SUBJECT_MAX_LENGTH)
+    weight = models.PositiveIntegerField(
+        default=1, validators=[MinValueValidator(1, "A milestone weighs at least 1.")]
+    )
+    owner = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="milestones",
+        limit_choices_to={"is_staff": True},
+    )
+    due_date = models.DateField()
+    completed_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["goal", "due_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(weight__gte=1),
+                name="success_milestone_weight_at_least_1",
+                violation_error_message="A milestone weighs at least 1.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.completed_on is not None
+
+
+class PerceptionSurvey(models.Model):
+    """One success-perception question sent to one contact of an organization, answered
+    once through its signed link: positive, neutral, or none/negative."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="perception_surveys"
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, related_name="perception_surveys"
+    )
+    sent_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+    answer = models.CharField(max_length=10, choices=Perception.choices, blank=True)
+    comment = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-sent_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(answer="", answered_at__isnull=True)
+                | (~models.Q(answer="") & models.Q(answered_at__isnull=False)),
+                name="success_survey_answer_has_time",
+                violation_error_message="An answered survey has its answer and its time.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Perception survey {self.pk} to {self.contact_id and self.contact}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None

@@ -3,23 +3,42 @@ customer-success view of an organization. They write nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from retainer.accounts.models import Organization
+from retainer.cases.choices import CsatRating
+from retainer.cases.models import Case, CsatResponse
+from retainer.contracts.choices import ContractStatus
+from retainer.contracts.models import Contract
 from retainer.success.adoption import Adoption, Figures, adoption
 from retainer.success.choices import OpportunityStatus, StageKind
+from retainer.success.health import Health, HealthInputs, health
 from retainer.success.models import (
     Interaction,
     Lead,
     License,
     LicenseUsage,
+    Milestone,
     OnboardingPlan,
     OnboardingStep,
     Opportunity,
+    PerceptionSurvey,
     Stage,
+    SuccessGoal,
+    SuccessPlan,
+)
+from retainer.success.realization import (
+    PerceptionSplit,
+    Realization,
+    Step,
+    perception,
+    realization,
 )
 
 
@@ -198,3 +217,145 @@ def license_adoption(*, licenses: QuerySet[License], threshold: int) -> Adoption
         ),
         overall=adoption((f for _l, _u, f in figures), threshold=threshold),
     )
+
+
+# --- Success plans, perception and health -------------------------------------------------------
+
+
+@dataclass
+class GoalView:
+    goal: SuccessGoal
+    milestones: list[Milestone]
+    realization: Realization
+    #: The console's form adding a milestone to this goal (set by the page, not here).
+    form: Any = None
+
+
+@dataclass
+class PlanView:
+    """A plan (``None``: not started) with its goals and milestones, each goal's
+    realization and the plan's."""
+
+    plan: SuccessPlan | None
+    goals: list[GoalView]
+    realization: Realization
+
+
+def _milestones() -> Prefetch:
+    return Prefetch("milestones", queryset=Milestone.objects.select_related("owner"))
+
+
+_MILESTONES = _milestones()
+
+
+def plans_for_list(*, plans: QuerySet[SuccessPlan]) -> QuerySet[SuccessPlan]:
+    """Plans with their owner, goals and milestones: three queries for any number."""
+    goals = SuccessGoal.objects.prefetch_related(_milestones())
+    return plans.select_related("owner").prefetch_related(Prefetch("goals", queryset=goals))
+
+
+def plan_view(*, plan: SuccessPlan | None) -> PlanView:
+    """The plan's goals and milestones (with owners) and realizations: two queries, none
+    when the plan comes from ``plans_for_list``."""
+    if plan is None:
+        return PlanView(plan=None, goals=[], realization=realization([]))
+    prefetched = getattr(plan, "_prefetched_objects_cache", {})
+    goals = plan.goals.all() if "goals" in prefetched else plan.goals.prefetch_related(_MILESTONES)
+    views = []
+    everything: list[Step] = []
+    for goal in goals:
+        items = list(goal.milestones.all())
+        steps = [Step(weight=m.weight, done=m.is_done) for m in items]
+        everything.extend(steps)
+        views.append(GoalView(goal=goal, milestones=items, realization=realization(steps)))
+    return PlanView(plan=plan, goals=views, realization=realization(everything))
+
+
+def plan_of(organization: Organization) -> SuccessPlan | None:
+    return SuccessPlan.objects.select_related("owner").filter(organization=organization).first()
+
+
+def perception_for(*, surveys: QuerySet[PerceptionSurvey]) -> PerceptionSplit:
+    """The split of the answered surveys among ``surveys``. One query."""
+    return perception(surveys.exclude(answer="").values_list("answer", flat=True))
+
+
+def _realizations(org_ids: list[int]) -> dict[int, Decimal | None]:
+    steps: dict[int, list[Step]] = {}
+    rows = Milestone.objects.filter(goal__plan__organization_id__in=org_ids).values_list(
+        "goal__plan__organization_id", "weight", "completed_on"
+    )
+    for org_id, weight, completed_on in rows:
+        steps.setdefault(org_id, []).append(Step(weight=weight, done=completed_on is not None))
+    return {org_id: realization(items).pct for org_id, items in steps.items()}
+
+
+def _case_figures(org_ids: list[int], now: dt.datetime) -> tuple[dict, dict]:
+    year_ago, recent = now - dt.timedelta(days=365), now - dt.timedelta(days=90)
+    csat = {
+        row["case__organization_id"]: row
+        for row in CsatResponse.objects.filter(
+            case__organization_id__in=org_ids, answered_at__gte=year_ago
+        )
+        .values("case__organization_id")
+        .annotate(good=Count("pk", filter=Q(rating=CsatRating.GOOD)), total=Count("pk"))
+    }
+    cases = {
+        row["organization_id"]: row
+        for row in Case.objects.filter(organization_id__in=org_ids, created_at__gte=year_ago)
+        .values("organization_id")
+        .annotate(recent=Count("pk", filter=Q(created_at__gte=recent)), year=Count("pk"))
+    }
+    return csat, cases
+
+
+def _renewals(org_ids: list[int]) -> dict[int, dict]:
+    return {
+        row["organization_id"]: row
+        for row in Contract.objects.filter(
+            organization_id__in=org_ids, status=ContractStatus.ACTIVE
+        )
+        .values("organization_id")
+        .annotate(earliest=Min("end_date"), open_ended=Count("pk", filter=Q(end_date=None)))
+    }
+
+
+def health_for_organizations(
+    *, organizations: QuerySet[Organization], adoption_threshold: int
+) -> list[tuple[Organization, Health]]:
+    """Each organization's health, lowest score first (no score last). A fixed number of
+    queries whatever the number of organizations: the organizations, licenses and their
+    usage, milestones, CSAT, cases and contracts."""
+    orgs = list(organizations)
+    org_ids = [org.pk for org in orgs]
+    now = timezone.now()
+    adoption_by_org = {
+        org.pk: a
+        for org, a in license_adoption(
+            licenses=License.objects.filter(organization_id__in=org_ids),
+            threshold=adoption_threshold,
+        ).by_organization
+    }
+    realized = _realizations(org_ids)
+    csat, cases = _case_figures(org_ids, now)
+    renewals = _renewals(org_ids)
+    today = timezone.localdate()
+    result = []
+    for org in orgs:
+        renewal = renewals.get(org.pk, {})
+        earliest = renewal.get("earliest")
+        inputs = HealthInputs(
+            adoption_pct=adoption_by_org[org.pk].adoption_pct
+            if org.pk in adoption_by_org
+            else None,
+            realization_pct=realized.get(org.pk),
+            csat_good=csat.get(org.pk, {}).get("good", 0),
+            csat_answered=csat.get(org.pk, {}).get("total", 0),
+            cases_recent=cases.get(org.pk, {}).get("recent", 0),
+            cases_year=cases.get(org.pk, {}).get("year", 0),
+            days_to_renewal=(earliest - today).days if earliest else None,
+            has_open_ended=bool(renewal.get("open_ended")),
+        )
+        result.append((org, health(inputs)))
+    result.sort(key=lambda pair: (pair[1].score is None, pair[1].score or 0, pair[0].name))
+    return result

@@ -3,6 +3,9 @@ decimal string with its currency; text inputs are bounded (``lib.limits``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from retainer.accounts.models import Contact, Organization, Team, User
@@ -17,10 +20,12 @@ from retainer.success.models import (
     Interaction,
     Lead,
     LicenseUsage,
+    Milestone,
     OnboardingPlan,
     OnboardingStep,
     OnboardingTemplate,
     Opportunity,
+    PerceptionSurvey,
     Stage,
 )
 
@@ -324,3 +329,158 @@ class LicenseOut(serializers.Serializer):
     basic_pct = percent_out()
     advanced_pct = percent_out()
     flagged = serializers.BooleanField(read_only=True)
+
+
+# --- Success plans, the perception survey and health ------------------------------------------
+
+
+class PlanMilestoneOut(serializers.ModelSerializer):
+    owner_name = serializers.CharField(source="owner.full_name", read_only=True)
+    done = serializers.BooleanField(source="is_done", read_only=True)
+
+    class Meta:
+        model = Milestone
+        fields = ["id", "goal", "title", "weight", "owner", "owner_name", "due_date", "done"]
+        fields += ["completed_on"]
+        read_only_fields = fields
+
+
+class GoalOut(serializers.Serializer):
+    id = serializers.IntegerField(source="goal.pk", read_only=True)
+    title = serializers.CharField(source="goal.title", read_only=True)
+    description = serializers.CharField(source="goal.description", read_only=True)
+    realization_pct = serializers.DecimalField(
+        source="realization.pct", max_digits=4, decimal_places=1, read_only=True, allow_null=True
+    )
+    milestones = PlanMilestoneOut(many=True, read_only=True)
+
+
+class RoiOut(serializers.Serializer):
+    investment = amount(source="roi_investment", read_only=True, allow_null=True)
+    return_ = amount(source="roi_return", read_only=True, allow_null=True)
+    currency = serializers.CharField(source="roi_currency", read_only=True)
+    note = serializers.CharField(source="roi_note", read_only=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["return"] = fields.pop("return_")
+        return fields
+
+
+class SuccessPlanOut(serializers.Serializer):
+    """A plan with its goals, milestones and realization (completed weight ÷ total
+    weight, ``null`` without milestones); ``roi`` is ``null`` when none is recorded."""
+
+    id = serializers.IntegerField(source="plan.pk", read_only=True)
+    organization = serializers.IntegerField(source="plan.organization_id", read_only=True)
+    owner = serializers.IntegerField(source="plan.owner_id", read_only=True, allow_null=True)
+    summary = serializers.CharField(source="plan.summary", read_only=True)
+    realization_pct = serializers.DecimalField(
+        source="realization.pct", max_digits=4, decimal_places=1, read_only=True, allow_null=True
+    )
+    done_weight = serializers.IntegerField(source="realization.done_weight", read_only=True)
+    total_weight = serializers.IntegerField(source="realization.total_weight", read_only=True)
+    roi = serializers.SerializerMethodField()
+    goals = GoalOut(many=True, read_only=True)
+
+    @extend_schema_field(RoiOut(allow_null=True))
+    def get_roi(self, view: Any) -> dict[str, Any] | None:
+        return RoiOut(view.plan).data if view.plan.has_roi else None
+
+
+class SuccessPlanIn(serializers.Serializer):
+    owner = _staff()
+    summary = TextField(required=False, allow_blank=True)
+    roi_investment = amount(required=False, allow_null=True, min_value=0)
+    roi_return = amount(required=False, allow_null=True, min_value=0)
+    roi_currency = serializers.CharField(
+        max_length=3, required=False, allow_blank=True, help_text="ISO code, e.g. EUR."
+    )
+    roi_note = TextField(required=False, allow_blank=True)
+
+
+class SuccessPlanCreateIn(SuccessPlanIn):
+    organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.filter(is_active=True)
+    )
+
+
+class GoalIn(serializers.Serializer):
+    title = serializers.CharField(max_length=SUBJECT_MAX_LENGTH)
+    description = TextField(required=False, allow_blank=True)
+
+
+class PlanMilestoneIn(serializers.Serializer):
+    title = serializers.CharField(max_length=SUBJECT_MAX_LENGTH)
+    weight = IntegerField(
+        min_value=1,
+        help_text="A whole number, at least 1.",
+        error_messages={"min_value": "A milestone weighs at least 1."},
+    )
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_staff=True, is_active=True, is_service_account=False)
+    )
+    due_date = serializers.DateField()
+
+
+class PlanMilestoneDoneIn(serializers.Serializer):
+    done = serializers.BooleanField(help_text="true: done; false: open again.")
+    completed_on = serializers.DateField(
+        required=False, allow_null=True, help_text="The day it was done; default today."
+    )
+
+
+class SurveyIn(serializers.Serializer):
+    organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.filter(is_active=True)
+    )
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text="Empty: every active customer admin of the organization.",
+    )
+
+
+class SurveyOut(serializers.ModelSerializer):
+    """A survey; ``link`` is the signed link to hand the contact (``null`` once
+    answered)."""
+
+    link = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PerceptionSurvey
+        fields = ["id", "organization", "contact", "sent_at", "answer", "comment"]
+        fields += ["answered_at", "link"]
+        read_only_fields = fields
+
+    def get_link(self, survey: PerceptionSurvey) -> str | None:
+        return self.context.get("links", {}).get(survey.pk)
+
+
+class HealthScoreLineOut(serializers.Serializer):
+    key = serializers.CharField(read_only=True)
+    component = serializers.CharField(source="label", read_only=True)
+    value = serializers.CharField(read_only=True)
+    points = serializers.DecimalField(
+        max_digits=4, decimal_places=1, read_only=True, allow_null=True
+    )
+    weight = serializers.IntegerField(read_only=True)
+    why = serializers.CharField(read_only=True)
+
+
+class PerceptionOut(serializers.Serializer):
+    answered = serializers.IntegerField(read_only=True)
+    positive_pct = percent_out()
+    neutral_pct = percent_out()
+    negative_pct = percent_out()
+
+
+class HealthScoreOut(serializers.Serializer):
+    """An organization's health score (``null``: no data) and each line of it."""
+
+    organization = serializers.IntegerField(source="organization.pk", read_only=True)
+    organization_name = serializers.CharField(source="organization.name", read_only=True)
+    score = serializers.IntegerField(source="health.score", read_only=True, allow_null=True)
+    flagged = serializers.BooleanField(source="health.flagged", read_only=True)
+    lines = HealthScoreLineOut(source="health.lines", many=True, read_only=True)

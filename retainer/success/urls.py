@@ -1,5 +1,6 @@
 """Console pages of sales and customer success, under ``/console/success/``, and the
-customer's licenses page in the portal (``/portal/licenses/``)."""
+customer's licenses and success plan in the portal (``/portal/licenses/``,
+``/portal/success-plan/``), and the perception survey's signed link."""
 
 from django.urls import URLPattern, URLResolver, path
 
@@ -38,5 +39,17 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(f"{P}licenses/", views.license_list, name="license_list"),
     path(f"{P}licenses/new/", views.license_new, name="license_new"),
     path(f"{P}licenses/usage/", views.license_report, name="license_report"),
+    path(f"{P}licenses/usage/upload/", views.license_upload, name="license_upload"),
     path("portal/licenses/", views.portal_license_list, name="portal_license_list"),
+    path(f"{P}plans/", views.plan_list, name="plan_list"),
+    path(f"{P}organizations/<id:pk>/plan/", views.plan_detail, name="plan_detail"),
+    path(f"{P}organizations/<id:pk>/plan/edit/", views.plan_edit, name="plan_edit"),
+    path(f"{P}organizations/<id:pk>/plan/goals/", views.goal_new, name="goal_new"),
+    path(f"{P}organizations/<id:pk>/plan/surveys/", views.survey_send, name="survey_send"),
+    path(f"{P}goals/<id:pk>/edit/", views.goal_edit, name="goal_edit"),
+    path(f"{P}goals/<id:pk>/milestones/", views.milestone_new, name="milestone_new"),
+    path(f"{P}milestones/<id:pk>/edit/", views.milestone_edit, name="milestone_edit"),
+    path(f"{P}milestones/<id:pk>/done/", views.milestone_done, name="milestone_done"),
+    path("portal/success-plan/", views.portal_plan, name="portal_plan"),
+    path("success-survey/<str:survey_token>/", views.survey_answer, name="survey_answer"),
 ]

@@ -1,7 +1,9 @@
 """Sales and customer success in the console: leads (list, new, page, convert), the
-opportunity list and board (move, win, lose), interactions on every timeline, and the
+opportunity list and board (move, win, lose), interactions on every timeline, the
 customer-success page of an organization (the handoff: what sales knew, the contract,
-the success owner and team, onboarding progress).
+the success owner and team, onboarding progress), licenses, and success plans with the
+health list; in the portal, the customer's licenses and success plan; and the public
+page of the success-perception survey's signed link.
 
 Mutations are POSTs that redirect back with a message; a refusal is reported as a
 message (403/404 refusals raise), and a form page re-renders with its errors (400).
@@ -19,38 +21,52 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from retainer.accounts.access import access_organization, request_user
+from retainer.accounts.models import Organization
 from retainer.accounts.views import contact_required, staff_required
 from retainer.lib.errors import DomainError, NotPermitted, add_to_form, report
 from retainer.lib.htmx import is_htmx
-from retainer.success import checks, selectors
+from retainer.success import actions, checks, selectors
 from retainer.success.access import (
+    access_goal,
     access_lead,
     access_license,
+    access_milestone,
     access_onboarding_step,
     access_opportunity,
     interactions_visible_to,
     leads_visible_to,
     licenses_visible_to,
     opportunities_visible_to,
+    perception_surveys_visible_to,
 )
 from retainer.success.choices import OpportunityStatus
 from retainer.success.filters import LeadFilter, OpportunityFilter
 from retainer.success.forms import (
     ConvertForm,
+    GoalForm,
     InteractionForm,
     LeadForm,
     LicenseForm,
     LoseForm,
+    MilestoneDoneForm,
+    MilestoneForm,
     MoveForm,
     OpportunityChangeForm,
     OpportunityForm,
+    PlanForm,
     ReportUsageForm,
     StepDoneForm,
+    SurveyAnswerForm,
+    SurveyForm,
+    UsageUploadForm,
     WinForm,
 )
+from retainer.success.health import THRESHOLD as HEALTH_THRESHOLD
+from retainer.success.models import PerceptionSurvey
 
 Refusal = DomainError | ValidationError
 
@@ -365,6 +381,8 @@ def _licenses_page(
     *,
     license_form: LicenseForm | None = None,
     usage_form: ReportUsageForm | None = None,
+    upload_form: UsageUploadForm | None = None,
+    upload: Any = None,
 ) -> HttpResponse:
     user = request_user(request)
     summary = selectors.license_adoption(
@@ -375,8 +393,15 @@ def _licenses_page(
         "threshold": settings.RETAINER_ADOPTION_THRESHOLD,
         "license_form": license_form or LicenseForm(),
         "usage_form": usage_form or ReportUsageForm(),
+        "upload_form": upload_form or UsageUploadForm(),
+        "upload": upload,
     }
-    bad = (license_form and license_form.errors) or (usage_form and usage_form.errors)
+    bad = (
+        (license_form and license_form.errors)
+        or (usage_form and usage_form.errors)
+        or (upload_form and upload_form.errors)
+        or (upload and upload.rejected)
+    )
     return render(request, "success/license_list.html", context, status=400 if bad else 200)
 
 
@@ -422,6 +447,23 @@ def license_report(request: HttpRequest) -> HttpResponse:
     return _done(request, reverse("success:license_list"), message)
 
 
+@require_POST
+@staff_required
+def license_upload(request: HttpRequest) -> HttpResponse:
+    """Usage from a CSV file: every row checked first; any rejected row writes nothing and
+    the page lists each with its column and why (400)."""
+    user = request_user(request)
+    _require(checks.authorize_report_usage, user)
+    form = UsageUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _licenses_page(request, upload_form=form)
+    upload = checks.check_upload_usage(user, form.cleaned_data["file"])
+    if upload.rejected:
+        return _licenses_page(request, upload_form=form, upload=upload)
+    message = f"Usage recorded from the file: {upload.written} month(s) of license usage."
+    return _done(request, reverse("success:license_list"), message)
+
+
 @require_safe
 @contact_required
 def portal_license_list(request: HttpRequest) -> HttpResponse:
@@ -433,3 +475,261 @@ def portal_license_list(request: HttpRequest) -> HttpResponse:
     contact = request.contact  # type: ignore[attr-defined]
     context = {"summary": summary, "organization": contact.organization}
     return render(request, "success/license_portal_list.html", context)
+
+
+# --- Success plans, health and the perception survey -------------------------------------------
+
+
+def _health(organizations: Any) -> list[Any]:
+    return selectors.health_for_organizations(
+        organizations=organizations, adoption_threshold=settings.RETAINER_ADOPTION_THRESHOLD
+    )
+
+
+@require_safe
+@staff_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    """Every active organization by health score, lowest first, flagged under the
+    threshold; the overall perception of success."""
+    _require(checks.authorize_view_plans, request_user(request))
+    rows = _health(Organization.objects.filter(is_active=True).order_by("name"))
+    surveys = perception_surveys_visible_to(request_user(request))
+    context = {
+        "rows": rows,
+        "threshold": HEALTH_THRESHOLD,
+        "perception": selectors.perception_for(surveys=surveys),
+    }
+    return render(request, "success/plan_list.html", context)
+
+
+def _survey_links(request: HttpRequest, surveys: list[PerceptionSurvey]) -> list[tuple]:
+    """Each survey with the link to hand its contact (``None`` once answered)."""
+    return [
+        (
+            survey,
+            None
+            if survey.is_answered
+            else request.build_absolute_uri(
+                reverse("success:survey_answer", args=[actions.survey_token(survey)])
+            ),
+        )
+        for survey in surveys
+    ]
+
+
+def _plan_page(
+    request: HttpRequest, organization: Organization, status: int = 200, **forms: Any
+) -> HttpResponse:
+    user = request_user(request)
+    plan = selectors.plan_of(organization)
+    surveys = perception_surveys_visible_to(user).filter(organization=organization)
+    ((_org, health),) = _health(Organization.objects.filter(pk=organization.pk))
+    view = selectors.plan_view(plan=plan)
+    owners: list[Any] | None = None  # read once for every goal's form
+    for goal in view.goals:
+        if forms.get("milestone_goal") == goal.goal.pk:
+            goal.form = forms["milestone_form"]
+            continue
+        goal.form = MilestoneForm(auto_id=f"id_goal{goal.goal.pk}_%s")
+        owner_field: Any = goal.form.fields["owner"]
+        if owners is None:
+            owners = list(owner_field.choices)
+        owner_field.choices = owners
+    context = {
+        "organization": organization,
+        "view": view,
+        "health": health,
+        "threshold": HEALTH_THRESHOLD,
+        "perception": selectors.perception_for(surveys=surveys),
+        "surveys": _survey_links(request, list(surveys.select_related("contact")[:20])),
+        "plan_form": forms.get("plan_form") or PlanForm(initial=PlanForm.initial_for(plan)),
+        "goal_form": forms.get("goal_form") or GoalForm(),
+        "survey_form": forms.get("survey_form") or SurveyForm(organization=organization),
+        "today": timezone.localdate(),
+    }
+    return render(request, "success/plan_detail.html", context, status=status)
+
+
+@require_safe
+@staff_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An organization's success plan, its health explained line by line and the
+    perception surveys."""
+    user = request_user(request)
+    _require(checks.authorize_view_plans, user)
+    return _plan_page(request, access_organization(user, pk))
+
+
+def _plan_url(organization_id: int) -> str:
+    return reverse("success:plan_detail", args=[organization_id])
+
+
+@require_POST
+@staff_required
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    organization = access_organization(user, pk)
+    _require(checks.authorize_change_plan, user)
+    form = PlanForm(request.POST)
+    try:
+        checks.check_update_plan(user, organization, **_valid(form))
+    except (DomainError, ValidationError) as exc:
+        if form.is_valid():
+            add_to_form(form, exc)
+        return _plan_page(request, organization, 400, plan_form=form)
+    return _done(request, _plan_url(pk), "Success plan saved.")
+
+
+@require_POST
+@staff_required
+def goal_new(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    organization = access_organization(user, pk)
+    _require(checks.authorize_add_goal, user)
+    form = GoalForm(request.POST)
+    try:
+        goal = checks.check_add_goal(user, organization, **_valid(form))
+    except (DomainError, ValidationError) as exc:
+        if form.is_valid():
+            add_to_form(form, exc)
+        return _plan_page(request, organization, 400, goal_form=form)
+    return _done(request, _plan_url(pk), f"Goal added: {goal.title}.")
+
+
+def _edit_page(request: HttpRequest, form: Any, item: Any, title: str, status: int) -> HttpResponse:
+    context = {"form": form, "item": item, "title": title, "back": _plan_url(item.organization_id)}
+    return render(request, "success/plan_item_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def goal_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    goal = access_goal(user, pk)
+    _require(checks.authorize_change_goal, user)
+    goal.organization_id = goal.plan.organization_id  # type: ignore[attr-defined]
+    initial = {"title": goal.title, "description": goal.description}
+    form = GoalForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        try:
+            checks.check_update_goal(user, goal, **_valid(form))
+        except (DomainError, ValidationError) as exc:
+            if form.is_valid():
+                add_to_form(form, exc)
+        else:
+            return _done(request, _plan_url(goal.plan.organization_id), "Goal saved.")
+    status = 400 if form.errors else 200
+    return _edit_page(request, form, goal, f"Change the goal {goal.title}", status)
+
+
+@require_POST
+@staff_required
+def milestone_new(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    goal = access_goal(user, pk)
+    _require(checks.authorize_add_milestone, user)
+    form = MilestoneForm(request.POST, auto_id=f"id_goal{goal.pk}_%s")
+    try:
+        milestone = checks.check_add_milestone(user, goal, **_valid(form))
+    except (DomainError, ValidationError) as exc:
+        if form.is_valid():
+            add_to_form(form, exc)
+        organization = goal.plan.organization
+        return _plan_page(request, organization, 400, milestone_form=form, milestone_goal=goal.pk)
+    back = _plan_url(goal.plan.organization_id)
+    return _done(request, back, f"Milestone added: {milestone.title}.")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    milestone = access_milestone(user, pk)
+    _require(checks.authorize_change_milestone, user)
+    milestone.organization_id = milestone.goal.plan.organization_id  # type: ignore[attr-defined]
+    initial = {
+        "title": milestone.title,
+        "weight": milestone.weight,
+        "owner": milestone.owner_id,
+        "due_date": milestone.due_date,
+    }
+    form = MilestoneForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        try:
+            checks.check_update_milestone(user, milestone, **_valid(form))
+        except (DomainError, ValidationError) as exc:
+            if form.is_valid():
+                add_to_form(form, exc)
+        else:
+            back = _plan_url(milestone.goal.plan.organization_id)
+            return _done(request, back, "Milestone saved.")
+    status = 400 if form.errors else 200
+    return _edit_page(request, form, milestone, f"Change the milestone {milestone.title}", status)
+
+
+@require_POST
+@staff_required
+def milestone_done(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    milestone = access_milestone(user, pk)
+    back = _plan_url(milestone.goal.plan.organization_id)
+    try:
+        checks.authorize_change_milestone(user)
+        values = _valid(MilestoneDoneForm(request.POST))
+        milestone = checks.check_set_milestone_done(user, milestone, **values)
+    except (DomainError, ValidationError) as exc:
+        return _refused(request, back, exc)
+    state = "done" if milestone.is_done else "open again"
+    return _done(request, back, f"{milestone.title}: {state}.")
+
+
+@require_POST
+@staff_required
+def survey_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the perception survey; the links to hand over are listed on the plan page."""
+    user = request_user(request)
+    organization = access_organization(user, pk)
+    _require(checks.authorize_send_survey, user)
+    form = SurveyForm(request.POST, organization=organization)
+    try:
+        surveys = checks.check_send_survey(user, organization, **_valid(form))
+    except (DomainError, ValidationError) as exc:
+        if form.is_valid():
+            add_to_form(form, exc)
+        return _plan_page(request, organization, 400, survey_form=form)
+    names = ", ".join(survey.contact.full_name for survey in surveys)
+    message = f"Survey ready for {names}: send them the link listed under Perception."
+    return _done(request, _plan_url(pk), message)
+
+
+@require_safe
+@contact_required
+def portal_plan(request: HttpRequest) -> HttpResponse:
+    """The customer's own success plan, read only."""
+    contact = request.contact  # type: ignore[attr-defined]
+    plan = selectors.plan_of(contact.organization)
+    context = {"organization": contact.organization, "view": selectors.plan_view(plan=plan)}
+    return render(request, "success/plan_portal.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def survey_answer(request: HttpRequest, survey_token: str) -> HttpResponse:
+    """The survey behind its signed link: no sign-in needed, answered once. A tampered
+    or expired link is a 404 page saying so."""
+    try:
+        survey = actions.survey_for_token(survey_token)
+    except DomainError as exc:
+        return render(request, "success/survey_answer.html", {"error": exc.detail}, status=404)
+    form = SurveyAnswerForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and not survey.is_answered:
+        try:
+            survey = checks.check_answer_survey(None, survey, **_valid(form))
+        except (DomainError, ValidationError) as exc:
+            if form.is_valid():
+                add_to_form(form, exc)
+            status = 400
+    elif request.method == "POST":
+        status = 409
+    context = {"survey": survey, "form": form}
+    return render(request, "success/survey_answer.html", context, status=status)

@@ -22,7 +22,13 @@ from retainer.contracts.choices import Preset
 from retainer.contracts.models import SupportPlan
 from retainer.contracts.terms import preset_terms
 from retainer.success import actions
-from retainer.success.models import Lead, License, OnboardingPlan, Opportunity
+from retainer.success.models import (
+    Lead,
+    License,
+    Milestone,
+    OnboardingPlan,
+    Opportunity,
+)
 
 
 @dataclass
@@ -130,10 +136,39 @@ def acme_license(cast: Any, product: Product) -> License:
     return license
 
 
+def acme_plan(cast: Any) -> list[Milestone]:
+    """Acme's success plan: one goal with milestones of weights 3, 2 and 5, the first two
+    done (realization 50 %). The plan has no owner, summary or ROI yet."""
+    goal = actions.do_add_goal(cast.acme, title="Close the books in two days", actor=cast.manager)
+    milestones = [
+        actions.do_add_milestone(
+            goal,
+            title=title,
+            weight=weight,
+            owner=cast.manager,
+            due_date=dt.date(2026, 6, 30),
+            actor=cast.manager,
+        )
+        for title, weight in (("Go live", 3), ("Train the team", 2), ("First fast close", 5))
+    ]
+    for milestone in milestones[:2]:
+        actions.do_set_milestone_done(milestone, done=True, actor=cast.manager)
+    return milestones
+
+
+def survey_token(cast: Any) -> str:
+    """The signed link's token of a perception survey sent to Acme's customer admin."""
+    (survey,) = actions.do_send_survey(cast.acme, actor=cast.manager)
+    return actions.survey_token(survey)
+
+
 def url_objects(cast: Any) -> dict[str, int]:
     """The primary key each of this app's routes is requested with."""
     sales = build_sales(cast)
     license = acme_license(cast, sales.product)
+    milestones = acme_plan(cast)
+    open_milestone = milestones[2]
+    plan = open_milestone.goal.plan
     step = sales.onboarding.steps.first()
     assert step is not None
     return {
@@ -169,4 +204,36 @@ def url_objects(cast: Any) -> dict[str, int]:
         "api:pipeline_stage_detail": sales.opportunity.stage_id,
         "api:license_detail": license.pk,
         "api:license_usage": license.pk,
+        **dict.fromkeys(
+            [
+                "success:plan_detail",
+                "success:plan_edit",
+                "success:goal_new",
+                "success:survey_send",
+                "api:health_score_detail",
+            ],
+            cast.acme.pk,
+        ),
+        **dict.fromkeys(
+            ["api:success_plan_detail", "api:success_goal_list"],
+            plan.pk,
+        ),
+        **dict.fromkeys(
+            [
+                "success:goal_edit",
+                "success:milestone_new",
+                "api:success_goal_detail",
+                "api:milestone_list",
+            ],
+            open_milestone.goal_id,
+        ),
+        **dict.fromkeys(
+            [
+                "success:milestone_edit",
+                "success:milestone_done",
+                "api:milestone_detail",
+                "api:milestone_done",
+            ],
+            open_milestone.pk,
+        ),
     }

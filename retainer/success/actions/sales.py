@@ -683,7 +683,7 @@ def do_create_license(*, actor: User | None, **values: Any) -> License:
     return license
 
 
-def _usage_errors(
+def usage_errors(
     license: License, *, seats_in_use: int, basic_users: int, advanced_users: int
 ) -> dict[str, str]:
     errors = {}
@@ -722,7 +722,7 @@ def do_report_usage(
         "basic_users": basic_users,
         "advanced_users": advanced_users,
     }
-    if errors := _usage_errors(license, **counts):
+    if errors := usage_errors(license, **counts):
         raise ValidationError(errors)
     usage = LicenseUsage.objects.filter(license=license, period=month).first()
     previous = None
