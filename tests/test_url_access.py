@@ -489,6 +489,16 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "kb:suggestion_solved": PORTAL_PAGE,  # the confirmation after "This solved my problem"
     "kb:suggestion_case_new": each(405, ROLES),
     "api:article_feedback": API_POST_ONLY,
+    # The case page's knowledge block: staff who read articles and change cases.
+    "kb:case_article_search": {
+        ANON: LOGIN,
+        **each(404, CUSTOMERS),
+        **each(200, [AGENT, MANAGER, ADMIN]),
+        BILLING: 404,  # may not change cases: the case is not found for writing
+    },
+    "kb:case_article_link": each(405, ROLES),
+    "kb:case_article_unlink": each(405, ROLES),
+    "kb:article_from_case": each(405, ROLES),
     "api:deflection_events": API_POST_ONLY,
     "api:article_list": API_READ,
     "api:article_detail": API_READ,
@@ -750,6 +760,7 @@ MAIL_RETRY = MANAGER_WRITE  # mail.change_outboundmessage: send a failed e-mail 
 MAILBOXES = MANAGER_WRITE  # mail.add_mailbox + mail.change_mailbox
 WEBHOOKS: Roles = frozenset({ADMIN})  # automation.change_webhookendpoint
 ADD_WEBHOOK = WEBHOOKS  # automation.add_webhookendpoint
+LINK_ARTICLE = STAFF_WRITE  # kb.view_article + cases.change_case: link an article to a case
 REPLAY_WEBHOOK = WEBHOOKS  # automation.change_webhookdelivery
 MACROS = STAFF_WRITE  # automation.add_macro: personal macros
 SHARED_MACROS = MANAGER_WRITE  # automation.change_macro + automation.manage_shared_macro
@@ -1059,6 +1070,9 @@ WRITES: dict[str, dict[str, Roles]] = {
     "kb:suggestion_solved": {POST: PORTAL},
     "kb:suggestion_case_new": {POST: OPEN_CASE & PORTAL},  # the new-case form after suggestions
     "api:article_feedback": {POST: EVERYONE - {ANON}},
+    "kb:case_article_link": {POST: LINK_ARTICLE & CONSOLE},  # empty: "choose an article"
+    "kb:case_article_unlink": {POST: LINK_ARTICLE & CONSOLE},  # the world's article: not linked
+    "kb:article_from_case": {POST: LINK_ARTICLE & ADD_ARTICLE & CONSOLE},  # the case is open
     "api:deflection_events": {POST: PORTAL},
     "mail:inbound_open_case": {POST: MAIL_REVIEW & CONSOLE},
     "mail:inbound_attach": {POST: MAIL_REVIEW & CONSOLE},
@@ -1569,6 +1583,7 @@ def world(cast, settings, tmp_path):
             ),
             "kb:category_edit": category.pk,
             **dict.fromkeys(
+            "kb:case_article_unlink": article.pk,
                 [f"mail:inbound_{view}" for view in ("detail", "open_case", "attach", "reject")],
                 inbound.pk,
             ),

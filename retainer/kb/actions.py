@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from retainer.accounts.models import User
+from retainer.cases.models import Case, CaseMessage
 from retainer.kb import embeddings, events, semantic, tasks
-from retainer.kb.choices import ArticleStatus, SuggestionKind
+from retainer.kb.choices import ArticleStatus, SuggestionKind, Visibility
 from retainer.kb.models import (
     SLUG_MAX_LENGTH,
     Article,
@@ -24,6 +25,7 @@ from retainer.kb.models import (
     ArticleFeedback,
     ArticleRevision,
     ArticleView,
+    CaseArticle,
     Category,
     KbEvent,
     SuggestionRecord,
@@ -32,6 +34,7 @@ from retainer.kb.models import (
 from retainer.lib.errors import Conflict
 from retainer.lib.events import record
 from retainer.lib.jobs import enqueue_on_commit
+from retainer.lib.limits import TEXT_MAX_LENGTH
 from retainer.lib.models import apply_changes, save_validated
 
 ARTICLE_FIELDS = (
@@ -337,3 +340,65 @@ def do_record_view(article: Article, *, visitor: str, day: dt.date | None = None
         [ArticleView(article=article, visitor=visitor, day=day or timezone.localdate())],
         ignore_conflicts=True,
     )
+
+
+# --- Articles on cases ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_link_article(
+    case: Case, article: Article, *, actor: User, drafted: bool = False
+) -> CaseArticle:
+    """Link ``article`` to ``case`` (a second link of the same pair returns the first,
+    writing nothing)."""
+    link = CaseArticle.objects.filter(case=case, article=article).first()
+    if link is not None:
+        return link
+    link = CaseArticle.objects.create(case=case, article=article, linked_by=actor)
+    event = events.ArticleLinked(case=case.pk, reference=case.reference, drafted=drafted)
+    record(KbEvent, event, actor=actor, article=article)
+    return link
+
+
+@transaction.atomic
+def do_unlink_article(case: Case, article: Article, *, actor: User) -> bool:
+    """Remove the link of ``article`` to ``case``; False when there was none."""
+    deleted, _ = CaseArticle.objects.filter(case=case, article=article).delete()
+    if deleted:
+        event = events.ArticleUnlinked(case=case.pk, reference=case.reference)
+        record(KbEvent, event, actor=actor, article=article)
+    return bool(deleted)
+
+
+def draft_values(case: Case, solution: str) -> dict[str, Any]:
+    """What a draft written from ``case`` starts with: its subject as the title, and the
+    problem (the description), the cause (the root cause) and the solution (the last
+    public reply by staff, ``solution``) as the body; internal, on the case's product."""
+    cause = case.get_root_cause_display() if case.root_cause else "Not recorded."
+    body = (
+        f"## Problem\n\n{case.description.strip()}\n\n## Cause\n\n{cause}\n\n"
+        f"## Solution\n\n{solution.strip() or 'Describe what solved it.'}\n"
+    )
+    return {
+        "title": case.subject,
+        "summary": f"Written from case {case.reference}.",
+        "body": body[:TEXT_MAX_LENGTH],
+        "tags": case.root_cause or "",
+        "product": case.product,
+        "visibility": Visibility.INTERNAL,
+    }
+
+
+@transaction.atomic
+def do_draft_article_from_case(case: Case, *, actor: User) -> Article:
+    """A draft article pre-filled from a resolved ``case`` (:func:`draft_values`), linked
+    to it."""
+    solution = (
+        CaseMessage.objects.filter(case=case, is_internal=False, by_customer=False)
+        .order_by("-created_at", "-id")
+        .values_list("body", flat=True)
+        .first()
+    )
+    article = do_create_article(values=draft_values(case, solution or ""), author=actor)
+    do_link_article(case, article, actor=actor, drafted=True)
+    return article

@@ -22,6 +22,8 @@ from typing import Any
 
 from retainer.accounts.access import customer_contact, is_vendor_staff
 from retainer.accounts.models import User
+from retainer.cases.choices import CaseStatus
+from retainer.cases.models import Case
 from retainer.kb import actions
 from retainer.kb.choices import TRANSITIONS, ArticleStatus, SuggestionKind
 from retainer.kb.models import (
@@ -29,6 +31,7 @@ from retainer.kb.models import (
     TAGS_MAX_LENGTH,
     Article,
     ArticleFeedback,
+    CaseArticle,
     Category,
     SuggestionSession,
     stored_tiers,
@@ -140,6 +143,40 @@ def check_archive_article(actor: User, article: Article) -> Article:
     authorize_publish(actor)
     _check_move(article, ArticleStatus.ARCHIVED)
     return actions.do_archive_article(article, actor=actor)
+
+
+# --- Articles on cases ---------------------------------------------------------------------
+
+#: Case states a draft may be written from: the problem and its answer are known.
+DRAFTABLE = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED})
+
+
+def authorize_link_articles(actor: Any) -> None:
+    """Linking articles to cases: staff who read articles and change cases."""
+    require_staff_permission(actor, "kb.view_article", "cases.change_case")
+
+
+def check_link_article(actor: User, case: Case, article: Article) -> CaseArticle:
+    authorize_link_articles(actor)
+    if article.status == ArticleStatus.ARCHIVED:
+        raise Conflict("article_archived", "An archived article cannot be linked to a case.")
+    return actions.do_link_article(case, article, actor=actor)
+
+
+def check_unlink_article(actor: User, case: Case, article: Article) -> bool:
+    authorize_link_articles(actor)
+    return actions.do_unlink_article(case, article, actor=actor)
+
+
+def check_draft_from_case(actor: User, case: Case) -> Article:
+    authorize_link_articles(actor)
+    authorize_create_article(actor)
+    if case.status not in DRAFTABLE:
+        raise Conflict(
+            "case_not_resolved",
+            "Write an article from a case once it is resolved: its answer is known then.",
+        )
+    return actions.do_draft_article_from_case(case, actor=actor)
 
 
 def check_save_category(actor: User, category: Category | None, **raw: Any) -> Category:

@@ -24,6 +24,8 @@ class KbEventType(models.TextChoices):
     ARTICLE_PUBLISHED = "article_published"
     ARTICLE_ARCHIVED = "article_archived"
     CATEGORY_SAVED = "category_saved"
+    ARTICLE_LINKED = "article_linked"
+    ARTICLE_UNLINKED = "article_unlinked"
 
 
 class SuggestionKind(models.TextChoices):

@@ -80,3 +80,27 @@ class CategorySaved(KbEventBase):
     category_name: str
     created: bool = False
     changes: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArticleLinked(KbEventBase):
+    """An agent linked the article to a case (``drafted``: the article was written from
+    that case)."""
+
+    name = "article.linked"
+    type = KbEventType.ARTICLE_LINKED
+
+    case: int
+    reference: str
+    drafted: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArticleUnlinked(KbEventBase):
+    """An agent removed the article's link to a case."""
+
+    name = "article.unlinked"
+    type = KbEventType.ARTICLE_UNLINKED
+
+    case: int
+    reference: str

@@ -18,6 +18,7 @@ from django.db import models
 from django.utils import timezone
 
 from retainer.accounts.models import User
+from retainer.cases.models import Case
 from retainer.catalog.models import Product, Release
 from retainer.contracts.choices import Tier
 from retainer.contracts.models import AppendOnlyError, AppendOnlyModel
@@ -328,3 +329,23 @@ class ArticleView(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"view of article {self.article_id} on {self.day}"
+
+
+class CaseArticle(models.Model):
+    """An article an agent linked to a case: the answer given, or the article drafted from
+    the case. Shown on the case page and counted on the article's page."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="case_links")
+    linked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "article"], name="kb_case_article_once")
+        ]
+        indexes = [models.Index(fields=["article", "linked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} on case {self.case_id}"

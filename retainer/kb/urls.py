@@ -16,6 +16,26 @@ urlpatterns = [
     path("console/kb/articles/<id:pk>/publish/", views.article_publish, name="article_publish"),
     path("console/kb/articles/<id:pk>/archive/", views.article_archive, name="article_archive"),
     path("console/kb/articles/<id:pk>/diff/", views.article_diff, name="article_diff"),
+    path(
+        "console/kb/cases/<str:public_id>/articles/",
+        views.case_article_search,
+        name="case_article_search",
+    ),
+    path(
+        "console/kb/cases/<str:public_id>/articles/link/",
+        views.case_article_link,
+        name="case_article_link",
+    ),
+    path(
+        "console/kb/cases/<str:public_id>/articles/<id:pk>/unlink/",
+        views.case_article_unlink,
+        name="case_article_unlink",
+    ),
+    path(
+        "console/kb/cases/<str:public_id>/draft/",
+        views.article_from_case,
+        name="article_from_case",
+    ),
     path("console/kb/categories/", views.category_list, name="category_list"),
     path("console/kb/categories/<id:pk>/edit/", views.category_edit, name="category_edit"),
     path("help/", views.help_home, name="help_home"),

@@ -24,8 +24,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from retainer.accounts.access import customer_contact, request_user
 from retainer.accounts.views import contact_required, staff_required
+from retainer.cases.access import access_case
 from retainer.cases.actions import check_open_case
 from retainer.cases.forms.portal import NewCaseForm
+from retainer.cases.models import Case
 from retainer.contracts.choices import Channel
 from retainer.kb import actions, checks, selectors
 from retainer.kb.access import (
@@ -45,12 +47,23 @@ from retainer.kb.forms import (
     SolvedForm,
     SuggestionsForm,
 )
-from retainer.kb.models import Article, ArticleFeedback, ArticleRevision, Category, KbEvent
+from retainer.kb.models import (
+    Article,
+    ArticleFeedback,
+    ArticleRevision,
+    CaseArticle,
+    Category,
+    KbEvent,
+)
 from retainer.kb.search import search_articles
 from retainer.lib.errors import Conflict, DomainError, NotPermitted, add_to_form, report
 from retainer.lib.sanitize import clean_line
 
 HELP_LIST_LIMIT = 200
+#: Articles the case page's search shows.
+CASE_SEARCH_LIMIT = 5
+#: Linked cases listed on an article's console page (the latest first).
+LINKED_CASES_SHOWN = 50
 
 
 def _require(authorize: Callable[..., None], *args: Any) -> None:
@@ -162,6 +175,12 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "revisions": list(selectors.revisions_for_article(article=article)[:100]),
         "events": KbEvent.objects.filter(article=article).select_related("actor")[:50],
         "stats": selectors.article_stats(article=article),
+        "case_links": list(
+            CaseArticle.objects.filter(article=article)
+            .select_related("case", "linked_by")
+            .order_by("-linked_at", "-id")[:LINKED_CASES_SHOWN]
+        ),
+        "case_link_count": CaseArticle.objects.filter(article=article).count(),
         "needs_review": selectors.articles_needing_review(
             Article.objects.filter(pk=article.pk)
         ).exists(),
@@ -465,3 +484,85 @@ def suggestion_case_new(request: HttpRequest) -> HttpResponse:
         "suggestion_formaction": reverse("kb:suggestion_case_new") if token else "",
     }
     return render(request, "portal/case_new.html", context, status=400)
+
+
+# --- Articles on a case (the console's case page) ---------------------------------------------
+
+
+def _case_for_links(request: HttpRequest, public_id: str) -> Case:
+    user = request_user(request)
+    case = access_case(user, public_id, for_write=True)
+    _require(checks.authorize_link_articles, user)
+    return case
+
+
+@require_safe
+@staff_required
+def case_article_search(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The case page's article search (an htmx fragment): published articles matching
+    ``q``, each with *Link* and *Insert link*; a query too long is a 400 with its reason."""
+    case = _case_for_links(request, public_id)
+    query = request.GET.get("q", "")
+    try:
+        hits = search_articles(request_user(request), query, limit=CASE_SEARCH_LIMIT)
+    except DomainError as exc:
+        return render(
+            request, "kb/partials/case_article_hits.html", {"error": exc.detail}, status=400
+        )
+    linked = set(CaseArticle.objects.filter(case=case).values_list("article_id", flat=True))
+    context = {
+        "case": case,
+        "hits": hits,
+        "query": query,
+        "linked": linked,
+        "base_url": settings.RETAINER_BASE_URL.rstrip("/"),
+    }
+    return render(request, "kb/partials/case_article_hits.html", context)
+
+
+def _linked_redirect(case: Case) -> HttpResponse:
+    return redirect(f"{reverse('console:case_page', args=[case.public_id])}#knowledge")
+
+
+@require_POST
+@staff_required
+def case_article_link(request: HttpRequest, public_id: str) -> HttpResponse:
+    case = _case_for_links(request, public_id)
+    user = request_user(request)
+    raw = request.POST.get("article", "")
+    if not raw.isdigit():
+        messages.error(request, "Choose an article to link.")
+        return _linked_redirect(case)
+    article = access_staff_article(user, int(raw))
+    try:
+        checks.check_link_article(user, case, article)
+    except (DomainError, ValidationError) as exc:
+        report(request, exc)
+    else:
+        messages.success(request, f"“{article.title}” is linked to {case.reference}.")
+    return _linked_redirect(case)
+
+
+@require_POST
+@staff_required
+def case_article_unlink(request: HttpRequest, public_id: str, pk: int) -> HttpResponse:
+    case = _case_for_links(request, public_id)
+    user = request_user(request)
+    article = access_staff_article(user, pk)
+    if checks.check_unlink_article(user, case, article):
+        messages.success(request, f"“{article.title}” is no longer linked to {case.reference}.")
+    return _linked_redirect(case)
+
+
+@require_POST
+@staff_required
+def article_from_case(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Write a draft from a resolved case and open it for editing."""
+    case = _case_for_links(request, public_id)
+    try:
+        article = checks.check_draft_from_case(request_user(request), case)
+    except (DomainError, ValidationError) as exc:
+        report(request, exc)
+        return _linked_redirect(case)
+    messages.success(request, f"A draft was written from {case.reference}: finish it and publish.")
+    return redirect("kb:article_edit", pk=article.pk)
