@@ -450,4 +450,6 @@ HUEY = {
 RETAINER_SUBSCRIPTIONS = "retainer.subscriptions"
 # Who e-mails a sign-in link: the mail channel's outbox (accounts cannot import mail).
 RETAINER_SIGN_IN_LINK_SENDER = "retainer.mail.actions.outbound.queue_sign_in_link"
+# Who e-mails a success-perception survey's link (the success app cannot import mail).
+RETAINER_SURVEY_SENDER = "retainer.mail.actions.outbound.queue_success_survey"
 # --- Background jobs (end) ------------------------------------------------------------------

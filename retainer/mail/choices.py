@@ -50,6 +50,7 @@ class OutboundKind(models.TextChoices):
     RULE_NOTICE = "rule_notice", "Rule notice"
     SIGN_IN_LINK = "sign_in_link", "Sign-in link"
     SERVICE_QUOTE = "service_quote", "Services quote"
+    SUCCESS_SURVEY = "success_survey", "How are we doing? survey"
 
 
 #: Kinds a person may turn off (each carries an unsubscribe link). Every other kind is
@@ -63,6 +64,7 @@ OPTIONAL_KINDS: tuple[str, ...] = (
     OutboundKind.SLA_BREACH,
     OutboundKind.RENEWAL,
     OutboundKind.FIX_RELEASED,
+    OutboundKind.SUCCESS_SURVEY,
 )
 #: The optional kinds offered to staff and to customer contacts on the preferences page.
 STAFF_KINDS: tuple[str, ...] = (
@@ -78,6 +80,7 @@ CONTACT_KINDS: tuple[str, ...] = (
     OutboundKind.LOW_BALANCE,
     OutboundKind.ALLOWANCE_EXHAUSTED,
     OutboundKind.RENEWAL,
+    OutboundKind.SUCCESS_SURVEY,
 )
 
 

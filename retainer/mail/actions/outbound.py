@@ -179,6 +179,25 @@ def queue_sign_in_link(*, to: str, link: str, minutes: int) -> None:
     )
 
 
+def queue_success_survey(
+    *, survey_id: int, to: str, name: str, organization_id: int, link: str, days: int
+) -> None:
+    """Queue the success-perception survey's e-mail to a contact (the success app calls it
+    through ``settings.RETAINER_SURVEY_SENDER`` in the transaction that made the survey):
+    its signed ``link``, answerable once within ``days``. Optional: the contact may turn
+    these off."""
+    queue_mail(
+        key=f"{OutboundKind.SUCCESS_SURVEY}:{survey_id}",
+        kind=OutboundKind.SUCCESS_SURVEY,
+        to=to,
+        subject=_("How are we doing?"),
+        template="success_survey",
+        context={"name": name, "link": link, "days": days},
+        thread=False,
+        organization_id=organization_id,
+    )
+
+
 def _blank(row: OutboundMessage) -> dict[str, str]:
     """The fields that forget a secret kind's body (none for the other kinds)."""
     return {"text": BLANKED, "html": ""} if row.kind in SECRET_KINDS else {}

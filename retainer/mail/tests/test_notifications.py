@@ -5,6 +5,7 @@ of optional kinds, and never another organization's data or an internal note."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -283,3 +284,20 @@ def test_an_issued_invoice_is_mailed_with_its_pdf_to_the_customer_admins(cast, m
     assert pdf.get_content_type() == "application/pdf"
     assert pdf.get_filename() == f"invoice-{issued.number}.pdf"
     assert pdf.get_content().startswith(b"%PDF")
+
+
+def test_a_success_survey_mails_each_admin_its_own_link_once(cast, mail_desk, smtp, client):
+    from retainer.success import actions as success_actions
+
+    surveys = success_actions.do_send_survey(cast.acme, actor=cast.manager)
+    assert deliver() == len(surveys) == 1
+    assert _recipients(smtp) == ["ada@acme.test"]
+    (sent,) = smtp.parsed()
+    assert sent["Subject"] == "How are we doing?" and "In-Reply-To" not in sent
+    assert sent["List-Unsubscribe"]  # optional: a contact may turn surveys off
+    text = _text(sent)
+    token = re.search(r"https://support\.vendor\.test/success-survey/([^/\s]+)/", text)
+    assert token is not None and success_actions.survey_for_token(token.group(1)) == surveys[0]
+    assert "within 30 days" in text and "Globex" not in text
+    assert client.get(token.group(0).removeprefix("https://support.vendor.test")).status_code == 200
+    assert deliver() == 0  # queued once, whatever the dispatch

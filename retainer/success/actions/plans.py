@@ -11,10 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from retainer.accounts.choices import ContactRole
 from retainer.accounts.models import Contact, Organization, User
@@ -47,6 +50,7 @@ __all__ = [
     "do_update_plan",
     "plan_for",
     "survey_for_token",
+    "survey_link",
     "survey_token",
 ]
 
@@ -274,8 +278,31 @@ def do_send_survey(
         save_validated(survey)
         sent = events.PerceptionSurveySent(survey=survey.pk, contact=recipient.pk)
         _record(sent, organization.pk, actor)
+        _mail_survey(survey, recipient)
         surveys.append(survey)
     return surveys
+
+
+def survey_link(survey: PerceptionSurvey) -> str:
+    """The survey's link as the contact follows it (``RETAINER_BASE_URL``)."""
+    path = reverse("success:survey_answer", args=[survey_token(survey)])
+    return f"{settings.RETAINER_BASE_URL.rstrip('/')}{path}"
+
+
+def _mail_survey(survey: PerceptionSurvey, contact: Contact) -> None:
+    # The mail channel queues it in this transaction and sends it after commit (wired by
+    # name: success and mail are siblings, docs/architecture.md).
+    if not contact.email:
+        return
+    send = import_string(settings.RETAINER_SURVEY_SENDER)
+    send(
+        survey_id=survey.pk,
+        to=contact.email,
+        name=contact.full_name,
+        organization_id=survey.organization_id,
+        link=survey_link(survey),
+        days=SURVEY_MAX_AGE.days,
+    )
 
 
 @transaction.atomic
