@@ -25,6 +25,7 @@ from retainer.imports import demo as imports_demo
 from retainer.kb import demo as kb_demo
 from retainer.lib.demo import make_context
 from retainer.mail import demo as mail_demo
+from retainer.metrics import demo as metrics_demo
 from retainer.success import demo as success_demo
 
 # Later steps use what earlier ones built; a new app adds its step here.
@@ -39,6 +40,7 @@ STEPS: tuple[ModuleType, ...] = (
     mail_demo,
     automation_demo,  # webhooks and macros: after kb (macros link articles)
     imports_demo,  # a dry run of a legacy contacts file: after the organizations it names
+    metrics_demo,  # the support roll-ups of every case: after every step that writes cases
 )
 
 DEMO_LOGINS = accounts_demo.DEMO_LOGINS

@@ -118,6 +118,16 @@ def expire_service_quotes_task() -> int:
     return do_expire_service_quotes()
 
 
+@db_periodic_task(crontab(minute="50", hour="2"))
+def refresh_support_rollups_task() -> int:
+    """Daily: recompute the support roll-ups of the cases touched in the last
+    ``ROLLUP_REFRESH_DAYS`` days, catching anything the event upkeep could not see (a
+    renamed product, a changed time zone). Returns the cases recomputed."""
+    from retainer.metrics.rollups import ROLLUP_REFRESH_DAYS, rebuild
+
+    return rebuild(since=timezone.now() - timedelta(days=ROLLUP_REFRESH_DAYS)).cases
+
+
 @db_periodic_task(crontab(minute="0", hour="14", day="1"))
 def bill_previous_month_task() -> int:
     """On the 1st (14:00 UTC, once the month has ended in every customer's time zone):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from retainer.automation.engine import rule_topics
 from retainer.automation.webhooks import webhook_topics
 from retainer.lib.outbox import Subscriber
+from retainer.metrics.rollups import TOPICS as METRICS_TOPICS
 
 SUBSCRIBERS: tuple[Subscriber, ...] = (
     # E-mail about a case: to the requester the acknowledgement (cases opened by e-mail),
@@ -45,6 +46,14 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
             "invoice.issued",
         ),
         wants="retainer.mail.notifications.wants_account",
+    ),
+    # Support roll-ups: a case event refreshes the case's share of the dashboards'
+    # monthly tallies (docs/metrics.md "Roll-ups").
+    Subscriber(
+        "metrics.support_rollups",
+        "retainer.metrics.rollups.handle",
+        METRICS_TOPICS,
+        wants="retainer.metrics.rollups.wants",
     ),
     # --- automation (begin) ---
     # Webhooks: every event type of the catalogue (docs/events.md) except automation's

@@ -442,12 +442,15 @@ def test_a_message_handed_over_twice_fires_once(cast, world):
     assert RuleFiring.objects.count() == 1 and note_texts(case).count("Once.") == 1
 
 
-def test_an_inactive_rule_does_nothing_and_events_without_rules_are_settled_at_once(cast, world):
+def test_an_inactive_rule_does_nothing_and_the_rules_do_not_take_events_without_rules(
+    cast, world
+):
     r = rule(cast, RuleTrigger.CASE_OPENED, PRIORITY_HIGH)
     actions.do_switch_rule(r, active=False, actor=cast.admin)
     case = open_case(cast, world)
     opened = OutboxMessage.objects.get(topic="case.opened", payload__refs__case=case.pk)
-    assert opened.dispatched_at is not None  # nobody wanted it: no dispatch needed
+    takers = {s.name for s in outbox.subscribers_for(opened.topic, opened.payload)}
+    assert "automation.rules" not in takers  # no active rule: the engine is not woken
     pump()
     assert fresh(case).priority == "normal" and not RuleFiring.objects.exists()
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from retainer.cases import actions as case_actions
 from retainer.cases.models import Case
+from retainer.lib import outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,7 @@ def worked(cast, desk, incident_bank) -> list[Case]:
     case_actions.do_transition_case(first, "resolved", actor=cast.agent, root_cause="defect")
     case_actions.do_answer_csat(first, rating="good", actor=None)
     case_actions.do_log_time(first, agent=cast.agent, minutes=90, billable=False, actor=cast.agent)
+    outbox.dispatch()  # the support roll-ups follow the case events, as in production
     return cases
 
 
