@@ -21,11 +21,36 @@ rule, no snippets) for reference in the same run. Prints, last, one line:
     search db=… articles=… raw_p50_ms=… fts_p50_ms=… fts_p99_ms=… hybrid_p50_ms=…
     hybrid_p99_ms=… ratio=… embed_per_s=… mrr_fts=… mrr_hybrid=…
 where ``ratio`` is hybrid p50 / raw p50.
+
+Case search (``--cases N``; docs/performance.md, "Case search"):
+
+    python bench/search.py --cases 100000
+    python bench/search.py --cases 1000000 --articles 100000
+    python bench/search.py --db postgres --cases 100000
+
+adds N generated cases (subject, description, two messages each, every fifth message an
+internal note) over the demo's organizations, written with ``bulk_create`` (no intake),
+the full-text index kept by its triggers (SQLite) or generated columns (PostgreSQL) as
+they are inserted; the index build time printed is that insert plus a rebuild of the
+index from scratch. The words are drawn from a made-up vocabulary of 20,000 words with
+Zipf frequencies, so a word's rank sets how many cases hold it: common (in nearly every
+case), mid (a few percent), rare (a few in 100,000), and a prefix query (four letters, as
+typed). Each query runs ``--rounds`` times through ``cases.search.search_cases`` as an
+agent (every case a candidate: the largest set), beside the raw full-text query on the
+same database (the best 20 of the case table and of the message table, bare: no access
+rule, no snippets, no merging). ``suggest`` is the portal's suggestion query while a
+contact types (``kb.checks.suggestion_query`` → ``search_articles``, at most 5, hybrid
+when semantic ranking is on) over the relevance set's questions. Prints, last:
+    search db=… cases=… articles=… case_p50_ms=… raw_p50_ms=… ratio=… case_p95_ms=…
+    suggest_p95_ms=…
+where ``ratio`` is case p50 / raw p50. Budget: ratio ≤ 2, case p95 ≤ 300 ms at 1M cases,
+suggest p95 ≤ 150 ms at 100,000 articles.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import statistics
@@ -178,6 +203,157 @@ def measure(rounds: int) -> dict[str, float]:
     return figures
 
 
+# --- Case search -------------------------------------------------------------------------------
+
+VOCABULARY = 20_000
+CONSONANTS, VOWELS = "bdfgklmnprstvz", "aeiou"
+TERMS = {"common": (0, 5), "mid": (40, 45), "rare": (15_000, 15_005)}
+
+
+def vocabulary() -> list[str]:
+    """20,000 distinct made-up words of five letters (no English stop word among them)."""
+    words = [
+        a + v + b + w + c
+        for a in CONSONANTS for v in VOWELS for b in CONSONANTS for w in VOWELS for c in CONSONANTS
+    ]  # fmt: skip
+    random.Random(1).shuffle(words)
+    return words[:VOCABULARY]
+
+
+def build_cases(count: int, seed: int) -> tuple[float, float]:
+    """``count`` cases with two messages each, in bulk; returns the insert seconds (the
+    index kept as rows arrive) and the seconds of rebuilding the index from scratch."""
+    from django.db import connection, transaction
+
+    from retainer.accounts.models import Contact, User
+    from retainer.cases.models import Case, CaseMessage
+    from retainer.catalog.models import Product
+
+    rng = random.Random(seed)
+    words = vocabulary()
+    cumulative = list(itertools.accumulate(1 / rank for rank in range(1, len(words) + 1)))
+    contacts = list(Contact.objects.filter(organization__is_active=True).order_by("pk"))
+    products = list(Product.objects.order_by("pk").values_list("pk", flat=True))
+    agent = User.objects.get(email="agent@northwind.example")
+
+    def text(n: int) -> str:
+        return " ".join(rng.choices(words, cum_weights=cumulative, k=n))
+
+    started = time.perf_counter()
+    batch = 5000
+    for start in range(0, count, batch):
+        size = min(batch, count - start)
+        with transaction.atomic():
+            rows = []
+            for _ in range(size):
+                contact = rng.choice(contacts)
+                rows.append(Case(
+                    organization_id=contact.organization_id, contact=contact,
+                    product_id=rng.choice(products), channel="web", subject=text(6),
+                    description=text(20), status=rng.choice(["new", "open", "closed"]),
+                ))  # fmt: skip
+            cases = Case.objects.bulk_create(rows)
+            CaseMessage.objects.bulk_create(
+                CaseMessage(case=case, author=agent, body=text(15), is_internal=(i + j) % 5 == 0)
+                for i, case in enumerate(cases)
+                for j in range(2)
+            )
+    inserted = time.perf_counter() - started
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("REINDEX INDEX cases_case_search_gin")
+            cursor.execute("REINDEX INDEX cases_casemessage_search_gin")
+        else:
+            for table in ("cases_case_fts", "cases_casemessage_fts", "cases_organization_fts"):
+                cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")  # noqa: S608
+            cursor.execute("ANALYZE")
+    rebuilt = time.perf_counter() - started
+    print(f"built {count} cases and {2 * count} messages in {inserted:.1f} s "
+          f"(index kept while inserting); index rebuilt from scratch in {rebuilt:.1f} s")  # fmt: skip
+    return inserted, rebuilt
+
+
+def raw_case_query(text: str) -> None:
+    from django.db import connection
+
+    from retainer.lib.fulltext import parse_query
+
+    parsed = parse_query(text)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for table in ("cases_case", "cases_casemessage"):
+                cursor.execute(
+                    f"SELECT id FROM {table}, to_tsquery('english', %s) q WHERE search @@ q "  # noqa: S608
+                    "ORDER BY ts_rank_cd(search, q) DESC LIMIT 20",
+                    [parsed.tsquery()],
+                )
+                cursor.fetchall()
+        else:
+            for table in ("cases_case_fts", "cases_casemessage_fts"):
+                cursor.execute(
+                    f"SELECT rowid FROM {table} WHERE {table} MATCH %s "  # noqa: S608
+                    f"ORDER BY bm25({table}) LIMIT 20",
+                    [parsed.fts5()],
+                )
+                cursor.fetchall()
+
+
+def case_queries() -> dict[str, list[str]]:
+    words = vocabulary()
+    queries = {kind: words[a:b] for kind, (a, b) in TERMS.items()}
+    queries["prefix"] = [word[:4] for word in words[40:45]]
+    return queries
+
+
+def measure_cases(rounds: int) -> dict[str, float]:
+    from django.conf import settings
+
+    from retainer.accounts.models import Contact, User
+    from retainer.cases.search import search_cases
+    from retainer.kb.checks import SUGGESTION_LIMIT, suggestion_query
+    from retainer.kb.search import search_articles
+    from retainer.kb.tests.relevance import QUESTIONS
+
+    agent = User.objects.get(email="agent@northwind.example")
+    contact = Contact.objects.filter(user__isnull=False, is_active=True).order_by("pk").first()
+    assert contact is not None and contact.user is not None
+    figures: dict[str, float] = {}
+    every: dict[str, list[float]] = {"case": [], "raw": []}
+
+    def timed(run: Callable[[str], object], queries: list[str]) -> list[float]:
+        run(queries[0])  # warm the page cache
+        out = []
+        for _ in range(rounds):
+            for q in queries:
+                started = time.perf_counter()
+                run(q)
+                out.append((time.perf_counter() - started) * 1000)
+        return out
+
+    for kind, queries in case_queries().items():
+        case = timed(lambda q: search_cases(agent, q, limit=20), queries)
+        raw = timed(raw_case_query, queries)
+        every["case"] += case
+        every["raw"] += raw
+        hits = len(search_cases(agent, queries[0], limit=20))
+        print(f"{kind:>7}: case p50 {statistics.median(case):.1f} ms, "
+              f"p95 {percentile(case, 0.95):.1f} ms; raw p50 {statistics.median(raw):.1f} ms, "
+              f"p95 {percentile(raw, 0.95):.1f} ms ({hits} hits for {queries[0]!r})")  # fmt: skip
+    settings.RETAINER_KB_SEMANTIC = os.environ.get("RETAINER_KB_SEMANTIC", "true") == "true"
+    suggest = timed(
+        lambda q: search_articles(contact.user, suggestion_query(q, ""), limit=SUGGESTION_LIMIT),
+        [q for q, _ in QUESTIONS],
+    )
+    figures["case_p50_ms"] = statistics.median(every["case"])
+    figures["case_p95_ms"] = percentile(every["case"], 0.95)
+    figures["raw_p50_ms"] = statistics.median(every["raw"])
+    figures["suggest_p95_ms"] = percentile(suggest, 0.95)
+    print(f"suggest: p50 {statistics.median(suggest):.1f} ms, "
+          f"p95 {figures['suggest_p95_ms']:.1f} ms over {len(suggest)} queries")  # fmt: skip
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -190,6 +366,9 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=3, help="runs of the relevance set per mode")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--cases", type=int, default=0, help="generated cases: measure case search (0: off)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="retainer-search-") as tmp:
         target = Target(args.db, args.database_url, Path(tmp), purpose="search")
@@ -209,8 +388,24 @@ def main() -> int:
 
             django.setup()
             embed_rate = build(args.articles, args.embed, args.seed)
-            figures = measure(args.rounds)
             from retainer.kb.models import Article
+
+            if args.cases:
+                build_cases(args.cases, args.seed)
+                figures = measure_cases(args.rounds)
+                from retainer.cases.models import Case
+
+                ratio = figures["case_p50_ms"] / max(figures["raw_p50_ms"], 1e-6)
+                print(
+                    f"search db={args.db} cases={Case.objects.count()} "
+                    f"articles={Article.objects.count()} "
+                    f"case_p50_ms={figures['case_p50_ms']:.1f} "
+                    f"raw_p50_ms={figures['raw_p50_ms']:.1f} ratio={ratio:.2f} "
+                    f"case_p95_ms={figures['case_p95_ms']:.1f} "
+                    f"suggest_p95_ms={figures['suggest_p95_ms']:.1f}"
+                )
+                return 0
+            figures = measure(args.rounds)
 
             ratio = figures["hybrid_p50_ms"] / max(figures["raw_p50_ms"], 1e-6)
             print(

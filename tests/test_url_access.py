@@ -274,6 +274,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "contracts:contract_renew": each(405, ROLES),
     "contracts:contract_cancel": each(405, ROLES),
     "api:case_list": API_READ,
+    "api:case_search": API_READ,
     "api:case_detail": API_ACME_OBJECT,
     "api:case_messages": API_ACME_OBJECT,
     "api:case_events": API_ACME_OBJECT,
@@ -436,7 +437,6 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api:license_list": API_READ,
     "api:license_detail": API_ACME_OBJECT,
     "api:license_usage": API_POST_ONLY,
-    # The knowledge base: the console, the public help centre and the API.
     # Success plans, health and the perception survey: staff read, customers read their plan.
     "success:plan_list": STAFF_PAGE,
     "success:plan_detail": STAFF_PAGE,
@@ -466,6 +466,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api:perception_survey_list": API_STAFF_LIST,
     "api:health_score_list": API_STAFF_LIST,
     "api:health_score_detail": API_STAFF_LIST,
+    # The knowledge base: the console, the public help centre and the API.
     "kb:article_list": STAFF_PAGE,
     "kb:article_detail": STAFF_PAGE,
     "kb:article_diff": STAFF_PAGE,
@@ -488,7 +489,6 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "kb:suggestions": each(405, ROLES),  # posted by the portal's new-case form as it is typed
     "kb:suggestion_solved": PORTAL_PAGE,  # the confirmation after "This solved my problem"
     "kb:suggestion_case_new": each(405, ROLES),
-    "api:article_feedback": API_POST_ONLY,
     # The case page's knowledge block: staff who read articles and change cases.
     "kb:case_article_search": {
         ANON: LOGIN,
@@ -499,6 +499,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "kb:case_article_link": each(405, ROLES),
     "kb:case_article_unlink": each(405, ROLES),
     "kb:article_from_case": each(405, ROLES),
+    "api:article_feedback": API_POST_ONLY,
     "api:deflection_events": API_POST_ONLY,
     "api:article_list": API_READ,
     "api:article_detail": API_READ,
@@ -752,7 +753,14 @@ ADD_STAGE = SELL  # success.add_stage
 CHANGE_STAGE = SELL  # success.change_stage
 ADD_LICENSE = SELL  # success.add_license
 REPORT_USAGE = SELL  # success.add_licenseusage + success.change_licenseusage (a report replaces)
+CHANGE_PLAN = SELL  # success.change_successplan: owner, summary, ROI
+ADD_GOAL = SELL  # success.add_successgoal
+CHANGE_GOAL = SELL  # success.change_successgoal
+ADD_MILESTONE = SELL  # success.add_milestone
+CHANGE_MILESTONE = SELL  # success.change_milestone: edit, mark done, open again
+SEND_SURVEY = SELL  # success.add_perceptionsurvey
 ADD_ARTICLE = STAFF_WRITE  # kb.add_article: write a draft
+LINK_ARTICLE = STAFF_WRITE  # kb.view_article + cases.change_case: link an article to a case
 PUBLISH_ARTICLE = MANAGER_WRITE  # kb.publish_article: publish, archive, edit a published one
 KB_CATEGORIES = MANAGER_WRITE  # kb.add_category + kb.change_category
 MAIL_REVIEW = STAFF_WRITE  # mail.change_inboundmessage: decide about a message in review
@@ -760,16 +768,9 @@ MAIL_RETRY = MANAGER_WRITE  # mail.change_outboundmessage: send a failed e-mail 
 MAILBOXES = MANAGER_WRITE  # mail.add_mailbox + mail.change_mailbox
 WEBHOOKS: Roles = frozenset({ADMIN})  # automation.change_webhookendpoint
 ADD_WEBHOOK = WEBHOOKS  # automation.add_webhookendpoint
-LINK_ARTICLE = STAFF_WRITE  # kb.view_article + cases.change_case: link an article to a case
 REPLAY_WEBHOOK = WEBHOOKS  # automation.change_webhookdelivery
 MACROS = STAFF_WRITE  # automation.add_macro: personal macros
 SHARED_MACROS = MANAGER_WRITE  # automation.change_macro + automation.manage_shared_macro
-CHANGE_PLAN = SELL  # success.change_successplan: owner, summary, ROI
-ADD_GOAL = SELL  # success.add_successgoal
-CHANGE_GOAL = SELL  # success.change_successgoal
-ADD_MILESTONE = SELL  # success.add_milestone
-CHANGE_MILESTONE = SELL  # success.change_milestone: edit, mark done, open again
-SEND_SURVEY = SELL  # success.add_perceptionsurvey
 RULES: Roles = frozenset({MANAGER, ADMIN})  # automation.manage_rule
 QUOTE_SERVICES = BILL  # billing.add_servicequote: quote an offering (case or organization)
 CHANGE_SERVICE_QUOTE = BILL  # billing.change_servicequote: send, withdraw
@@ -843,6 +844,12 @@ PERMISSIONS: dict[str, tuple[Roles, tuple[str, ...]]] = {
         ("success.add_licenseusage", "success.change_licenseusage"),
     ),
     "CHANGE_OPPORTUNITY": (CHANGE_OPPORTUNITY, ("success.change_opportunity",)),
+    "CHANGE_PLAN": (CHANGE_PLAN, ("success.change_successplan",)),
+    "ADD_GOAL": (ADD_GOAL, ("success.add_successgoal",)),
+    "CHANGE_GOAL": (CHANGE_GOAL, ("success.change_successgoal",)),
+    "ADD_MILESTONE": (ADD_MILESTONE, ("success.add_milestone",)),
+    "CHANGE_MILESTONE": (CHANGE_MILESTONE, ("success.change_milestone",)),
+    "SEND_SURVEY": (SEND_SURVEY, ("success.add_perceptionsurvey",)),
     "WIN": (
         WIN,
         ("success.change_opportunity", "contracts.add_contract", "success.add_onboardingplan"),
@@ -855,12 +862,6 @@ PERMISSIONS: dict[str, tuple[Roles, tuple[str, ...]]] = {
     "PUBLISH_ARTICLE": (PUBLISH_ARTICLE, ("kb.publish_article",)),
     "KB_CATEGORIES": (KB_CATEGORIES, ("kb.add_category", "kb.change_category")),
     "MAIL_REVIEW": (MAIL_REVIEW, ("mail.change_inboundmessage",)),
-    "CHANGE_PLAN": (CHANGE_PLAN, ("success.change_successplan",)),
-    "ADD_GOAL": (ADD_GOAL, ("success.add_successgoal",)),
-    "CHANGE_GOAL": (CHANGE_GOAL, ("success.change_successgoal",)),
-    "ADD_MILESTONE": (ADD_MILESTONE, ("success.add_milestone",)),
-    "CHANGE_MILESTONE": (CHANGE_MILESTONE, ("success.change_milestone",)),
-    "SEND_SURVEY": (SEND_SURVEY, ("success.add_perceptionsurvey",)),
     "MAIL_RETRY": (MAIL_RETRY, ("mail.change_outboundmessage",)),
     "MAILBOXES": (MAILBOXES, ("mail.add_mailbox", "mail.change_mailbox")),
     "WEBHOOKS": (WEBHOOKS, ("automation.change_webhookendpoint",)),
@@ -1033,21 +1034,9 @@ WRITES: dict[str, dict[str, Roles]] = {
     "api:onboarding_step_done": {POST: CHANGE_ONBOARDING},
     "success:license_new": {POST: ADD_LICENSE & CONSOLE},
     "success:license_report": {POST: REPORT_USAGE & CONSOLE},
+    "success:license_upload": {POST: REPORT_USAGE & CONSOLE},
     "api:license_list": {POST: ADD_LICENSE},
     "api:license_usage": {POST: REPORT_USAGE},
-    # The knowledge base.
-    "kb:article_new": {POST: ADD_ARTICLE & CONSOLE},
-    "kb:article_edit": {POST: PUBLISH_ARTICLE & CONSOLE},  # the world's article is published
-    "kb:article_publish": {POST: PUBLISH_ARTICLE & CONSOLE},
-    "kb:article_archive": {POST: PUBLISH_ARTICLE & CONSOLE},
-    "kb:category_list": {POST: KB_CATEGORIES & CONSOLE},
-    "kb:category_edit": {POST: KB_CATEGORIES & CONSOLE},
-    "api:article_list": {POST: ADD_ARTICLE},
-    "api:article_detail": {PATCH: PUBLISH_ARTICLE},
-    "api:article_publish": {POST: PUBLISH_ARTICLE},
-    "success:license_upload": {POST: REPORT_USAGE & CONSOLE},
-    "api:article_archive": {POST: PUBLISH_ARTICLE},
-    "api:category_list": {POST: KB_CATEGORIES},
     "success:plan_edit": {POST: CHANGE_PLAN & CONSOLE},
     "success:goal_new": {POST: ADD_GOAL & CONSOLE},
     "success:goal_edit": {POST: CHANGE_GOAL & CONSOLE},
@@ -1064,15 +1053,27 @@ WRITES: dict[str, dict[str, Roles]] = {
     "api:milestone_detail": {PATCH: CHANGE_MILESTONE},
     "api:milestone_done": {POST: CHANGE_MILESTONE},
     "api:perception_survey_list": {POST: SEND_SURVEY},
+    # The knowledge base.
+    "kb:article_new": {POST: ADD_ARTICLE & CONSOLE},
+    "kb:article_edit": {POST: PUBLISH_ARTICLE & CONSOLE},  # the world's article is published
+    "kb:article_publish": {POST: PUBLISH_ARTICLE & CONSOLE},
+    "kb:article_archive": {POST: PUBLISH_ARTICLE & CONSOLE},
+    "kb:category_list": {POST: KB_CATEGORIES & CONSOLE},
+    "kb:category_edit": {POST: KB_CATEGORIES & CONSOLE},
+    "api:article_list": {POST: ADD_ARTICLE},
+    "api:article_detail": {PATCH: PUBLISH_ARTICLE},
+    "api:article_publish": {POST: PUBLISH_ARTICLE},
+    "api:article_archive": {POST: PUBLISH_ARTICLE},
+    "api:category_list": {POST: KB_CATEGORIES},
     "kb:help_article_view": {POST: EVERYONE},  # whoever may read the (public) article
     "kb:help_article_feedback": {POST: EVERYONE},
     "kb:suggestions": {POST: PORTAL},
     "kb:suggestion_solved": {POST: PORTAL},
     "kb:suggestion_case_new": {POST: OPEN_CASE & PORTAL},  # the new-case form after suggestions
-    "api:article_feedback": {POST: EVERYONE - {ANON}},
     "kb:case_article_link": {POST: LINK_ARTICLE & CONSOLE},  # empty: "choose an article"
     "kb:case_article_unlink": {POST: LINK_ARTICLE & CONSOLE},  # the world's article: not linked
     "kb:article_from_case": {POST: LINK_ARTICLE & ADD_ARTICLE & CONSOLE},  # the case is open
+    "api:article_feedback": {POST: EVERYONE - {ANON}},
     "api:deflection_events": {POST: PORTAL},
     "mail:inbound_open_case": {POST: MAIL_REVIEW & CONSOLE},
     "mail:inbound_attach": {POST: MAIL_REVIEW & CONSOLE},
@@ -1278,6 +1279,7 @@ SAME_OPERATION: dict[str, list[tuple[str, str]]] = {
 # Requests that need no input, so an empty body does what they say (for the roles let
 # through; a refused request never writes).
 EMPTY_BODY_WRITES: set[tuple[str, str]] = {
+    ("success:survey_send", POST),  # no contact chosen: to every customer admin
     ("accounts:logout", POST),  # ends the session
     ("accounts:token_revoke", POST),  # revokes the world's token
     ("mail:preferences", POST),  # no box ticked: every optional e-mail off
@@ -1293,7 +1295,6 @@ EMPTY_BODY_WRITES: set[tuple[str, str]] = {
     ("api:renewal_quote_accept", POST),
     ("billing:run_continue", POST),  # queues the pending run again
     ("billing:invoice_paid", POST),  # paid now, without a reference
-    ("success:survey_send", POST),  # no contact chosen: to every customer admin
     ("billing:quote_accept", POST),
     ("success:lead_convert", POST),  # the lead holds everything the conversion needs
     ("api:lead_convert", POST),
@@ -1582,8 +1583,8 @@ def world(cast, settings, tmp_path):
                 article.pk,
             ),
             "kb:category_edit": category.pk,
-            **dict.fromkeys(
             "kb:case_article_unlink": article.pk,
+            **dict.fromkeys(
                 [f"mail:inbound_{view}" for view in ("detail", "open_case", "attach", "reject")],
                 inbound.pk,
             ),
@@ -1669,6 +1670,7 @@ def world(cast, settings, tmp_path):
         },
         "public_id": case.public_id,
         "token": case_actions.csat_token(case),
+        "survey_token": success_survey_token(cast),
         "unsubscribe_token": unsubscribe_token("carl@acme.test", "low_balance"),
         "job_id": "no-such-job",  # the permission is checked before the job is looked up
         "product_pk": product.pk,
@@ -1685,7 +1687,6 @@ def url_for(route: Route, world: dict) -> str:
 
 
 class Snapshot:
-        "survey_token": success_survey_token(cast),
     """Row count and highest primary key of every model table, in one query."""
 
     def __init__(self) -> None:

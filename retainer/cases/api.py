@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -28,6 +28,7 @@ from retainer.cases.access import (
 )
 from retainer.cases.filters import CaseFilter
 from retainer.cases.models import Case, Defect
+from retainer.cases.search import search_cases
 from retainer.cases.serializers import (
     AttachmentIn,
     AttachmentOut,
@@ -36,6 +37,8 @@ from retainer.cases.serializers import (
     CaseCreateStaffIn,
     CaseCustomerOut,
     CaseOverrideIn,
+    CaseSearchIn,
+    CaseSearchOut,
     CaseStaffOut,
     CaseUpdateIn,
     CsatIn,
@@ -65,6 +68,24 @@ def case_out(user: Any, case: Case) -> dict[str, Any]:
     offered service (``decision.offering``, the decision preview's ``OfferingBrief``)."""
     serializer = CaseStaffOut if is_vendor_staff(user) else CaseCustomerOut
     return dict(serializer(case, context={"with_offering": True}).data)
+
+
+class CaseSearch(APIView):
+    """Case search (``cases.search.search_cases``): the cases the caller may see, best
+    first, with highlighted snippets; customers never match through an internal note. A
+    query over 500 characters is a 400 ``query_too_long``."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, required=False, description="Words or a reference."),
+            OpenApiParameter("limit", int, required=False, description="1–50, default 10."),
+        ],
+        responses=CaseSearchOut,
+    )
+    def get(self, request: Request) -> Response:
+        params = validated(CaseSearchIn, request.query_params.dict(), refuse_unknown=False)
+        hits = search_cases(request_user(request), params["q"], limit=params["limit"])
+        return Response(CaseSearchOut({"query": params["q"], "results": hits}).data)
 
 
 @extend_schema_view(get=extend_schema(responses=by_audience(CaseStaffOut, CaseCustomerOut)))

@@ -4,6 +4,7 @@ from retainer.cases import api
 
 urlpatterns = [
     path("cases/", api.CaseList.as_view(), name="case_list"),
+    path("search/cases/", api.CaseSearch.as_view(), name="case_search"),
     path("cases/<str:public_id>/", api.CaseDetail.as_view(), name="case_detail"),
     path("cases/<str:public_id>/transition/", api.CaseTransition.as_view(), name="case_transition"),
     path(

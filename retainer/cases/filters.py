@@ -1,13 +1,15 @@
-import re
-
 import django_filters
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from retainer.cases.choices import CaseStatus, Severity
-from retainer.cases.models import REFERENCE_OFFSET, Case
+from retainer.cases.models import Case
+from retainer.cases.search import search_cases
 from retainer.contracts.choices import Outcome
+from retainer.lib.fulltext import QUERY_MAX_LENGTH
 
-REFERENCE = re.compile(r"(?i)RT-\d{1,12}")
+#: How many of the best matches the ``q`` filter keeps (then sorted like the list).
+SEARCH_MATCHES = 200
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -18,7 +20,12 @@ class CaseFilter(django_filters.FilterSet):
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, distinct=False)
     entitlement = django_filters.MultipleChoiceFilter(choices=Outcome.choices, distinct=False)
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
-    q = django_filters.CharFilter(method="search", label="Subject or reference")
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        max_length=QUERY_MAX_LENGTH,
+        help_text="Words of the subject, description, messages or organization; or a reference.",
+    )
 
     class Meta:
         model = Case
@@ -34,8 +41,12 @@ class CaseFilter(django_filters.FilterSet):
         ]
 
     def search(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
-        value = value.strip()
-        if REFERENCE.fullmatch(value):
-            # A reference finds its case directly, without scanning subjects.
-            return queryset.filter(pk=int(value.upper().removeprefix("RT-")) - REFERENCE_OFFSET)
-        return queryset.filter(subject__icontains=value)
+        """The ``SEARCH_MATCHES`` best matches of ``cases.search.search_cases`` among the
+        rows the other filters left (what the requesting user may see, notes for staff
+        only); the list keeps its own order."""
+        if not value.strip():
+            return queryset
+        request = getattr(self, "request", None)
+        user = getattr(request, "user", None) or AnonymousUser()
+        hits = search_cases(user, value, filters=queryset, limit=SEARCH_MATCHES)
+        return queryset.filter(pk__in=[hit.case.pk for hit in hits])

@@ -5,7 +5,6 @@ console's search."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,14 +21,13 @@ from retainer.cases import workflow
 from retainer.cases.access import cases_visible_to
 from retainer.cases.choices import CaseStatus, ClockKind, SlaState
 from retainer.cases.models import (
-    REFERENCE_OFFSET,
     Case,
     CaseEvent,
-    CaseMessage,
     SlaClock,
     SlaTarget,
     TimeEntry,
 )
+from retainer.cases.search import IN_CONTACT, CaseHit, search_cases
 from retainer.catalog.models import Environment, Product, Release, ServiceOffering
 from retainer.catalog.selectors import offerings_for_product
 from retainer.contracts.access import contracts_visible_to
@@ -479,7 +477,6 @@ def preview_decision(
 # --- Search across every queue (the console) ---------------------------------------------------
 
 SEARCH_LIMIT = 20
-_REFERENCE = re.compile(r"(?i)(?:RT-)?(\d{1,12})")
 
 
 @dataclass(frozen=True)
@@ -487,7 +484,8 @@ class SearchResults:
     """What a search found, each group newest or by name, at most ``SEARCH_LIMIT`` each."""
 
     query: str
-    cases: list[Case]
+    #: Ranked hits with their snippets (``cases.search.CaseHit``).
+    cases: list[CaseHit]
     organizations: list[Organization]
     contacts: list[Contact]
 
@@ -506,26 +504,29 @@ def organizations_matching(*, user: User, q: str, limit: int = SEARCH_LIMIT) -> 
 
 
 def search_everything(*, user: User, q: str, limit: int = SEARCH_LIMIT) -> SearchResults:
-    """Cases by reference, subject, description, message body (notes too: staff search),
-    organization name and contact name or e-mail; organizations by name; contacts by name
-    or e-mail. Plain substring matching, newest cases first; ranked full-text search can
-    replace this function without touching its callers."""
+    """Cases ranked by ``cases.search.search_cases`` (reference, subject, description,
+    replies and notes: staff search, organization name), then the cases of contacts whose
+    name or e-mail contains ``q``, newest first; organizations by name; contacts by name
+    or e-mail. Raises ``InvalidInput`` for a query over the search length."""
     q = q.strip()
     if not q:
         return SearchResults(q, [], [], [])
-    words = Q(subject__icontains=q) | Q(description__icontains=q)
-    words |= Q(organization__name__icontains=q)
-    words |= Q(contact__full_name__icontains=q) | Q(contact__email__icontains=q)
-    words |= Q(pk__in=CaseMessage.objects.filter(body__icontains=q).values("case_id"))
-    reference = _REFERENCE.fullmatch(q)
-    if reference:
-        words |= Q(pk=int(reference.group(1)) - REFERENCE_OFFSET)
-    cases = cases_for_list(cases_visible_to(user).filter(words)).order_by("-id")[:limit]
-    organizations = organizations_visible_to(user).filter(name__icontains=q).order_by("name")
-    contacts = (
+    hits = search_cases(user, q, limit=limit)
+    found = {hit.case.pk for hit in hits}
+    contacts = list(
         contacts_visible_to(user)
         .filter(Q(full_name__icontains=q) | Q(email__icontains=q))
         .select_related("organization")
         .order_by("full_name", "pk")[:limit]
     )
-    return SearchResults(q, list(cases), list(organizations[:limit]), list(contacts))
+    if contacts and len(hits) < limit:
+        theirs = (
+            cases_visible_to(user)
+            .filter(contact__in=[c.pk for c in contacts])
+            .exclude(pk__in=found)
+            .select_related("organization", "contact")
+            .order_by("-id")[: limit - len(hits)]
+        )
+        hits += [CaseHit(case, 0.0, (), IN_CONTACT) for case in theirs]
+    organizations = organizations_visible_to(user).filter(name__icontains=q).order_by("name")
+    return SearchResults(q, hits, list(organizations[:limit]), contacts)

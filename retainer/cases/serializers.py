@@ -30,6 +30,7 @@ from retainer.contracts.models import Contract
 from retainer.contracts.serializers import OfferingBrief
 from retainer.lib.api import IntegerField
 from retainer.lib.events import Audience, parse
+from retainer.lib.fulltext import QUERY_MAX_LENGTH
 from retainer.lib.limits import SUBJECT_MAX_LENGTH, TEXT_MAX_LENGTH
 
 _DATETIME = serializers.DateTimeField()
@@ -348,3 +349,40 @@ class CsatOut(serializers.ModelSerializer):
     class Meta:
         model = CsatResponse
         fields = ["rating", "comment", "answered_at"]
+
+
+# --- Case search (``cases.search.search_cases``) -----------------------------------------------
+
+
+class CaseSearchIn(serializers.Serializer):
+    q = serializers.CharField(
+        max_length=QUERY_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    limit = IntegerField(min_value=1, max_value=50, required=False, default=10)
+
+
+class CaseSnippetPartOut(serializers.Serializer):
+    text = serializers.CharField(read_only=True)
+    highlighted = serializers.BooleanField(read_only=True)
+
+
+class CaseHitOut(serializers.Serializer):
+    id = serializers.CharField(source="case.public_id", read_only=True)
+    reference = serializers.CharField(source="case.reference", read_only=True)
+    subject = serializers.CharField(source="case.subject", read_only=True)
+    status = serializers.ChoiceField(
+        source="case.status", choices=CaseStatus.choices, read_only=True
+    )
+    organization = serializers.CharField(source="case.organization.name", read_only=True)
+    score = serializers.FloatField(read_only=True)
+    matched_in = serializers.ChoiceField(
+        choices=["case", "reply", "note", "organization", "reference"],
+        read_only=True,
+        help_text="Where the snippet comes from; `note` (an internal note) for staff only.",
+    )
+    snippet = CaseSnippetPartOut(many=True, read_only=True, source="snippet_parts")
+
+
+class CaseSearchOut(serializers.Serializer):
+    query = serializers.CharField(read_only=True)
+    results = CaseHitOut(many=True, read_only=True)

@@ -4,15 +4,11 @@
 - **Access first.** The candidate set is the user's readable articles
   (``kb.access``), written into the full-text query as a sub-select, so ranking,
   snippets and counts never see an article the user may not read.
-- **Natural language.** The query is split into words; English stop words are dropped
-  (unless nothing else is left); the remaining terms are OR-ed and ranked, so "how do I
-  reset the admin password" finds the article about resetting admin passwords. The last
-  word also matches as a prefix while it is being typed (no trailing space, three
-  letters or more).
-- **Quoted.** Every term is a run of letters and digits, quoted for the engine, so
-  ``NEAR(``, ``"``, ``-``, ``column:``, ``*`` or ``^`` in a query never raise or change it.
-- **Bounded.** A query longer than ``QUERY_MAX_LENGTH`` characters is refused
-  (``InvalidInput`` ``query_too_long``, a 400); at most ``MAX_TERMS`` terms are used.
+- **Parsed** by ``lib.fulltext.parse_query``, the parser of every search box: stop
+  words dropped, the other terms OR-ed and ranked, the last word a prefix while it is
+  typed, every term quoted so FTS syntax never raises or changes the query, and a query
+  over ``QUERY_MAX_LENGTH`` characters refused (``InvalidInput`` ``query_too_long``, a
+  400).
 - **Hybrid.** Unless ``RETAINER_KB_SEMANTIC`` is false, the full-text ranking is fused
   with the ranking by meaning (``kb.semantic``: cosine of MiniLM vectors, over the same
   readable candidates) by reciprocal rank (k = 60), both taken ``FUSION_DEPTH`` deep.
@@ -27,7 +23,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,56 +32,16 @@ from django.db.models import QuerySet
 from retainer.kb import semantic
 from retainer.kb.access import articles_readable_by, articles_visible_to
 from retainer.kb.models import Article
-from retainer.lib.errors import InvalidInput
-from retainer.lib.sanitize import strip_invisible_controls
+from retainer.lib.fulltext import MAX_TERMS as MAX_TERMS
+from retainer.lib.fulltext import PREFIX_MIN_LENGTH as PREFIX_MIN_LENGTH
+from retainer.lib.fulltext import QUERY_MAX_LENGTH as QUERY_MAX_LENGTH
+from retainer.lib.fulltext import STOP_WORDS as STOP_WORDS
+from retainer.lib.fulltext import ParsedQuery, parse_query
+from retainer.lib.fulltext import segments as _segments
 
-QUERY_MAX_LENGTH = 500
-MAX_TERMS = 24
 MAX_LIMIT = 50
-PREFIX_MIN_LENGTH = 3
 #: How deep each ranking is read before the hybrid fusion.
 FUSION_DEPTH = 30
-# Snippet highlight markers: control characters that article text never holds (the
-# checks strip them), split out again by ``_segments``.
-START, STOP = "\x02", "\x03"
-
-STOP_WORDS = frozenset(
-    {
-        "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any",
-        "are", "as", "at", "be", "because", "been", "before", "being", "below", "between",
-        "both", "but", "by", "can", "cannot", "could", "did", "do", "does", "doing", "down",
-        "during", "each", "few", "for", "from", "further", "get", "got", "had", "has", "have",
-        "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i",
-        "if", "in", "into", "is", "it", "its", "itself", "just", "let", "me", "more", "most",
-        "my", "myself", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other",
-        "our", "ours", "ourselves", "out", "over", "own", "please", "same", "she", "should",
-        "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves",
-        "then", "there", "these", "they", "this", "those", "through", "to", "too", "under",
-        "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while",
-        "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself",
-        "yourselves",
-    }
-)  # fmt: skip
-_WORD = re.compile(r"[^\W_]+")
-_MARKDOWN_NOISE = re.compile(r"[#*`>|\[\]]+|\s+")
-
-
-@dataclass(frozen=True)
-class ParsedQuery:
-    terms: tuple[str, ...]
-    prefix: bool  # the last term also matches as a prefix
-
-    def fts5(self) -> str:
-        quoted = [f'"{term.replace(chr(34), chr(34) * 2)}"' for term in self.terms]
-        if self.prefix:
-            quoted[-1] += "*"
-        return " OR ".join(quoted)
-
-    def tsquery(self) -> str:
-        quoted = [f"'{term.replace(chr(39), chr(39) * 2)}'" for term in self.terms]
-        if self.prefix:
-            quoted[-1] += ":*"
-        return " | ".join(quoted)
 
 
 @dataclass(frozen=True)
@@ -95,24 +50,6 @@ class SearchHit:
     score: float
     #: The snippet as ``(text, highlighted)`` segments, escaped by the template.
     snippet: tuple[tuple[str, bool], ...]
-
-
-def parse_query(text: str) -> ParsedQuery:
-    """The terms of a user's query (see the module docstring); no terms: no search."""
-    if len(text) > QUERY_MAX_LENGTH:
-        raise InvalidInput(
-            "query_too_long",
-            f"Search for at most {QUERY_MAX_LENGTH} characters.",
-            field="q",
-        )
-    words = [word.casefold() for word in _WORD.findall(text)]
-    if not words:
-        return ParsedQuery((), False)
-    kept = [word for word in words if word not in STOP_WORDS] or words
-    terms = tuple(dict.fromkeys(kept))[:MAX_TERMS]
-    typing_last = bool(text) and not text[-1].isspace() and _WORD.fullmatch(text[-1]) is not None
-    prefix = typing_last and terms[-1] == words[-1] and len(terms[-1]) >= PREFIX_MIN_LENGTH
-    return ParsedQuery(terms, prefix)
 
 
 def search_articles(
@@ -222,14 +159,3 @@ def _postgresql(
     with connection.cursor() as cursor:
         cursor.execute(sql, [parsed.tsquery(), *allowed_params, limit])
         return [(row[0], row[1], row[2] or "") for row in cursor.fetchall()]
-
-
-def _segments(snippet: str) -> tuple[tuple[str, bool], ...]:
-    """``…text \\x02hit\\x03 text…`` → ``(("…text ", False), ("hit", True), (" text…", False))``,
-    with Markdown punctuation and runs of whitespace tidied."""
-    out: list[tuple[str, bool]] = []
-    for i, part in enumerate(re.split(f"[{START}{STOP}]", strip_invisible_controls(snippet))):
-        text = _MARKDOWN_NOISE.sub(lambda m: " " if m.group().isspace() else "", part)
-        if text:
-            out.append((text, i % 2 == 1))
-    return tuple(out)

@@ -10,6 +10,7 @@ from django.urls import reverse_lazy
 from retainer.cases.choices import CsatRating, Severity
 from retainer.catalog.models import Environment, Product, Release
 from retainer.lib.converters import parse_id
+from retainer.lib.fulltext import QUERY_MAX_LENGTH
 from retainer.lib.limits import SUBJECT_MAX_LENGTH, TEXT_MAX_LENGTH
 from retainer.lib.sanitize import clean_line
 
@@ -150,3 +151,4 @@ class CaseFilterForm(forms.Form):
     STATUS_CHOICES = [("", "All"), ("open", "Open"), ("closed", "Closed")]
 
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+    q = forms.CharField(label="Search", max_length=QUERY_MAX_LENGTH, required=False)

@@ -70,7 +70,7 @@ def case_queue(request: HttpRequest) -> HttpResponse:
     queue = request.GET.get("view", "mine")
     queue = queue if queue in selectors.QUEUES else "mine"
     cases = selectors.queue_cases(queue=queue, agent=agent)
-    filterset = CaseFilter(without_blanks(request.GET), queryset=cases)
+    filterset = CaseFilter(without_blanks(request.GET), queryset=cases, request=request)
     rows = filterset.qs if filterset.is_valid() else cases.none()
     sort = request.GET.get("sort", "newest")
     rows = rows.order_by(*selectors.SORTS.get(sort, ("-id",)))

@@ -37,6 +37,7 @@ from retainer.cases.forms.portal import (
     preview_fields,
 )
 from retainer.cases.models import REFERENCE_OFFSET, Case, CaseMessage, CsatResponse
+from retainer.cases.search import search_cases
 from retainer.cases.selectors import (
     Billable,
     ContractUsage,
@@ -59,6 +60,8 @@ from retainer.lib.htmx import is_htmx
 from retainer.lib.sanitize import clean_line
 
 CASES_PER_PAGE = 20
+#: The best matches *My cases* shows for a search (no pages: refine the words instead).
+SEARCH_HITS = 50
 OPEN_STATUSES = workflow.ACTIVE
 CLOSED_STATUSES = workflow.FINISHED
 
@@ -200,16 +203,26 @@ def contract_view(usage: ContractUsage) -> ContractView:
 @require_safe
 @contact_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    """My cases: the organization's (or the contact's own) cases, filtered and paged."""
+    """My cases: the organization's (or the contact's own) cases, filtered and paged; with
+    ``q``, the best matches of ``search_cases`` (never through an internal note)."""
     form = CaseFilterForm(request.GET)
-    status = form.cleaned_data["status"] if form.is_valid() else ""
+    valid = form.is_valid()
+    status = form.cleaned_data["status"] if valid else ""
+    q = form.cleaned_data["q"].strip() if valid else ""
     cases = cases_visible_to(request_user(request))
     if status:
         cases = cases.filter(status__in=OPEN_STATUSES if status == "open" else CLOSED_STATUSES)
-    page = Paginator(cases_for_list(cases), CASES_PER_PAGE).get_page(request.GET.get("page"))
-    _for_display(page.object_list)
+    page, hits = None, None
+    if q:
+        hits = search_cases(request_user(request), q, filters=cases, limit=SEARCH_HITS)
+        _for_display(hit.case for hit in hits)
+    else:
+        page = Paginator(cases_for_list(cases), CASES_PER_PAGE).get_page(request.GET.get("page"))
+        _for_display(page.object_list)
+    context = {"form": form, "page": page, "status": status, "q": q, "hits": hits}
+    context["search_hits"] = SEARCH_HITS
     template = "portal/partials/case_rows.html" if is_htmx(request) else "portal/case_list.html"
-    return render(request, template, {"form": form, "page": page, "status": status})
+    return render(request, template, context, status=200 if valid else 400)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
