@@ -100,12 +100,23 @@ def contributions(case_ids: Sequence[int]) -> dict[int, list[Entry]]:
     """Each case's cells and amounts, from the base tables as they are now. Five
     queries (cases, clocks, answers, time entries, calendars) whatever the number of
     cases."""
+    rows = _case_rows(case_ids)
+    sources = _Sources(
+        clocks=_decided_clocks(case_ids),
+        answers=_answers(case_ids),
+        logged=_logged(case_ids),
+        times=_BusinessTimes(rows),
+    )
+    return {row["pk"]: _entries(row, sources) for row in rows}
+
+
+def _case_rows(case_ids: Sequence[int]) -> list[dict[str, Any]]:
     calendar_of = SlaClock.objects.filter(
         case=OuterRef("pk"), kind=ClockKind.FIRST_RESPONSE
     ).values("target__calendar_id")[:1]
     from retainer.metrics.queries import REOPENED  # one definition of "reopened"
 
-    rows = list(
+    return list(
         Case.objects.filter(pk__in=case_ids)
         .annotate(calendar_id=Subquery(calendar_of), was_reopened=REOPENED)
         .values(
@@ -115,6 +126,10 @@ def contributions(case_ids: Sequence[int]) -> dict[int, list[Entry]]:
             "calendar_id", "was_reopened",
         )
     )  # fmt: skip
+
+
+def _decided_clocks(case_ids: Sequence[int]) -> dict[int, list[tuple[str, str, str]]]:
+    """Each case's decided SLA clocks: (kind, month, ``met`` or ``missed``)."""
     clocks: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
     for case_id, kind, stopped, breached in SlaClock.objects.filter(
         Q(stopped_at__isnull=False) | Q(breached_at__isnull=False), case_id__in=case_ids
@@ -123,12 +138,21 @@ def contributions(case_ids: Sequence[int]) -> dict[int, list[Entry]]:
         if when is None:  # not decided (the filter above leaves none)
             continue
         clocks[case_id].append((kind, _month(when), "met" if breached is None else "missed"))
-    answers = {
+    return clocks
+
+
+def _answers(case_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """Each case's CSAT answer: (rating, month)."""
+    return {
         case_id: (rating, _month(answered))
         for case_id, rating, answered in CsatResponse.objects.filter(
             case_id__in=case_ids
         ).values_list("case_id", "rating", "answered_at")
     }
+
+
+def _logged(case_ids: Sequence[int]) -> dict[int, list[tuple[str, int, str, int, bool]]]:
+    """Each case's time entries: (month, agent id, agent name, minutes, billable)."""
     logged: dict[int, list[tuple[str, int, str, int, bool]]] = defaultdict(list)
     for case_id, agent_id, agent, work_date, minutes, billable in (
         TimeEntry.objects.filter(case_id__in=case_ids, is_deleted=False)
@@ -136,58 +160,76 @@ def contributions(case_ids: Sequence[int]) -> dict[int, list[Entry]]:
     ):  # fmt: skip
         month = work_date.replace(day=1).isoformat()
         logged[case_id].append((month, agent_id, agent, minutes, billable))
-    needs_calendar = any(r["first_response_at"] or r["resolved_at"] for r in rows)
-    calendars = {c.pk: c for c in BusinessCalendar.objects.all()} if needs_calendar else {}
-    cache: dict[tuple[int | None, str], Calendar] = {}
-    found: dict[int, list[Entry]] = {}
-    for row in rows:
-        dims = (row["product_id"], row["queue_id"] or 0, row["contract__terms__tier"] or "")
-        entries: list[Entry] = []
+    return logged
 
-        def add(month: str, figure: str, value: str = "", label: str = "", micros: int = 0) -> None:
-            entries.append(Entry((month, *dims, figure, value), label, 1, micros))  # noqa: B023
 
-        opened = _month(row["created_at"])
-        add(opened, "opened")
-        for dimension, field in DEMAND.items():
-            raw = row[field]
-            value = "" if raw is None else str(raw)
-            if dimension == "product":
-                label = row["product__name"]
-            elif dimension == "release":
-                label = row["release__version"]
-            else:
-                label = _LABELS.get(dimension, {}).get(value, value)
-            add(opened, f"demand.{dimension}", value, label or UNKNOWN)
-        if row["resolved_at"] is not None:
-            resolved = _month(row["resolved_at"])
-            add(resolved, "resolved")
-            if row["was_reopened"]:
-                add(resolved, "reopened")
-        for kind, month, outcome in clocks.get(row["pk"], []):
-            add(month, f"sla.{kind}", outcome)
-        for month, agent_id, agent, minutes, billable in logged.get(row["pk"], []):
-            entries.append(Entry((month, *dims, "time.logged", str(agent_id)), agent, minutes, 0))
-            if billable:
-                entries.append(
-                    Entry((month, *dims, "time.billable", str(agent_id)), agent, minutes, 0)
-                )
-        if row["pk"] in answers:
-            rating, month = answers[row["pk"]]
-            add(month, "csat", rating)
-        if row["first_response_at"] or row["resolved_at"]:
-            cal = calendars.get(row["calendar_id"])
-            zone = row["organization__time_zone"]
-            tz = (zone if cal.use_customer_time_zone else cal.time_zone) if cal else "UTC"
-            key = (row["calendar_id"] if cal else None, tz)
-            if key not in cache:
-                cache[key] = calendar_from_row(cal, tz) if cal else Calendar.around_the_clock()
-            for figure, end in (("frt", row["first_response_at"]), ("ttr", row["resolved_at"])):
-                if end is not None:
-                    micros = _micros(cache[key], row["created_at"], end)
-                    add(opened, figure, str(bucket(micros)), micros=micros)
-        found[row["pk"]] = entries
-    return found
+class _BusinessTimes:
+    """Business time between two instants on a case's calendar (the calendars are read
+    once, and only when a case needs one)."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        needed = any(r["first_response_at"] or r["resolved_at"] for r in rows)
+        self.calendars = {c.pk: c for c in BusinessCalendar.objects.all()} if needed else {}
+        self.cache: dict[tuple[int | None, str], Calendar] = {}
+
+    def micros(self, row: dict[str, Any], end: dt.datetime) -> int:
+        cal = self.calendars.get(row["calendar_id"])
+        zone = row["organization__time_zone"]
+        tz = (zone if cal.use_customer_time_zone else cal.time_zone) if cal else "UTC"
+        key = (row["calendar_id"] if cal else None, tz)
+        if key not in self.cache:
+            self.cache[key] = calendar_from_row(cal, tz) if cal else Calendar.around_the_clock()
+        return _micros(self.cache[key], row["created_at"], end)
+
+
+@dataclass(frozen=True)
+class _Sources:
+    clocks: dict[int, list[tuple[str, str, str]]]
+    answers: dict[int, tuple[str, str]]
+    logged: dict[int, list[tuple[str, int, str, int, bool]]]
+    times: _BusinessTimes
+
+
+def _demand_label(row: dict[str, Any], dimension: str, value: str) -> str:
+    if dimension == "product":
+        return str(row["product__name"] or "")
+    if dimension == "release":
+        return str(row["release__version"] or "")
+    return _LABELS.get(dimension, {}).get(value, value)
+
+
+def _entries(row: dict[str, Any], sources: _Sources) -> list[Entry]:
+    """One case's cells: opened, demand, resolved and reopened, SLA, logged time, CSAT,
+    and the business times to first response and resolution."""
+    dims = (row["product_id"], row["queue_id"] or 0, row["contract__terms__tier"] or "")
+    entries: list[Entry] = []
+
+    def add(month: str, figure: str, value: str = "", label: str = "", micros: int = 0) -> None:
+        entries.append(Entry((month, *dims, figure, value), label, 1, micros))
+
+    opened = _month(row["created_at"])
+    add(opened, "opened")
+    for dimension, field in DEMAND.items():
+        value = "" if row[field] is None else str(row[field])
+        add(opened, f"demand.{dimension}", value, _demand_label(row, dimension, value) or UNKNOWN)
+    if row["resolved_at"] is not None:
+        add(_month(row["resolved_at"]), "resolved")
+        if row["was_reopened"]:
+            add(_month(row["resolved_at"]), "reopened")
+    for kind, month, outcome in sources.clocks.get(row["pk"], []):
+        add(month, f"sla.{kind}", outcome)
+    for month, agent_id, agent, minutes, billable in sources.logged.get(row["pk"], []):
+        entries.append(Entry((month, *dims, "time.logged", str(agent_id)), agent, minutes, 0))
+        if billable:
+            entries.append(Entry((month, *dims, "time.billable", str(agent_id)), agent, minutes, 0))
+    if row["pk"] in sources.answers:
+        rating, month = sources.answers[row["pk"]]
+        add(month, "csat", rating)
+    for figure, end in (("frt", row["first_response_at"]), ("ttr", row["resolved_at"])):
+        if end is not None:
+            micros = sources.times.micros(row, end)
+            add(opened, figure, str(bucket(micros)), micros=micros)
+    return entries
 
 
 def _encode(entries: Iterable[Entry]) -> list[list[Any]]:
