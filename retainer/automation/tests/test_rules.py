@@ -442,9 +442,7 @@ def test_a_message_handed_over_twice_fires_once(cast, world):
     assert RuleFiring.objects.count() == 1 and note_texts(case).count("Once.") == 1
 
 
-def test_an_inactive_rule_does_nothing_and_the_rules_do_not_take_events_without_rules(
-    cast, world
-):
+def test_an_inactive_rule_does_nothing_and_the_rules_do_not_take_events_without_rules(cast, world):
     r = rule(cast, RuleTrigger.CASE_OPENED, PRIORITY_HIGH)
     actions.do_switch_rule(r, active=False, actor=cast.admin)
     case = open_case(cast, world)
