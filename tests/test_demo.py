@@ -5,11 +5,14 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from retainer.accounts.models import Contact, Organization, User
 from retainer.catalog.models import Product, Release, ScopePolicy, ServiceOffering
+from retainer.contracts.models import TrainingRecord
 from retainer.demo import DEMO_LOGINS
+from retainer.success.models import Course, Enrollment
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +38,13 @@ def test_the_demo_builds_the_promised_data_set_once_and_prints_the_logins(client
     assert set(ServiceOffering.objects.values_list("kind", flat=True)) == {
         "backport", "customization", "porting", "installation", "migration", "training",
     }  # fmt: skip
+    assert Course.objects.count() == 2
+    assert set(Enrollment.objects.values_list("status", flat=True)) == {
+        "completed", "no_show", "enrolled",
+    }  # fmt: skip
+    assert any(  # an expired certificate, and current ones
+        not record.is_current(timezone.localdate()) for record in TrainingRecord.objects.all()
+    )
     printed = out.getvalue()
     for email in (
         "admin@northwind.example",

@@ -464,6 +464,50 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         API_POST_ONLY,
     ),
     "api:perception_survey_list": API_STAFF_LIST,
+    # Training: staff read, managers and admins write; customers read their enrollments.
+    "success:course_list": STAFF_PAGE,
+    "success:course_detail": STAFF_PAGE,
+    "success:session_detail": STAFF_PAGE,
+    "success:course_new": MANAGER_PAGE,
+    "success:course_edit": MANAGER_PAGE,
+    **{
+        f"success:{name}": each(405, ROLES)
+        for name in (
+            "session_new",
+            "enrollment_new",
+            "enrollment_complete",
+            "enrollment_no_show",
+            "enrollment_cancel",
+        )
+    },
+    "success:portal_training": PORTAL_PAGE,
+    **dict.fromkeys(
+        [
+            f"api:{name}"
+            for name in (
+                "course_list",
+                "course_detail",
+                "training_session_list",
+                "training_session_detail",
+            )
+        ],
+        API_STAFF_LIST,
+    ),
+    **dict.fromkeys(
+        [
+            f"api:{name}"
+            for name in (
+                "training_session_enroll",
+                "enrollment_complete",
+                "enrollment_no_show",
+                "enrollment_cancel",
+            )
+        ],
+        API_POST_ONLY,
+    ),
+    "api:enrollment_list": API_READ,
+    "api:enrollment_detail": API_ACME_OBJECT,
+    "api:certificate_list": API_READ,
     "api:health_score_list": API_STAFF_LIST,
     "api:health_score_detail": API_STAFF_LIST,
     # The knowledge base: the console, the public help centre and the API.
@@ -759,6 +803,11 @@ CHANGE_GOAL = SELL  # success.change_successgoal
 ADD_MILESTONE = SELL  # success.add_milestone
 CHANGE_MILESTONE = SELL  # success.change_milestone: edit, mark done, open again
 SEND_SURVEY = SELL  # success.add_perceptionsurvey
+ADD_COURSE = SELL  # success.add_course
+CHANGE_COURSE = SELL  # success.change_course
+SCHEDULE_SESSION = SELL  # success.add_trainingsession
+ENROLL = SELL  # success.add_enrollment
+CHANGE_ENROLLMENT = SELL  # success.change_enrollment: complete, no-show, cancel
 ADD_ARTICLE = STAFF_WRITE  # kb.add_article: write a draft
 LINK_ARTICLE = STAFF_WRITE  # kb.view_article + cases.change_case: link an article to a case
 PUBLISH_ARTICLE = MANAGER_WRITE  # kb.publish_article: publish, archive, edit a published one
@@ -850,6 +899,11 @@ PERMISSIONS: dict[str, tuple[Roles, tuple[str, ...]]] = {
     "ADD_MILESTONE": (ADD_MILESTONE, ("success.add_milestone",)),
     "CHANGE_MILESTONE": (CHANGE_MILESTONE, ("success.change_milestone",)),
     "SEND_SURVEY": (SEND_SURVEY, ("success.add_perceptionsurvey",)),
+    "ADD_COURSE": (ADD_COURSE, ("success.add_course",)),
+    "CHANGE_COURSE": (CHANGE_COURSE, ("success.change_course",)),
+    "SCHEDULE_SESSION": (SCHEDULE_SESSION, ("success.add_trainingsession",)),
+    "ENROLL": (ENROLL, ("success.add_enrollment",)),
+    "CHANGE_ENROLLMENT": (CHANGE_ENROLLMENT, ("success.change_enrollment",)),
     "WIN": (
         WIN,
         ("success.change_opportunity", "contracts.add_contract", "success.add_onboardingplan"),
@@ -1053,6 +1107,20 @@ WRITES: dict[str, dict[str, Roles]] = {
     "api:milestone_detail": {PATCH: CHANGE_MILESTONE},
     "api:milestone_done": {POST: CHANGE_MILESTONE},
     "api:perception_survey_list": {POST: SEND_SURVEY},
+    "success:course_new": {POST: ADD_COURSE & CONSOLE},
+    "success:course_edit": {POST: CHANGE_COURSE & CONSOLE},
+    "success:session_new": {POST: SCHEDULE_SESSION & CONSOLE},
+    "success:enrollment_new": {POST: ENROLL & CONSOLE},
+    "success:enrollment_complete": {POST: CHANGE_ENROLLMENT & CONSOLE},
+    "success:enrollment_no_show": {POST: CHANGE_ENROLLMENT & CONSOLE},
+    "success:enrollment_cancel": {POST: CHANGE_ENROLLMENT & CONSOLE},
+    "api:course_list": {POST: ADD_COURSE},
+    "api:course_detail": {PATCH: CHANGE_COURSE},
+    "api:training_session_list": {POST: SCHEDULE_SESSION},
+    "api:training_session_enroll": {POST: ENROLL},
+    "api:enrollment_complete": {POST: CHANGE_ENROLLMENT},
+    "api:enrollment_no_show": {POST: CHANGE_ENROLLMENT},
+    "api:enrollment_cancel": {POST: CHANGE_ENROLLMENT},
     # The knowledge base.
     "kb:article_new": {POST: ADD_ARTICLE & CONSOLE},
     "kb:article_edit": {POST: PUBLISH_ARTICLE & CONSOLE},  # the world's article is published
@@ -1234,6 +1302,18 @@ SAME_OPERATION: dict[str, list[tuple[str, str]]] = {
         ("api:milestone_done", POST),
     ],
     "SEND_SURVEY": [("success:survey_send", POST), ("api:perception_survey_list", POST)],
+    "ADD_COURSE": [("success:course_new", POST), ("api:course_list", POST)],
+    "CHANGE_COURSE": [("success:course_edit", POST), ("api:course_detail", PATCH)],
+    "SCHEDULE_SESSION": [("success:session_new", POST), ("api:training_session_list", POST)],
+    "ENROLL": [("success:enrollment_new", POST), ("api:training_session_enroll", POST)],
+    "CHANGE_ENROLLMENT": [
+        ("success:enrollment_complete", POST),
+        ("success:enrollment_no_show", POST),
+        ("success:enrollment_cancel", POST),
+        ("api:enrollment_complete", POST),
+        ("api:enrollment_no_show", POST),
+        ("api:enrollment_cancel", POST),
+    ],
     "ADD_ARTICLE": [("kb:article_new", POST), ("api:article_list", POST)],
     "PUBLISH_ARTICLE": [
         ("kb:article_publish", POST),
@@ -1297,6 +1377,12 @@ EMPTY_BODY_WRITES: set[tuple[str, str]] = {
     ("billing:invoice_paid", POST),  # paid now, without a reference
     ("billing:quote_accept", POST),
     ("success:lead_convert", POST),  # the lead holds everything the conversion needs
+    ("success:enrollment_complete", POST),  # completed on the session's day (or today)
+    ("success:enrollment_no_show", POST),
+    ("success:enrollment_cancel", POST),
+    ("api:enrollment_complete", POST),
+    ("api:enrollment_no_show", POST),
+    ("api:enrollment_cancel", POST),
     ("api:lead_convert", POST),
     ("kb:article_archive", POST),  # archives the world's article
     ("api:article_archive", POST),

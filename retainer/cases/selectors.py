@@ -42,11 +42,12 @@ from retainer.contracts.choices import (
 )
 from retainer.contracts.entitlement import Decision
 from retainer.contracts.ledger import Exhausted, split_consumption
-from retainer.contracts.models import Contract, ContractEvent, LedgerEntry, TrainingRecord
+from retainer.contracts.models import Contract, ContractEvent, LedgerEntry
 from retainer.contracts.selectors import (
     BalanceSummary,
     balance_summaries,
     contracts_with_relations,
+    current_training_records,
 )
 from retainer.lib.snapshots import Snapshot
 
@@ -262,9 +263,9 @@ def organization_360(*, organization: Organization) -> dict[str, Any]:
     )
     named = {contact_id for c in contracts for contact_id in (n.pk for n in c.named_contacts.all())}
     trained = set(
-        TrainingRecord.objects.filter(contact__organization=organization).values_list(
-            "contact_id", flat=True
-        )
+        current_training_records(on=timezone.localdate())
+        .filter(contact__organization=organization)
+        .values_list("contact_id", flat=True)
     )
     open_cases = cases_for_queue_page(
         Case.objects.filter(organization=organization, status__in=workflow.ACTIVE)

@@ -243,12 +243,17 @@ class DecisionOverridden(ContractEventBase):
 
 @dataclass(frozen=True, kw_only=True)
 class TrainingRecorded(ContractEventBase):
-    """A contact completed a course (``completed_on``: ISO date)."""
+    """A contact completed a course (``completed_on``: ISO date), or completed it again
+    (``renewed``); ``expires_on`` is the first day the record no longer counts (ISO date,
+    ``None``: never)."""
 
     name = "training.recorded"
     type = ContractEventType.TRAINING_RECORDED
-    customer_fields = frozenset({"course", "completed_on"})
+    customer_fields = frozenset({"course", "completed_on", "expires_on", "certificate"})
 
     contact: int
     course: str
     completed_on: str
+    expires_on: str | None = None
+    certificate: str = ""
+    renewed: bool = False

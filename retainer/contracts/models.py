@@ -7,6 +7,7 @@ and deletes, and database triggers (migration ``0002``) refuse them too.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import models
@@ -337,11 +338,19 @@ class EntitlementDecision(models.Model):
 
 
 class TrainingRecord(models.Model):
-    """A course a contact completed; trained-only plans require one."""
+    """A course a contact completed (their certificate); trained-only plans require a
+    current one. ``expires_on`` is the first day the record no longer counts (``None``:
+    it never expires); completing the course again renews the same record."""
 
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="training_records")
     course = models.CharField(max_length=120)
     completed_on = models.DateField()
+    expires_on = models.DateField(
+        null=True, blank=True, help_text="The first day it no longer counts; empty: never."
+    )
+    certificate = models.CharField(
+        max_length=40, blank=True, help_text="The certificate number, when one was issued."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -352,8 +361,18 @@ class TrainingRecord(models.Model):
                 Lower("course"),
                 name="contracts_training_once_per_course",
                 violation_error_message="This contact already has this course on record.",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_on__isnull=True)
+                | models.Q(expires_on__gt=models.F("completed_on")),
+                name="contracts_training_expires_after_completion",
+                violation_error_message="A training expires after the day it was completed.",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.course} ({self.completed_on:%Y-%m-%d})"
+
+    def is_current(self, on: dt.date) -> bool:
+        """Whether the record counts on ``on``: it has not reached ``expires_on``."""
+        return self.expires_on is None or on < self.expires_on

@@ -3,6 +3,7 @@ needs (``actions.decide_for`` takes the decision)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 
 from retainer.accounts.models import Contact
 from retainer.contracts import entitlement
@@ -147,16 +149,25 @@ def balance_summaries(*, contracts: Iterable[Contract]) -> dict[int, BalanceSumm
     return summaries
 
 
-def contact_facts(contact: Contact, *, with_courses: bool = True) -> entitlement.ContactFacts:
-    """The contact's facts; ``with_courses=False`` skips reading training records when no
-    candidate contract asks for them."""
+def current_training_records(*, on: dt.date) -> QuerySet[TrainingRecord]:
+    """The training records that count on ``on``: never expiring, or expiring after it."""
+    return TrainingRecord.objects.filter(Q(expires_on__isnull=True) | Q(expires_on__gt=on))
+
+
+def contact_facts(
+    contact: Contact, *, with_courses: bool = True, on: dt.date | None = None
+) -> entitlement.ContactFacts:
+    """The contact's facts on ``on`` (default today); ``with_courses=False`` skips reading
+    training records when no candidate contract asks for them. Only records current on
+    ``on`` count as completed courses: an expired certificate is no training."""
     courses: frozenset[str] = frozenset()
     if with_courses:
+        day = on if on is not None else timezone.localdate()
         courses = frozenset(
             course.lower()
-            for course in TrainingRecord.objects.filter(contact=contact).values_list(
-                "course", flat=True
-            )
+            for course in current_training_records(on=day)
+            .filter(contact=contact)
+            .values_list("course", flat=True)
         )
     return entitlement.ContactFacts(
         id=contact.pk,

@@ -430,4 +430,13 @@ class TrainingIn(serializers.Serializer):
 class TrainingOut(serializers.ModelSerializer):
     class Meta:
         model = TrainingRecord
-        fields = ["id", "contact", "course", "completed_on", "created_at"]
+        fields = [
+            "id",
+            "contact",
+            "course",
+            "completed_on",
+            "expires_on",
+            "certificate",
+            "created_at",
+        ]
+        read_only_fields = fields

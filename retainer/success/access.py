@@ -3,6 +3,7 @@ permissions (every staff role), never a customer contact. A customer, or an obje
 does not exist, is a 404 alike.
 
 Licenses and success plans are the exceptions: a customer contact sees their own
+organization's. So are enrollments: a contact sees their own, a customer admin their
 organization's."""
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from retainer.accounts.access import customer_contact, is_vendor_staff
+from retainer.accounts.choices import ContactRole
+from retainer.contracts.models import TrainingRecord
 from retainer.success.models import (
+    Course,
+    Enrollment,
     Interaction,
     Lead,
     License,
@@ -25,6 +30,7 @@ from retainer.success.models import (
     Stage,
     SuccessGoal,
     SuccessPlan,
+    TrainingSession,
 )
 
 M = TypeVar("M", bound=Model)
@@ -146,3 +152,64 @@ def access_milestone(user: Any, pk: int) -> Milestone:
 
 def perception_surveys_visible_to(user: Any) -> QuerySet[PerceptionSurvey]:
     return _visible(user, PerceptionSurvey)
+
+
+def courses_visible_to(user: Any) -> QuerySet[Course]:
+    return _visible(user, Course)
+
+
+def access_course(user: Any, pk: int) -> Course:
+    try:
+        return courses_visible_to(user).select_related("product").get(pk=pk)
+    except Course.DoesNotExist:
+        raise Http404 from None
+
+
+def training_sessions_visible_to(user: Any) -> QuerySet[TrainingSession]:
+    return _visible(user, TrainingSession)
+
+
+def access_training_session(user: Any, pk: int) -> TrainingSession:
+    try:
+        return training_sessions_visible_to(user).select_related("course__product").get(pk=pk)
+    except TrainingSession.DoesNotExist:
+        raise Http404 from None
+
+
+def enrollments_visible_to(user: Any) -> QuerySet[Enrollment]:
+    """Staff with ``success.view_enrollment``: every enrollment; a customer admin: their
+    organization's; another customer contact: their own; anyone else: none."""
+    if is_vendor_staff(user):
+        return _visible(user, Enrollment)
+    contact = customer_contact(user)
+    if contact is None:
+        return Enrollment.objects.none()
+    if contact.role == ContactRole.ADMIN:
+        return Enrollment.objects.filter(contact__organization_id=contact.organization_id)
+    return Enrollment.objects.filter(contact=contact)
+
+
+def access_enrollment(user: Any, pk: int) -> Enrollment:
+    try:
+        return (
+            enrollments_visible_to(user)
+            .select_related("session__course", "contact__organization")
+            .get(pk=pk)
+        )
+    except Enrollment.DoesNotExist:
+        raise Http404 from None
+
+
+def certificates_visible_to(user: Any) -> QuerySet[TrainingRecord]:
+    """Training records: staff with ``contracts.view_trainingrecord``: every one; a
+    customer admin: their organization's; another customer contact: their own."""
+    if is_vendor_staff(user):
+        if user.has_perm("contracts.view_trainingrecord"):
+            return TrainingRecord.objects.all()
+        return TrainingRecord.objects.none()
+    contact = customer_contact(user)
+    if contact is None:
+        return TrainingRecord.objects.none()
+    if contact.role == ContactRole.ADMIN:
+        return TrainingRecord.objects.filter(contact__organization_id=contact.organization_id)
+    return TrainingRecord.objects.filter(contact=contact)

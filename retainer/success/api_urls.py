@@ -3,6 +3,7 @@
 from django.urls import URLPattern, URLResolver, path
 
 from retainer.success import api
+from retainer.success.api import proficiency as training
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("leads/", api.LeadList.as_view(), name="lead_list"),
@@ -38,6 +39,37 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("milestones/<id:pk>/", api.MilestoneDetail.as_view(), name="milestone_detail"),
     path("milestones/<id:pk>/done/", api.MilestoneDone.as_view(), name="milestone_done"),
     path("perception-surveys/", api.PerceptionSurveyList.as_view(), name="perception_survey_list"),
+    path("courses/", training.CourseList.as_view(), name="course_list"),
+    path("courses/<id:pk>/", training.CourseDetail.as_view(), name="course_detail"),
+    path(
+        "training-sessions/", training.TrainingSessionList.as_view(), name="training_session_list"
+    ),
+    path(
+        "training-sessions/<id:pk>/",
+        training.TrainingSessionDetail.as_view(),
+        name="training_session_detail",
+    ),
+    path(
+        "training-sessions/<id:pk>/enrollments/",
+        training.TrainingSessionEnroll.as_view(),
+        name="training_session_enroll",
+    ),
+    path("enrollments/", training.EnrollmentList.as_view(), name="enrollment_list"),
+    path("enrollments/<id:pk>/", training.EnrollmentDetail.as_view(), name="enrollment_detail"),
+    path(
+        "enrollments/<id:pk>/complete/",
+        training.EnrollmentComplete.as_view(),
+        name="enrollment_complete",
+    ),
+    path(
+        "enrollments/<id:pk>/no-show/",
+        training.EnrollmentNoShow.as_view(),
+        name="enrollment_no_show",
+    ),
+    path(
+        "enrollments/<id:pk>/cancel/", training.EnrollmentCancel.as_view(), name="enrollment_cancel"
+    ),
+    path("certificates/", training.CertificateList.as_view(), name="certificate_list"),
     path("health-scores/", api.HealthList.as_view(), name="health_score_list"),
     path("health-scores/<id:pk>/", api.HealthDetail.as_view(), name="health_score_detail"),
 ]

@@ -15,11 +15,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 from retainer.accounts.checks import require_staff_permission
 from retainer.accounts.models import Contact, Organization, Team, User
 from retainer.success import actions
 from retainer.success.access import licenses_visible_to
 from retainer.success.models import (
+    Course,
+    Enrollment,
     Interaction,
     Lead,
     License,
@@ -32,6 +36,7 @@ from retainer.success.models import (
     Stage,
     SuccessGoal,
     SuccessPlan,
+    TrainingSession,
 )
 
 #: Converting a lead creates the organization, the contact and an opportunity.
@@ -291,3 +296,66 @@ def check_answer_survey(
 ) -> PerceptionSurvey:
     """Whoever holds the signed link may answer (the link is the authorization), once."""
     return actions.do_answer_survey(survey, answer=answer, comment=comment, actor=actor)
+
+
+# --- Proficiency ------------------------------------------------------------------------------
+
+
+def authorize_view_training(actor: Any) -> None:
+    require_staff_permission(actor, "success.view_course")
+
+
+def authorize_save_course(actor: Any, course: Course | None) -> None:
+    require_staff_permission(
+        actor, "success.add_course" if course is None else "success.change_course"
+    )
+
+
+def authorize_schedule_session(actor: Any) -> None:
+    require_staff_permission(actor, "success.add_trainingsession")
+
+
+def authorize_enroll(actor: Any) -> None:
+    require_staff_permission(actor, "success.add_enrollment")
+
+
+def authorize_change_enrollment(actor: Any) -> None:
+    """Complete, mark as no-show, cancel."""
+    require_staff_permission(actor, "success.change_enrollment")
+
+
+def check_save_course(actor: User, course: Course | None, **values: Any) -> Course:
+    authorize_save_course(actor, course)
+    return actions.do_save_course(course, actor=actor, **values)
+
+
+def check_schedule_session(actor: User, course: Course, **values: Any) -> TrainingSession:
+    authorize_schedule_session(actor)
+    return actions.do_schedule_session(course, actor=actor, **values)
+
+
+def check_enroll_contact(actor: User, session: TrainingSession, *, email: str) -> Enrollment:
+    """Enroll the active contact with this e-mail address (any case)."""
+    authorize_enroll(actor)
+    contact = Contact.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if contact is None:
+        raise ValidationError({"email": "No active contact has this e-mail address."})
+    return actions.do_enroll_contact(session, contact=contact, actor=actor)
+
+
+def check_complete_enrollment(
+    actor: User, enrollment: Enrollment, *, completed_on: dt.date | None = None
+) -> Enrollment:
+    authorize_change_enrollment(actor)
+    actions.do_complete_enrollment(enrollment, completed_on=completed_on, actor=actor)
+    return Enrollment.objects.select_related("session__course", "contact").get(pk=enrollment.pk)
+
+
+def check_mark_no_show(actor: User, enrollment: Enrollment) -> Enrollment:
+    authorize_change_enrollment(actor)
+    return actions.do_mark_no_show(enrollment, actor=actor)
+
+
+def check_cancel_enrollment(actor: User, enrollment: Enrollment) -> Enrollment:
+    authorize_change_enrollment(actor)
+    return actions.do_cancel_enrollment(enrollment, actor=actor)

@@ -66,6 +66,12 @@ class SuccessEventType(models.TextChoices):
     MILESTONE_UNDONE = "milestone_undone"
     PERCEPTION_SURVEY_SENT = "perception_survey_sent"
     PERCEPTION_SURVEY_ANSWERED = "perception_survey_answered"
+    COURSE_SAVED = "course_saved"
+    TRAINING_SESSION_SCHEDULED = "training_session_scheduled"
+    CONTACT_ENROLLED = "contact_enrolled"
+    ENROLLMENT_CANCELLED = "enrollment_cancelled"
+    ENROLLMENT_COMPLETED = "enrollment_completed"
+    ENROLLMENT_NO_SHOW = "enrollment_no_show"
 
 
 class Perception(models.TextChoices):
@@ -74,3 +80,22 @@ class Perception(models.TextChoices):
     POSITIVE = "positive", "Yes, we see success"
     NEUTRAL = "neutral", "Somewhat"
     NEGATIVE = "negative", "Not yet, or not at all"
+
+
+class CourseLevel(models.TextChoices):
+    BASIC = "basic", "Basic"
+    ADVANCED = "advanced", "Advanced"
+
+
+class EnrollmentStatus(models.TextChoices):
+    """An enrollment's state: enrolled until the session, then completed or no-show; or
+    cancelled, which frees the seat."""
+
+    ENROLLED = "enrolled", "Enrolled"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+#: Enrollments that hold a seat in their session (a cancelled one frees it).
+SEATED_STATUSES = (EnrollmentStatus.ENROLLED, EnrollmentStatus.COMPLETED, EnrollmentStatus.NO_SHOW)

@@ -1,8 +1,9 @@
 """The sales step of the demo: a dozen leads in every state, a pipeline with deals in each
 stage, one lost and one won deal whose handoff (contract, success owner, team,
 onboarding under way) went through the real actions, and interactions on the
-timelines, licenses with varied adoption, and success plans in varied states with
-perception survey answers, so the health list shows a spread. A few dozen actions: it
+timelines, licenses with varied adoption, success plans in varied states with
+perception survey answers, so the health list shows a spread, and training: two courses
+with past and upcoming sessions, completions (one certificate expired) and enrollments. A few dozen actions: it
 costs well under a second."""
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils import timezone
+
 from retainer.accounts.choices import Role
 from retainer.accounts.models import Contact, Organization, Team, User
 from retainer.catalog.models import Product
 from retainer.contracts.models import SupportPlan
 from retainer.lib.demo import DemoContext
 from retainer.success import actions
-from retainer.success.choices import InteractionKind, LeadSource, LeadStatus
-from retainer.success.models import Lead, Opportunity, Stage
+from retainer.success.choices import CourseLevel, InteractionKind, LeadSource, LeadStatus
+from retainer.success.models import Course, Lead, Opportunity, Stage, TrainingSession
 
 LEADS = [
     # company, contact, source, status (new prospects: converting them would create
@@ -49,6 +52,7 @@ def build(ctx: DemoContext) -> None:
     _pipeline(ctx, *known[1:], plan=plan, manager=manager)
     _licenses(ctx, manager)
     _success_plans(ctx, manager)
+    _training(ctx, manager)
     ctx.log(
         f"  {Lead.objects.count()} leads, {Opportunity.objects.count()} opportunities "
         f"(won: {won.name})"
@@ -285,3 +289,60 @@ def _success_plans(ctx: DemoContext, manager: User) -> None:
         (survey,) = actions.do_send_survey(organization, contact=contact, actor=manager)
         if answer:
             actions.do_answer_survey(survey, answer=answer, actor=None)
+
+
+def _training(ctx: DemoContext, manager: User) -> None:
+    """Ledgerline Admin (the course Globex's trained-only contract requires) and an
+    advanced course: Hank renews his certificate, Bob completes, Ada's advanced
+    certificate has expired and she is enrolled again, and a session is coming up."""
+    product = Product.objects.filter(code="ledgerline").first()
+    names = ("hank", "ada", "bob", "carol")
+    if product is None or any(name not in ctx.objects for name in names):
+        return
+    hank, ada, bob, carol = (ctx.objects[name] for name in names)
+    admin = actions.do_save_course(
+        None,
+        product=product,
+        name="Ledgerline Admin",
+        level=CourseLevel.BASIC,
+        duration_hours=8,
+        validity_months=24,
+        actor=manager,
+    )
+    reporting = actions.do_save_course(
+        None,
+        product=product,
+        name="Ledgerline Advanced Reporting",
+        level=CourseLevel.ADVANCED,
+        duration_hours=16,
+        validity_months=12,
+        actor=manager,
+    )
+    now = timezone.now().replace(hour=8, minute=0, second=0, microsecond=0)
+
+    def session(course: Course, days: int, capacity: int, **place: str) -> TrainingSession:
+        return actions.do_schedule_session(
+            course,
+            starts_at=now + dt.timedelta(days=days),
+            capacity=capacity,
+            actor=manager,
+            **place,
+        )
+
+    past = session(admin, -20, 8, location="Chicago, training room 2")
+    old = session(reporting, -400, 6, location="Berlin, Acme headquarters")
+    upcoming = session(admin, 20, 10, online_link="https://training.example/ledgerline-admin")
+    advanced = session(reporting, 45, 6, location="Berlin, Acme headquarters")
+    for contact in (hank, bob):
+        actions.do_complete_enrollment(
+            actions.do_enroll_contact(past, contact=contact, actor=manager), actor=manager
+        )
+    actions.do_mark_no_show(
+        actions.do_enroll_contact(past, contact=ada, actor=manager), actor=manager
+    )
+    actions.do_complete_enrollment(
+        actions.do_enroll_contact(old, contact=ada, actor=manager), actor=manager
+    )
+    actions.do_enroll_contact(upcoming, contact=carol, actor=manager)
+    actions.do_enroll_contact(upcoming, contact=ada, actor=manager)
+    actions.do_enroll_contact(advanced, contact=ada, actor=manager)

@@ -302,3 +302,89 @@ class PerceptionSurveyAnswered(SuccessEventBase):
     survey: int
     contact: int
     answer: str
+
+
+# --- Proficiency ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CourseSaved(SuccessEventBase):
+    """A course was added or changed (name, level, duration, validity, active)."""
+
+    name = "course.saved"
+    type = SuccessEventType.COURSE_SAVED
+
+    course: int
+    title: str
+    created: bool
+    #: ``{field: {"old": …, "new": …}}``; empty when the course was added.
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingSessionScheduled(SuccessEventBase):
+    """A session of a course was scheduled (``starts_at``: ISO date and time, UTC)."""
+
+    name = "training_session.scheduled"
+    type = SuccessEventType.TRAINING_SESSION_SCHEDULED
+
+    course: int
+    session: int
+    starts_at: str
+    capacity: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactEnrolled(SuccessEventBase):
+    """A contact took a seat in a session (the history row's ``organization`` is theirs)."""
+
+    name = "enrollment.enrolled"
+    type = SuccessEventType.CONTACT_ENROLLED
+    customer_fields = frozenset({"course_name"})
+
+    enrollment: int
+    session: int
+    contact: int
+    course_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnrollmentCancelled(SuccessEventBase):
+    """An enrollment was cancelled; its seat is free again."""
+
+    name = "enrollment.cancelled"
+    type = SuccessEventType.ENROLLMENT_CANCELLED
+    customer_fields = frozenset({"course_name"})
+
+    enrollment: int
+    contact: int
+    course_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnrollmentCompleted(SuccessEventBase):
+    """A contact completed a session; their training record of the course was written or
+    renewed (``expires_on``: ISO date, ``None``: never)."""
+
+    name = "enrollment.completed"
+    type = SuccessEventType.ENROLLMENT_COMPLETED
+    customer_fields = frozenset({"course_name", "completed_on", "expires_on"})
+
+    enrollment: int
+    contact: int
+    course_name: str
+    completed_on: str
+    expires_on: str | None
+    training_record: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnrollmentNoShow(SuccessEventBase):
+    """A contact did not attend the session they were enrolled in."""
+
+    name = "enrollment.no_show"
+    type = SuccessEventType.ENROLLMENT_NO_SHOW
+
+    enrollment: int
+    contact: int
+    course_name: str

@@ -15,7 +15,13 @@ from retainer.contracts.choices import Tier
 from retainer.contracts.models import SupportPlan
 from retainer.lib.limits import EMAIL_MAX_LENGTH, SUBJECT_MAX_LENGTH, TEXT_MAX_LENGTH
 from retainer.lib.money import CURRENCY_CHOICES
-from retainer.success.choices import InteractionKind, LeadSource, LeadStatus, Perception
+from retainer.success.choices import (
+    CourseLevel,
+    InteractionKind,
+    LeadSource,
+    LeadStatus,
+    Perception,
+)
 from retainer.success.models import License, OnboardingTemplate, Opportunity, Stage, SuccessPlan
 from retainer.success.selectors import open_stages
 
@@ -329,4 +335,58 @@ class SurveyAnswerForm(forms.Form):
         widget=forms.Textarea,
         required=False,
         max_length=TEXT_MAX_LENGTH,
+    )
+
+
+# --- Proficiency ------------------------------------------------------------------------------
+
+
+class CourseForm(forms.Form):
+    product = forms.ModelChoiceField(queryset=Product.objects.filter(is_active=True))
+    name = forms.CharField(
+        max_length=120, help_text="The name trained-only plans require, exactly as written there."
+    )
+    level = forms.ChoiceField(choices=CourseLevel.choices)
+    duration_hours = forms.IntegerField(label="Duration (hours)", min_value=1, max_value=1000)
+    validity_months = forms.IntegerField(
+        label="Valid for (months)",
+        min_value=0,
+        max_value=240,
+        initial=0,
+        help_text="How long a completion counts; 0: it never expires.",
+    )
+    is_active = forms.BooleanField(label="Offered", required=False, initial=True)
+
+
+class SessionForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        label="Starts at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    capacity = forms.IntegerField(
+        min_value=1,
+        max_value=1000,
+        error_messages={"min_value": "A session has room for at least one contact."},
+    )
+    location = forms.CharField(max_length=200, required=False)
+    online_link = forms.URLField(
+        label="Online link", max_length=500, required=False, assume_scheme="https"
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and not data.get("location") and not data.get("online_link"):
+            raise forms.ValidationError("Give the session a location or an online link.")
+        return data
+
+
+class EnrollForm(forms.Form):
+    email = forms.EmailField(label="Contact's e-mail", max_length=EMAIL_MAX_LENGTH)
+
+
+class CompleteForm(forms.Form):
+    completed_on = forms.DateField(
+        label="Completed on",
+        required=False,
+        help_text="Empty: the session's day.",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )

@@ -18,6 +18,8 @@ from retainer.contracts.models import Contract, SupportPlan
 from retainer.lib.limits import EMAIL_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from retainer.lib.money import AmountField, CurrencyField, validate_currency, validate_non_negative
 from retainer.success.choices import (
+    CourseLevel,
+    EnrollmentStatus,
     InteractionKind,
     LeadSource,
     LeadStatus,
@@ -556,3 +558,101 @@ class PerceptionSurvey(models.Model):
     @property
     def is_answered(self) -> bool:
         return self.answered_at is not None
+
+
+# --- Proficiency: courses, sessions, enrollments ---------------------------------------------
+
+
+class Course(models.Model):
+    """A training course on a product. Completing it gives the contact a training record
+    named ``name`` (``contracts.TrainingRecord``), which trained-only plans require by
+    that name; it counts for ``validity_months`` (0: it never expires)."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="courses")
+    name = models.CharField(
+        max_length=120,
+        unique=True,
+        help_text="The course's name, as trained-only plans require it.",
+    )
+    level = models.CharField(max_length=10, choices=CourseLevel.choices, default=CourseLevel.BASIC)
+    duration_hours = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1, "A course lasts at least one hour.")]
+    )
+    validity_months = models.PositiveSmallIntegerField(
+        default=0, help_text="How long a completion counts, in months; 0: it never expires."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(duration_hours__gte=1),
+                name="success_course_has_duration",
+                violation_error_message="A course lasts at least one hour.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TrainingSession(models.Model):
+    """One date of a course, at a place or online, for at most ``capacity`` contacts
+    (enrollments that are not cancelled take a seat)."""
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
+    starts_at = models.DateTimeField()
+    location = models.CharField(max_length=200, blank=True, help_text="Where it takes place.")
+    online_link = models.URLField(max_length=500, blank=True, help_text="Or the online link.")
+    capacity = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1, "A session has room for at least one contact.")]
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(capacity__gte=1),
+                name="success_session_has_capacity",
+                violation_error_message="A session has room for at least one contact.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(location="", online_link=""),
+                name="success_session_has_place",
+                violation_error_message="Give the session a location or an online link.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course_id and self.course} on {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class Enrollment(models.Model):
+    """A contact's seat in a session, once per session; completing it writes (or renews)
+    the contact's training record of the course."""
+
+    session = models.ForeignKey(
+        TrainingSession, on_delete=models.PROTECT, related_name="enrollments"
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="enrollments")
+    status = models.CharField(
+        max_length=12, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ENROLLED
+    )
+    completed_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["session__starts_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "contact"],
+                name="success_enrollment_once_per_session",
+                violation_error_message="This contact is already enrolled in this session.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id and self.contact} in {self.session_id and self.session}"

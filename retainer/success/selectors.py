@@ -9,17 +9,26 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 
-from retainer.accounts.models import Organization
+from retainer.accounts.models import Contact, Organization
 from retainer.cases.choices import CsatRating
 from retainer.cases.models import Case, CsatResponse
-from retainer.contracts.choices import ContractStatus
-from retainer.contracts.models import Contract
+from retainer.contracts.choices import AuthorizationPolicy, ContractStatus
+from retainer.contracts.models import Contract, TrainingRecord
+from retainer.contracts.selectors import candidate_contracts
 from retainer.success.adoption import Adoption, Figures, adoption
-from retainer.success.choices import OpportunityStatus, StageKind
+from retainer.success.choices import (
+    SEATED_STATUSES,
+    EnrollmentStatus,
+    OpportunityStatus,
+    StageKind,
+)
 from retainer.success.health import Health, HealthInputs, health
 from retainer.success.models import (
+    Course,
+    Enrollment,
     Interaction,
     Lead,
     License,
@@ -32,6 +41,7 @@ from retainer.success.models import (
     Stage,
     SuccessGoal,
     SuccessPlan,
+    TrainingSession,
 )
 from retainer.success.realization import (
     PerceptionSplit,
@@ -359,3 +369,107 @@ def health_for_organizations(
         result.append((org, health(inputs)))
     result.sort(key=lambda pair: (pair[1].score is None, pair[1].score or 0, pair[0].name))
     return result
+
+
+# --- Proficiency ------------------------------------------------------------------------------
+
+
+def courses_for_list(*, courses: QuerySet[Course]) -> QuerySet[Course]:
+    """Courses with their product and counts of upcoming sessions and completions."""
+    return courses.select_related("product").annotate(
+        upcoming=Count(
+            "sessions", filter=Q(sessions__starts_at__gte=timezone.now()), distinct=True
+        ),
+        completions=Count(
+            "sessions__enrollments",
+            filter=Q(sessions__enrollments__status=EnrollmentStatus.COMPLETED),
+            distinct=True,
+        ),
+    )
+
+
+def sessions_for_list(*, sessions: QuerySet[TrainingSession]) -> QuerySet[TrainingSession]:
+    """Sessions with their course and the seats taken (``taken``)."""
+    return sessions.select_related("course__product").annotate(
+        taken=Count("enrollments", filter=Q(enrollments__status__in=SEATED_STATUSES))
+    )
+
+
+def enrollments_for_list(*, enrollments: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
+    return enrollments.select_related("session__course", "contact__organization")
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A training record as the contact sees it: ``current`` on the day asked."""
+
+    record: TrainingRecord
+    current: bool
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A course one of the organization's active trained-only contracts requires, whether
+    the contact holds a current record of it, and its sessions still to come."""
+
+    course: str
+    contracts: list[str]
+    held: bool
+    sessions: list[TrainingSession]
+
+
+@dataclass(frozen=True)
+class TrainingView:
+    enrollments: list[Enrollment]
+    certificates: list[Certificate]
+    requirements: list[Requirement]
+
+
+def required_courses(*, organization_id: int) -> dict[str, list[str]]:
+    """``{course name: [contract names]}`` of the organization's active trained-only
+    contracts, by the name the contract requires."""
+    required: dict[str, list[str]] = {}
+    for candidate in candidate_contracts(organization_id=organization_id):
+        facts = candidate.facts
+        if (
+            facts.authorization_policy == AuthorizationPolicy.TRAINED
+            and facts.status == ContractStatus.ACTIVE
+            and facts.required_course
+        ):
+            required.setdefault(facts.required_course, []).append(candidate.contract.name)
+    return required
+
+
+def training_for_contact(*, contact: Contact, enrollments: QuerySet[Enrollment]) -> TrainingView:
+    """What the portal's *Training* page shows ``contact``: ``enrollments`` (those the
+    caller may see), the contact's training records with their state today, the courses
+    the organization's trained-only contracts require, and those courses' next sessions."""
+    today, now = timezone.localdate(), timezone.now()
+    records = list(TrainingRecord.objects.filter(contact=contact).order_by("course"))
+    certificates = [Certificate(record=r, current=r.is_current(today)) for r in records]
+    held = {c.record.course.lower() for c in certificates if c.current}
+    required = required_courses(organization_id=contact.organization_id)
+    names = [name.lower() for name in required]
+    upcoming: dict[str, list[TrainingSession]] = {}
+    if names:
+        sessions = sessions_for_list(
+            sessions=TrainingSession.objects.annotate(course_key=Lower("course__name")).filter(
+                course_key__in=names, course__is_active=True, starts_at__gte=now
+            )
+        )
+        for session in sessions.order_by("starts_at")[:50]:
+            upcoming.setdefault(session.course.name.lower(), []).append(session)
+    requirements = [
+        Requirement(
+            course=name,
+            contracts=contracts,
+            held=name.lower() in held,
+            sessions=upcoming.get(name.lower(), []),
+        )
+        for name, contracts in sorted(required.items())
+    ]
+    return TrainingView(
+        enrollments=list(enrollments_for_list(enrollments=enrollments)),
+        certificates=certificates,
+        requirements=requirements,
+    )

@@ -5,18 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from retainer.accounts.models import Contact, Organization, Team, User
 from retainer.catalog.models import Product
 from retainer.contracts.choices import Tier
-from retainer.contracts.models import SupportPlan
+from retainer.contracts.models import SupportPlan, TrainingRecord
 from retainer.lib.api import IntegerField, TextField
 from retainer.lib.limits import EMAIL_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from retainer.lib.money import CURRENCY_CHOICES
-from retainer.success.choices import InteractionKind, LeadSource, LeadStatus, StageKind
+from retainer.success.choices import (
+    CourseLevel,
+    InteractionKind,
+    LeadSource,
+    LeadStatus,
+    StageKind,
+)
 from retainer.success.models import (
+    Course,
+    Enrollment,
     Interaction,
     Lead,
     LicenseUsage,
@@ -27,6 +36,7 @@ from retainer.success.models import (
     Opportunity,
     PerceptionSurvey,
     Stage,
+    TrainingSession,
 )
 
 
@@ -484,3 +494,124 @@ class HealthScoreOut(serializers.Serializer):
     score = serializers.IntegerField(source="health.score", read_only=True, allow_null=True)
     flagged = serializers.BooleanField(source="health.flagged", read_only=True)
     lines = HealthScoreLineOut(source="health.lines", many=True, read_only=True)
+
+
+# --- Proficiency ------------------------------------------------------------------------------
+
+
+class CourseIn(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.filter(is_active=True))
+    name = serializers.CharField(max_length=120)
+    level = serializers.ChoiceField(choices=CourseLevel.choices, required=False)
+    duration_hours = IntegerField(min_value=1, max_value=1000)
+    validity_months = IntegerField(
+        min_value=0, max_value=240, required=False, help_text="0: a completion never expires."
+    )
+    is_active = serializers.BooleanField(required=False)
+
+
+class CourseOut(serializers.ModelSerializer):
+    product_name = serializers.CharField(source="product.name", read_only=True)
+
+    class Meta:
+        model = Course
+        fields = [
+            "id",
+            "product",
+            "product_name",
+            "name",
+            "level",
+            "duration_hours",
+            "validity_months",
+            "is_active",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class TrainingSessionIn(serializers.Serializer):
+    course = serializers.PrimaryKeyRelatedField(queryset=Course.objects.all())
+    starts_at = serializers.DateTimeField()
+    capacity = IntegerField(min_value=1, max_value=1000)
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    online_link = serializers.URLField(max_length=500, required=False, allow_blank=True)
+
+
+class TrainingSessionOut(serializers.ModelSerializer):
+    course_name = serializers.CharField(source="course.name", read_only=True)
+    seats_taken = serializers.IntegerField(source="taken", read_only=True)
+
+    class Meta:
+        model = TrainingSession
+        fields = [
+            "id",
+            "course",
+            "course_name",
+            "starts_at",
+            "location",
+            "online_link",
+            "capacity",
+            "seats_taken",
+        ]
+        read_only_fields = fields
+
+
+class EnrollIn(serializers.Serializer):
+    email = serializers.EmailField(
+        max_length=EMAIL_MAX_LENGTH, help_text="The e-mail address of an active contact."
+    )
+
+
+class EnrollmentOut(serializers.ModelSerializer):
+    course = serializers.IntegerField(source="session.course_id", read_only=True)
+    course_name = serializers.CharField(source="session.course.name", read_only=True)
+    starts_at = serializers.DateTimeField(source="session.starts_at", read_only=True)
+    contact_name = serializers.CharField(source="contact.full_name", read_only=True)
+    organization = serializers.IntegerField(source="contact.organization_id", read_only=True)
+
+    class Meta:
+        model = Enrollment
+        fields = [
+            "id",
+            "session",
+            "course",
+            "course_name",
+            "starts_at",
+            "contact",
+            "contact_name",
+            "organization",
+            "status",
+            "completed_on",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CompleteIn(serializers.Serializer):
+    completed_on = serializers.DateField(
+        required=False, help_text="Default: the session's day. Not in the future."
+    )
+
+
+class CertificateOut(serializers.ModelSerializer):
+    """A contact's training record, with whether it counts today (``current``)."""
+
+    contact_name = serializers.CharField(source="contact.full_name", read_only=True)
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TrainingRecord
+        fields = [
+            "id",
+            "contact",
+            "contact_name",
+            "course",
+            "completed_on",
+            "expires_on",
+            "certificate",
+            "current",
+        ]
+        read_only_fields = fields
+
+    def get_current(self, record: TrainingRecord) -> bool:
+        return record.is_current(timezone.localdate())

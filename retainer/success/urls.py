@@ -1,10 +1,12 @@
 """Console pages of sales and customer success, under ``/console/success/``, and the
 customer's licenses and success plan in the portal (``/portal/licenses/``,
-``/portal/success-plan/``), and the perception survey's signed link."""
+``/portal/success-plan/``), training (courses, sessions, enrollments; the portal's
+``/portal/training/``), and the perception survey's signed link."""
 
 from django.urls import URLPattern, URLResolver, path
 
 from retainer.success import views
+from retainer.success.views import proficiency as training
 
 app_name = "success"
 
@@ -51,5 +53,26 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(f"{P}milestones/<id:pk>/edit/", views.milestone_edit, name="milestone_edit"),
     path(f"{P}milestones/<id:pk>/done/", views.milestone_done, name="milestone_done"),
     path("portal/success-plan/", views.portal_plan, name="portal_plan"),
+    path(f"{P}courses/", training.course_list, name="course_list"),
+    path(f"{P}courses/new/", training.course_new, name="course_new"),
+    path(f"{P}courses/<id:pk>/", training.course_detail, name="course_detail"),
+    path(f"{P}courses/<id:pk>/edit/", training.course_edit, name="course_edit"),
+    path(f"{P}courses/<id:pk>/sessions/", training.session_new, name="session_new"),
+    path(f"{P}training-sessions/<id:pk>/", training.session_detail, name="session_detail"),
+    path(
+        f"{P}training-sessions/<id:pk>/enrollments/",
+        training.enrollment_new,
+        name="enrollment_new",
+    ),
+    path(
+        f"{P}enrollments/<id:pk>/complete/",
+        training.enrollment_complete,
+        name="enrollment_complete",
+    ),
+    path(
+        f"{P}enrollments/<id:pk>/no-show/", training.enrollment_no_show, name="enrollment_no_show"
+    ),
+    path(f"{P}enrollments/<id:pk>/cancel/", training.enrollment_cancel, name="enrollment_cancel"),
+    path("portal/training/", training.portal_training, name="portal_training"),
     path("success-survey/<str:survey_token>/", views.survey_answer, name="survey_answer"),
 ]

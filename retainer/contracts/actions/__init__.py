@@ -14,6 +14,7 @@ from retainer.contracts.actions.common import (
 from retainer.contracts.actions.decisions import (
     decide_for,
     decision_json,
+    do_certify_training,
     do_override_decision,
     do_record_decision,
     do_record_training,
@@ -72,6 +73,7 @@ __all__ = [
     "do_adjust_balance",
     "do_announce_expiring_contracts",
     "do_cancel_contract",
+    "do_certify_training",
     "do_consume",
     "do_create_contract",
     "do_create_plan",

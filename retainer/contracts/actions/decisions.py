@@ -44,6 +44,48 @@ def do_record_training(
     return training
 
 
+@transaction.atomic
+def do_certify_training(
+    *,
+    contact: Contact,
+    course: str,
+    completed_on: dt.date,
+    expires_on: dt.date | None,
+    certificate: str = "",
+    actor: User | None,
+) -> TrainingRecord:
+    """Record that ``contact`` completed ``course`` on ``completed_on``, valid until
+    ``expires_on`` (``None``: never expires): a new record, or the contact's record of the
+    course (whatever its case) renewed with these dates and certificate. A completion
+    older than the one on record changes nothing and returns the record."""
+    if completed_on > timezone.now().date():
+        raise ValidationError({"completed_on": "A training cannot be completed in the future."})
+    course = course.strip()
+    training = (
+        TrainingRecord.objects.select_for_update()
+        .filter(contact=contact, course__iexact=course)
+        .first()
+    )
+    renewed = training is not None
+    if training is None:
+        training = TrainingRecord(contact=contact, course=course)
+    elif completed_on < training.completed_on:
+        return training
+    training.completed_on, training.expires_on = completed_on, expires_on
+    training.certificate = certificate
+    save_validated(training)
+    recorded = TrainingRecorded(
+        contact=contact.pk,
+        course=training.course,
+        completed_on=completed_on.isoformat(),
+        expires_on=expires_on.isoformat() if expires_on is not None else None,
+        certificate=certificate,
+        renewed=renewed,
+    )
+    record(ContractEvent, recorded, actor=actor)
+    return training
+
+
 def decide_for(
     *,
     contact: Contact,
@@ -65,7 +107,7 @@ def decide_for(
     facts = [c.facts for c in candidates]
     needs_courses = any(c.authorization_policy == AuthorizationPolicy.TRAINED for c in facts)
     request = entitlement.Request(
-        contact=contact_facts(contact, with_courses=needs_courses),
+        contact=contact_facts(contact, with_courses=needs_courses, on=on),
         organization_id=contact.organization_id,
         product_id=product.pk,
         channel=channel,

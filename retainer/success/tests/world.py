@@ -12,6 +12,7 @@ from importlib import import_module
 from typing import Any
 
 from django.apps import apps as django_apps
+from django.utils import timezone
 
 from retainer.accounts import actions as account_actions
 from retainer.accounts.models import Team
@@ -23,11 +24,14 @@ from retainer.contracts.models import SupportPlan
 from retainer.contracts.terms import preset_terms
 from retainer.success import actions
 from retainer.success.models import (
+    Course,
+    Enrollment,
     Lead,
     License,
     Milestone,
     OnboardingPlan,
     Opportunity,
+    TrainingSession,
 )
 
 
@@ -156,6 +160,36 @@ def acme_plan(cast: Any) -> list[Milestone]:
     return milestones
 
 
+@dataclass
+class Training:
+    course: Course
+    session: TrainingSession
+    enrollment: Enrollment
+
+
+def acme_training(cast: Any, product: Product, *, capacity: int = 3) -> Training:
+    """A course on ``product`` valid for 12 months, a session of it next month with
+    ``capacity`` seats, and Acme's contact enrolled in it."""
+    course = actions.do_save_course(
+        None,
+        product=product,
+        name="Ledgerline Admin",
+        level="basic",
+        duration_hours=8,
+        validity_months=12,
+        actor=cast.manager,
+    )
+    session = actions.do_schedule_session(
+        course,
+        starts_at=timezone.now() + dt.timedelta(days=30),
+        capacity=capacity,
+        location="Berlin, Alexanderplatz 1",
+        actor=cast.manager,
+    )
+    enrollment = actions.do_enroll_contact(session, contact=cast.contact, actor=cast.manager)
+    return Training(course=course, session=session, enrollment=enrollment)
+
+
 def survey_token(cast: Any) -> str:
     """The signed link's token of a perception survey sent to Acme's customer admin."""
     (survey,) = actions.do_send_survey(cast.acme, actor=cast.manager)
@@ -167,6 +201,7 @@ def url_objects(cast: Any) -> dict[str, int]:
     sales = build_sales(cast)
     license = acme_license(cast, sales.product)
     milestones = acme_plan(cast)
+    training = acme_training(cast, sales.product)
     open_milestone = milestones[2]
     plan = open_milestone.goal.plan
     step = sales.onboarding.steps.first()
@@ -235,5 +270,35 @@ def url_objects(cast: Any) -> dict[str, int]:
                 "api:milestone_done",
             ],
             open_milestone.pk,
+        ),
+        **dict.fromkeys(
+            [
+                "success:course_detail",
+                "success:course_edit",
+                "success:session_new",
+                "api:course_detail",
+            ],
+            training.course.pk,
+        ),
+        **dict.fromkeys(
+            [
+                "success:session_detail",
+                "success:enrollment_new",
+                "api:training_session_detail",
+                "api:training_session_enroll",
+            ],
+            training.session.pk,
+        ),
+        **dict.fromkeys(
+            [
+                "success:enrollment_complete",
+                "success:enrollment_no_show",
+                "success:enrollment_cancel",
+                "api:enrollment_detail",
+                "api:enrollment_complete",
+                "api:enrollment_no_show",
+                "api:enrollment_cancel",
+            ],
+            training.enrollment.pk,
         ),
     }

@@ -1,6 +1,7 @@
 """REST API of sales and customer success: leads (and converting them), the pipeline's
 stages, opportunities (move, win, lose), interactions, onboarding plans, and licenses
 with their usage reports (which customer contacts read for their own organization).
+Training (courses, sessions, enrollments, certificates) is ``api/proficiency.py``.
 
 Vendor staff only: a customer contact is refused (403) like a staff member without the
 view permission. Writes go through ``success.checks`` (the permission, before the body

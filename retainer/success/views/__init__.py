@@ -3,7 +3,8 @@ opportunity list and board (move, win, lose), interactions on every timeline, th
 customer-success page of an organization (the handoff: what sales knew, the contract,
 the success owner and team, onboarding progress), licenses, and success plans with the
 health list; in the portal, the customer's licenses and success plan; and the public
-page of the success-perception survey's signed link.
+page of the success-perception survey's signed link. Training (courses, sessions,
+enrollments, and the portal's *Training* page) is ``views/proficiency.py``.
 
 Mutations are POSTs that redirect back with a message; a refusal is reported as a
 message (403/404 refusals raise), and a form page re-renders with its errors (400).
