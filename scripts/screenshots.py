@@ -157,6 +157,9 @@ SHOTS: list[Shot] = [
     Shot("admin@northwind.example", "/console/people/", "console-people.png"),
     Shot("agent@northwind.example", "/console/metrics/agent/", "console-my-work.png"),
     Shot(None, "/help/", "help-article.png", _open_first(r"^/help/[a-z0-9-]+/$")),
+    Shot("manager@northwind.example", "/console/success/plans/", "console-success-plans.png"),
+    Shot("ada@acme.example", "/portal/success-plan/", "portal-success-plan.png"),
+    Shot("ada@acme.example", "/portal/cases/", "portal-cases.png"),
     Shot("agent@northwind.example", "/console/no-such-page/", "error-404.png"),
 ]
 

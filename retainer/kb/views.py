@@ -56,6 +56,7 @@ from retainer.kb.models import (
     KbEvent,
 )
 from retainer.kb.search import search_articles
+from retainer.lib.converters import parse_id
 from retainer.lib.errors import Conflict, DomainError, NotPermitted, add_to_form, report
 from retainer.lib.sanitize import clean_line
 
@@ -529,11 +530,11 @@ def _linked_redirect(case: Case) -> HttpResponse:
 def case_article_link(request: HttpRequest, public_id: str) -> HttpResponse:
     case = _case_for_links(request, public_id)
     user = request_user(request)
-    raw = request.POST.get("article", "")
-    if not raw.isdigit():
+    article_id = parse_id(request.POST.get("article", ""))
+    if article_id is None:
         messages.error(request, "Choose an article to link.")
         return _linked_redirect(case)
-    article = access_staff_article(user, int(raw))
+    article = access_staff_article(user, article_id)
     try:
         checks.check_link_article(user, case, article)
     except (DomainError, ValidationError) as exc:

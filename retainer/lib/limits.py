@@ -19,3 +19,6 @@ PASSWORD_MAX_LENGTH = 4096
 LINE_MAX_LENGTH = 500
 #: A short list typed into one field (a calendar's holidays, an organization's domains).
 LIST_MAX_LENGTH = 5_000
+#: The largest database id accepted from input: eighteen digits, as ``<id:…>`` in URLs
+#: (``lib/converters.py``); every such value fits a 64-bit key.
+ID_MAX = 10**18 - 1

@@ -10,6 +10,7 @@ from django.utils import timezone
 from retainer.accounts.models import Team
 from retainer.catalog.models import Product
 from retainer.contracts.choices import Tier
+from retainer.lib.limits import ID_MAX
 from retainer.lib.money import CURRENCY_CHOICES
 from retainer.metrics.periods import DEFAULT, parse_period
 from retainer.metrics.queries import Filters
@@ -25,7 +26,9 @@ class FilterForm(forms.Form):
     product = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     team = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     tier = forms.ChoiceField(required=False, choices=[("", "Any"), *Tier.choices])
-    organization = forms.IntegerField(required=False, min_value=1, label="Organization (ID)")
+    organization = forms.IntegerField(
+        required=False, min_value=1, max_value=ID_MAX, label="Organization (ID)"
+    )
     currency = forms.ChoiceField(required=False, choices=[("", "Most used"), *CURRENCY_CHOICES])
 
     def __init__(self, *args: Any, choices: bool = True, **kwargs: Any) -> None:
@@ -36,8 +39,10 @@ class FilterForm(forms.Form):
             self.fields["product"].choices = products  # type: ignore[attr-defined]
             self.fields["team"].choices = teams  # type: ignore[attr-defined]
         else:  # the API: any number, an unknown one simply matches nothing
-            self.fields["product"] = forms.IntegerField(required=False, min_value=1)
-            self.fields["team"] = forms.IntegerField(required=False, min_value=1)
+            self.fields["product"] = forms.IntegerField(
+                required=False, min_value=1, max_value=ID_MAX
+            )
+            self.fields["team"] = forms.IntegerField(required=False, min_value=1, max_value=ID_MAX)
 
     def clean_period(self) -> str:
         value = self.cleaned_data.get("period") or DEFAULT

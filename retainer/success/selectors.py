@@ -151,6 +151,15 @@ def progress(plan: OnboardingPlan) -> tuple[int, int]:
     return sum(1 for s in steps if s.is_done), len(steps)
 
 
+def onboarding_with_progress(
+    *, organization: Organization
+) -> list[tuple[OnboardingPlan, int, int]]:
+    """The organization's onboarding plans, newest first, each with its done and total
+    steps (two queries)."""
+    plans = onboarding_plans_for(plans=OnboardingPlan.objects.filter(organization=organization))
+    return [(plan, *progress(plan)) for plan in plans]
+
+
 # --- Licenses and adoption --------------------------------------------------------------------
 
 

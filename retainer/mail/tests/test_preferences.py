@@ -70,7 +70,13 @@ def test_a_contact_chooses_customer_kinds_on_the_preferences_page(cast):
     client = cast.client_for(cast.customer_admin)
     page = client.get(reverse("mail:preferences")).content.decode()
     assert "Fix released" in page and "SLA warning" not in page
-    wanted = ["waiting_reminder", "fix_released", "allowance_exhausted", "renewal"]
+    wanted = [
+        "waiting_reminder",
+        "fix_released",
+        "allowance_exhausted",
+        "renewal",
+        "success_survey",
+    ]
     response = client.post(reverse("mail:preferences"), {"wanted": wanted})
     assert response.status_code == 302
     assert list(MailOptOut.objects.values_list("address", "kind")) == [

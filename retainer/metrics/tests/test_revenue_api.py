@@ -160,3 +160,11 @@ def test_billing_reads_revenue_but_not_support_and_customers_reach_neither(cast)
     for who in (cast.agent, cast.customer_admin, cast.outsider):
         for path in ("/api/v1/metrics/revenue/", "/api/v1/metrics/support/"):
             assert cast.client_for(who).get(path).status_code == 403
+
+
+@pytest.mark.parametrize("name", ["organization", "product", "team"])
+@pytest.mark.parametrize("figures", ["revenue", "support"])
+def test_an_id_beyond_what_the_database_holds_is_a_400(cast, name, figures):
+    client = cast.client_for(cast.manager)
+    response = client.get(f"/api/v1/metrics/{figures}/", {name: "74228916725448556041732096"})
+    assert response.status_code == 400 and name in response.json()["errors"]

@@ -191,3 +191,12 @@ def test_onboarding_steps_are_ticked_off_and_opened_again(cast, sales):
         .status_code
         == 403
     )
+
+
+def test_the_customer_follows_the_onboarding_plan_in_the_portal(cast, sales):
+    steps = list(sales.onboarding.steps.order_by("order"))
+    page = cast.client_for(cast.contact).get("/portal/success-plan/").content.decode()
+    assert "Onboarding" in page and f"0 of {len(steps)} steps done" in page
+    assert all(step.title in page for step in steps)
+    other = cast.client_for(cast.outsider).get("/portal/success-plan/").content.decode()
+    assert steps[0].title not in other and "Onboarding" not in other

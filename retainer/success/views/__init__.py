@@ -706,10 +706,14 @@ def survey_send(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 @contact_required
 def portal_plan(request: HttpRequest) -> HttpResponse:
-    """The customer's own success plan, read only."""
+    """The customer's own success plan and onboarding plans, read only."""
     contact = request.contact  # type: ignore[attr-defined]
     plan = selectors.plan_of(contact.organization)
-    context = {"organization": contact.organization, "view": selectors.plan_view(plan=plan)}
+    context = {
+        "organization": contact.organization,
+        "view": selectors.plan_view(plan=plan),
+        "onboarding": selectors.onboarding_with_progress(organization=contact.organization),
+    }
     return render(request, "success/plan_portal.html", context)
 
 
